@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// fedhds: federated data-efficient instruction tuning (FedHDS) as an actor-based simulator.
+// Dependencies point one way: fedhds -> Actors -> {Model, Selection, Data, Transport}.
+import PackageDescription
+
+let package = Package(
+    name: "fedhds",
+    products: [
+        .executable(name: "fedhds", targets: ["fedhds"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "Model", dependencies: ["COpenBLAS"]),
+        .target(name: "Selection", dependencies: ["COpenBLAS"]),
+        .target(name: "Data"),
+        .target(name: "Transport", dependencies: ["CZeroMQ"]),
+        .target(name: "Actors", dependencies: [
+            "Model", "Selection", "Data", "Transport",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "fedhds", dependencies: [
+            "Actors", "Model", "Selection", "Data", "Transport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "SelectionTests", dependencies: ["Selection"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "ActorsTests", dependencies: ["Actors"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"]),
+    ]
+)

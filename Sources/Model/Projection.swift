@@ -1,0 +1,16 @@
+/// The linear projections of a transformer block, named as PEFT names LoRA targets.
+public enum Projection: String, Sendable, Codable, CaseIterable, Hashable {
+    // LLaMA family
+    case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
+    case gate = "gate_proj", up = "up_proj", down = "down_proj"
+    // GPT-2
+    case cAttn = "attn.c_attn", attnProj = "attn.c_proj", fc = "mlp.c_fc", mlpProj = "mlp.c_proj"
+
+    /// The projections of an architecture, in the canonical order used by flat parameter vectors.
+    public static func all(for architecture: Architecture) -> [Projection] {
+        switch architecture {
+        case .llama: return [.q, .k, .v, .o, .gate, .up, .down]
+        case .gpt2: return [.cAttn, .attnProj, .fc, .mlpProj]
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `fedhds` command: federated data-efficient instruction tuning, and the tools it is made of.
+@main
+struct FedHDS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fedhds",
+        abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
+        subcommands: [
+        ]
+    )
+}

@@ -1,0 +1,4 @@
+import Testing
+
+// Replaced by the module's real tests as it is built.
+@Test func endToEndTargetBuilds() { #expect(Bool(true)) }
