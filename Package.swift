@@ -31,7 +31,7 @@ let package = Package(
         ]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "SelectionTests", dependencies: ["Selection"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Model"]),  // Model: tokenizer goldens of prompts
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "ActorsTests", dependencies: ["Actors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"]),
