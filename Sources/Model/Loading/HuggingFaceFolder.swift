@@ -7,18 +7,24 @@ enum HuggingFaceFolder {
         let folder = URL(fileURLWithPath: path)
         let configPath = folder.appendingPathComponent("config.json").path
         let config = try ModelConfig(huggingFaceConfig: configPath)
+        let tokenizer = try loadTokenizer(path: path, config: config)
         let tensors = try readTensors(folder: folder)
         let weights = try ModelWeights(huggingFace: tensors, config: config, source: path)
-        let tokenizerPath = folder.appendingPathComponent("tokenizer.json").path
-        guard FileManager.default.fileExists(atPath: tokenizerPath) else {
-            throw ModelError.invalidFile(path: path, reason: "tokenizer.json is missing")
-        }
-        let tokenizer = try Tokenizer(tokenizerJSON: tokenizerPath, bosTokenId: config.bosTokenId,
-                                      eosTokenId: config.eosTokenId)
         guard tokenizer.vocabSize <= config.vocabSize else {
             throw ModelError.invalidFile(path: path, reason: "tokenizer has \(tokenizer.vocabSize) tokens, model \(config.vocabSize)")
         }
         return LoadedModel(weights: weights, tokenizer: tokenizer)
+    }
+
+    /// The folder's tokenizer.json, with BOS and EOS ids from config.json.
+    static func loadTokenizer(path: String, config: ModelConfig? = nil) throws -> Tokenizer {
+        let folder = URL(fileURLWithPath: path)
+        let config = try config ?? ModelConfig(huggingFaceConfig: folder.appendingPathComponent("config.json").path)
+        let tokenizerPath = folder.appendingPathComponent("tokenizer.json").path
+        guard FileManager.default.fileExists(atPath: tokenizerPath) else {
+            throw ModelError.invalidFile(path: path, reason: "tokenizer.json is missing")
+        }
+        return try Tokenizer(tokenizerJSON: tokenizerPath, bosTokenId: config.bosTokenId, eosTokenId: config.eosTokenId)
     }
 
     /// All tensors of the single file or of every shard of the index.

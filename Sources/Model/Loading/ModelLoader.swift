@@ -17,4 +17,14 @@ public enum ModelLoader {
         }
         return LoadedModel(weights: weights, tokenizer: tokenizer)
     }
+
+    /// Only the tokenizer of a GGUF file or a Hugging Face folder (no weights are read).
+    public static func loadTokenizer(path: String) throws -> Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelError.invalidFile(path: path, reason: "no such file or folder")
+        }
+        if isDirectory.boolValue { return try HuggingFaceFolder.loadTokenizer(path: path) }
+        return try Tokenizer(gguf: try GGUFFile(path: path))
+    }
 }
