@@ -40,6 +40,8 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidConfiguration(String)
     /// Invalid differential-privacy parameters.
     case invalidPrivacy(String)
+    /// Nothing matching arrived within the given time.
+    case timeout(String)
 
     public var description: String {
         switch self {
@@ -63,6 +65,7 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .invalidKey(w): return "invalid CURVE key: \(w)"
         case let .invalidConfiguration(w): return "invalid transport configuration: \(w)"
         case let .invalidPrivacy(w): return "invalid differential-privacy parameters: \(w)"
+        case let .timeout(w): return "timed out: \(w)"
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Transport
 
-let endpointKinds: [TransportKind] = [.inProcess]
+let endpointKinds: [TransportKind] = TransportKind.allCases
 
 @Test(arguments: endpointKinds)
 func orderingPerPeerBothWays(kind: TransportKind) async throws {

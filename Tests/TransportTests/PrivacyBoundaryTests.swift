@@ -68,7 +68,7 @@ func auditedCentroidRelease(_ kind: TransportKind, boundary: PrivacyBoundary, ra
     await h.shutdown()
     var received: Centroids? = nil
     for (_, m) in got { if case let .centroids(c) = m { received = c } }
-    return (audit.entries, received)
+    return (audit.entries.filter { $0.type != .heartbeat }, received)
 }
 
 func rawForAudit() throws -> RawCentroids {
