@@ -7,6 +7,8 @@ struct FedHDS: AsyncParsableCommand {
         commandName: "fedhds",
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
+            TsneCommand.self,
+            HdbscanCommand.self,
         ]
     )
 }
