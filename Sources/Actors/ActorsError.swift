@@ -2,10 +2,23 @@
 public enum ActorsError: Error, Equatable, CustomStringConvertible {
     /// A configuration that cannot be used.
     case invalidConfiguration(String)
+    /// A peer sent something the round protocol does not allow (wrong round, size, order).
+    case protocolViolation(String)
+    /// A checkpoint or output file that cannot be read or written.
+    case storage(String)
+    /// A module the method needs failed or is missing.
+    case module(String)
+    /// Too few clients answered a phase before its deadline.
+    case tooFewResponses(round: Int, phase: String, got: Int, needed: Int)
 
     public var description: String {
         switch self {
         case let .invalidConfiguration(what): return "invalid configuration: \(what)"
+        case let .protocolViolation(what): return "protocol violation: \(what)"
+        case let .storage(what): return "storage: \(what)"
+        case let .module(what): return "module: \(what)"
+        case let .tooFewResponses(round, phase, got, needed):
+            return "round \(round), phase \(phase): \(got) answers before the deadline, at least \(needed) needed"
         }
     }
 }

@@ -7,6 +7,7 @@ struct FedHDS: AsyncParsableCommand {
         commandName: "fedhds",
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
+            KeysCommand.self,
         ]
     )
 }

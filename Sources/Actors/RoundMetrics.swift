@@ -1,0 +1,64 @@
+/// One line of metrics.jsonl: what happened in one round.
+public struct RoundMetrics: Sendable, Codable, Equatable {
+    /// Seconds each step took on one client (the paper's time breakdown, Tables 6-7).
+    public struct ClientTimes: Sendable, Codable, Equatable {
+        public var features = 0.0
+        public var fusion = 0.0
+        public var intraClustering = 0.0
+        public var selection = 0.0
+        public var training = 0.0
+        public init() {}
+        public var total: Double { features + fusion + intraClustering + selection + training }
+    }
+
+    public var round: Int
+    public var participants: [Int] = []
+    public var responders: [Int] = []
+    /// Participants that missed a deadline, with the phase.
+    public var dropped: [String: String] = [:]
+    /// Centroids each client sent (client id as text).
+    public var centroids: [String: Int] = [:]
+    /// Local cluster ids the server selected for each client.
+    public var selected: [String: [Int]] = [:]
+    public var coresetSizes: [String: Int] = [:]
+    /// Local data of each participant.
+    public var localSizes: [String: Int] = [:]
+    /// Sum of coreset sizes over sum of local data sizes of the participants.
+    public var dataRatio = 0.0
+    public var clientTimes: [String: ClientTimes] = [:]
+    /// Seconds of the server's inter-client clustering.
+    public var interClustering = 0.0
+    /// Payload bytes by message type, both directions.
+    public var bytes: [String: Int] = [:]
+    /// Mean train loss of each client that trained.
+    public var clientLosses: [String: Double] = [:]
+    /// Batch-weighted mean train loss over the clients that trained (nil: nobody trained).
+    public var trainLoss: Double?
+    public var testLoss: Double?
+    /// Rouge-L F of the global model after this round, when evaluated.
+    public var rougeL: Double?
+    public var seconds = 0.0
+    /// Protocol faults seen this round (malformed or unexpected messages), as log lines.
+    public var faults: [String] = []
+
+    public init(round: Int) { self.round = round }
+}
+
+/// result.json: the run's summary.
+public struct RunResult: Sendable, Codable, Equatable {
+    public var name: String
+    public var method: String
+    public var rounds: Int
+    /// Rouge-L F of the untuned model (when evaluated first).
+    public var rougeLBefore: Double?
+    /// Rouge-L F after the last round.
+    public var rougeL: Double?
+    /// Mean over rounds of the data ratio.
+    public var dataRatio: Double
+    public var totalSeconds: Double
+    /// Mean over client rounds of a client's total compute seconds.
+    public var secondsPerClientRound: Double
+    public var evaluations: [String: Double]
+    public var adapterPath: String
+    public var adapterSHA: String
+}

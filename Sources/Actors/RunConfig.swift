@@ -1,0 +1,111 @@
+/// Everything a run needs, with SPEC.md's defaults. Read from TOML by `RunConfig.parse(toml:)`
+/// (every key is listed in `RunConfig.fields`, with its section) and written back, complete, into
+/// the run's output folder by `RunConfig.renderTOML()`.
+public struct RunConfig: Sendable, Equatable, Codable {
+    // top level
+    public var name = "run"
+    public var method: Method = .fedhds
+    public var seed: UInt64 = 42
+    public var rounds = 40
+
+    // [data]
+    public var dataset: Dataset = .dolly
+    /// A Dolly jsonl file or a Natural Instructions folder; relative paths resolve from the
+    /// configuration file's folder, then from the working directory.
+    public var dataPath = "data/dolly/databricks-dolly-15k.jsonl"
+    public var clients = 200
+    /// Dirichlet concentration of the label partition.
+    public var alpha = 0.5
+    /// Held-out category code (Dolly: 7 = summarization).
+    public var heldoutCategory = 7
+    /// Truncation of prompt + response, in tokens.
+    public var maxLength = 1024
+    /// At most this many samples per client (0 = all); a knob for small runs on one machine.
+    public var maxSamplesPerClient = 0
+
+    // [model]
+    /// GGUF file or Hugging Face folder; empty = the tiny random model below.
+    public var modelPath = ""
+    /// Feature model of the -Turbo methods; empty = the base model itself, frozen.
+    public var proxyPath = ""
+    public var tinyLayers = 2
+    public var tinyHidden = 64
+    public var tinyHeads = 4
+    public var tinyKVHeads = 2
+    public var tinyFFN = 128
+    public var tinyContext = 1024
+
+    // [lora]
+    public var loraRank = 8
+    public var loraAlpha = 16.0
+    public var loraDropout = 0.05
+
+    // [train]
+    /// Learning rate; 0 = the dataset's reference value (3e-5 Dolly, 3e-4 NI).
+    public var learningRate = 0.0
+    public var epochs = 1
+    public var batchSize = 1
+    /// FedAvg with equal weights instead of weights proportional to the number of batches.
+    public var equalWeight = false
+
+    // [selection]
+    public var minClusterSize = 0  // 0 = dataset default: 2 Dolly, 5 NI
+    public var serverMinClusterSize = 2
+    /// Reproduce the reference code's centroid/label pairing defect (SPEC.md step 6).
+    public var referenceDefect = false
+    /// Data fraction of Random / Perplexity / Coreset-Cent.
+    public var ratio = 0.015
+    public var tsnePerplexity = 30.0
+    public var tsneIterations = 1000
+
+    // [federation]
+    /// Participation rate k: floor(N * k) distinct clients a round.
+    public var participation = 0.05
+    /// Draw every round's participants up front from one generator (the reference's way).
+    public var upfrontSampling = true
+
+    // [privacy]
+    /// Gaussian mechanism on centroids; 0 = off.
+    public var dpEpsilon = 0.0
+    public var dpDelta = 1e-5
+
+    // [eval]
+    /// Rounds (1-based) after which to evaluate; the last round is always evaluated.
+    public var evalRounds: [Int] = []
+    /// Evaluate the untuned model before round 1.
+    public var evalBefore = true
+    public var maxNewTokens = 128
+    /// Held-out samples evaluated (0 = all).
+    public var evalSamples = 0
+    public var evalBatchSize = 8
+    /// Test loss on held-out samples every round (the overfitting study).
+    public var testLoss = false
+
+    // [transport]
+    public var transport: TransportKind = .inProcess
+    public var featureDeadline = 600.0
+    public var trainDeadline = 1800.0
+    public var evalDeadline = 3600.0
+    /// A round proceeds once this many participants answered a phase (or its deadline passed).
+    public var minResponses = 1
+    /// Folder with CURVE keys (server.key, server.pub, authorized/*.pub); empty = no CURVE.
+    public var curveKeys = ""
+
+    public init() {}
+
+    public enum Dataset: String, Sendable, Codable, Equatable, CaseIterable { case dolly, ni }
+    public enum TransportKind: String, Sendable, Codable, Equatable, CaseIterable {
+        case inProcess = "in-process", zeromq
+    }
+
+    /// The learning rate used: the configured one, or the reference commands' per dataset.
+    public var effectiveLearningRate: Double {
+        learningRate > 0 ? learningRate : (dataset == .dolly ? 3e-5 : 3e-4)
+    }
+    /// HDBSCAN min_cluster_size on the client.
+    public var effectiveMinClusterSize: Int {
+        minClusterSize > 0 ? minClusterSize : (dataset == .dolly ? 2 : 5)
+    }
+    /// floor(N * k), at least 1.
+    public var participantsPerRound: Int { max(1, Int((Double(clients) * participation).rounded(.down))) }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// LM head plus next-token cross-entropy over the target rows only: logits = h W^T, then
+/// -log softmax(logits)[target]. Logits are made a chunk of rows at a time, so prompt rows never
+/// cost a vocabulary-wide product and memory stays `chunk * V` however long the sequence.
+enum CrossEntropyOp {
+    static let chunkRows = 32
+
+    /// Returns the summed loss over the m rows of h `[m, d]` (targets `[m]`, W `[V, d]`).
+    /// With `dh`, also adds `gradScale * dL/dh` into dh `[m, d]`: dlogits = softmax - onehot, then
+    /// dh = dlogits W. (Backward reuses the forward's probabilities, chunk by chunk.)
+    static func forwardBackward(h: UnsafePointer<Float>, weight: UnsafePointer<Float>, vocab: Int, d: Int,
+                                targets: [Int], gradScale: Float, dh: UnsafeMutablePointer<Float>?) -> Double {
+        let m = targets.count
+        guard m > 0 else { return 0 }
+        let rowsPerChunk = min(chunkRows, m)
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerChunk * vocab)
+        defer { logits.deallocate() }
+        var total: Double = 0
+        var start = 0
+        while start < m {
+            let rows = min(rowsPerChunk, m - start)
+            TrainingBLAS.gemm(transB: true, m: rows, n: vocab, k: d, a: h + start * d, lda: d, b: weight, ldb: d,
+                              beta: 0, c: logits, ldc: vocab)
+            for i in 0..<rows {
+                let row = logits + i * vocab
+                var mx = -Float.infinity
+                for j in 0..<vocab { mx = max(mx, row[j]) }
+                var s: Float = 0
+                for j in 0..<vocab { s += expf(row[j] - mx) }
+                let lse = mx + logf(s)
+                let t = targets[start + i]
+                total += Double(lse - row[t])
+                if dh != nil {
+                    for j in 0..<vocab { row[j] = expf(row[j] - lse) * gradScale }
+                    row[t] -= gradScale
+                }
+            }
+            if let dh {
+                TrainingBLAS.gemm(m: rows, n: d, k: vocab, a: logits, lda: vocab, b: weight, ldb: d,
+                                  beta: 1, c: dh + start * d, ldc: d)
+            }
+            start += rows
+        }
+        return total
+    }
+}

@@ -1,0 +1,42 @@
+/// What one transformer block's forward keeps for its backward (n = batch * seqLen rows):
+///
+/// | buffer | shape | needed by |
+/// | --- | --- | --- |
+/// | xIn | [n, d] | attention-norm backward |
+/// | mean1, rstd1 | [n] | attention-norm backward (mean: LayerNorm only) |
+/// | a | [n, d] | q/k/v (c_attn) LoRA backward (input of the A gradient) |
+/// | qkv | [n, qkvWidth] | attention backward (Q and K after rotary) |
+/// | lse | [batch, heads, seqLen] | attention backward (recomputes probabilities) |
+/// | o | [n, heads*hd] | o_proj (c_proj) LoRA backward |
+/// | xMid | [n, d] | MLP-norm backward |
+/// | mean2, rstd2 | [n] | MLP-norm backward |
+/// | m | [n, d] | gate/up (c_fc) LoRA backward |
+/// | f1 | [n, ff] | gate (LLaMA) or c_fc output (GPT-2): SwiGLU / GELU backward |
+/// | f2 | [n, ff] | up (LLaMA only): SwiGLU backward |
+/// | act | [n, ff] | down (mlp.c_proj) LoRA backward |
+/// | u[p] | [n, r] | LoRA B gradient of projection p |
+final class LayerTape {
+    let xIn, mean1, rstd1, a, qkv, lse, o, xMid, mean2, rstd2, m, f1, f2, act: TrainingBuffer
+    var u: [Projection: TrainingBuffer] = [:]
+
+    init(config c: ModelConfig, batch: Int, seqLen: Int, loraProjections: [Projection], rank: Int) {
+        let n = batch * seqLen, d = c.hiddenSize, ff = c.intermediateSize
+        let isGPT2 = c.architecture == .gpt2
+        let qkvWidth = (c.headCount + 2 * c.kvHeadCount) * c.headDim
+        xIn = TrainingBuffer(n * d)
+        mean1 = TrainingBuffer(isGPT2 ? n : 0)
+        rstd1 = TrainingBuffer(n)
+        a = TrainingBuffer(n * d)
+        qkv = TrainingBuffer(n * qkvWidth)
+        lse = TrainingBuffer(batch * c.headCount * seqLen)
+        o = TrainingBuffer(n * c.headCount * c.headDim)
+        xMid = TrainingBuffer(n * d)
+        mean2 = TrainingBuffer(isGPT2 ? n : 0)
+        rstd2 = TrainingBuffer(n)
+        m = TrainingBuffer(n * d)
+        f1 = TrainingBuffer(n * ff)
+        f2 = TrainingBuffer(isGPT2 ? 0 : n * ff)
+        act = TrainingBuffer(n * ff)
+        for p in loraProjections { u[p] = TrainingBuffer(n * rank) }
+    }
+}

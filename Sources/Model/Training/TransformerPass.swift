@@ -1,0 +1,220 @@
+/// One forward pass of the decoder with LoRA over a padded batch, keeping a `LayerTape` per
+/// block, then (optionally) the backward pass that adds the adapter gradient into `gradient`.
+///
+/// Only the adapter gets gradient buffers; frozen weights are read through `WeightPointers`.
+struct TransformerPass {
+    let config: ModelConfig
+    let weights: WeightPointers
+    let lora: LoRAConfig
+    /// LoRA views per layer and projection.
+    let views: [[Projection: LoRAView]]
+    /// Adapter parameters, and the gradient vector of the same layout (nil: no backward).
+    let parameters: UnsafePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>?
+    /// Dropout probability on LoRA inputs (0 in evaluation) and one mask seed per layer and projection.
+    let dropout: Float
+    let seeds: [[Projection: UInt64]]
+    let batch: TrainingBatch
+
+    private var n: Int { batch.batch * batch.seqLen }
+    private var d: Int { config.hiddenSize }
+    private var ff: Int { config.intermediateSize }
+    private var isGPT2: Bool { config.architecture == .gpt2 }
+    private var attnWidth: Int { config.headCount * config.headDim }
+    private var qkvWidth: Int { (config.headCount + 2 * config.kvHeadCount) * config.headDim }
+    private var oProjection: Projection { isGPT2 ? .attnProj : .o }
+    private var downProjection: Projection { isGPT2 ? .mlpProj : .down }
+    /// The projections writing the fused QKV row, with their column offsets.
+    private var qkvParts: [(Projection, Int)] {
+        isGPT2 ? [(.cAttn, 0)]
+            : [(.q, 0), (.k, attnWidth), (.v, attnWidth + config.kvHeadCount * config.headDim)]
+    }
+    private var attention: CausalAttentionOp {
+        CausalAttentionOp(batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
+                          kvHeads: config.kvHeadCount, headDim: config.headDim, ld: qkvWidth, qOffset: 0,
+                          kOffset: attnWidth, vOffset: attnWidth + config.kvHeadCount * config.headDim)
+    }
+
+    private func linear(_ layer: Int, _ p: Projection) -> LoRALinearOp {
+        let lp = weights.layers[layer].projections[p]!
+        var factors: LoRAFactors?
+        if let v = views[layer][p] {
+            factors = LoRAFactors(a: parameters + v.aOffset, b: parameters + v.bOffset,
+                                  gradA: gradient.map { $0 + v.aOffset }, gradB: gradient.map { $0 + v.bOffset },
+                                  rank: lora.rank, scale: lora.scale, dropout: dropout)
+        }
+        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors)
+    }
+
+    private func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
+
+    private var linearScratchCount: Int { n * (max(d, ff, attnWidth) + lora.rank) }
+
+    private func normForward(_ np: WeightPointers.NormPointers, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, rows: Int) {
+        if isGPT2 {
+            LayerNormOp.forward(x: x, weight: np.weight, bias: np.bias!, eps: config.normEpsilon, n: rows, d: d,
+                                y: y, mean: mean, rstd: rstd)
+        } else {
+            RMSNormOp.forward(x: x, weight: np.weight, eps: config.normEpsilon, n: rows, d: d, y: y, rstd: rstd)
+        }
+    }
+
+    private func normBackward(_ np: WeightPointers.NormPointers, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int,
+                              dx: UnsafeMutablePointer<Float>) {
+        if isGPT2 {
+            LayerNormOp.backward(dy: dy, x: x, weight: np.weight, mean: mean, rstd: rstd, n: rows, d: d, dx: dx)
+        } else {
+            RMSNormOp.backward(dy: dy, x: x, weight: np.weight, rstd: rstd, n: rows, d: d, dx: dx)
+        }
+    }
+
+    // MARK: forward
+
+    /// Embeds the batch and runs every block; returns the residual stream after the last block
+    /// `[n, d]` and the tapes (one per block when a gradient is wanted, else one reused).
+    private func forwardBlocks() -> (TrainingBuffer, [LayerTape]) {
+        let x = TrainingBuffer(n * d)
+        let T = batch.seqLen
+        EmbeddingOp.forward(tokens: batch.tokens, table: weights.tokenEmbedding, d: d, y: x.p,
+                            positions: isGPT2 ? (0..<n).map { $0 % T } : nil,
+                            positionTable: weights.positionEmbedding)
+        let scratch = TrainingBuffer(max(linearScratchCount, T * T))
+        let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
+        var tapes: [LayerTape] = []
+        let loraTargets = lora.targets
+        for l in 0..<config.layerCount {
+            let tape = gradient == nil && !tapes.isEmpty ? tapes[0]
+                : LayerTape(config: config, batch: batch.batch, seqLen: T, loraProjections: loraTargets, rank: lora.rank)
+            if gradient != nil || tapes.isEmpty { tapes.append(tape) }
+            let lw = weights.layers[l]
+            // attention half
+            tape.xIn.p.update(from: x.p, count: n * d)
+            normForward(lw.attentionNorm, x: x.p, y: tape.a.p, mean: tape.mean1.p, rstd: tape.rstd1.p, rows: n)
+            for (p, offset) in qkvParts {
+                linear(l, p).forward(x: tape.a.p, ldx: d, n: n, y: tape.qkv.p + offset, ldy: qkvWidth,
+                                     u: tape.u[p]?.p, seed: seed(l, p), scratch: scratch.p)
+            }
+            if let rotary {
+                rotary.apply(tape.qkv.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount)
+                rotary.apply(tape.qkv.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount)
+            }
+            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p)
+            linear(l, oProjection).forward(x: tape.o.p, ldx: attnWidth, n: n, y: x.p, ldy: d, accumulate: true,
+                                           u: tape.u[oProjection]?.p, seed: seed(l, oProjection), scratch: scratch.p)
+            // MLP half
+            tape.xMid.p.update(from: x.p, count: n * d)
+            normForward(lw.mlpNorm, x: x.p, y: tape.m.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n)
+            if isGPT2 {
+                linear(l, .fc).forward(x: tape.m.p, ldx: d, n: n, y: tape.f1.p, ldy: ff, u: tape.u[.fc]?.p,
+                                       seed: seed(l, .fc), scratch: scratch.p)
+                GELUOp.forward(x: tape.f1.p, y: tape.act.p, count: n * ff)
+            } else {
+                linear(l, .gate).forward(x: tape.m.p, ldx: d, n: n, y: tape.f1.p, ldy: ff, u: tape.u[.gate]?.p,
+                                         seed: seed(l, .gate), scratch: scratch.p)
+                linear(l, .up).forward(x: tape.m.p, ldx: d, n: n, y: tape.f2.p, ldy: ff, u: tape.u[.up]?.p,
+                                       seed: seed(l, .up), scratch: scratch.p)
+                SwiGLUOp.forward(gate: tape.f1.p, up: tape.f2.p, act: tape.act.p, count: n * ff)
+            }
+            linear(l, downProjection).forward(x: tape.act.p, ldx: ff, n: n, y: x.p, ldy: d, accumulate: true,
+                                              u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
+                                              scratch: scratch.p)
+        }
+        return (x, tapes)
+    }
+
+    /// Logits `[n, V]` of every position (no gradient).
+    func logits() -> [Float] {
+        let (x, _) = forwardBlocks()
+        let h = TrainingBuffer(n * d), mean = TrainingBuffer(n), rstd = TrainingBuffer(n)
+        normForward(weights.finalNorm, x: x.p, y: h.p, mean: mean.p, rstd: rstd.p, rows: n)
+        let V = config.vocabSize
+        var out = [Float](repeating: 0, count: n * V)
+        out.withUnsafeMutableBufferPointer { o in
+            TrainingBLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
+                              beta: 0, c: o.baseAddress!, ldc: V)
+        }
+        return out
+    }
+
+    /// Summed cross-entropy over the batch's targets; with a gradient vector, also runs backward
+    /// and adds d(loss / targetCount)/d(adapter) into it.
+    func lossAndGradient() -> Double {
+        let (x, tapes) = forwardBlocks()
+        let m = batch.targetRows.count
+        guard m > 0 else { return 0 }
+        // Final norm and LM head on the target rows only.
+        let xg = TrainingBuffer(m * d), hg = TrainingBuffer(m * d)
+        let mean = TrainingBuffer(m), rstd = TrainingBuffer(m)
+        for (i, r) in batch.targetRows.enumerated() { (xg.p + i * d).update(from: x.p + r * d, count: d) }
+        normForward(weights.finalNorm, x: xg.p, y: hg.p, mean: mean.p, rstd: rstd.p, rows: m)
+        let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
+        let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
+                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p)
+        guard let dhg, lossSum.isFinite else { return lossSum }
+        let dxg = TrainingBuffer(m * d)
+        normBackward(weights.finalNorm, dy: dhg.p, x: xg.p, mean: mean.p, rstd: rstd.p, rows: m, dx: dxg.p)
+        let dx = x  // reuse: the residual gradient buffer
+        dx.zero()
+        for (i, r) in batch.targetRows.enumerated() {
+            let src = dxg.p + i * d, dst = dx.p + r * d
+            for j in 0..<d { dst[j] += src[j] }
+        }
+        backwardBlocks(dx: dx, tapes: tapes)
+        return lossSum
+    }
+
+    // MARK: backward
+
+    /// Runs the blocks backward from dL/d(residual after the last block) `dx`, which is updated
+    /// in place down to the embedding output; adds adapter gradients on the way.
+    private func backwardBlocks(dx: TrainingBuffer, tapes: [LayerTape]) {
+        let T = batch.seqLen
+        let dA = TrainingBuffer(n * d), dM = TrainingBuffer(n * d), dQKV = TrainingBuffer(n * qkvWidth)
+        let dO = TrainingBuffer(n * attnWidth), dAct = TrainingBuffer(n * ff), dF1 = TrainingBuffer(n * ff)
+        let dF2 = TrainingBuffer(isGPT2 ? 0 : n * ff)
+        let scratch = TrainingBuffer(max(linearScratchCount, 2 * T * T))
+        let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
+        for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
+            let tape = tapes[l], lw = weights.layers[l]
+            // MLP half: x_out = xMid + down(mlp(norm2(xMid)))
+            dAct.zero()
+            linear(l, downProjection).backward(dy: dx.p, ldy: d, x: tape.act.p, ldx: ff, n: n,
+                                               u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
+                                               dx: dAct.p, lddx: ff, scratch: scratch.p)
+            dF1.zero()
+            dM.zero()
+            if isGPT2 {
+                GELUOp.backward(dy: dAct.p, x: tape.f1.p, dx: dF1.p, count: n * ff)
+                linear(l, .fc).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.fc]?.p,
+                                        seed: seed(l, .fc), dx: dM.p, lddx: d, scratch: scratch.p)
+            } else {
+                dF2.zero()
+                SwiGLUOp.backward(dAct: dAct.p, gate: tape.f1.p, up: tape.f2.p, dGate: dF1.p, dUp: dF2.p, count: n * ff)
+                linear(l, .gate).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.gate]?.p,
+                                          seed: seed(l, .gate), dx: dM.p, lddx: d, scratch: scratch.p)
+                linear(l, .up).backward(dy: dF2.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.up]?.p,
+                                        seed: seed(l, .up), dx: dM.p, lddx: d, scratch: scratch.p)
+            }
+            normBackward(lw.mlpNorm, dy: dM.p, x: tape.xMid.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n, dx: dx.p)
+            // attention half: xMid = xIn + o_proj(attn(qkv(norm1(xIn))))
+            dO.zero()
+            linear(l, oProjection).backward(dy: dx.p, ldy: d, x: tape.o.p, ldx: attnWidth, n: n,
+                                            u: tape.u[oProjection]?.p, seed: seed(l, oProjection),
+                                            dx: dO.p, lddx: attnWidth, scratch: scratch.p)
+            dQKV.zero()
+            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p)
+            if let rotary {
+                rotary.apply(dQKV.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount, inverse: true)
+                rotary.apply(dQKV.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount, inverse: true)
+            }
+            dA.zero()
+            for (p, offset) in qkvParts {
+                linear(l, p).backward(dy: dQKV.p + offset, ldy: qkvWidth, x: tape.a.p, ldx: d, n: n,
+                                      u: tape.u[p]?.p, seed: seed(l, p), dx: dA.p, lddx: d, scratch: scratch.p)
+            }
+            normBackward(lw.attentionNorm, dy: dA.p, x: tape.xIn.p, mean: tape.mean1.p, rstd: tape.rstd1.p, rows: n, dx: dx.p)
+        }
+    }
+}

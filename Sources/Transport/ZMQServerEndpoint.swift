@@ -1,0 +1,69 @@
+import CZeroMQ
+import Foundation
+
+/// The ZeroMQ server endpoint: a ROUTER socket owned by one thread (see `ZMQServerLoop`).
+///
+///     let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
+///     print(server.boundEndpoint)   // tcp://127.0.0.1:41234
+///
+/// With `options.curve`, traffic is encrypted, only allow-listed worker keys get through (checked
+/// by the context's ZAP handler) and each peer is named by its key, not by the routing id it claims.
+/// ROUTER_MANDATORY is on, high-water marks and ZMQ_MAXMSGSIZE are set, linger is 0.
+public final class ZMQServerEndpoint: ServerEndpoint {
+    public let events: AsyncStream<ServerEvent>
+    public let traffic = TrafficCounters()
+    /// The address actually bound (ZMQ_LAST_ENDPOINT), with the port chosen for `:*`.
+    public let boundEndpoint: String
+    private let loop: ZMQServerLoop
+    private let sendTimeout: Duration
+    private let zap: (ZAPAuthenticator, String)?
+
+    public init(context: ZMQContext = .shared, options: ZMQServerOptions) throws {
+        try options.liveness.validate()
+        let socket = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        try socket.set(ZMQ_ROUTER_MANDATORY, 1)
+        try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
+                                    liveness: options.liveness, connecting: false)
+        if let curve = options.curve {
+            let zap = try context.authenticator()
+            let domain = "fedhds-" + UUID().uuidString
+            zap.register(domain: domain, allowList: curve.allowList)
+            self.zap = (zap, domain)
+            try socket.set(ZMQ_ZAP_DOMAIN, text: domain)
+            try socket.set(ZMQ_CURVE_SERVER, 1)
+            try socket.set(ZMQ_CURVE_SECRETKEY, text: curve.keys.secretKey)
+        } else {
+            self.zap = nil
+        }
+        do {
+            try socket.bind(options.endpoint)
+        } catch {
+            if let (zap, domain) = zap { zap.unregister(domain: domain) }
+            throw error
+        }
+        boundEndpoint = try socket.getString(ZMQ_LAST_ENDPOINT)
+        let (stream, continuation) = AsyncStream.makeStream(of: ServerEvent.self)
+        events = stream
+        sendTimeout = options.sendTimeout
+        loop = try ZMQServerLoop(socket: socket, authenticated: options.curve != nil, options: options,
+                                 continuation: continuation, traffic: traffic)
+        loop.start()
+    }
+
+    public func send(_ message: Message, to peer: PeerID) async throws {
+        let frames = try MessageCodec.encode(message)
+        let deadline = ContinuousClock.now + sendTimeout
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let item = OutboundSend(peer: peer.name, type: message.type, frames: frames, deadline: deadline, continuation: c)
+            if !loop.queue.push(item) { c.resume(throwing: TransportError.closed) }
+        }
+    }
+
+    public func close() async {
+        loop.stop()
+        await loop.exit.wait()
+        if let (zap, domain) = zap { zap.unregister(domain: domain) }
+    }
+
+    deinit { loop.stop() }
+}

@@ -1,0 +1,135 @@
+import CZeroMQ
+import Glibc
+
+/// One multipart message as received: its frames (at most the requested number are kept),
+/// the total number of frames, and the "User-Id" the ZAP handler gave the connection.
+struct ZMQIncoming {
+    var frames: [[UInt8]]
+    var totalFrames: Int
+    var userID: String?
+}
+
+/// A thin wrapper over a libzmq socket. Not thread-safe: created and configured on one thread,
+/// then owned by exactly one thread (handing over at `Thread.start`, a full memory barrier).
+final class ZMQSocket {
+    private(set) var handle: UnsafeMutableRawPointer?
+    private let msg: UnsafeMutablePointer<zmq_msg_t>
+    /// Keeps the context alive as long as the socket is open.
+    let context: ZMQContext
+
+    init(context: ZMQContext, type: Int32) throws {
+        guard let h = zmq_socket(context.handle, type) else { throw ZMQContext.lastError("zmq_socket") }
+        handle = h
+        self.context = context
+        msg = .allocate(capacity: 1)
+        try set(ZMQ_LINGER, 0)
+    }
+
+    deinit {
+        close()
+        msg.deallocate()
+    }
+
+    func close() {
+        if let h = handle { zmq_close(h) }
+        handle = nil
+    }
+
+    private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
+        if rc != 0 { throw ZMQContext.lastError(operation()) }
+    }
+
+    func set(_ option: Int32, _ value: Int32) throws {
+        var v = value
+        try check(zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size), "zmq_setsockopt(\(option))")
+    }
+
+    func set(_ option: Int32, int64 value: Int64) throws {
+        var v = value
+        try check(zmq_setsockopt(handle, option, &v, MemoryLayout<Int64>.size), "zmq_setsockopt(\(option))")
+    }
+
+    func set(_ option: Int32, bytes: [UInt8]) throws {
+        try check(bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }, "zmq_setsockopt(\(option))")
+    }
+
+    /// A string option, without a terminating NUL (libzmq takes the length as given; a 40-byte
+    /// CURVE key is read as Z85).
+    func set(_ option: Int32, text: String) throws {
+        try set(option, bytes: Array(text.utf8))
+    }
+
+    func getString(_ option: Int32) throws -> String {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var size = buffer.count
+        try check(zmq_getsockopt(handle, option, &buffer, &size), "zmq_getsockopt(\(option))")
+        return ZMQContext.text(buffer)
+    }
+
+    func bind(_ endpoint: String) throws { try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
+    func connect(_ endpoint: String) throws { try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))") }
+
+    /// Sends `prefix` (if any) then `frames` as one multipart message without blocking.
+    /// Returns false when nothing could be sent (EAGAIN: high-water mark or no peer yet).
+    func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+        let parts = (prefix.map { [$0] } ?? []) + frames
+        let base = blocking ? 0 : ZMQ_DONTWAIT
+        for (i, part) in parts.enumerated() {
+            let flags = base | (i < parts.count - 1 ? ZMQ_SNDMORE : 0)
+            while true {
+                let rc = part.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+                if rc >= 0 { break }
+                let e = zmq_errno()
+                if e == EINTR { continue }
+                if e == EAGAIN && i == 0 { return false }
+                throw ZMQContext.lastError("zmq_send")
+            }
+        }
+        return true
+    }
+
+    /// Receives one multipart message, keeping at most `maxFrames` frames; nil when none is
+    /// waiting (non-blocking) .
+    func receive(maxFrames: Int = 16, blocking: Bool = false) throws -> ZMQIncoming? {
+        var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
+        var more = true
+        while more {
+            try check(zmq_msg_init(msg), "zmq_msg_init")
+            defer { zmq_msg_close(msg) }
+            let flags = (blocking || incoming.totalFrames > 0) ? 0 : ZMQ_DONTWAIT
+            var rc: Int32
+            repeat { rc = zmq_msg_recv(msg, handle, flags) } while rc < 0 && zmq_errno() == EINTR
+            if rc < 0 {
+                if zmq_errno() == EAGAIN && incoming.totalFrames == 0 { return nil }
+                throw ZMQContext.lastError("zmq_msg_recv")
+            }
+            incoming.totalFrames += 1
+            if incoming.frames.count < maxFrames {
+                let size = zmq_msg_size(msg)
+                let frame = [UInt8](unsafeUninitializedCapacity: size) { out, n in
+                    if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
+                    n = size
+                }
+                incoming.frames.append(frame)
+            }
+            if incoming.userID == nil, let uid = zmq_msg_gets(msg, "User-Id") {
+                incoming.userID = String(cString: uid)
+            }
+            more = zmq_msg_more(msg) != 0
+        }
+        return incoming
+    }
+
+    /// Waits up to `timeoutMs` for this socket (and optionally an fd) to become readable.
+    /// Returns (socket readable, fd readable).
+    func poll(alsoFD fd: Int32?, timeoutMs: Int) throws -> (Bool, Bool) {
+        var items = [zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+        if let fd { items.append(zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0)) }
+        let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
+        if rc < 0 {
+            if zmq_errno() == EINTR { return (false, false) }
+            throw ZMQContext.lastError("zmq_poll")
+        }
+        return (items[0].revents & Int16(ZMQ_POLLIN) != 0, items.count > 1 && items[1].revents & Int16(ZMQ_POLLIN) != 0)
+    }
+}

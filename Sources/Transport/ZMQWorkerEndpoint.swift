@@ -1,0 +1,61 @@
+import CZeroMQ
+import Foundation
+
+/// The ZeroMQ worker endpoint: a DEALER socket owned by one thread (see `ZMQWorkerLoop`).
+///
+///     let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "worker-0"))
+///
+/// Connecting does not wait for the server: messages queue until it is there (up to the
+/// high-water mark), and the lease starts at construction.
+public final class ZMQWorkerEndpoint: WorkerEndpoint {
+    public let incoming: AsyncThrowingStream<Message, any Error>
+    public let traffic = TrafficCounters()
+    public let name: String
+    private let loop: ZMQWorkerLoop
+    private let sendTimeout: Duration
+    private let audit: WireAuditLog?
+
+    public init(context: ZMQContext = .shared, options: ZMQWorkerOptions) throws {
+        try options.liveness.validate()
+        let socket = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
+                                    liveness: options.liveness, connecting: true)
+        let routingID = options.routingID ?? (options.curve == nil ? options.name : nil)
+        if let rid = routingID {
+            guard !rid.isEmpty, rid.utf8.count <= 255, rid.utf8.first != 0 else {
+                throw TransportError.invalidConfiguration("routing id must be 1 to 255 bytes and not start with a zero byte")
+            }
+            try socket.set(ZMQ_ROUTING_ID, bytes: Array(rid.utf8))
+        }
+        if let curve = options.curve {
+            try socket.set(ZMQ_CURVE_SERVERKEY, text: curve.serverPublicKey)
+            try socket.set(ZMQ_CURVE_PUBLICKEY, text: curve.keys.publicKey)
+            try socket.set(ZMQ_CURVE_SECRETKEY, text: curve.keys.secretKey)
+        }
+        try socket.connect(options.endpoint)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Message.self, throwing: (any Error).self)
+        incoming = stream
+        name = options.name
+        sendTimeout = options.sendTimeout
+        audit = options.audit
+        loop = try ZMQWorkerLoop(socket: socket, options: options, continuation: continuation, traffic: traffic)
+        loop.start()
+    }
+
+    public func send(_ message: Message) async throws {
+        let frames = try MessageCodec.encode(message)
+        audit?.record(message.type, frames: frames)
+        let deadline = ContinuousClock.now + sendTimeout
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let item = OutboundSend(peer: "server", type: message.type, frames: frames, deadline: deadline, continuation: c)
+            if !loop.queue.push(item) { c.resume(throwing: TransportError.closed) }
+        }
+    }
+
+    public func close() async {
+        loop.stop()
+        await loop.exit.wait()
+    }
+
+    deinit { loop.stop() }
+}

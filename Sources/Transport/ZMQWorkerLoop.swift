@@ -1,0 +1,141 @@
+import CZeroMQ
+import Foundation
+import Glibc
+import Synchronization
+
+/// The thread that owns a worker's DEALER socket: sends what `OutboundQueue` holds, sends a
+/// heartbeat when idle for the heartbeat interval, receives and decodes, and declares the server
+/// lost when nothing arrived within the lease. Non-shared members are touched only by that thread.
+final class ZMQWorkerLoop: @unchecked Sendable {
+    let queue: OutboundQueue
+    let continuation: AsyncThrowingStream<Message, any Error>.Continuation
+    let traffic: TrafficCounters
+    let exit = ExitLatch()
+    private let stopping = Atomic<Bool>(false)
+
+    private var socket: ZMQSocket?
+    private let limits: CodecLimits
+    private let lease: Duration
+    private let heartbeatInterval: Duration
+    private let tickMs: Int
+    private var pending: [OutboundSend] = []
+    private var lastSent = ContinuousClock.now
+    private var lastHeard = ContinuousClock.now
+    private var heartbeatSequence: UInt64 = 0
+
+    init(socket: ZMQSocket, options: ZMQWorkerOptions,
+         continuation: AsyncThrowingStream<Message, any Error>.Continuation, traffic: TrafficCounters) throws {
+        self.socket = socket
+        self.limits = options.limits
+        self.lease = options.liveness.lease
+        self.heartbeatInterval = options.liveness.heartbeatInterval
+        self.tickMs = max(1, min(50, Int(Liveness.milliseconds(options.liveness.heartbeatInterval) / 4)))
+        self.continuation = continuation
+        self.traffic = traffic
+        self.queue = try OutboundQueue()
+    }
+
+    /// Options every fedhds socket gets: linger 0 (set at creation), high-water marks, maximum
+    /// message size, ZMTP heartbeats.
+    static func configure(_ socket: ZMQSocket, highWaterMark: Int32, limits: CodecLimits, liveness: Liveness,
+                          connecting: Bool) throws {
+        guard highWaterMark > 0 else { throw TransportError.invalidConfiguration("high-water mark must be positive") }
+        try socket.set(ZMQ_SNDHWM, highWaterMark)
+        try socket.set(ZMQ_RCVHWM, highWaterMark)
+        try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(limits.maxMessageBytes))
+        try socket.set(ZMQ_HEARTBEAT_IVL, Liveness.milliseconds(liveness.zmtpInterval))
+        try socket.set(ZMQ_HEARTBEAT_TIMEOUT, Liveness.milliseconds(liveness.zmtpTimeout))
+        if connecting { try socket.set(ZMQ_HEARTBEAT_TTL, min(Liveness.milliseconds(liveness.zmtpTimeout), 6_553_500)) }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        queue.signal.signal()
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "fedhds-zmq-worker"
+        thread.start()
+    }
+
+    private func run() {
+        guard let socket else { return }
+        var lostError: TransportError? = nil
+        lastSent = .now
+        lastHeard = .now
+        while !stopping.load(ordering: .relaxed) {
+            pending.append(contentsOf: queue.drain())
+            if !pending.isEmpty { flush(socket) }
+            let readable: Bool
+            do {
+                (readable, _) = try socket.poll(alsoFD: queue.signal.fd, timeoutMs: pending.isEmpty ? tickMs : 1)
+            } catch {
+                lostError = error as? TransportError
+                break
+            }
+            queue.signal.reset()
+            if readable { receiveBatch(socket) }
+            let now = ContinuousClock.now
+            if now - lastHeard > lease {
+                lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
+                break
+            }
+            if now - lastSent >= heartbeatInterval && pending.isEmpty {
+                heartbeatSequence &+= 1
+                if let frames = try? MessageCodec.encode(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
+                   (try? socket.send(frames)) == true {
+                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.count })
+                }
+                lastSent = now
+            }
+        }
+        let failure = lostError ?? .closed
+        for item in pending + queue.close() { item.fail(failure) }
+        pending = []
+        socket.close()
+        self.socket = nil
+        if let lostError { continuation.finish(throwing: lostError) } else { continuation.finish() }
+        exit.open()
+    }
+
+    private func flush(_ socket: ZMQSocket) {
+        let now = ContinuousClock.now
+        var index = 0
+        while index < pending.count {
+            let item = pending[index]
+            do {
+                if try socket.send(item.frames) {
+                    traffic.record(item.type, .sent, bytes: item.byteCount)
+                    lastSent = now
+                    item.succeed()
+                } else if now >= item.deadline {
+                    item.fail(.sendTimeout(peer: "server"))
+                } else {
+                    break  // high-water mark: keep order, retry after the next poll
+                }
+            } catch let e as TransportError {
+                item.fail(e)
+            } catch {
+                item.fail(.malformed("\(error)"))
+            }
+            index += 1
+        }
+        pending.removeFirst(index)
+    }
+
+    private func receiveBatch(_ socket: ZMQSocket) {
+        for _ in 0..<4096 {
+            guard let incoming = try? socket.receive(maxFrames: 8) else { return }
+            lastHeard = .now
+            let size = incoming.frames.reduce(0) { $0 + $1.count }
+            guard incoming.totalFrames <= 2, let message = try? MessageCodec.decode(incoming.frames, limits: limits) else {
+                traffic.recordRejected(bytes: size)
+                continue
+            }
+            traffic.record(message.type, .received, bytes: size)
+            if case .heartbeat = message { continue }
+            continuation.yield(message)
+        }
+    }
+}

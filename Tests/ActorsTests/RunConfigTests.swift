@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import Actors
+
+@Suite struct RunConfigTests {
+    @Test func defaultsFollowSpec() throws {
+        let c = try RunConfig.parse(toml: "")
+        #expect(c.clients == 200)
+        #expect(c.alpha == 0.5)
+        #expect(c.participation == 0.05)
+        #expect(c.participantsPerRound == 10)
+        #expect(c.effectiveLearningRate == 3e-5)
+        #expect(c.loraRank == 8 && c.loraAlpha == 16 && c.loraDropout == 0.05)
+        #expect(c.maxLength == 1024 && c.maxNewTokens == 128)
+        #expect(c.effectiveMinClusterSize == 2)
+        #expect(c.dpEpsilon == 0)
+        var ni = c
+        ni.dataset = .ni
+        #expect(ni.effectiveLearningRate == 3e-4 && ni.effectiveMinClusterSize == 5)
+    }
+
+    @Test func readsSectionsAndTypes() throws {
+        let c = try RunConfig.parse(toml: """
+        method = "fedhds-turbo"
+        seed = 7
+        rounds = 4
+        [data]
+        clients = 20
+        alpha = 5
+        [federation]
+        participation = 0.25
+        [eval]
+        rounds = [2, 4]
+        """)
+        #expect(c.method == .fedhdsTurbo && c.seed == 7 && c.rounds == 4)
+        #expect(c.clients == 20 && c.alpha == 5.0 && c.participantsPerRound == 5)
+        #expect(c.evalRounds == [2, 4])
+    }
+
+    @Test func unknownKeyIsRefusedByName() {
+        #expect(throws: ActorsError.invalidConfiguration("unknown key `data.clientz`")) {
+            try RunConfig.parse(toml: "[data]\nclientz = 3")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("unknown key `clients` (did you mean data.clients?)")) {
+            try RunConfig.parse(toml: "clients = 3")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("unknown key `nosuch`")) {
+            try RunConfig.parse(toml: "[nosuch]\nx = 1")
+        }
+    }
+
+    @Test func badValuesNameTheKey() {
+        #expect(throws: ActorsError.invalidConfiguration("`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca")) {
+            try RunConfig.parse(toml: "method = \"fedxx\"")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("`federation.participation`: 1.5 is outside 1e-09...1.0")) {
+            try RunConfig.parse(toml: "[federation]\nparticipation = 1.5")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("`rounds`: expected an integer, got \"3\"")) {
+            try RunConfig.parse(toml: "rounds = \"3\"")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("`eval.rounds` holds 9, after the last round (3)")) {
+            try RunConfig.parse(toml: "rounds = 3\n[eval]\nrounds = [9]")
+        }
+    }
+
+    @Test func renderedConfigurationParsesBackEqual() throws {
+        var c = RunConfig()
+        c.name = "a \"quoted\" name"
+        c.method = .coresetCent
+        c.learningRate = 3e-5
+        c.evalRounds = [1, 5]
+        c.dpEpsilon = 2.5
+        c.transport = .zeromq
+        let text = c.renderTOML()
+        #expect(try RunConfig.parse(toml: text) == c)
+        #expect(text.contains("[privacy]"))
+    }
+
+    @Test func shippedExperimentConfigurationsParse() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("experiments")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        let tomls = files.filter { $0.hasSuffix(".toml") }
+        #expect(tomls.contains("smoke.toml"))
+        for f in tomls { _ = try RunConfig.load(path: dir.appendingPathComponent(f).path) }
+    }
+}

@@ -1,0 +1,141 @@
+import CZeroMQ
+import Foundation
+import Testing
+@testable import Transport
+
+@Test(arguments: [TransportKind.zmqInproc, .zmqTCP])
+func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
+    // Its own context (two I/O threads) so 1,000 connections do not slow other tests' sockets.
+    let context = try ZMQContext(ioThreads: 2)
+    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: testEndpoint(kind)))
+    let inbox = ServerInbox(server)
+    let endpoint = server.boundEndpoint
+    let n = 1000
+    // 1,000 DEALER sockets driven by one thread: each registers, sends an update, awaits its selection.
+    async let clients: [Int] = onThread {
+        let sockets = try (0..<n).map { try rawDealer(endpoint, routingID: "w\($0)", context: context) }
+        for (i, s) in sockets.enumerated() {
+            _ = try s.send(MessageCodec.encode(.register(Register(workerID: "w\(i)", clientIDs: [i]))), blocking: true)
+            _ = try s.send(MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: i, adapter: [Float(i), 1],
+                                                                    trainSamples: i, trainBatches: 1, trainLoss: 0.5))), blocking: true)
+        }
+        var chosen = [Int](repeating: -1, count: n)
+        for (i, s) in sockets.enumerated() {
+            guard let r = try s.receive(blocking: true),
+                  case let .selection(sel) = try MessageCodec.decode(r.frames) else { continue }
+            chosen[i] = sel.chosen[i]?.first ?? -2
+        }
+        for s in sockets { s.close() }
+        return chosen
+    }
+    var peers: [PeerID: Int] = [:]
+    for _ in 0..<(2 * n) {
+        let (peer, m) = try await inbox.next(timeout: .seconds(20))
+        if case let .update(u) = m {
+            #expect(peer.name == "w\(u.clientID)" && u.adapter == [Float(u.clientID), 1])
+            peers[peer] = u.clientID
+        }
+    }
+    #expect(peers.count == n)
+    for (peer, id) in peers { try await server.send(.selection(ClusterSelection(round: 0, chosen: [id: [id * 3]])), to: peer) }
+    let got = try await clients
+    #expect(got == (0..<n).map { $0 * 3 })
+    #expect(server.traffic.messages(.update, .received) == n)
+    #expect(server.traffic.messages(.selection, .sent) == n)
+    await server.close()
+}
+
+@Test func ipcRoundTrip() async throws {
+    let path = "ipc:///tmp/fedhds-test-\(UUID().uuidString).sock"
+    let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: path))
+    let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "ipc-worker"))
+    let inbox = ServerInbox(server)
+    try await worker.send(.register(Register(workerID: "ipc-worker", clientIDs: [4])))
+    let m = try await inbox.next(from: PeerID("ipc-worker"), timeout: .seconds(10))
+    #expect(m == .register(Register(workerID: "ipc-worker", clientIDs: [4])))
+    try await server.send(.shutdown(Shutdown(reason: "bye")), to: PeerID("ipc-worker"))
+    var it = worker.incoming.makeAsyncIterator()
+    #expect(try await it.next() == .shutdown(Shutdown(reason: "bye")))
+    await worker.close()
+    await server.close()
+}
+
+@Test func deadWorkerFailsPendingRequestsWithinTheLease() async throws {
+    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
+                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    let context = try ZMQContext()
+    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
+    let inbox = ServerInbox(server)
+    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "doomed", liveness: liveness))
+    try await worker.send(.register(Register(workerID: "doomed", clientIDs: [1])))
+    _ = try await inbox.next(from: PeerID("doomed"), timeout: .seconds(10))
+    // Alive: heartbeats keep the lease for much longer than the lease itself.
+    try await Task.sleep(for: .milliseconds(1000))
+    #expect(await inbox.lostPeers.isEmpty)
+    // A pending request, then the worker dies.
+    let pending = Task {
+        try await inbox.next(from: PeerID("doomed"), timeout: .seconds(30)) {
+            if case .update = $0 { return true } else { return false }
+        }
+    }
+    try await Task.sleep(for: .milliseconds(50))
+    let died = ContinuousClock.now
+    await worker.close()
+    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 0.5 seconds")) {
+        _ = try await pending.value
+    }
+    let elapsed = ContinuousClock.now - died
+    #expect(elapsed < .milliseconds(2000), "detected after \(elapsed)")
+    await #expect(throws: TransportError.self) { try await server.send(.shutdown(Shutdown()), to: PeerID("doomed")) }
+    await server.close()
+}
+
+@Test func workerDetectsALostServerWithinTheLease() async throws {
+    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
+                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    let context = try ZMQContext()
+    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
+    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "w", liveness: liveness))
+    try await Task.sleep(for: .milliseconds(800))  // heartbeats answered: still connected
+    #expect(worker.traffic.messages(.heartbeat, .received) >= 3)
+    let stopped = ContinuousClock.now
+    await server.close()
+    await #expect(throws: TransportError.self) {
+        for try await _ in worker.incoming {}
+    }
+    #expect(ContinuousClock.now - stopped < .milliseconds(2000))
+    await #expect(throws: TransportError.self) { try await worker.send(.shutdown(Shutdown())) }
+    await worker.close()
+}
+
+@Test func unknownPeerAndOversizedFramesAreRefused() async throws {
+    let limits = CodecLimits(maxFloats: 1000, maxStringBytes: 100, maxEnvelopeBytes: 1000)
+    let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", limits: limits))
+    let inbox = ServerInbox(server)
+    await #expect(throws: TransportError.unknownPeer("nobody")) { try await server.send(.shutdown(Shutdown()), to: PeerID("nobody")) }
+    let endpoint = server.boundEndpoint
+    // A frame above ZMQ_MAXMSGSIZE (5000 bytes here): libzmq drops the connection, nothing arrives.
+    try await onThread {
+        let s = try rawDealer(endpoint, routingID: "big")
+        _ = try s.send([Array(repeating: 7, count: 100_000)], blocking: true)
+        Thread.sleep(forTimeInterval: 0.3)
+        s.close()
+    }
+    let good = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: endpoint, name: "good", limits: limits))
+    let update = Message.update(ClientUpdate(round: 0, clientID: 1, adapter: [Float](repeating: 0.5, count: 1000),
+                                             trainSamples: 1, trainBatches: 1, trainLoss: nil))
+    try await good.send(update)
+    let (peer, m) = try await inbox.next(timeout: .seconds(10))
+    #expect(peer == PeerID("good") && m == update)
+    #expect(await inbox.rejected.isEmpty)
+    await good.close()
+    await server.close()
+}
+
+@Test func closeNeverHangsEvenWithAnUnreachableServer() async throws {
+    // Nothing listens on this inproc name: sends queue, close still returns at once.
+    let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: "inproc://nobody-\(UUID().uuidString)", name: "w"))
+    for _ in 0..<100 { try await worker.send(.heartbeat(Heartbeat(sequence: 1))) }
+    try await withDeadline(10) { await worker.close() }
+    await #expect(throws: TransportError.closed) { try await worker.send(.heartbeat(Heartbeat(sequence: 2))) }
+}
