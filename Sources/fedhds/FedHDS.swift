@@ -8,6 +8,7 @@ struct FedHDS: AsyncParsableCommand {
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
             KeysCommand.self,
+            TransportBenchCommand.self,
         ]
     )
 }
