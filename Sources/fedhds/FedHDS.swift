@@ -11,6 +11,7 @@ struct FedHDS: AsyncParsableCommand {
             TokenizeCommand.self,
             TsneCommand.self,
             HdbscanCommand.self,
+            TransportBenchCommand.self,
         ]
     )
 }
