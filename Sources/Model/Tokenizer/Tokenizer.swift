@@ -120,12 +120,9 @@ public struct Tokenizer: Sendable {
         var piece: [UInt8] = []
         func encodeSegment(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            var first = true
-            preTokenizer.split(scalars, classes, in: range) { r in
+            preTokenizer.split(scalars, classes, in: range) { source, r in
                 piece.removeAll(keepingCapacity: true)
-                if first && preTokenizer.addPrefixSpace && scalars[r.lowerBound] != " " { piece.append(0x20) }
-                first = false
-                for k in r { appendUTF8(scalars[k], to: &piece) }
+                for k in r { appendUTF8(source[k], to: &piece) }
                 appendBPE(piece, to: &out)
             }
         }

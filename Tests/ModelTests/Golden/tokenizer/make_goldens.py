@@ -113,7 +113,35 @@ def tiny(folder):
         out.append({"text": s, "ids": ids})
     return out
 
+# ---------------------------------------------------------------- pre-tokenizer variants
+# The tiny vocabulary with other pre-tokenizers Hugging Face supports and our loader accepts:
+# LLaMA-3's Split regex (with ignore_merges), GPT-2's plain ByteLevel with add_prefix_space,
+# and Digits grouping runs. Fixtures saved under variants/, ids from `tokenizers`.
+LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+base = json.load(open(os.path.join(HERE, "..", "tiny-gpt2", "tokenizer.json")))
+variants = {
+    "llama3": ({"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": LLAMA3}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}, True),
+    "gpt2_prefix_space": ({"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}, False),
+    "digit_runs": ({"type": "Sequence", "pretokenizers": [
+        {"type": "Digits", "individual_digits": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]}, False),
+}
+os.makedirs(os.path.join(HERE, "variants"), exist_ok=True)
+variant_cases = {}
+for vname, (pre, ignore_merges) in variants.items():
+    j = json.loads(json.dumps(base))
+    j["pre_tokenizer"] = pre
+    j["model"]["ignore_merges"] = ignore_merges
+    path = os.path.join(HERE, "variants", vname + ".json")
+    with open(path, "w") as f:
+        json.dump(j, f, ensure_ascii=False)
+    t = Tokenizer.from_file(path)
+    variant_cases[vname] = [{"text": s, "ids": t.encode(s, add_special_tokens=True).ids} for s in strings]
+
 result = {
+    "variants": variant_cases,
     "smollm2": {"cases": cases, "llama_cpp_disagreements": disagreements, "add_bos": False,
                 "bos": int(field("tokenizer.ggml.bos_token_id")), "eos": int(field("tokenizer.ggml.eos_token_id"))},
     "tiny_llama": {"cases": tiny("tiny-llama")},
