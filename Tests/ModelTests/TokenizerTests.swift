@@ -62,8 +62,9 @@ import Testing
         #expect(llama.encode("hello", addSpecialTokens: false) == Array(llama.encode("hello").dropFirst()))
     }
 
-    /// LLaMA-3's Split regex (with ignore_merges), ByteLevel with add_prefix_space, and digit runs.
-    @Test(arguments: ["llama3", "gpt2_prefix_space", "digit_runs"])
+    /// LLaMA-3's Split regex (with ignore_merges), ByteLevel with add_prefix_space, digit runs, and
+    /// added tokens with lstrip / rstrip.
+    @Test(arguments: ["llama3", "gpt2_prefix_space", "digit_runs", "strip_specials"])
     func preTokenizerVariantsMatchHuggingFace(variant: String) throws {
         let tokenizer = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer/variants/\(variant).json"))
         let root = try LoadingFixtures.json("tokenizer/cases.json")
