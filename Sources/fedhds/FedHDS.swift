@@ -9,6 +9,9 @@ struct FedHDS: AsyncParsableCommand {
         subcommands: [
             KeysCommand.self,
             TokenizeCommand.self,
+            TsneCommand.self,
+            HdbscanCommand.self,
+            TransportBenchCommand.self,
         ]
     )
 }
