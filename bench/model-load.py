@@ -17,10 +17,18 @@ tok.add_special_tokens([AddedToken(tokens[i], special=True, normalized=False) fo
 load = time.perf_counter() - t0
 lines = open(text_path, encoding="utf-8").read().split("\n")
 t0 = time.perf_counter()
-n = sum(len(tok.encode(line).ids) for line in lines)
-out = {"lines": len(lines), "tokens": n, "tokenize_seconds": time.perf_counter() - t0, "tokenizer_load_seconds": load}
+encoded = [tok.encode(line).ids for line in lines]
+seconds = time.perf_counter() - t0
+checksum = 0xCBF29CE484222325  # FNV-1a over every id and line end, as ours computes it
+for ids in encoded:
+    for i in ids + [-1]:
+        checksum = ((checksum ^ (i & 0xFFFFFFFFFFFFFFFF)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+out = {"lines": len(lines), "tokens": sum(map(len, encoded)), "tokenize_seconds": seconds,
+       "tokenizer_load_seconds": load, "ids_checksum": format(checksum, "x")}
 if load_weights:
-    import os, torch
+    import os
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only: no network waits in the timing
+    import torch
     from transformers import AutoModelForCausalLM
     torch.set_num_threads(2)
     t0 = time.perf_counter()

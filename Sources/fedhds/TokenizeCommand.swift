@@ -50,11 +50,18 @@ struct TokenizeCommand: ParsableCommand {
         }
         let lines = contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         clock = Date()
-        var tokens = 0
-        for line in lines { tokens += tokenizer.encode(line, addSpecialTokens: !noSpecialTokens).count }
+        var encoded: [[Int]] = []
+        encoded.reserveCapacity(lines.count)
+        for line in lines { encoded.append(tokenizer.encode(line, addSpecialTokens: !noSpecialTokens)) }
         let tokenizeSeconds = Date().timeIntervalSince(clock)
-        var report: [String: Any] = ["lines": lines.count, "tokens": tokens, "tokenize_seconds": tokenizeSeconds,
-                                     "tokenizer_load_seconds": tokenizerSeconds]
+        // FNV-1a over every id and line end, so another implementation can compare all ids
+        var checksum: UInt64 = 0xCBF2_9CE4_8422_2325
+        for ids in encoded {
+            for id in ids + [-1] { checksum = (checksum ^ UInt64(bitPattern: Int64(id))) &* 0x100_0000_01B3 }
+        }
+        var report: [String: Any] = ["lines": lines.count, "tokens": encoded.reduce(0) { $0 + $1.count },
+                                     "tokenize_seconds": tokenizeSeconds, "tokenizer_load_seconds": tokenizerSeconds,
+                                     "ids_checksum": String(checksum, radix: 16)]
         if loadWeights {
             clock = Date()
             let loaded = try ModelLoader.load(path: path)
