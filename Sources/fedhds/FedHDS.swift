@@ -9,6 +9,8 @@ struct FedHDS: AsyncParsableCommand {
         subcommands: [
             KeysCommand.self,
             TokenizeCommand.self,
+            GenerateCommand.self,
+            FeaturesCommand.self,
             TsneCommand.self,
             HdbscanCommand.self,
             TransportBenchCommand.self,
