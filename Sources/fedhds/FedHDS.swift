@@ -12,6 +12,7 @@ struct FedHDS: AsyncParsableCommand {
             TsneCommand.self,
             HdbscanCommand.self,
             TransportBenchCommand.self,
+            TrainCommand.self,
         ]
     )
 }
