@@ -14,6 +14,7 @@ struct FedHDS: AsyncParsableCommand {
             TsneCommand.self,
             HdbscanCommand.self,
             TransportBenchCommand.self,
+            TrainCommand.self,
         ]
     )
 }
