@@ -15,6 +15,9 @@ struct SpaceTree {
     var size: [Double] = []
     var leaf: [Bool] = []
     var children: [Int32] = []    // cell * 8 + child, -1 = none
+    /// Per cell, for the force traversal: barycentre (3), max width^2, size, leaf flag (1 or 0).
+    var packed: [Double] = []
+    static let stride = 6
 
     static let epsilon = 1e-6
 
@@ -43,6 +46,12 @@ struct SpaceTree {
             var p = SIMD3<Double>(repeating: 0)
             for a in 0..<dims { p[a] = y[i * dims + a] }
             insert(p)
+        }
+        packed = [Double](repeating: 0, count: count * SpaceTree.stride)
+        for c in 0..<count {
+            let o = c * SpaceTree.stride
+            packed[o] = bary[c * 3]; packed[o + 1] = bary[c * 3 + 1]; packed[o + 2] = bary[c * 3 + 2]
+            packed[o + 3] = width2[c]; packed[o + 4] = size[c]; packed[o + 5] = leaf[c] ? 1 : 0
         }
     }
 
@@ -131,10 +140,7 @@ struct SpaceTree {
     /// own leaf (and duplicates of it) are skipped.
     func negativeForces(_ y: UnsafePointer<Double>, range: Range<Int>, theta2: Double,
                         force: UnsafeMutablePointer<Double>) -> Double {
-        bary.withUnsafeBufferPointer { bary in
-        width2.withUnsafeBufferPointer { width2 in
-        size.withUnsafeBufferPointer { size in
-        leaf.withUnsafeBufferPointer { leaf in
+        packed.withUnsafeBufferPointer { node in
         children.withUnsafeBufferPointer { children in
             let dims = self.dims, fanout = self.fanout
             let eps = SpaceTree.epsilon
@@ -150,16 +156,16 @@ struct SpaceTree {
                     while top > 0 {
                         top -= 1
                         let c = Int(stack[top])
-                        let o = c * 3
-                        let d0 = p0 - bary[o]
-                        let d1 = dims > 1 ? p1 - bary[o + 1] : 0
-                        let d2 = dims > 2 ? p2 - bary[o + 2] : 0
+                        let o = c * SpaceTree.stride
+                        // Unused axes hold 0 in both the point and the barycentre.
+                        let d0 = p0 - node[o], d1 = p1 - node[o + 1], d2 = p2 - node[o + 2]
                         let dist2 = d0 * d0 + d1 * d1 + d2 * d2
-                        let isLeaf = leaf[c]
+                        let isLeaf = node[o + 5] != 0
                         if isLeaf && abs(d0) <= eps && abs(d1) <= eps && abs(d2) <= eps { continue }
-                        if isLeaf || width2[c] / dist2 < theta2 {
+                        // scikit-learn's test is width^2 / dist^2 < theta^2 (false when dist^2 = 0).
+                        if isLeaf || node[o + 3] < theta2 * dist2 {
                             let q = 1.0 / (1.0 + dist2)
-                            let s = size[c]
+                            let s = node[o + 4]
                             sumQ += s * q
                             let mult = s * q * q
                             f0 += mult * d0; f1 += mult * d1; f2 += mult * d2
@@ -182,6 +188,6 @@ struct SpaceTree {
                 }
             }
             return sumQ
-        }}}}}
+        }}
     }
 }
