@@ -76,6 +76,10 @@ func threeGroups(size: Int, dim: Int = 10, seed: UInt64 = 11) throws -> Matrix {
         var rng = SplitMix64(seed: 1)
         #expect(c.coreset(selectedIDs: [1], using: &rng) == [2])
         #expect(Set(c.coreset(selectedIDs: [0, 1, 0], using: &rng)) == [0, 2])
+        // Nearest to cluster 0's centroid (0, 0.5) overall is sample 0 (noise); within the
+        // cluster's members (1 and 4) it is sample 1.
+        #expect(c.coreset(selectedIDs: [0], using: &rng) == [0])
+        #expect(c.coreset(selectedIDs: [0], withinCluster: true, using: &rng) == [1])
     }
 
     @Test func interClientChoosesOneCentroidPerServerCluster() throws {
