@@ -8,6 +8,8 @@ struct FedHDS: AsyncParsableCommand {
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
             KeysCommand.self,
+            RougeCommand.self,
+            DataCommand.self,
         ]
     )
 }
