@@ -15,6 +15,8 @@ struct FedHDS: AsyncParsableCommand {
             HdbscanCommand.self,
             TransportBenchCommand.self,
             TrainCommand.self,
+            RougeCommand.self,
+            DataCommand.self,
         ]
     )
 }
