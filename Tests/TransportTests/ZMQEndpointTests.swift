@@ -7,7 +7,9 @@ import Testing
 func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
     // Its own context (two I/O threads) so 1,000 connections do not slow other tests' sockets.
     let context = try ZMQContext(ioThreads: 2)
-    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: testEndpoint(kind)))
+    // Raw dealers send no heartbeats: a lease longer than the test.
+    let liveness = Liveness(heartbeatInterval: .seconds(1), lease: .seconds(600))
+    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: testEndpoint(kind), liveness: liveness))
     let inbox = ServerInbox(server)
     let endpoint = server.boundEndpoint
     let n = 1000
@@ -19,18 +21,26 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
             _ = try s.send(MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: i, adapter: [Float(i), 1],
                                                                     trainSamples: i, trainBatches: 1, trainLoss: 0.5))), blocking: true)
         }
+        // Collect the answers, polling all sockets, with one overall deadline (never hangs).
         var chosen = [Int](repeating: -1, count: n)
-        for (i, s) in sockets.enumerated() {
-            guard let r = try s.receive(blocking: true),
-                  case let .selection(sel) = try MessageCodec.decodeFrames(r.frames) else { continue }
-            chosen[i] = sel.chosen[i]?.first ?? -2
+        var missing = Set(0..<n)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !missing.isEmpty && ContinuousClock.now < deadline {
+            var progressed = false
+            for i in missing {
+                guard let r = try sockets[i].receive() else { continue }
+                progressed = true
+                missing.remove(i)
+                if case let .selection(sel) = try MessageCodec.decodeFrames(r.frames) { chosen[i] = sel.chosen[i]?.first ?? -2 }
+            }
+            if !progressed { Thread.sleep(forTimeInterval: 0.005) }
         }
         for s in sockets { s.close() }
         return chosen
     }
     var peers: [PeerID: Int] = [:]
     for _ in 0..<(2 * n) {
-        let (peer, m) = try await inbox.next(timeout: .seconds(20))
+        let (peer, m) = try await inbox.next(timeout: .seconds(60))
         if case let .update(u) = m {
             #expect(peer.name == "w\(u.clientID)" && u.adapter == [Float(u.clientID), 1])
             peers[peer] = u.clientID
