@@ -8,6 +8,9 @@ struct FedHDS: AsyncParsableCommand {
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
             KeysCommand.self,
+            TokenizeCommand.self,
+            TsneCommand.self,
+            HdbscanCommand.self,
             TransportBenchCommand.self,
         ]
     )

@@ -1,0 +1,52 @@
+extension Decoder {
+    /// Query counts from which one sequence's attention runs as two `sgemm` per head instead of
+    /// per-row dot products.
+    static let gemmAttentionThreshold = 8
+
+    /// Scratch floats `attend` needs for `n` queries over `keys` keys.
+    static func scoreScratch(n: Int, keys: Int) -> Int {
+        n >= gemmAttentionThreshold ? n * keys : keys
+    }
+
+    /// Causal multi-head attention of one sequence: `n` queries at positions `past ..< past + n`
+    /// over keys / values at positions `0 ..< past + n` (row `t` of `k`, `v` is position `t`).
+    /// Query head `h` reads key/value head `h / (heads / kvHeads)` (grouped-query attention).
+    /// `q`, `k`, `v`, `out` point at column 0 of their first row; strides are in floats.
+    static func attend(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                       kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
+                       out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>) {
+        let group = heads / kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let keys = past + n
+        if n >= gemmAttentionThreshold {
+            for h in 0..<heads {
+                let kvh = h / group
+                // S[n, keys] = scale * Q_h K_h^T
+                BLAS.gemmTransB(m: n, n: keys, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
+                                b: k + kvh * hd, ldb: kvStride, c: scores, ldc: keys)
+                for i in 0..<n {
+                    let row = scores + i * keys
+                    let valid = past + i + 1
+                    Kernels.softmax(row, valid)
+                    if valid < keys { (row + valid).update(repeating: 0, count: keys - valid) }
+                }
+                // O_h[n, hd] = S V_h
+                BLAS.gemm(m: n, n: hd, k: keys, a: scores, lda: keys, b: v + kvh * hd, ldb: kvStride,
+                          c: out + h * hd, ldc: outStride)
+            }
+            return
+        }
+        for i in 0..<n {
+            let valid = past + i + 1
+            for h in 0..<heads {
+                let kvh = h / group
+                let qi = q + i * qStride + h * hd
+                for t in 0..<valid { scores[t] = Kernels.dot(qi, k + t * kvStride + kvh * hd, hd) * scale }
+                Kernels.softmax(scores, valid)
+                let o = out + i * outStride + h * hd
+                o.update(repeating: 0, count: hd)
+                for t in 0..<valid { Kernels.axpy(scores[t], v + t * kvStride + kvh * hd, o, hd) }
+            }
+        }
+    }
+}

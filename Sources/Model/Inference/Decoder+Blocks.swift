@@ -1,0 +1,164 @@
+import Foundation
+
+extension Decoder {
+    /// Runs the embeddings and all blocks over packed tokens, leaving the residual stream `[T, d]`
+    /// (before the final norm) in `ws.x`. `capture(slot, x)` sees the residual of every slot
+    /// 0..<L (slot 0 the embedding output, slot l the output of block l). With `caches` (one per
+    /// span), keys and values of the new tokens are stored at their positions and attention reads
+    /// the whole cached prefix.
+    func runBlocks(_ tokens: [Int], spans: [Span], caches: [KVCache]?, lora: LoRAContext?, ws: Workspace,
+                   capture: (Int, UnsafePointer<Float>) -> Void) throws {
+        let c = config, d = c.hiddenSize, T = tokens.count
+        let hd = c.headDim, heads = c.headCount, kvHeads = c.kvHeadCount
+        let qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize
+        for s in spans where s.past + s.count > c.contextLength {
+            throw ModelError.invalidInput("position \(s.past + s.count - 1) is beyond the context length \(c.contextLength)")
+        }
+        let x = ws.x.reserve(T * d), h = ws.h.reserve(T * d)
+        let attn = ws.attention.reserve(T * qDim)
+        let isLlama = c.architecture == .llama
+
+        // Embeddings (+ learned positions for GPT-2).
+        weights.tokenEmbedding.data.withUnsafeBufferPointer { e in
+            for (t, id) in tokens.enumerated() { (x + t * d).update(from: e.baseAddress! + id * d, count: d) }
+        }
+        if let pos = weights.positionEmbedding {
+            pos.data.withUnsafeBufferPointer { p in
+                for s in spans {
+                    for i in 0..<s.count { Kernels.axpy(1, p.baseAddress! + (s.past + i) * d, x + (s.offset + i) * d, d) }
+                }
+            }
+        }
+        // Rotary cos / sin of every row's position, shared by all layers.
+        let half = hd / 2
+        var cosT = ws.cos.reserve(1), sinT = ws.sin.reserve(1)
+        if isLlama {
+            cosT = ws.cos.reserve(T * half)
+            sinT = ws.sin.reserve(T * half)
+            for s in spans {
+                for i in 0..<s.count {
+                    let pos = Float(s.past + i), row = (s.offset + i) * half
+                    for j in 0..<half {
+                        let angle = Double(pos * inverseFrequencies[j])
+                        cosT[row + j] = Float(Foundation.cos(angle))
+                        sinT[row + j] = Float(Foundation.sin(angle))
+                    }
+                }
+            }
+        }
+        var maxScores = 0
+        for s in spans { maxScores = max(maxScores, Decoder.scoreScratch(n: s.count, keys: s.past + s.count)) }
+        let scores = ws.scores.reserve(maxScores)
+
+        for l in 0..<c.layerCount {
+            capture(l, x)
+            let layer = weights.layers[l]
+            norm(layer.attentionNorm, x, rows: T, into: h)
+            // Attention: projections, rotary, cache, per-sequence causal attention.
+            let qPtr: UnsafeMutablePointer<Float>, kPtr: UnsafeMutablePointer<Float>, vPtr: UnsafeMutablePointer<Float>
+            let qStride: Int, kvStride: Int
+            if isLlama {
+                qPtr = ws.q.reserve(T * qDim); kPtr = ws.k.reserve(T * kvDim); vPtr = ws.v.reserve(T * kvDim)
+                apply(layer.projections[.q]!, .q, layer: l, h, rows: T, into: qPtr, lora: lora, ws: ws)
+                apply(layer.projections[.k]!, .k, layer: l, h, rows: T, into: kPtr, lora: lora, ws: ws)
+                apply(layer.projections[.v]!, .v, layer: l, h, rows: T, into: vPtr, lora: lora, ws: ws)
+                for t in 0..<T {
+                    Kernels.rope(qPtr + t * qDim, heads: heads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
+                    Kernels.rope(kPtr + t * kvDim, heads: kvHeads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
+                }
+                qStride = qDim; kvStride = kvDim
+            } else {
+                let qkv = ws.q.reserve(T * 3 * d)
+                apply(layer.projections[.cAttn]!, .cAttn, layer: l, h, rows: T, into: qkv, lora: lora, ws: ws)
+                qPtr = qkv; kPtr = qkv + d; vPtr = qkv + 2 * d
+                qStride = 3 * d; kvStride = 3 * d
+            }
+            for (si, s) in spans.enumerated() {
+                let q = qPtr + s.offset * qStride, out = attn + s.offset * qDim
+                if let caches {
+                    let cache = caches[si]
+                    let ck = cache.keys(layer: l), cv = cache.values(layer: l)
+                    for i in 0..<s.count {
+                        (ck + (s.past + i) * kvDim).update(from: kPtr + (s.offset + i) * kvStride, count: kvDim)
+                        (cv + (s.past + i) * kvDim).update(from: vPtr + (s.offset + i) * kvStride, count: kvDim)
+                    }
+                    Decoder.attend(q: q, qStride: qStride, k: ck, v: cv, kvStride: kvDim, n: s.count, past: s.past,
+                                   heads: heads, kvHeads: kvHeads, headDim: hd, out: out, outStride: qDim, scores: scores)
+                } else {
+                    Decoder.attend(q: q, qStride: qStride, k: kPtr + s.offset * kvStride, v: vPtr + s.offset * kvStride,
+                                   kvStride: kvStride, n: s.count, past: 0, heads: heads, kvHeads: kvHeads, headDim: hd,
+                                   out: out, outStride: qDim, scores: scores)
+                }
+            }
+            apply(layer.projections[isLlama ? .o : .attnProj]!, isLlama ? .o : .attnProj, layer: l, attn, rows: T,
+                  into: x, accumulate: true, lora: lora, ws: ws)
+            // MLP.
+            norm(layer.mlpNorm, x, rows: T, into: h)
+            let f1 = ws.ff1.reserve(T * ff)
+            if isLlama {
+                let f2 = ws.ff2.reserve(T * ff)
+                apply(layer.projections[.gate]!, .gate, layer: l, h, rows: T, into: f1, lora: lora, ws: ws)
+                apply(layer.projections[.up]!, .up, layer: l, h, rows: T, into: f2, lora: lora, ws: ws)
+                Kernels.siluMul(f1, f2, T * ff)
+                apply(layer.projections[.down]!, .down, layer: l, f1, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
+            } else {
+                apply(layer.projections[.fc]!, .fc, layer: l, h, rows: T, into: f1, lora: lora, ws: ws)
+                Kernels.geluTanh(f1, T * ff)
+                apply(layer.projections[.mlpProj]!, .mlpProj, layer: l, f1, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
+            }
+        }
+    }
+
+    /// RMSNorm (LLaMA) or LayerNorm (GPT-2) of `rows` rows of `x` into `out`.
+    func norm(_ n: Norm, _ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize, eps = config.normEpsilon
+        n.weight.data.withUnsafeBufferPointer { w in
+            if let bias = n.bias {
+                bias.data.withUnsafeBufferPointer { b in
+                    Kernels.layerNorm(x, rows: rows, d: d, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: eps, into: out)
+                }
+            } else {
+                Kernels.rmsNorm(x, rows: rows, d: d, weight: w.baseAddress!, epsilon: eps, into: out)
+            }
+        }
+    }
+
+    /// `y = x W^T (+ scale * (x A^T) B^T) (+ b)`, or `y +=` the same with `accumulate`.
+    func apply(_ lin: Linear, _ projection: Projection, layer: Int, _ x: UnsafePointer<Float>, rows: Int,
+               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace) {
+        let inF = lin.inFeatures, outF = lin.outFeatures
+        lin.weight.data.withUnsafeBufferPointer { w in
+            BLAS.linear(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
+                        beta: accumulate ? 1 : 0)
+        }
+        if let lora, let view = lora.view(layer: layer, projection: projection) {
+            let r = lora.rank
+            let tmp = ws.lora.reserve(rows * r)
+            BLAS.linear(x, rows: rows, inFeatures: inF, weight: lora.parameters + view.aOffset, outFeatures: r, into: tmp)
+            BLAS.linear(tmp, rows: rows, inFeatures: r, weight: lora.parameters + view.bOffset, outFeatures: outF,
+                        into: y, alpha: lora.scale, beta: 1)
+        }
+        if let bias = lin.bias {
+            bias.data.withUnsafeBufferPointer { b in Kernels.addBias(y, rows: rows, columns: outF, bias: b.baseAddress!) }
+        }
+    }
+
+    /// Gathers the residual rows `rows` of `ws.x` and applies the final norm: `[rows.count, d]` in `ws.rows`.
+    func finalNorm(rows: [Int], ws: Workspace) -> UnsafeMutablePointer<Float> {
+        let d = config.hiddenSize
+        let x = ws.x.pointer
+        let gathered = ws.h.reserve(rows.count * d)
+        for (g, r) in rows.enumerated() { (gathered + g * d).update(from: x + r * d, count: d) }
+        let out = ws.rows.reserve(rows.count * d)
+        norm(weights.finalNorm, gathered, rows: rows.count, into: out)
+        return out
+    }
+
+    /// Logits `[rows, V]` of final-normed rows `[rows, d]`.
+    func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+        let c = config
+        weights.outputMatrix.data.withUnsafeBufferPointer { w in
+            BLAS.linear(normed, rows: rows, inFeatures: c.hiddenSize, weight: w.baseAddress!, outFeatures: c.vocabSize, into: logits)
+        }
+    }
+}

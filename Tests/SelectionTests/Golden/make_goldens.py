@@ -1,0 +1,162 @@
+"""Makes the Selection goldens from the reference stack (scikit-learn, hdbscan 0.8.x).
+
+Run: ~/.cache/fedhds-reference/venv/bin/python make_goldens.py   (writes *.json here)
+"""
+import json
+import warnings
+
+import numpy as np
+import hdbscan
+import sklearn
+from sklearn.manifold import TSNE, trustworthiness
+from sklearn.decomposition import PCA, KernelPCA
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, silhouette_score, davies_bouldin_score
+
+warnings.filterwarnings("ignore")
+rng = np.random.default_rng(20260521)
+
+
+def blobs(n, centers, spread, dim=2):
+    c = rng.normal(0, 10, size=(centers, dim))
+    lab = rng.integers(0, centers, size=n)
+    return c[lab] + rng.normal(0, 1, size=(n, dim)) * spread
+
+
+def features(n, dim, groups, scale=3.0):
+    """Synthetic 'hidden state'-like features: group means plus anisotropic noise."""
+    means = rng.normal(0, scale, size=(groups, dim))
+    lab = rng.integers(0, groups, size=n)
+    noise = rng.normal(0, 1, size=(n, dim)) * rng.uniform(0.3, 1.5, size=dim)
+    return (means[lab] + noise + 5.0).astype(np.float32).astype(np.float64)
+
+
+# ---------------------------------------------------------------- HDBSCAN
+hd_sets = []
+
+
+class _StableArgsortNumpy:
+    """numpy with a stable argsort. The library sorts the MST edges with np.argsort (numpy's
+    unstable SIMD quicksort): mutual-reachability distances tie often (core distances), and the
+    order of tied edges changes the single-linkage tree. Our implementation keeps Prim's order on
+    ties, so the goldens are made with the library running on a stable argsort; the labels of the
+    unpatched library are stored too (libraryLabels) to measure how often the tie order matters."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def argsort(a, *args, **kwargs):
+        return np.argsort(a, kind="stable")
+
+
+def _same_up_to_renumbering(a, b):
+    m1, m2 = {}, {}
+    for x, y in zip(a, b):
+        if (x == -1) != (y == -1) or m1.setdefault(x, y) != y or m2.setdefault(y, x) != x:
+            return False
+    return True
+
+
+def add_hd(name, X, mcs, ms=None, allow_single=False):
+    X = np.asarray(X, dtype=np.float64)
+    kw = dict(min_cluster_size=mcs, min_samples=ms, allow_single_cluster=allow_single)
+    unpatched = hdbscan.HDBSCAN(algorithm="generic", metric="euclidean", **kw).fit(X)
+    hdbscan.hdbscan_.np = _StableArgsortNumpy()
+    try:
+        model = hdbscan.HDBSCAN(algorithm="generic", metric="euclidean", **kw).fit(X)
+    finally:
+        hdbscan.hdbscan_.np = np
+    best = hdbscan.HDBSCAN(**kw).fit(X)
+    same = _same_up_to_renumbering(model.labels_, best.labels_)
+    same_unpatched = _same_up_to_renumbering(model.labels_, unpatched.labels_)
+    labels = model.labels_.tolist()
+    ncl = int(model.labels_.max()) + 1
+    cents = [model.weighted_cluster_centroid(c).tolist() for c in range(ncl)]
+    hd_sets.append(dict(name=name, minClusterSize=mcs, minSamples=ms, allowSingleCluster=allow_single,
+                        points=X.tolist(), labels=labels, probabilities=model.probabilities_.tolist(),
+                        centroids=cents, libraryLabels=unpatched.labels_.tolist(),
+                        sameAsUnpatched=same_unpatched, sameAsDefaultAlgorithm=same))
+    print(f"hdbscan {name}: n={len(X)} clusters={ncl} noise={int((model.labels_ < 0).sum())} "
+          f"unpatched-same={same_unpatched} best-same={same}")
+
+
+add_hd("blobs-300-mcs5", blobs(300, 4, 1.0), 5)
+add_hd("blobs-120-mcs2", blobs(120, 6, 0.8), 2)
+noise = np.vstack([blobs(150, 3, 0.7), rng.uniform(-30, 30, size=(150, 2))])
+add_hd("noise-heavy-300-mcs5", noise, 5)
+add_hd("noise-heavy-300-mcs2", noise, 2)
+dup = np.vstack([np.repeat(blobs(20, 3, 1.0), 3, axis=0), blobs(40, 2, 1.5)])
+add_hd("duplicates-100-mcs2", dup, 2)
+add_hd("duplicates-100-mcs5", dup, 5)
+add_hd("identical-10-mcs2", np.zeros((10, 2)) + 3.5, 2)
+add_hd("identical-12-mcs5", np.ones((12, 2)), 5)
+add_hd("n2-mcs2", np.array([[0.0, 0.0], [1.0, 1.0]]), 2)
+add_hd("n3-mcs2", np.array([[0.0, 0.0], [1.0, 0.5], [10.0, 10.0]]), 2)
+add_hd("n7-mcs2", np.array([[0, 0], [0.2, 0.1], [0.1, 0.3], [5, 5], [5.2, 5.1], [5.1, 4.8], [20, -3]], float), 2)
+add_hd("blobs-200-mcs5-ms2", blobs(200, 3, 1.2), 5, ms=2)
+add_hd("blobs-150-allow-single", blobs(150, 1, 1.0), 5, allow_single=True)
+add_hd("blobs-5000-mcs5", blobs(5000, 8, 1.5), 5)
+# Real t-SNE outputs of feature-like vectors (as a FedHDS client computes them).
+for n, mcs in [(80, 2), (400, 5)]:
+    F = features(n, 64, 5)
+    Y = TSNE(perplexity=min(30, n - 1), init="pca", random_state=0).fit_transform(F).astype(np.float64)
+    add_hd(f"tsne-output-{n}-mcs{mcs}", Y, mcs)
+# Centroids of many clients (the server's inter-client input).
+cents = np.vstack([blobs(60, 5, 0.5)])
+add_hd("server-centroids-60-mcs2", cents, 2)
+
+import sys
+json.dump(dict(library=f"hdbscan {hdbscan.__version__ if hasattr(hdbscan, '__version__') else '0.8.x'}",
+               sets=hd_sets), open("hdbscan.json", "w"))
+
+if "--hdbscan-only" in sys.argv:
+    sys.exit(0)
+# ---------------------------------------------------------------- t-SNE
+ts = []
+for name, n, dim, groups in [("features-60x50", 60, 50, 3), ("features-200x100", 200, 100, 5),
+                             ("features-400x64", 400, 64, 8)]:
+    X = features(n, dim, groups)
+    entry = dict(name=name, input=np.round(X, 6).tolist())
+    X = np.array(entry["input"])
+    for method in ["barnes_hut", "exact"]:
+        if method == "exact" and n > 200:
+            continue
+        t = TSNE(perplexity=min(30, n - 1), init="pca", method=method, random_state=0)
+        Y = t.fit_transform(X)
+        entry[method] = dict(kl=float(t.kl_divergence_), trustworthiness=float(trustworthiness(X, Y, n_neighbors=5)),
+                             iterations=int(t.n_iter_))
+        print(f"tsne {name} {method}: KL={t.kl_divergence_:.4f} T={entry[method]['trustworthiness']:.4f}")
+    ts.append(entry)
+json.dump(dict(sklearn=sklearn.__version__, sets=ts), open("tsne.json", "w"))
+
+# ---------------------------------------------------------------- PCA, KPCA, k-means, scores
+X = features(40, 12, 3)
+Xw = features(30, 80, 3)  # more columns than rows: Gram path
+out = dict(sklearn=sklearn.__version__)
+out["pca"] = []
+for nm, A in [("tall-40x12", X), ("wide-30x80", Xw)]:
+    p = PCA(n_components=3).fit(A)
+    out["pca"].append(dict(name=nm, input=A.tolist(), scores=p.transform(A).tolist(),
+                           components=p.components_.tolist(), explainedVariance=p.explained_variance_.tolist()))
+out["kpca"] = []
+for kern, gamma in [("linear", None), ("rbf", 0.01)]:
+    k = KernelPCA(n_components=2, kernel=kern, gamma=gamma).fit(X)
+    out["kpca"].append(dict(kernel=kern, gamma=gamma, input=X.tolist(), scores=k.transform(X).tolist()))
+B = blobs(90, 3, 0.6)
+init = B[[0, 1, 2]]
+km = KMeans(n_clusters=3, init=init, n_init=1, max_iter=300).fit(B)
+kmpp = KMeans(n_clusters=3, n_init=10, random_state=0).fit(B)
+out["kmeans"] = dict(input=B.tolist(), init=init.tolist(), labels=km.labels_.tolist(), inertia=float(km.inertia_),
+                     centers=km.cluster_centers_.tolist(), plusPlusInertia=float(kmpp.inertia_),
+                     plusPlusLabels=kmpp.labels_.tolist())
+S = blobs(70, 4, 1.5)
+lab = KMeans(n_clusters=4, n_init=3, random_state=1).fit(S).labels_
+lab[:5] = 3  # make it imperfect
+out["scores"] = dict(input=S.tolist(), labels=lab.tolist(), calinskiHarabasz=float(calinski_harabasz_score(S, lab)),
+                     silhouette=float(silhouette_score(S, lab)), daviesBouldin=float(davies_bouldin_score(S, lab)))
+Tx = features(50, 20, 3)
+Ty = PCA(n_components=2).fit_transform(Tx)
+out["trustworthiness"] = dict(input=Tx.tolist(), embedding=Ty.tolist(), k=5, value=float(trustworthiness(Tx, Ty, n_neighbors=5)))
+json.dump(out, open("linalg.json", "w"))
+print("done")
