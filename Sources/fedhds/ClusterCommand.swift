@@ -83,14 +83,18 @@ final class Supervisor: Sendable {
         p.arguments = arguments
         p.terminationHandler = { [weak self] proc in
             guard let self else { return }
+            // A worker ends normally (status 0) when the server says shutdown; anything else
+            // (a crash, a kill) is restarted and the worker registers again.
+            let clean = proc.terminationReason == .exit && proc.terminationStatus == 0
             let (again, count) = self.state.withLock { s -> (Bool, Int) in
                 let n = s.restarts[name, default: 0]
-                if s.finished || n >= maxRestarts { return (false, n) }
+                if clean || s.finished || n >= maxRestarts { return (false, n) }
                 s.restarts[name] = n + 1
                 return (true, n + 1)
             }
             guard again else { return }
-            log("worker \(name) (pid \(proc.processIdentifier)) exited with status \(proc.terminationStatus); restart \(count) of \(maxRestarts)")
+            let how = proc.terminationReason == .uncaughtSignal ? "was killed by signal" : "exited with status"
+            log("worker \(name) (pid \(proc.processIdentifier)) \(how) \(proc.terminationStatus); restart \(count) of \(maxRestarts)")
             Thread.sleep(forTimeInterval: 1)
             self.start(name: name, executable: executable, arguments: arguments, maxRestarts: maxRestarts, log: log)
         }
