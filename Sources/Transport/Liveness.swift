@@ -1,7 +1,7 @@
 /// Liveness settings: ZMTP heartbeats on the connection (libzmq closes a dead connection) and an
-/// application lease: a worker sends a heartbeat message when it has sent nothing for
-/// `heartbeatInterval`, the server answers it, and a side that hears nothing from its peer for
-/// `lease` declares it lost (server: `.peerLost` event, failed sends; worker: `incoming` throws).
+/// application lease: a worker sends a heartbeat message every `heartbeatInterval` (however busy
+/// it is), the server answers it, and a side that hears nothing from its peer for `lease`
+/// declares it lost (server: `.peerLost` event, failed sends; worker: `incoming` throws).
 public struct Liveness: Sendable, Equatable {
     public var heartbeatInterval: Duration
     public var lease: Duration

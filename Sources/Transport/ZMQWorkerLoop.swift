@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 
 /// The thread that owns a worker's DEALER socket: sends what `OutboundQueue` holds, sends a
-/// heartbeat when idle for the heartbeat interval, receives and decodes, and declares the server
+/// heartbeat every heartbeat interval (however busy), receives and decodes, and declares the server
 /// lost when nothing arrived within the lease. Non-shared members are touched only by that thread.
 final class ZMQWorkerLoop: @unchecked Sendable {
     let queue: OutboundQueue
@@ -19,7 +19,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {
     private let heartbeatInterval: Duration
     private let tickMs: Int
     private var pending: [OutboundSend] = []
-    private var lastSent = ContinuousClock.now
+    private var lastHeartbeat = ContinuousClock.now
     private var lastHeard = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
 
@@ -62,7 +62,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {
     private func run() {
         guard let socket else { return }
         var lostError: TransportError? = nil
-        lastSent = .now
+        lastHeartbeat = .now
         lastHeard = .now
         while !stopping.load(ordering: .relaxed) {
             pending.append(contentsOf: queue.drain())
@@ -81,13 +81,14 @@ final class ZMQWorkerLoop: @unchecked Sendable {
                 lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
                 break
             }
-            if now - lastSent >= heartbeatInterval && pending.isEmpty {
+            // A heartbeat every interval, however busy: the server's answer is what renews our lease.
+            if now - lastHeartbeat >= heartbeatInterval {
                 heartbeatSequence &+= 1
                 if let frames = try? MessageCodec.encode(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
                    (try? socket.send(frames)) == true {
                     traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.count })
                 }
-                lastSent = now
+                lastHeartbeat = now
             }
         }
         let failure = lostError ?? .closed
@@ -107,7 +108,6 @@ final class ZMQWorkerLoop: @unchecked Sendable {
             do {
                 if try socket.send(item.frames) {
                     traffic.record(item.type, .sent, bytes: item.byteCount)
-                    lastSent = now
                     item.succeed()
                 } else if now >= item.deadline {
                     item.fail(.sendTimeout(peer: "server"))

@@ -12,6 +12,10 @@ struct FedHDS: AsyncParsableCommand {
             ServerCommand.self,
             WorkerCommand.self,
             KeysCommand.self,
+            TokenizeCommand.self,
+            TsneCommand.self,
+            HdbscanCommand.self,
+            TransportBenchCommand.self,
         ]
     )
 }

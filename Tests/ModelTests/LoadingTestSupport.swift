@@ -38,3 +38,34 @@ enum LoadingFixtures {
         }
     }
 }
+
+extension LoadingFixtures {
+    /// Our tensor for a Hugging Face parameter name, and whether HF stores it transposed
+    /// (GPT-2 Conv1D `[in, out]`). Nil for names we do not hold (e.g. a tied lm_head).
+    static func tensor(_ w: ModelWeights, hfName name: String) -> (tensor: Tensor, transposed: Bool)? {
+        let n = name.hasPrefix("transformer.") ? String(name.dropFirst("transformer.".count)) : name
+        switch n {
+        case "model.embed_tokens.weight", "wte.weight": return (w.tokenEmbedding, false)
+        case "wpe.weight": return w.positionEmbedding.map { ($0, false) }
+        case "model.norm.weight", "ln_f.weight": return (w.finalNorm.weight, false)
+        case "ln_f.bias": return w.finalNorm.bias.map { ($0, false) }
+        case "lm_head.weight": return w.lmHead.map { ($0, false) }
+        default: break
+        }
+        let parts = n.split(separator: ".").map(String.init)
+        let isLlama = parts.first == "model"
+        guard let layer = Int(parts[isLlama ? 2 : 1]) else { return nil }
+        let l = w.layers[layer]
+        let rest = parts[(isLlama ? 3 : 2)...].joined(separator: ".")
+        let kind = parts.last!  // weight or bias
+        let stem = rest.dropLast(kind.count + 1)
+        switch stem {
+        case "input_layernorm", "ln_1": return (kind == "weight" ? l.attentionNorm.weight : l.attentionNorm.bias!, false)
+        case "post_attention_layernorm", "ln_2": return (kind == "weight" ? l.mlpNorm.weight : l.mlpNorm.bias!, false)
+        default:
+            let projName = isLlama ? String(stem.split(separator: ".").last!) : String(stem)
+            guard let p = Projection(rawValue: projName), let linear = l.projections[p] else { return nil }
+            return kind == "weight" ? (linear.weight, !isLlama) : linear.bias.map { ($0, false) }
+        }
+    }
+}

@@ -90,6 +90,28 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
     await server.close()
 }
 
+@Test func aBusyWorkerKeepsItsLease() async throws {
+    // Sending without pause for several leases must not look like silence to either side.
+    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(300),
+                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    let context = try ZMQContext()
+    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
+    let inbox = ServerInbox(server)
+    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "busy", liveness: liveness))
+    let until = ContinuousClock.now + .milliseconds(1200)
+    var sent = 0
+    while ContinuousClock.now < until {
+        try await worker.send(.error(ErrorReport(code: Int32(sent % 1000), text: "busy")))
+        sent += 1
+    }
+    for _ in 0..<sent { _ = try await inbox.next(from: PeerID("busy"), timeout: .seconds(10)) }
+    #expect(await inbox.lostPeers.isEmpty)
+    #expect(worker.traffic.messages(.heartbeat, .sent) >= 10)
+    try await worker.send(.shutdown(Shutdown()))  // still connected
+    await worker.close()
+    await server.close()
+}
+
 @Test func workerDetectsALostServerWithinTheLease() async throws {
     let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
                             zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))

@@ -43,14 +43,19 @@ extension LoRAAdapter {
         try SafetensorsFile.write(peftTensors(architecture: model.architecture), metadata: ["format": "pt"],
                                   to: dir.appendingPathComponent(LoRAAdapter.peftWeightsFile).path)
         let json: [String: Any] = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": config.rank, "lora_alpha": Double(config.alpha),
-            "lora_dropout": Double(config.dropout), "target_modules": config.targets.map(\.rawValue),
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": config.rank, "lora_alpha": shortest(config.alpha),
+            "lora_dropout": shortest(config.dropout), "target_modules": config.targets.map(\.rawValue),
             "fan_in_fan_out": model.architecture == .gpt2, "bias": "none", "base_model_name_or_path": baseModel,
             "inference_mode": true, "init_lora_weights": true, "use_rslora": false, "use_dora": false,
             "modules_to_save": NSNull(), "layers_to_transform": NSNull(), "revision": NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: dir.appendingPathComponent(LoRAAdapter.peftConfigFile), options: .atomic)
+    }
+
+    /// A Float as the JSON number of its shortest decimal form (0.05, not 0.0500000007).
+    private func shortest(_ x: Float) -> NSNumber {
+        x == x.rounded() ? NSNumber(value: Int(x)) : NSNumber(value: Double("\(x)") ?? Double(x))
     }
 
     /// Reads a PEFT LoRA adapter for `model` from `directory`. Throws `ModelError.adapterMismatch`

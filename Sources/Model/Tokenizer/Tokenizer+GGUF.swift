@@ -1,0 +1,67 @@
+extension Tokenizer {
+    /// The tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.*`, model `gpt2`).
+    /// Tokens of type CONTROL (3) and USER_DEFINED (4) are matched verbatim in text.
+    public init(gguf: GGUFFile) throws {
+        let m = gguf.metadata
+        let path = gguf.path
+        let model = m["tokenizer.ggml.model"]?.string
+        guard model == "gpt2" else {
+            throw ModelError.unsupported("\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE)")
+        }
+        guard let tokenValues = m["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
+            throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.tokens is missing")
+        }
+        var tokens: [String] = []
+        tokens.reserveCapacity(tokenValues.count)
+        for (i, v) in tokenValues.enumerated() {
+            guard let s = v.string else {
+                throw ModelError.invalidFile(path: path, reason: "tokenizer.ggml.tokens[\(i)] is not a string")
+            }
+            tokens.append(s)
+        }
+        var merges: [(String, String)] = []
+        if let mergeValues = m["tokenizer.ggml.merges"]?.array {
+            merges.reserveCapacity(mergeValues.count)
+            for (i, v) in mergeValues.enumerated() {
+                guard let s = v.string, let pair = Self.splitMerge(s) else {
+                    throw ModelError.invalidFile(path: path, reason: "tokenizer.ggml.merges[\(i)] is not 'a b'")
+                }
+                merges.append(pair)
+            }
+        }
+        var added: [Int] = []
+        if let types = m["tokenizer.ggml.token_type"]?.array {
+            guard types.count == tokens.count else {
+                throw ModelError.invalidFile(path: path,
+                                             reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
+            }
+            for (i, t) in types.enumerated() where t.int == 3 || t.int == 4 { added.append(i) }
+        }
+        let pre = m["tokenizer.ggml.pre"]?.string ?? "gpt2"
+        var preTokenizer = PreTokenizer()
+        switch pre {
+        case "gpt2", "gpt-2": break
+        case "smollm": preTokenizer.digits = .individual
+        case "llama3", "llama-v3", "llama-bpe": preTokenizer.pattern = .llama3
+        default:
+            throw ModelError.unsupported("\(path): tokenizer pre-type '\(pre)' (supported: gpt2, smollm, llama-bpe)")
+        }
+        let bos = m["tokenizer.ggml.bos_token_id"]?.int
+        let eos = m["tokenizer.ggml.eos_token_id"]?.int
+        let addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? false
+        let addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
+                      bosTokenId: bos, eosTokenId: eos,
+                      prefixTokenIds: addBOS ? bos.map { [$0] } ?? [] : [],
+                      suffixTokenIds: addEOS ? eos.map { [$0] } ?? [] : [],
+                      ignoreMerges: preTokenizer.pattern == .llama3, source: path)
+    }
+
+    /// "a b" -> ("a", "b"); byte-level tokens never contain a plain space.
+    static func splitMerge(_ s: String) -> (String, String)? {
+        guard let space = s.firstIndex(of: " ") else { return nil }
+        let a = String(s[..<space]), b = String(s[s.index(after: space)...])
+        guard !a.isEmpty, !b.isEmpty else { return nil }
+        return (a, b)
+    }
+}

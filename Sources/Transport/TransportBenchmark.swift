@@ -1,0 +1,113 @@
+import CZeroMQ
+import Foundation
+
+/// Measurements for `bench/transport.sh` (run through `fedhds transport-bench`), over tcp
+/// loopback with a fresh context: the thin socket wrapper alone (DEALER -> ROUTER, copying sends
+/// and receives, as pyzmq does by default) and the full endpoints (encoding, checks, thread hops).
+public enum TransportBenchmark {
+    /// Messages per second of `bytes`-byte messages, DEALER -> ROUTER, first to last received.
+    public static func socketThroughput(bytes: Int, count: Int, highWaterMark: Int32) throws -> Double {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        try router.set(ZMQ_RCVHWM, highWaterMark)
+        try router.bind("tcp://127.0.0.1:*")
+        let endpoint = try router.getString(ZMQ_LAST_ENDPOINT)
+        let dealer = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        try dealer.set(ZMQ_SNDHWM, highWaterMark)
+        try dealer.connect(endpoint)
+        let payload = [UInt8](repeating: 0xAB, count: bytes)
+        let sender = SocketBox(dealer)
+        let done = DispatchSemaphore(value: 0)
+        let t = Thread {
+            let s = sender.take()
+            for _ in 0..<count { _ = try? s.send([payload], blocking: true) }
+            done.wait()
+            s.close()
+        }
+        t.start()
+        var first = ContinuousClock.now
+        for i in 0..<count {
+            _ = try router.receive(blocking: true)
+            if i == 0 { first = .now }
+        }
+        let elapsed = ContinuousClock.now - first
+        done.signal()
+        router.close()
+        return Double(count - 1) / seconds(elapsed)
+    }
+
+    /// Seconds per round trip of a `bytes`-byte request and its echo, DEALER <-> ROUTER.
+    public static func socketRoundTrip(bytes: Int, count: Int) throws -> Double {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        try router.bind("tcp://127.0.0.1:*")
+        let endpoint = try router.getString(ZMQ_LAST_ENDPOINT)
+        let dealer = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        try dealer.connect(endpoint)
+        let echo = SocketBox(router)
+        let t = Thread {
+            let r = echo.take()
+            for _ in 0..<(count + 10) {
+                guard let m = try? r.receive(blocking: true) else { break }
+                _ = try? r.send(m.frames, blocking: true)
+            }
+            r.close()
+        }
+        t.start()
+        let payload = [UInt8](repeating: 0xCD, count: bytes)
+        for _ in 0..<10 { _ = try dealer.send([payload], blocking: true); _ = try dealer.receive(blocking: true) }
+        let start = ContinuousClock.now
+        for _ in 0..<count { _ = try dealer.send([payload], blocking: true); _ = try dealer.receive(blocking: true) }
+        let elapsed = ContinuousClock.now - start
+        dealer.close()
+        return seconds(elapsed) / Double(count)
+    }
+
+    /// Messages per second through `ZMQWorkerEndpoint.send` -> `ZMQServerEndpoint.events`.
+    public static func endpointThroughput(message: Message, count: Int, highWaterMark: Int32) async throws -> Double {
+        let context = try ZMQContext()
+        let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*",
+                                                                                      highWaterMark: highWaterMark))
+        let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench",
+                                                                                      highWaterMark: highWaterMark))
+        let sender = Task { for _ in 0..<count { try await worker.send(message) } }
+        var first = ContinuousClock.now, received = 0
+        for await event in server.events {
+            guard case .message = event else { continue }
+            if received == 0 { first = .now }
+            received += 1
+            if received == count { break }
+        }
+        let elapsed = ContinuousClock.now - first
+        try await sender.value
+        await worker.close()
+        await server.close()
+        return Double(count - 1) / seconds(elapsed)
+    }
+
+    /// Seconds per round trip: worker sends `message`, the server answers with it, the worker receives.
+    public static func endpointRoundTrip(message: Message, count: Int) async throws -> Double {
+        let context = try ZMQContext()
+        let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
+        let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench"))
+        let echo = Task {
+            for await event in server.events {
+                if case let .message(peer, m) = event { try? await server.send(m, to: peer) }
+            }
+        }
+        var it = worker.incoming.makeAsyncIterator()
+        for _ in 0..<10 { try await worker.send(message); _ = try await it.next() }
+        let start = ContinuousClock.now
+        for _ in 0..<count { try await worker.send(message); _ = try await it.next() }
+        let elapsed = ContinuousClock.now - start
+        await worker.close()
+        await server.close()
+        await echo.value
+        return seconds(elapsed) / Double(count)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let (s, atto) = d.components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

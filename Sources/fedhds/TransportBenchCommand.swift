@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Transport
+
+/// `fedhds transport-bench` (hidden): the Swift half of bench/transport.sh; prints JSON.
+struct TransportBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport-bench",
+        abstract: "Measure ZeroMQ transport speed over tcp loopback (used by bench/transport.sh).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "Number of 2 MB messages.") var largeCount = 2000
+    @Option(help: "Number of 64 B messages.") var smallCount = 300_000
+    @Option(help: "Number of 64 B round trips.") var roundTrips = 10_000
+
+    func run() async throws {
+        let large = 2 << 20
+        var r: [String: Double] = [:]
+        func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+        note("socket_large_GBps")
+        r["socket_large_GBps"] = try TransportBenchmark.socketThroughput(bytes: large, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
+        note("socket_small_Mmsgps")
+        r["socket_small_Mmsgps"] = try TransportBenchmark.socketThroughput(bytes: 64, count: smallCount, highWaterMark: 100_000) / 1e6
+        note("socket_rtt_us")
+        r["socket_rtt_us"] = try TransportBenchmark.socketRoundTrip(bytes: 64, count: roundTrips) * 1e6
+        // Endpoint messages of the same sizes: an update whose adapter frame is 2 MB, and a 64-byte envelope.
+        let update = Message.update(ClientUpdate(round: 1, clientID: 1, adapter: [Float](repeating: 0.25, count: large / 4),
+                                                 trainSamples: 1, trainBatches: 1, trainLoss: 1))
+        let small = Message.shutdown(Shutdown(reason: String(repeating: "x", count: 44)))  // 16 + 4 + 44 = 64 B
+        note("endpoint_large_GBps")
+        r["endpoint_large_GBps"] = try await TransportBenchmark.endpointThroughput(message: update, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
+        note("endpoint_small_Mmsgps")
+        r["endpoint_small_Mmsgps"] = try await TransportBenchmark.endpointThroughput(message: small, count: smallCount / 3, highWaterMark: 100_000) / 1e6
+        note("endpoint_rtt_us")
+        r["endpoint_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6
+        let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Selection
+
+/// `fedhds tsne`: t-SNE of the rows of a .npy matrix, as a FedHDS client fuses its features.
+struct TsneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tsne",
+        abstract: "Embed the rows of a .npy matrix with Barnes-Hut t-SNE (scikit-learn's defaults); prints the final KL divergence.")
+
+    @Option(help: "Input .npy (2-D float32 or float64, one row per sample).")
+    var input: String
+    @Option(help: "Output .npy (float64, n x components).")
+    var out: String
+    @Option(help: "Perplexity (default min(30, n - 1)).")
+    var perplexity: Double?
+    @Option(help: "Seed (used by the random initialisation only).")
+    var seed: UInt64 = 0
+    @Option(help: "Output dimensions.")
+    var components: Int = 2
+    @Flag(help: "Use the exact gradient instead of Barnes-Hut.")
+    var exact = false
+    @Option(help: "Barnes-Hut angle.")
+    var angle: Double = 0.5
+
+    func run() throws {
+        let file = try NPYFile.read(URL(fileURLWithPath: input))
+        let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
+        var rng = CommandGenerator(seed: seed)
+        let tsne = TSNE(components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)
+        let result = try tsne.fit(x, using: &rng)
+        try NPYFile(rows: result.embedding.rows, cols: result.embedding.cols, values: result.embedding.values)
+            .write(to: URL(fileURLWithPath: out))
+        print("KL divergence after \(result.iterations) iterations: \(result.klDivergence)")
+    }
+}
+
+/// SplitMix64, the commands' seeded generator.
+struct CommandGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
