@@ -1,4 +1,5 @@
 import Foundation
+import Selection
 import Transport
 
 /// One federated client: owns its local clustering, its cached proxy features and its timings;
@@ -13,7 +14,9 @@ public actor ClientActor {
     /// Where to keep fused points for the report (nil: not kept).
     let scatterOutput: URL?
     private var proxyFeatures: FeatureMatrix?
-    private var clustering: LocalClustering?
+    private var clustering: ClientClustering?
+    /// GlobalSelect: the fused points this round (n x 2, row-major).
+    private var fusedOnly: [Double]?
     private var clusteringRound = 0
     private var times = RoundMetrics.ClientTimes()
 
@@ -43,26 +46,25 @@ public actor ClientActor {
         let feats = try await features(round: round, adapter: adapter)
         var fuseRng = rng(round, .tsne)
         let t0 = Date()
-        let fused = try SelectionSteps.fuse(feats, fusion: plan.fusion, config: config, using: &fuseRng)
-        times.fusion = Date().timeIntervalSince(t0)
+        clusteringRound = round
         if plan.selection == .global {
-            clustering = LocalClustering(points: fused, dims: 2, labels: [Int](repeating: -1, count: feats.count), centroids: [])
-            clusteringRound = round
+            let fused = try SelectionSteps.fuse(feats, fusion: plan.fusion, config: config, using: &fuseRng)
+            times.fusion = Date().timeIntervalSince(t0)
+            fusedOnly = fused
+            clustering = nil
             return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<feats.count), dims: 2,
                                       values: fused.map(Float.init)))
         }
-        let t1 = Date()
-        var local = try SelectionSteps.intraClusters(points: fused, dims: 2, minClusterSize: config.effectiveMinClusterSize)
-        times.intraClustering = Date().timeIntervalSince(t1)
-        local.fusionSeconds = times.fusion
-        local.clusteringSeconds = times.intraClustering
+        let (local, fusionSeconds, clusteringSeconds) = try SelectionSteps.intraClient(feats, fusion: plan.fusion, config: config, using: &fuseRng)
+        times.fusion = fusionSeconds
+        times.intraClustering = clusteringSeconds
         clustering = local
-        clusteringRound = round
-        let ids = local.sentIDs(referenceDefect: config.referenceDefect)
+        fusedOnly = nil
+        let out = local.outgoing(pairing: config.referenceDefect ? .referenceSampleLabel : .ownCluster)
         let raw: RawCentroids
         do {
-            raw = try RawCentroids(round: round, clientID: id, clusterIDs: ids, dims: local.dims,
-                                   coordinates: local.centroids.flatMap { $0.map(Float.init) })
+            raw = try RawCentroids(round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
+                                   coordinates: out.flatMap { $0.centroid.map(Float.init) })
         } catch {
             throw ActorsError.module("client \(id): centroids: \(error)")
         }
@@ -79,8 +81,9 @@ public actor ClientActor {
         var samples = try await chooseSamples(round: round, adapter: adapter, chosen: chosen, local: local)
         var shuffle = rng(round, .shuffle)
         samples.shuffle(using: &shuffle)
-        if let out = scatterOutput, let c = clustering, clusteringRound == round {
-            let s = Scatter(round: round, client: id, points: c.points.map(Float.init), labels: c.labels, chosen: samples.sorted())
+        if let out = scatterOutput, clusteringRound == round, let points = clustering?.fused.values ?? fusedOnly {
+            let labels = clustering?.labels ?? [Int](repeating: -1, count: points.count / 2)
+            let s = Scatter(round: round, client: id, points: points.map(Float.init), labels: labels, chosen: samples.sorted())
             try? s.write(into: out)
         }
         let t0 = Date()
@@ -92,6 +95,7 @@ public actor ClientActor {
         }
         times.training = Date().timeIntervalSince(t0)
         clustering = nil
+        fusedOnly = nil
         return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
                             trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
                             timings: ["features": times.features, "fusion": times.fusion, "intra": times.intraClustering,
@@ -117,21 +121,22 @@ public actor ClientActor {
         switch plan.selection {
         case .hierarchical:
             guard let c = clustering, clusteringRound == round else { return [] }
-            return SelectionSteps.coreset(c, chosenIDs: chosen ?? [], referenceDefect: config.referenceDefect)
+            var r = rng(round, .shuffle)
+            return c.coreset(selectedIDs: chosen ?? [], using: &r)
         case .global:
             return Array(Set((chosen ?? []).filter { (0..<local).contains($0) })).sorted()
         case .all:
             return Array(0..<local)
         case .random:
             var r = rng(round, .randomSelection)
-            return SelectionSteps.random(count: local, ratio: config.ratio, using: &r)
+            return try SelectionSteps.random(count: local, ratio: config.ratio, using: &r)
         case .perplexity:
             let p = try await compute.perplexities(client: id, adapter: adapter)
             return try SelectionSteps.lowestPerplexity(p, ratio: config.ratio)
         case .coresetCent:
             let f = try await features(round: round, adapter: adapter)
             var r = rng(round, .kmeans)
-            return try SelectionSteps.coresetCent(f, ratio: config.ratio, using: &r)
+            return try SelectionSteps.coresetCent(f, ratio: config.ratio, clusters: config.kmeansClusters, using: &r)
         }
     }
 }

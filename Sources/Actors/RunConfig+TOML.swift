@@ -127,6 +127,7 @@ extension RunConfig {
         .int("selection.server_min_cluster_size", \.serverMinClusterSize, 2...100_000, "server HDBSCAN over centroids"),
         .bool("selection.reference_defect", \.referenceDefect, "reproduce the reference's centroid/label pairing"),
         .double("selection.ratio", \.ratio, 1e-6...1, "data fraction of Random, Perplexity, Coreset-Cent"),
+        .int("selection.kmeans_clusters", \.kmeansClusters, 1...100_000, "k of Coreset-Cent's k-means"),
         .double("selection.tsne_perplexity", \.tsnePerplexity, 1...1000, "t-SNE perplexity cap (min with n - 1)"),
         .int("selection.tsne_iterations", \.tsneIterations, 250...100_000, "t-SNE iterations"),
         .double("federation.participation", \.participation, 1e-9...1, "participation rate k"),

@@ -55,6 +55,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var referenceDefect = false
     /// Data fraction of Random / Perplexity / Coreset-Cent.
     public var ratio = 0.015
+    /// k of Coreset-Cent's k-means.
+    public var kmeansClusters = 10
     public var tsnePerplexity = 30.0
     public var tsneIterations = 1000
 

@@ -1,4 +1,5 @@
 import Foundation
+import Selection
 import Transport
 
 /// The server of the federation: keeps which worker hosts which client, runs the round protocol
@@ -270,13 +271,13 @@ public actor ServerActor {
 
     /// Steps 6 (hierarchical) or the GlobalSelect clustering: what each client trains on.
     func serverSelection(_ got: [Int: Message]) throws -> [Int: [Int]] {
-        var centroids: [SelectionSteps.ClientCentroid] = []
+        var centroids: [ClientCentroid] = []
         var points: [(client: Int, points: [Double])] = []
         for c in got.keys.sorted() {
             switch got[c] {
             case let .centroids(cs)?:
                 for i in 0..<cs.clusterIDs.count {
-                    centroids.append(.init(client: c, id: cs.clusterIDs[i], coordinates: cs.centroid(i).map(Double.init)))
+                    centroids.append(ClientCentroid(client: c, cluster: cs.clusterIDs[i], point: cs.centroid(i).map(Double.init)))
                 }
             case let .features(f)?:
                 points.append((c, f.values.map(Double.init)))
@@ -289,7 +290,7 @@ public actor ServerActor {
         default:
             if !plan.interClient {
                 var all: [Int: [Int]] = [:]
-                for c in centroids { all[c.client, default: []].append(c.id) }
+                for c in centroids { all[c.client, default: []].append(c.cluster) }
                 return all
             }
             return try SelectionSteps.interClient(centroids, minClusterSize: config.serverMinClusterSize)

@@ -82,7 +82,7 @@ import Transport
     }
 
     @Test(arguments: [Method.fedhds, .fedhdsTurbo, .fedit, .feditSGD, .random, .perplexity, .globalSelect,
-                      .globalSelectTurbo, .fedhdsNoInter, .fedhdsLastLayer, .fedhdsPCA])
+                      .globalSelectTurbo, .coresetCent, .fedhdsNoInter, .fedhdsLastLayer, .fedhdsPCA, .fedhdsKPCA])
     func everyMethodCompletes(_ method: Method) async throws {
         var c = Self.config(method, rounds: 2)
         c.evalBefore = false
