@@ -145,6 +145,7 @@ extension RunConfig {
         .double("transport.train_deadline", \.trainDeadline, 0.001...1e7, "seconds for the training phase"),
         .double("transport.eval_deadline", \.evalDeadline, 0.001...1e7, "seconds for an evaluation"),
         .int("transport.min_responses", \.minResponses, 1...1_000_000, "answers a phase waits for at least"),
+        .double("transport.rejoin_grace", \.rejoinGrace, 0...1e6, "seconds a round waits for a lost worker to register again"),
         .string("transport.curve_keys", \.curveKeys, "folder of CURVE keys; empty = no CURVE"),
     ]
 

@@ -90,6 +90,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var evalDeadline = 3600.0
     /// A round proceeds once this many participants answered a phase (or its deadline passed).
     public var minResponses = 1
+    /// Seconds a round waits at its start for participants whose worker is gone to register again.
+    public var rejoinGrace = 10.0
     /// Folder with CURVE keys (server.key, server.pub, authorized/*.pub); empty = no CURVE.
     public var curveKeys = ""
 

@@ -17,6 +17,7 @@ public enum RunIdentity {
         n.trainDeadline = 1
         n.evalDeadline = 1
         n.minResponses = 1
+        n.rejoinGrace = 0
         n.curveKeys = ""
         n.participation = 1
         n.upfrontSampling = true

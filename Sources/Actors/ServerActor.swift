@@ -183,6 +183,15 @@ public actor ServerActor {
         var m = RoundMetrics(round: round)
         m.participants = participants
         let start = Date()
+        // A participant whose worker died may be on its way back: wait a little for it.
+        let absent = Set(participants).subtracting(homes.keys)
+        if !absent.isEmpty, config.rejoinGrace > 0 {
+            progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients \(absent.sorted())")
+            let end = Date().addingTimeInterval(config.rejoinGrace)
+            while Date() < end, !Set(participants).subtracting(homes.keys).isEmpty {
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
         let before = endpoint.traffic.snapshot()
         roundFaults = []
         var trainers = participants
