@@ -93,8 +93,13 @@ public actor ServerActor {
                 try? await endpoint.send(.shutdown(Shutdown(reason: "configuration mismatch")), to: peer)
                 return
             }
+            // A worker that registers again is a new process: whatever its clients were doing in
+            // the current phase is lost, so they count as dropped now rather than at the deadline.
+            let interrupted = r.clientIDs.filter { expected.contains($0) && answers[$0] == nil && failed[$0] == nil }
+            for c in interrupted { failed[c] = "worker \(peer) restarted during the round" }
             for c in r.clientIDs { homes[c] = peer }
             log("worker \(peer) registered with \(r.clientIDs.count) clients")
+            if !interrupted.isEmpty { fault("worker \(peer) registered again; clients \(interrupted) of this phase are lost") }
         case let .centroids(c):
             accept(c.clientID, c.round, .centroids, message, from: peer)
         case let .features(f):
