@@ -192,7 +192,7 @@ public final class ModelCompute: FederatedCompute {
     }
 
     func evalPrompts() -> [[Int]] {
-        let maxLength = min(config.maxLength, base.decoder.config.contextLength - config.maxNewTokens)
+        let maxLength = min(config.evalMaxPromptLength, base.decoder.config.contextLength - config.maxNewTokens)
         return evaluation.map { PromptTokenizer.generationInput(prompt: template.prompt(for: $0), tokenizer: base.tokenizer,
                                                                 maxLength: max(1, maxLength)) }
     }

@@ -137,6 +137,7 @@ extension RunConfig {
         .ints("eval.rounds", \.evalRounds, "rounds after which to evaluate (the last always is)"),
         .bool("eval.before", \.evalBefore, "evaluate the untuned model first"),
         .int("eval.max_new_tokens", \.maxNewTokens, 1...100_000, "greedy decoding length"),
+        .int("eval.max_prompt_length", \.evalMaxPromptLength, 8...1_000_000, "held-out prompts cut to this many tokens"),
         .int("eval.samples", \.evalSamples, 0...1_000_000, "held-out samples, 0 = all"),
         .int("eval.batch_size", \.evalBatchSize, 1...1024, "sequences decoded together"),
         .bool("eval.test_loss", \.testLoss, "test loss on held-out samples every round"),

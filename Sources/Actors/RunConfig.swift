@@ -77,6 +77,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     /// Evaluate the untuned model before round 1.
     public var evalBefore = true
     public var maxNewTokens = 128
+    /// Held-out prompts are cut to this many tokens (the reference: max_length 1024).
+    public var evalMaxPromptLength = 1024
     /// Held-out samples evaluated (0 = all).
     public var evalSamples = 0
     public var evalBatchSize = 8

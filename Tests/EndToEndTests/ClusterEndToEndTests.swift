@@ -61,8 +61,11 @@ import Testing
         }
         let out = dir + "/run"
         let p = try Harness.start(["cluster", cfg, "--workers", "3", "--out", out], log: dir + "/cluster.log")
-        // Once round 1 is done, kill worker-1 (clients 4-7) while round 2 runs.
-        #expect(try await Harness.waitFor(300) { (try? Harness.metrics(out).count) == 1 || !p.isRunning })
+        // Once round 2's feature phase is under way, kill worker-1 (clients 4-7) in the middle of it.
+        #expect(try await Harness.waitFor(300) {
+            ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains("round 2/3 · features + clustering · 1/12")
+                || !p.isRunning
+        })
         let pids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json"))) as? [String: Int]
         let victim = try #require(pids?["worker-1"])
         kill(pid_t(victim), SIGKILL)
