@@ -16,7 +16,7 @@ DOLLY="$SHARED/data/dolly/databricks-dolly-15k.jsonl"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 # Every 300th Dolly record: 16 samples (prompt + response) for features, 32 prompts for generation.
-awk 'NF && (n++ % 300 == 0)' "$DOLLY" | head -n 32 > "$WORK/p32.jsonl"
+awk 'NF && (n++ % 300 == 0) { print; if (++m == 32) exit }' "$DOLLY" > "$WORK/p32.jsonl"
 head -n 16 "$WORK/p32.jsonl" > "$WORK/samples.jsonl"
 head -n 8 "$WORK/p32.jsonl" > "$WORK/p8.jsonl"
 head -n 2 "$WORK/p32.jsonl" > "$WORK/p2.jsonl"
