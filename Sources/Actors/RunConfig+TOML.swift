@@ -127,6 +127,7 @@ extension RunConfig {
         .int("selection.server_min_cluster_size", \.serverMinClusterSize, 2...100_000, "server HDBSCAN over centroids"),
         .bool("selection.reference_defect", \.referenceDefect, "reproduce the reference's centroid/label pairing"),
         .double("selection.ratio", \.ratio, 1e-6...1, "data fraction of Random, Perplexity, Coreset-Cent"),
+        .int("selection.kmeans_clusters", \.kmeansClusters, 1...100_000, "k of Coreset-Cent's k-means"),
         .double("selection.tsne_perplexity", \.tsnePerplexity, 1...1000, "t-SNE perplexity cap (min with n - 1)"),
         .int("selection.tsne_iterations", \.tsneIterations, 250...100_000, "t-SNE iterations"),
         .double("federation.participation", \.participation, 1e-9...1, "participation rate k"),
@@ -136,6 +137,7 @@ extension RunConfig {
         .ints("eval.rounds", \.evalRounds, "rounds after which to evaluate (the last always is)"),
         .bool("eval.before", \.evalBefore, "evaluate the untuned model first"),
         .int("eval.max_new_tokens", \.maxNewTokens, 1...100_000, "greedy decoding length"),
+        .int("eval.max_prompt_length", \.evalMaxPromptLength, 8...1_000_000, "held-out prompts cut to this many tokens"),
         .int("eval.samples", \.evalSamples, 0...1_000_000, "held-out samples, 0 = all"),
         .int("eval.batch_size", \.evalBatchSize, 1...1024, "sequences decoded together"),
         .bool("eval.test_loss", \.testLoss, "test loss on held-out samples every round"),
@@ -144,6 +146,7 @@ extension RunConfig {
         .double("transport.train_deadline", \.trainDeadline, 0.001...1e7, "seconds for the training phase"),
         .double("transport.eval_deadline", \.evalDeadline, 0.001...1e7, "seconds for an evaluation"),
         .int("transport.min_responses", \.minResponses, 1...1_000_000, "answers a phase waits for at least"),
+        .double("transport.rejoin_grace", \.rejoinGrace, 0...1e6, "seconds a round waits for a lost worker to register again"),
         .string("transport.curve_keys", \.curveKeys, "folder of CURVE keys; empty = no CURVE"),
     ]
 

@@ -55,6 +55,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var referenceDefect = false
     /// Data fraction of Random / Perplexity / Coreset-Cent.
     public var ratio = 0.015
+    /// k of Coreset-Cent's k-means.
+    public var kmeansClusters = 10
     public var tsnePerplexity = 30.0
     public var tsneIterations = 1000
 
@@ -75,6 +77,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     /// Evaluate the untuned model before round 1.
     public var evalBefore = true
     public var maxNewTokens = 128
+    /// Held-out prompts are cut to this many tokens (the reference: max_length 1024).
+    public var evalMaxPromptLength = 1024
     /// Held-out samples evaluated (0 = all).
     public var evalSamples = 0
     public var evalBatchSize = 8
@@ -88,6 +92,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var evalDeadline = 3600.0
     /// A round proceeds once this many participants answered a phase (or its deadline passed).
     public var minResponses = 1
+    /// Seconds a round waits at its start for participants whose worker is gone to register again.
+    public var rejoinGrace = 10.0
     /// Folder with CURVE keys (server.key, server.pub, authorized/*.pub); empty = no CURVE.
     public var curveKeys = ""
 

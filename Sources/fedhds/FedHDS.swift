@@ -7,11 +7,20 @@ struct FedHDS: AsyncParsableCommand {
         commandName: "fedhds",
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
         subcommands: [
+            RunCommand.self,
+            ClusterCommand.self,
+            ServerCommand.self,
+            WorkerCommand.self,
             KeysCommand.self,
             TokenizeCommand.self,
+            GenerateCommand.self,
+            FeaturesCommand.self,
             TsneCommand.self,
             HdbscanCommand.self,
             TransportBenchCommand.self,
+            TrainCommand.self,
+            RougeCommand.self,
+            DataCommand.self,
         ]
     )
 }

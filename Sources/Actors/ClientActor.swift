@@ -1,0 +1,142 @@
+import Foundation
+import Selection
+import Transport
+
+/// One federated client: owns its local clustering, its cached proxy features and its timings;
+/// the base model and the data live in the shared `FederatedCompute` of its worker process.
+/// Every random draw comes from a stream keyed by (run seed, round, client id, purpose).
+public actor ClientActor {
+    public let id: Int
+    let compute: any FederatedCompute
+    let config: RunConfig
+    let plan: MethodPlan
+    let boundary: PrivacyBoundary
+    /// Where to keep fused points for the report (nil: not kept).
+    let scatterOutput: URL?
+    private var proxyFeatures: FeatureMatrix?
+    private var clustering: ClientClustering?
+    /// GlobalSelect: the fused points this round (n x 2, row-major).
+    private var fusedOnly: [Double]?
+    private var clusteringRound = 0
+    private var times = RoundMetrics.ClientTimes()
+
+    public init(id: Int, compute: any FederatedCompute, config: RunConfig, scatterOutput: URL? = nil) throws {
+        self.id = id
+        self.compute = compute
+        self.config = config
+        self.plan = config.method.plan
+        self.scatterOutput = scatterOutput
+        if config.dpEpsilon > 0 {
+            do { boundary = try PrivacyBoundary(epsilon: config.dpEpsilon, delta: config.dpDelta) } catch {
+                throw ActorsError.invalidConfiguration("`privacy.epsilon`/`privacy.delta`: \(error)")
+            }
+        } else {
+            boundary = .off
+        }
+    }
+
+    func rng(_ round: Int, _ purpose: SeededGenerator.Purpose) -> SeededGenerator {
+        SeededGenerator(seed: config.seed, round: round, client: id, purpose: purpose)
+    }
+
+    /// Steps 2-5 (or the GlobalSelect upload): features, fusion, intra-client clustering; the
+    /// centroids leave only through the DP boundary.
+    public func selectPhase(round: Int, adapter: [Float]) async throws -> Message {
+        times = RoundMetrics.ClientTimes()
+        let feats = try await features(round: round, adapter: adapter)
+        var fuseRng = rng(round, .tsne)
+        let t0 = Date()
+        clusteringRound = round
+        if plan.selection == .global {
+            let fused = try SelectionSteps.fuse(feats, fusion: plan.fusion, config: config, using: &fuseRng)
+            times.fusion = Date().timeIntervalSince(t0)
+            fusedOnly = fused
+            clustering = nil
+            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<feats.count), dims: 2,
+                                      values: fused.map(Float.init)))
+        }
+        let (local, fusionSeconds, clusteringSeconds) = try SelectionSteps.intraClient(feats, fusion: plan.fusion, config: config, using: &fuseRng)
+        times.fusion = fusionSeconds
+        times.intraClustering = clusteringSeconds
+        clustering = local
+        fusedOnly = nil
+        let out = local.outgoing(pairing: config.referenceDefect ? .referenceSampleLabel : .ownCluster)
+        let raw: RawCentroids
+        do {
+            raw = try RawCentroids(round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
+                                   coordinates: out.flatMap { $0.centroid.map(Float.init) })
+        } catch {
+            throw ActorsError.module("client \(id): centroids: \(error)")
+        }
+        var noise = rng(round, .dpNoise)
+        return .centroids(boundary.release(raw, using: &noise))
+    }
+
+    /// Steps 7-8: the local data of this round, then training. `chosen` are the server's
+    /// selected cluster ids (hierarchical) or sample indices (GlobalSelect); nil for methods
+    /// without a selection phase.
+    public func trainPhase(round: Int, adapter: [Float], chosen: [Int]?) async throws -> ClientUpdate {
+        if !plan.hasSelectionPhase { times = RoundMetrics.ClientTimes() }
+        let local = try compute.localCount(client: id)
+        var samples = try await chooseSamples(round: round, adapter: adapter, chosen: chosen, local: local)
+        var shuffle = rng(round, .shuffle)
+        samples.shuffle(using: &shuffle)
+        if let out = scatterOutput, clusteringRound == round, let points = clustering?.fused.values ?? fusedOnly {
+            let labels = clustering?.labels ?? [Int](repeating: -1, count: points.count / 2)
+            let s = Scatter(round: round, client: id, points: points.map(Float.init), labels: labels, chosen: samples.sorted())
+            try? s.write(into: out)
+        }
+        let t0 = Date()
+        let outcome: TrainOutcome
+        if samples.isEmpty {
+            outcome = TrainOutcome(adapter: adapter, loss: nil, batches: 0)
+        } else {
+            outcome = try await compute.train(client: id, round: round, samples: samples, adapter: adapter, optimizer: plan.optimizer)
+        }
+        times.training = Date().timeIntervalSince(t0)
+        clustering = nil
+        fusedOnly = nil
+        return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
+                            trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
+                            timings: ["features": times.features, "fusion": times.fusion, "intra": times.intraClustering,
+                                      "selection": times.selection, "training": times.training],
+                            dataCounts: ["local": local, "coreset": samples.count])
+    }
+
+    func features(round: Int, adapter: [Float]) async throws -> FeatureMatrix {
+        let t0 = Date()
+        defer { times.features = Date().timeIntervalSince(t0) }
+        if plan.featureModel == .proxy {  // frozen: computed once per client
+            if let f = proxyFeatures { return f }
+            let f = try await compute.features(client: id, adapter: nil, model: .proxy, layers: plan.layers)
+            proxyFeatures = f
+            return f
+        }
+        return try await compute.features(client: id, adapter: adapter, model: .global, layers: plan.layers)
+    }
+
+    func chooseSamples(round: Int, adapter: [Float], chosen: [Int]?, local: Int) async throws -> [Int] {
+        let t0 = Date()
+        defer { times.selection = Date().timeIntervalSince(t0) }
+        switch plan.selection {
+        case .hierarchical:
+            guard let c = clustering, clusteringRound == round else { return [] }
+            var r = rng(round, .shuffle)
+            return c.coreset(selectedIDs: chosen ?? [], using: &r)
+        case .global:
+            return Array(Set((chosen ?? []).filter { (0..<local).contains($0) })).sorted()
+        case .all:
+            return Array(0..<local)
+        case .random:
+            var r = rng(round, .randomSelection)
+            return try SelectionSteps.random(count: local, ratio: config.ratio, using: &r)
+        case .perplexity:
+            let p = try await compute.perplexities(client: id, adapter: adapter)
+            return try SelectionSteps.lowestPerplexity(p, ratio: config.ratio)
+        case .coresetCent:
+            let f = try await features(round: round, adapter: adapter)
+            var r = rng(round, .kmeans)
+            return try SelectionSteps.coresetCent(f, ratio: config.ratio, clusters: config.kmeansClusters, using: &r)
+        }
+    }
+}

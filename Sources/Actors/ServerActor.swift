@@ -1,0 +1,335 @@
+import Foundation
+import Selection
+import Transport
+
+/// The server of the federation: keeps which worker hosts which client, runs the round protocol
+/// over a `ServerEndpoint` (in-process or ZeroMQ: the same code), waits for each phase until every
+/// participant answered or the phase's deadline passed (a dead worker's clients count as answered
+/// "dropped" at once), clusters the centroids across clients and averages the updates.
+/// Malformed, late or unexpected messages are logged as faults and the run goes on.
+public actor ServerActor {
+    let endpoint: any ServerEndpoint
+    let config: RunConfig
+    let plan: MethodPlan
+    let digest: String
+    private var homes: [Int: PeerID] = [:]
+    private var phaseRound = 0
+    private var phaseType: MessageType?
+    private var expected: Set<Int> = []
+    private var answers: [Int: Message] = [:]
+    private var failed: [Int: String] = [:]
+    private var roundFaults: [String] = []
+    private var eventTask: Task<Void, Never>?
+    let log: @Sendable (String) -> Void
+    let progress: @Sendable (String) -> Void
+
+    public init(endpoint: any ServerEndpoint, config: RunConfig,
+                log: @escaping @Sendable (String) -> Void = { _ in },
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.endpoint = endpoint
+        self.config = config
+        self.plan = config.method.plan
+        self.digest = RunIdentity.configDigest(config)
+        self.log = log
+        self.progress = progress
+    }
+
+    /// Starts consuming the endpoint's events.
+    public func start() {
+        guard eventTask == nil else { return }
+        let events = endpoint.events
+        eventTask = Task { [weak self] in
+            for await e in events {
+                guard let self else { return }
+                await self.handle(e)
+            }
+        }
+    }
+
+    /// Clients that currently have a live worker.
+    public var hostedClients: Set<Int> { Set(homes.keys) }
+
+    /// Waits until every client in `clients` is hosted by a registered worker, or throws after
+    /// `timeout` seconds naming the missing ones.
+    public func waitForClients(_ clients: Set<Int>, timeout: Double) async throws {
+        let end = Date().addingTimeInterval(timeout)
+        while true {
+            let missing = clients.subtracting(homes.keys)
+            if missing.isEmpty { return }
+            if Date() >= end {
+                let list = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(missing.count > 10 ? ", ..." : "") have no worker)",
+                                                  got: clients.count - missing.count, needed: clients.count)
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    func fault(_ text: String) {
+        roundFaults.append(text)
+        log(text)
+    }
+
+    func handle(_ event: ServerEvent) async {
+        switch event {
+        case let .message(peer, message):
+            await handle(message, from: peer)
+        case let .peerLost(peer, error):
+            let lost = homes.filter { $0.value == peer }.map(\.key)
+            for c in lost { homes[c] = nil }
+            for c in lost where expected.contains(c) && answers[c] == nil { failed[c] = "worker \(peer) lost" }
+            fault("worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers again")
+        case let .rejected(peer, error):
+            fault("rejected a message from \(peer.map(\.name) ?? "an unknown peer"): \(error)")
+        }
+    }
+
+    func handle(_ message: Message, from peer: PeerID) async {
+        switch message {
+        case let .register(r):
+            guard r.capabilities.contains("config:" + digest) else {
+                fault("refused worker \(peer): its configuration differs from the server's")
+                try? await endpoint.send(.error(ErrorReport(code: 2, text: "configuration differs from the server's (digest \(digest))")), to: peer)
+                try? await endpoint.send(.shutdown(Shutdown(reason: "configuration mismatch")), to: peer)
+                return
+            }
+            // A worker that registers again is a new process: whatever its clients were doing in
+            // the current phase is lost, so they count as dropped now rather than at the deadline.
+            let interrupted = r.clientIDs.filter { expected.contains($0) && answers[$0] == nil && failed[$0] == nil }
+            for c in interrupted { failed[c] = "worker \(peer) restarted during the round" }
+            for c in r.clientIDs { homes[c] = peer }
+            log("worker \(peer) registered with \(r.clientIDs.count) clients")
+            if !interrupted.isEmpty { fault("worker \(peer) registered again; clients \(interrupted) of this phase are lost") }
+        case let .centroids(c):
+            accept(c.clientID, c.round, .centroids, message, from: peer)
+        case let .features(f):
+            accept(f.clientID, f.round, .features, message, from: peer)
+        case let .update(u):
+            accept(u.clientID, u.round, .update, message, from: peer)
+        case let .error(e):
+            if e.code == RoundPhase.clientFailedCode, let c = Self.clientOf(e.text), expected.contains(c), answers[c] == nil {
+                failed[c] = e.text
+            }
+            fault("worker \(peer) reported: \(e.text)")
+        case .shutdown:
+            log("worker \(peer) is leaving")
+        default:
+            fault("unexpected \(message.type) message from \(peer); ignored")
+        }
+    }
+
+    static func clientOf(_ text: String) -> Int? {
+        guard text.hasPrefix("client ") else { return nil }
+        return Int(text.dropFirst(7).prefix { $0.isNumber })
+    }
+
+    func accept(_ client: Int, _ round: Int, _ type: MessageType, _ message: Message, from peer: PeerID) {
+        guard round == phaseRound, type == phaseType || (phaseType == .centroids && type == .features) else {
+            fault("late or unexpected \(type) of client \(client) for round \(round) from \(peer) (now round \(phaseRound)); ignored")
+            return
+        }
+        guard expected.contains(client), homes[client] == peer else {
+            fault("\(type) for client \(client) from \(peer), which was not asked; ignored")
+            return
+        }
+        guard answers[client] == nil else { fault("duplicate \(type) of client \(client) in round \(round); ignored"); return }
+        answers[client] = message
+    }
+
+    /// Opens a phase: from now on answers of `clients` for `round` are accepted (set before the
+    /// requests go out, so an answer can never arrive before its phase).
+    func beginPhase(round: Int, type: MessageType, clients: Set<Int>) {
+        phaseRound = round
+        phaseType = type
+        expected = clients
+        answers = [:]
+        failed = [:]
+    }
+
+    /// Waits until every expected client answered (or is known failed) or `deadline` seconds passed.
+    func collect(phase: String, deadline: Double) async -> [Int: Message] {
+        let end = Date().addingTimeInterval(deadline)
+        var lastShown = -1
+        while true {
+            let done = answers.count + failed.keys.filter { expected.contains($0) && answers[$0] == nil }.count
+            if done != lastShown {
+                progress("round \(phaseRound)/\(config.rounds) · \(phase) · \(answers.count)/\(expected.count) answered")
+                lastShown = done
+            }
+            if done >= expected.count || Date() >= end { break }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        let got = answers
+        expected = []
+        phaseType = nil
+        return got
+    }
+
+    /// Sends `make(clients)` to every worker hosting some of `clients`; returns the clients
+    /// whose worker could not be reached.
+    func broadcast(_ clients: [Int], _ make: ([Int]) -> Message) async -> [Int: String] {
+        var byPeer: [PeerID: [Int]] = [:]
+        var unreachable: [Int: String] = [:]
+        for c in clients {
+            if let p = homes[c] { byPeer[p, default: []].append(c) } else { unreachable[c] = "no worker hosts it" }
+        }
+        for peer in byPeer.keys.sorted(by: { $0.name < $1.name }) {
+            let ids = byPeer[peer]!.sorted()
+            do { try await endpoint.send(make(ids), to: peer) } catch {
+                for c in ids { unreachable[c] = "worker \(peer) unreachable: \(error)" }
+            }
+        }
+        return unreachable
+    }
+
+    /// One round: selection phase (methods that have one), training phase, FedAvg. Returns the
+    /// new global adapter and the round's metrics (without evaluation).
+    public func runRound(_ round: Int, participants: [Int], global: [Float]) async -> (global: [Float], metrics: RoundMetrics) {
+        var m = RoundMetrics(round: round)
+        m.participants = participants
+        let start = Date()
+        // A participant whose worker died may be on its way back: wait a little for it.
+        let absent = Set(participants).subtracting(homes.keys)
+        if !absent.isEmpty, config.rejoinGrace > 0 {
+            progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients \(absent.sorted())")
+            let end = Date().addingTimeInterval(config.rejoinGrace)
+            while Date() < end, !Set(participants).subtracting(homes.keys).isEmpty {
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        let before = endpoint.traffic.snapshot()
+        roundFaults = []
+        var trainers = participants
+        var chosen: [Int: [Int]]? = nil
+        if plan.hasSelectionPhase {
+            beginPhase(round: round, type: .centroids, clients: Set(participants))
+            let unreachable = await broadcast(participants) {
+                .roundStart(RoundStart(round: round, clientIDs: $0, method: config.method.rawValue, phase: RoundPhase.select,
+                                       seed: config.seed, globalAdapter: global))
+            }
+            failed.merge(unreachable) { a, _ in a }
+            let got = await collect(phase: "features + clustering", deadline: config.featureDeadline)
+            for c in participants where got[c] == nil { m.dropped[String(c)] = "select: " + (failed[c] ?? "no answer before the deadline") }
+            trainers = got.keys.sorted()
+            let t0 = Date()
+            var selection: [Int: [Int]] = [:]
+            do {
+                selection = try serverSelection(got)
+            } catch {
+                fault("round \(round): server selection failed: \(error); nobody trains")
+                selection = [:]
+            }
+            m.interClustering = Date().timeIntervalSince(t0)
+            for c in trainers {
+                if case let .centroids(cs)? = got[c] { m.centroids[String(c)] = cs.clusterIDs.count }
+                m.selected[String(c)] = selection[c] ?? []
+            }
+            chosen = selection
+        }
+        let sel = chosen
+        beginPhase(round: round, type: .update, clients: Set(trainers))
+        let unreachable = await broadcast(trainers) { ids in
+            if let sel {
+                return .selection(ClusterSelection(round: round, chosen: Dictionary(uniqueKeysWithValues: ids.map { ($0, sel[$0] ?? []) })))
+            }
+            return .roundStart(RoundStart(round: round, clientIDs: ids, method: config.method.rawValue, phase: RoundPhase.train,
+                                          seed: config.seed, globalAdapter: global))
+        }
+        failed.merge(unreachable) { a, _ in a }
+        let got = await collect(phase: "local training", deadline: config.trainDeadline)
+        for c in trainers where got[c] == nil { m.dropped[String(c)] = "train: " + (failed[c] ?? "no answer before the deadline") }
+        var contributions: [FedAvg.Contribution] = []
+        var coreset = 0, local = 0
+        var lossSum = 0.0, lossWeight = 0
+        for c in got.keys.sorted() {
+            guard case let .update(u)? = got[c] else { continue }
+            m.responders.append(c)
+            let key = String(c)
+            m.coresetSizes[key] = u.dataCounts["coreset"] ?? u.trainSamples
+            m.localSizes[key] = u.dataCounts["local"] ?? 0
+            coreset += m.coresetSizes[key]!
+            local += m.localSizes[key]!
+            var t = RoundMetrics.ClientTimes()
+            t.features = u.timings["features"] ?? 0
+            t.fusion = u.timings["fusion"] ?? 0
+            t.intraClustering = u.timings["intra"] ?? 0
+            t.selection = u.timings["selection"] ?? 0
+            t.training = u.timings["training"] ?? 0
+            m.clientTimes[key] = t
+            if let l = u.trainLoss, l.isFinite, u.trainBatches > 0 {
+                m.clientLosses[key] = l
+                lossSum += l * Double(u.trainBatches)
+                lossWeight += u.trainBatches
+            }
+            if u.trainBatches > 0 {
+                guard u.adapter.count == global.count else {
+                    fault("client \(c) sent \(u.adapter.count) adapter values, expected \(global.count); update ignored")
+                    continue
+                }
+                contributions.append(FedAvg.Contribution(client: c, batches: u.trainBatches, parameters: u.adapter))
+            }
+        }
+        m.dataRatio = local > 0 ? Double(coreset) / Double(local) : 0
+        m.trainLoss = lossWeight > 0 ? lossSum / Double(lossWeight) : nil
+        var newGlobal = global
+        if m.responders.count < config.minResponses {
+            fault("round \(round): \(m.responders.count) updates, fewer than transport.min_responses = \(config.minResponses); global adapter kept")
+        } else if let avg = try? FedAvg.average(contributions, equalWeight: config.equalWeight) {
+            newGlobal = avg
+        }
+        m.bytes = Self.bytesDelta(before: before, after: endpoint.traffic.snapshot())
+        m.faults = roundFaults
+        m.seconds = Date().timeIntervalSince(start)
+        return (newGlobal, m)
+    }
+
+    /// Steps 6 (hierarchical) or the GlobalSelect clustering: what each client trains on.
+    func serverSelection(_ got: [Int: Message]) throws -> [Int: [Int]] {
+        var centroids: [ClientCentroid] = []
+        var points: [(client: Int, points: [Double])] = []
+        for c in got.keys.sorted() {
+            switch got[c] {
+            case let .centroids(cs)?:
+                for i in 0..<cs.clusterIDs.count {
+                    centroids.append(ClientCentroid(client: c, cluster: cs.clusterIDs[i], point: cs.centroid(i).map(Double.init)))
+                }
+            case let .features(f)?:
+                points.append((c, f.values.map(Double.init)))
+            default: break
+            }
+        }
+        switch plan.selection {
+        case .global:
+            return try SelectionSteps.globalSelect(points, dims: 2, minClusterSize: config.effectiveMinClusterSize)
+        default:
+            if !plan.interClient {
+                var all: [Int: [Int]] = [:]
+                for c in centroids { all[c.client, default: []].append(c.cluster) }
+                return all
+            }
+            return try SelectionSteps.interClient(centroids, minClusterSize: config.serverMinClusterSize)
+        }
+    }
+
+    static func bytesDelta(before: [TrafficRecord], after: [TrafficRecord]) -> [String: Int] {
+        var old: [String: Int] = [:]
+        for r in before { old["\(r.type).\(r.direction.rawValue)"] = r.bytes }
+        var out: [String: Int] = [:]
+        for r in after {
+            let k = "\(r.type).\(r.direction.rawValue)"
+            let d = r.bytes - (old[k] ?? 0)
+            if d > 0 { out[k] = d }
+        }
+        return out
+    }
+
+    /// Tells every worker to stop and closes the endpoint.
+    public func shutdown() async {
+        for peer in Set(homes.values).sorted(by: { $0.name < $1.name }) {
+            try? await endpoint.send(.shutdown(Shutdown(reason: "run finished")), to: peer)
+        }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        eventTask?.cancel()
+        await endpoint.close()
+    }
+}

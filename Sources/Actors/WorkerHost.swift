@@ -1,0 +1,113 @@
+import Foundation
+import Transport
+
+/// A worker process's host: ONE shared read-only base model (inside `compute`) and many
+/// clients' actors. It registers its clients with the server, then answers the round protocol
+/// message by message; clients are processed one after another in client-id order (the base
+/// model's matrix products already use every core).
+public actor WorkerHost {
+    public let name: String
+    let endpoint: any WorkerEndpoint
+    let config: RunConfig
+    let clients: [Int: ClientActor]
+    /// The global adapter each round started with.
+    private var roundAdapters: [Int: [Float]] = [:]
+    /// Faults seen (logged; the host goes on).
+    public private(set) var faults: [String] = []
+    private var log: (@Sendable (String) -> Void)?
+
+    public init(name: String, endpoint: any WorkerEndpoint, config: RunConfig, compute: any FederatedCompute,
+                clientIDs: [Int], scatterOutput: URL? = nil, log: (@Sendable (String) -> Void)? = nil) throws {
+        self.name = name
+        self.endpoint = endpoint
+        self.config = config
+        var c: [Int: ClientActor] = [:]
+        for id in clientIDs {
+            guard (0..<compute.clientCount).contains(id) else {
+                throw ActorsError.invalidConfiguration("client \(id) is outside the partition's 0..<\(compute.clientCount)")
+            }
+            // Keep fused points of the first few clients for the report.
+            c[id] = try ClientActor(id: id, compute: compute, config: config, scatterOutput: id < 3 ? scatterOutput : nil)
+        }
+        self.clients = c
+        self.log = log
+    }
+
+    /// Registers, then serves until the server says shutdown or goes away.
+    public func run() async throws {
+        try await endpoint.send(.register(Register(workerID: name, clientIDs: clients.keys.sorted(),
+                                                   capabilities: ["config:" + RunIdentity.configDigest(config)])))
+        do {
+            for try await message in endpoint.incoming {
+                if case .shutdown = message { break }
+                await handle(message)
+            }
+        } catch {
+            fault("connection to server ended: \(error)")
+        }
+        await endpoint.close()
+    }
+
+    func fault(_ text: String) {
+        faults.append(text)
+        log?("[\(name)] \(text)")
+    }
+
+    func handle(_ message: Message) async {
+        switch message {
+        case let .roundStart(start):
+            roundAdapters = roundAdapters.filter { $0.key >= start.round - 1 }
+            roundAdapters[start.round] = start.globalAdapter
+            for id in start.clientIDs.sorted() {
+                guard let client = clients[id] else { fault("round \(start.round): client \(id) is not hosted here"); continue }
+                do {
+                    switch start.phase {
+                    case RoundPhase.select:
+                        let reply = try await client.selectPhase(round: start.round, adapter: start.globalAdapter)
+                        try await endpoint.send(reply)
+                    case RoundPhase.train:
+                        let update = try await client.trainPhase(round: start.round, adapter: start.globalAdapter, chosen: nil)
+                        try await endpoint.send(.update(update))
+                    default:
+                        fault("round \(start.round): unknown phase \"\(start.phase)\"")
+                        return
+                    }
+                } catch {
+                    await report(client: id, round: start.round, error)
+                }
+            }
+        case let .selection(sel):
+            guard let adapter = roundAdapters[sel.round] else {
+                fault("selection for round \(sel.round), which did not start here"); return
+            }
+            for id in sel.chosen.keys.sorted() {
+                guard let client = clients[id] else { fault("round \(sel.round): selection for client \(id), not hosted here"); continue }
+                do {
+                    let update = try await client.trainPhase(round: sel.round, adapter: adapter, chosen: sel.chosen[id] ?? [])
+                    try await endpoint.send(.update(update))
+                } catch {
+                    await report(client: id, round: sel.round, error)
+                }
+            }
+        case let .error(e):
+            fault("server reported error \(e.code): \(e.text)")
+        default:
+            fault("unexpected \(message.type) message from the server; ignored")
+        }
+    }
+
+    /// Tells the server a client failed (so it does not wait for the deadline).
+    func report(client: Int, round: Int, _ error: any Error) async {
+        fault("round \(round), client \(client): \(error)")
+        try? await endpoint.send(.error(ErrorReport(code: RoundPhase.clientFailedCode,
+                                                    text: "client \(client) round \(round): \(error)")))
+    }
+}
+
+/// Phase names and codes of the round protocol, shared by server and workers.
+public enum RoundPhase {
+    public static let select = "select"
+    public static let train = "train"
+    /// ErrorReport code: a client failed; text starts "client N round R:".
+    public static let clientFailedCode: Int32 = 10
+}

@@ -1,0 +1,49 @@
+import Actors
+import ArgumentParser
+import Foundation
+import Transport
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Host some clients over one shared base model and serve a federation server over ZeroMQ.")
+
+    @Argument(help: "The run's configuration file (the server refuses a worker whose configuration differs).")
+    var config: String
+
+    @Option(help: "The server, e.g. tcp://10.0.0.1:5555.")
+    var connect: String
+
+    @Option(help: "Clients to host: ids and inclusive ranges, e.g. 0-99 or 0-9,20-29.")
+    var clients: String
+
+    @Option(help: "This worker's name (its CURVE key files are <keys>/<name>.pub/.secret).")
+    var name: String = "worker-\(ProcessInfo.processInfo.processIdentifier)"
+
+    @Option(help: "Folder of CURVE keys (needs <name>.pub, <name>.secret and server.pub).")
+    var keys: String?
+
+    @Option(help: "Model file or folder, overriding model.path.")
+    var model: String?
+
+    @Option(help: "Run folder on this machine, for the report's fused-feature scatter (optional).")
+    var out: String?
+
+    func run() async throws {
+        var c = try RunConfig.load(path: config)
+        if let m = model { c.modelPath = m }
+        let ids = try ClientRange.parse(clients)
+        guard let last = ids.last, last < c.clients else {
+            throw ValidationError("--clients: ids must be below data.clients = \(c.clients)")
+        }
+        let curve = try keys.map { try KeyFolder.worker($0, name: name) }
+        let compute = try await ModelCompute.make(config: c, configPath: config)
+        let endpoint = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: connect, name: name, curve: curve))
+        Console.line("worker \(name): \(ids.count) clients, connected to \(connect)\(curve == nil ? "" : " (CURVE)")")
+        let host = try WorkerHost(name: name, endpoint: endpoint, config: c, compute: compute, clientIDs: ids,
+                                  scatterOutput: out.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                                  log: { Console.line($0) })
+        try await host.run()
+        Console.line("worker \(name): done")
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-
-// Replaced by the module's real tests as it is built.
-@Test func endToEndTargetBuilds() { #expect(Bool(true)) }
