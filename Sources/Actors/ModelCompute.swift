@@ -160,10 +160,11 @@ public final class ModelCompute: FederatedCompute {
     public func perplexities(client: Int, adapter p: [Float]) async throws -> [Double] {
         let s = try samples(client, proxy: false)
         let a = try adapter(p)
+        // A sample whose response was cut away entirely has no perplexity (NaN): never the lowest.
         return try Self.model("perplexity") {
             try base.decoder.perplexity(prompts: s.map { Array($0.inputIDs.prefix($0.promptLength)) },
                                         responses: s.map { Array($0.inputIDs.dropFirst($0.promptLength)) }, adapter: a)
-        }
+        }.map { $0.isFinite ? $0 : .greatestFiniteMagnitude }
     }
 
     public func train(client: Int, round: Int, samples chosen: [Int], adapter p: [Float],
