@@ -48,11 +48,18 @@ public struct ClientClustering: Sendable, Equatable {
         return c >= 0 && c < centroids.count ? centroids[c] : nil
     }
 
-    /// Index of the local sample nearest (euclidean, fused space) to `point`; lowest index on ties.
-    public func nearestSample(to point: [Double]) -> Int? {
+    /// The local cluster an id refers to (Python-style indexing as `centroid(forID:)`).
+    public func clusterIndex(forID id: Int) -> Int? {
+        let c = id < 0 ? centroids.count + id : id
+        return c >= 0 && c < centroids.count ? c : nil
+    }
+
+    /// Index of the local sample nearest (euclidean, fused space) to `point`, among `candidates`
+    /// (all samples when nil); lowest index on ties.
+    public func nearestSample(to point: [Double], among candidates: [Int]? = nil) -> Int? {
         var best: Int? = nil
         var bestDistance = Double.infinity
-        for i in 0..<fused.rows {
+        for i in candidates ?? Array(0..<fused.rows) {
             var d = 0.0
             for j in 0..<fused.cols { let t = fused[i, j] - point[j]; d += t * t }
             if d < bestDistance { bestDistance = d; best = i }
@@ -61,12 +68,17 @@ public struct ClientClustering: Sendable, Equatable {
     }
 
     /// The coreset (SPEC step 7): for each selected id, the local sample nearest to that
-    /// cluster's centroid, without repeats, then shuffled with `rng`.
-    public func coreset(selectedIDs: [Int], using rng: inout some RandomNumberGenerator) -> [Int] {
+    /// cluster's centroid, without repeats, then shuffled with `rng`. `withinCluster` restricts
+    /// the search to the cluster's own members (the paper's wording); by default every local
+    /// sample is a candidate (SPEC step 7).
+    public func coreset(selectedIDs: [Int], withinCluster: Bool = false,
+                        using rng: inout some RandomNumberGenerator) -> [Int] {
         var chosen: [Int] = []
         var seen = Set<Int>()
         for id in selectedIDs {
-            guard let c = centroid(forID: id), let s = nearestSample(to: c) else { continue }
+            guard let c = clusterIndex(forID: id) else { continue }
+            let candidates = withinCluster ? labels.indices.filter { labels[$0] == c } : nil
+            guard let s = nearestSample(to: centroids[c], among: candidates) else { continue }
             if seen.insert(s).inserted { chosen.append(s) }
         }
         chosen.shuffle(using: &rng)
@@ -74,7 +86,8 @@ public struct ClientClustering: Sendable, Equatable {
     }
 
     /// The "w/o inter" ablation: the nearest sample to every local centroid, shuffled.
-    public func coresetOfAllClusters(using rng: inout some RandomNumberGenerator) -> [Int] {
-        coreset(selectedIDs: Array(0..<clusterCount), using: &rng)
+    public func coresetOfAllClusters(withinCluster: Bool = false,
+                                     using rng: inout some RandomNumberGenerator) -> [Int] {
+        coreset(selectedIDs: Array(0..<clusterCount), withinCluster: withinCluster, using: &rng)
     }
 }

@@ -5,9 +5,12 @@ import COpenBLAS
 /// Uses the n x n Gram matrix when there are fewer samples than columns, else the covariance.
 public struct PCA: Sendable {
     public var components: Int
+    /// Iteration cap of the subspace eigensolver used above 600 rows (or columns).
+    public var maxIterations: Int
 
-    public init(components: Int = 2) {
+    public init(components: Int = 2, maxIterations: Int = 1000) {
         self.components = components
+        self.maxIterations = maxIterations
     }
 
     /// Fits on `x` and returns the projected rows (n x k) with the fitted model.
@@ -17,16 +20,19 @@ public struct PCA: Sendable {
         }
         try x.checkFinite(name: "PCA input")
         guard x.rows >= 1, x.cols >= 1 else { throw SelectionError.invalidInput("PCA input is empty") }
-        let n = x.rows, d = x.cols
+        return try fit(centred: PairwiseDistances.centred(x), mean: PairwiseDistances.columnMeans(x), gram: nil)
+    }
+
+    /// PCA of already centred rows; `gram` (xc xc^T) is reused when given.
+    func fit(centred xc: Matrix, mean: [Double], gram: [Double]?) throws -> PCAResult {
+        let n = xc.rows, d = xc.cols
         let k = min(components, n, d)
-        let mean = PairwiseDistances.columnMeans(x)
-        let xc = PairwiseDistances.centred(x)
         var comps = [[Double]]()  // k x d
         var variances = [Double]()
         let denom = Double(max(n - 1, 1))
         if n < d {
-            let g = PairwiseDistances.gram(xc)
-            let eig = try SymmetricEigen.top(g, n: n, k: k)
+            let g = gram ?? PairwiseDistances.gram(xc)
+            let eig = try SymmetricEigen.top(g, n: n, k: k, maxIterations: maxIterations)
             for t in 0..<k {
                 let lambda = max(eig.values[t], 0)
                 variances.append(lambda / denom)
@@ -44,7 +50,7 @@ public struct PCA: Sendable {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1.0,
                         xc.values, Int32(d), 0.0, &cov, Int32(d))
             for i in 0..<d { for j in 0..<i { cov[i * d + j] = cov[j * d + i] } }
-            let eig = try SymmetricEigen.top(cov, n: d, k: k)
+            let eig = try SymmetricEigen.top(cov, n: d, k: k, maxIterations: maxIterations)
             for t in 0..<k {
                 variances.append(max(eig.values[t], 0) / denom)
                 comps.append(eig.vectors[t])

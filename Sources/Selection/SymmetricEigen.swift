@@ -29,7 +29,7 @@ enum SymmetricEigen {
     }
 
     /// The `k` largest eigenpairs (descending).
-    static func top(_ a: [Double], n: Int, k: Int, denseLimit: Int = 600) throws
+    static func top(_ a: [Double], n: Int, k: Int, denseLimit: Int = 600, maxIterations: Int = 1000) throws
         -> (values: [Double], vectors: [[Double]]) {
         let k = min(k, n)
         if n <= denseLimit {
@@ -47,7 +47,7 @@ enum SymmetricEigen {
         orthonormalize(&q, n: n, b: b)
         var z = [Double](repeating: 0, count: n * b)
         var previous = [Double](repeating: .infinity, count: k)
-        for iteration in 0..<1000 {
+        for iteration in 0..<maxIterations {
             multiply(a, n: n, q, b: b, into: &z)
             swap(&q, &z)
             orthonormalize(&q, n: n, b: b)

@@ -70,9 +70,11 @@ public struct TSNE: Sendable {
         let rate = learningRate ?? max(Double(n) / earlyExaggeration / 4, 50)
         let dims = components
 
+        let trace = SelectionTrace("t-SNE n=\(n) d=\(x.cols)")
         let centred = PairwiseDistances.centred(x)
         let gram = PairwiseDistances.gram(centred)
         let sq = PairwiseDistances.squaredDistances(gram: gram, n: n)
+        trace.mark("gram + distances")
         var objective: Objective
         switch method {
         case .exact:
@@ -83,6 +85,7 @@ public struct TSNE: Sendable {
                                                                      perplexity: perp))
         }
 
+        trace.mark("affinities")
         var y = [Double](repeating: 0, count: n * dims)
         switch initialization {
         case .random:
@@ -91,6 +94,7 @@ public struct TSNE: Sendable {
             y = try TSNE.pcaInit(centred: centred, gram: gram, n: n, dims: dims)
         }
 
+        trace.mark("initialisation")
         objective.scale(by: earlyExaggeration)
         var state = Descent(y: y, iteration: 0)
         var kl = descend(&state, objective: objective, maxIterations: TSNE.explorationIterations,
@@ -101,6 +105,7 @@ public struct TSNE: Sendable {
             kl = descend(&state, objective: objective, maxIterations: maxIterations, momentum: 0.8, rate: rate,
                          withoutProgress: iterationsWithoutProgress, dims: dims, n: n)
         }
+        trace.mark("optimisation")
         return TSNEResult(embedding: Matrix(unchecked: n, dims, state.y), klDivergence: kl,
                           iterations: state.iteration + 1)
     }
@@ -175,7 +180,10 @@ public struct TSNE: Sendable {
     /// deviation of the first and multiplied by 1e-4 (scikit-learn's "pca" init). All-equal
     /// rows (no variance) give the zero embedding.
     static func pcaInit(centred: Matrix, gram: [Double], n: Int, dims: Int) throws -> [Double] {
-        let pca = try PCA(components: dims).fitTransform(centred)
+        // The eigensolver's iteration cap only matters above 600 samples; scikit-learn itself uses
+        // a randomized solver (7 power iterations) there.
+        let pca = try PCA(components: dims, maxIterations: 200)
+            .fit(centred: centred, mean: [Double](repeating: 0, count: centred.cols), gram: gram)
         let k = pca.scores.cols
         var y = [Double](repeating: 0, count: n * dims)
         for i in 0..<n { for a in 0..<k { y[i * dims + a] = Double(Float(pca.scores[i, a])) } }

@@ -66,14 +66,38 @@ enum TSNEAffinities {
         // k nearest (excluding self) of each row, then ordered by column as CSR sort_indices does.
         var nbr = [Int](repeating: 0, count: n * k)
         var nd = [Double](repeating: 0, count: n * k)
-        var order = [Int](repeating: 0, count: n)
+        var heapD = [Double](repeating: 0, count: k), heapI = [Int](repeating: 0, count: k)
         for i in 0..<n {
-            var cand = 0
-            for j in 0..<n where j != i { order[cand] = j; cand += 1 }
+            // A max-heap of the k nearest so far (ties: lower index kept, as a stable order would).
+            var size = 0
             let row = i * n
-            var head = Array(order[0..<cand])
-            head.sort { a, b in sq[row + a] != sq[row + b] ? sq[row + a] < sq[row + b] : a < b }
-            let chosen = head.prefix(k).sorted()
+            func worse(_ a: Int, _ b: Int) -> Bool {
+                heapD[a] != heapD[b] ? heapD[a] > heapD[b] : heapI[a] > heapI[b]
+            }
+            for j in 0..<n where j != i {
+                let v = sq[row + j]
+                if size < k {
+                    heapD[size] = v; heapI[size] = j
+                    var c = size
+                    size += 1
+                    while c > 0 {
+                        let p = (c - 1) / 2
+                        if worse(c, p) { heapD.swapAt(c, p); heapI.swapAt(c, p); c = p } else { break }
+                    }
+                } else if v < heapD[0] {
+                    heapD[0] = v; heapI[0] = j
+                    var c = 0
+                    while true {
+                        let l = 2 * c + 1, r = l + 1
+                        var m = c
+                        if l < size && worse(l, m) { m = l }
+                        if r < size && worse(r, m) { m = r }
+                        if m == c { break }
+                        heapD.swapAt(c, m); heapI.swapAt(c, m); c = m
+                    }
+                }
+            }
+            let chosen = heapI[0..<size].sorted()
             for (t, j) in chosen.enumerated() { nbr[i * k + t] = j; nd[i * k + t] = sq[row + j] }
         }
         let cond = binarySearchPerplexity(nd, n: n, k: k, perplexity: perplexity, excludeDiagonal: false)

@@ -51,14 +51,8 @@ enum TSNEGradient {
                     nonisolated(unsafe) let pp = pb.baseAddress!
                     let theta2 = theta * theta
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        var stack = [Int32]()
-                        stack.reserveCapacity(256)
-                        var s = 0.0
                         let lo = n * w / workers, hi = n * (w + 1) / workers
-                        for i in lo..<hi {
-                            s += tree.negativeForce(yp + i * dims, theta2: theta2, force: np + i * dims, stack: &stack)
-                        }
-                        pp[w] = s
+                        pp[w] = tree.negativeForces(yp, range: lo..<hi, theta2: theta2, force: np)
                     }
                 }
             }
@@ -68,21 +62,29 @@ enum TSNEGradient {
         var grad = [Double](repeating: 0, count: n * dims)
         var error = 0.0
         let tiny = Double(Float.leastNormalMagnitude)
-        var buff = [Double](repeating: 0, count: dims)
-        for i in 0..<n {
-            var pos = [0.0, 0.0, 0.0]
-            for t in p.indptr[i]..<p.indptr[i + 1] {
-                let j = p.indices[t]
-                var d2 = 0.0
-                for a in 0..<dims { buff[a] = y[i * dims + a] - y[j * dims + a]; d2 += buff[a] * buff[a] }
-                let q = 1.0 / (1.0 + d2)
-                let pij = p.values[t]
-                if computeError { error += pij * log(max(pij, tiny) / max(q / sumQ, tiny)) }
-                let m = pij * q
-                for a in 0..<dims { pos[a] += m * buff[a] }
+        y.withUnsafeBufferPointer { y in
+        p.indptr.withUnsafeBufferPointer { indptr in
+        p.indices.withUnsafeBufferPointer { indices in
+        p.values.withUnsafeBufferPointer { values in
+        neg.withUnsafeBufferPointer { neg in
+        grad.withUnsafeMutableBufferPointer { grad in
+            for i in 0..<n {
+                var pos = SIMD3<Double>(repeating: 0)
+                var yi = SIMD3<Double>(repeating: 0)
+                for a in 0..<dims { yi[a] = y[i * dims + a] }
+                for t in indptr[i]..<indptr[i + 1] {
+                    let j = indices[t]
+                    var buff = SIMD3<Double>(repeating: 0)
+                    for a in 0..<dims { buff[a] = yi[a] - y[j * dims + a] }
+                    let d2 = (buff * buff).sum()
+                    let q = 1.0 / (1.0 + d2)
+                    let pij = values[t]
+                    if computeError { error += pij * log(max(pij, tiny) / max(q / sumQ, tiny)) }
+                    pos += (pij * q) * buff
+                }
+                for a in 0..<dims { grad[i * dims + a] = 4 * (pos[a] - neg[i * dims + a] / sumQ) }
             }
-            for a in 0..<dims { grad[i * dims + a] = 4 * (pos[a] - neg[i * dims + a] / sumQ) }
-        }
+        }}}}}}
         return (computeError ? error : .nan, grad)
     }
 }

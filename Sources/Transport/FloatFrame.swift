@@ -17,6 +17,18 @@ enum FloatFrame {
     }
 
     /// Decodes a frame of exactly `count` little-endian float32 values, all finite.
+    static func floats(from frame: WireFrame, count: Int, field: String) throws -> [Float] {
+        switch frame {
+        case let .bytes(b): return try floats(from: b, count: count, field: field)
+        case let .floats(values):
+            guard values.count == count else {
+                throw TransportError.lengthMismatch(field: field, expected: count * 4, got: values.count * 4)
+            }
+            if let bad = firstNonFinite(values) { throw TransportError.nonFinite(field: field, index: bad) }
+            return values
+        }
+    }
+
     static func floats(from frame: [UInt8], count: Int, field: String) throws -> [Float] {
         guard frame.count == count * 4 else {
             throw TransportError.lengthMismatch(field: field, expected: count * 4, got: frame.count)

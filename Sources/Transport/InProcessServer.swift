@@ -35,14 +35,14 @@ public final class InProcessServer: ServerEndpoint {
     }
 
     public func send(_ message: Message, to peer: PeerID) async throws {
-        let frames = try MessageCodec.encode(message)
+        let frames = try MessageCodec.encodeFrames(message)
         let worker = try state.withLock { s -> InProcessWorker in
             if s.closed { throw TransportError.closed }
             if let w = s.workers[peer.name] { return w }
             if s.lost.contains(peer.name) { throw TransportError.peerLost(peer: peer.name, reason: "disconnected") }
             throw TransportError.unknownPeer(peer.name)
         }
-        traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.count })
+        traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
         worker.deliver(frames)
     }
 
@@ -58,13 +58,13 @@ public final class InProcessServer: ServerEndpoint {
     }
 
     /// Called by a worker's `send`.
-    func deliver(from name: String, _ frames: [[UInt8]]) throws {
+    func deliver(from name: String, _ frames: [WireFrame]) throws {
         let open = state.withLock { !$0.closed && $0.workers[name] != nil }
         guard open else { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
-        let size = frames.reduce(0) { $0 + $1.count }
+        let size = frames.reduce(0) { $0 + $1.byteCount }
         let peer = PeerID(name)
         do {
-            let message = try MessageCodec.decode(frames, limits: limits)
+            let message = try MessageCodec.decodeFrames(frames, limits: limits)
             traffic.record(message.type, .received, bytes: size)
             if case .heartbeat = message { return }
             continuation.yield(.message(peer, message))

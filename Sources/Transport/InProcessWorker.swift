@@ -21,9 +21,9 @@ public final class InProcessWorker: WorkerEndpoint {
 
     public func send(_ message: Message) async throws {
         if closed.withLock({ $0 }) { throw TransportError.closed }
-        let frames = try MessageCodec.encode(message)
+        let frames = try MessageCodec.encodeFrames(message)
         audit?.record(message.type, frames: frames)
-        traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.count })
+        traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
         try server.deliver(from: name, frames)
     }
 
@@ -35,9 +35,9 @@ public final class InProcessWorker: WorkerEndpoint {
     }
 
     /// Called by the server's `send`.
-    func deliver(_ frames: [[UInt8]]) {
-        let size = frames.reduce(0) { $0 + $1.count }
-        guard let message = try? MessageCodec.decode(frames, limits: limits) else {
+    func deliver(_ frames: [WireFrame]) {
+        let size = frames.reduce(0) { $0 + $1.byteCount }
+        guard let message = try? MessageCodec.decodeFrames(frames, limits: limits) else {
             traffic.recordRejected(bytes: size)
             return
         }

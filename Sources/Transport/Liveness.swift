@@ -1,7 +1,9 @@
 /// Liveness settings: ZMTP heartbeats on the connection (libzmq closes a dead connection) and an
 /// application lease: a worker sends a heartbeat message every `heartbeatInterval` (however busy
 /// it is), the server answers it, and a side that hears nothing from its peer for `lease`
-/// declares it lost (server: `.peerLost` event, failed sends; worker: `incoming` throws).
+/// declares it lost (server: `.peerLost` event, failed sends; worker: `incoming` throws). A worker
+/// whose sends are held back by the high-water mark counts the server as alive while it keeps
+/// draining them (its heartbeat answers then queue behind our data).
 public struct Liveness: Sendable, Equatable {
     public var heartbeatInterval: Duration
     public var lease: Duration

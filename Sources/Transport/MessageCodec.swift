@@ -13,6 +13,11 @@ public enum MessageCodec {
     /// Encodes a message into its frames. Throws when a float payload is not finite or a count is
     /// inconsistent, so that nothing is sent that the receiver would reject.
     public static func encode(_ message: Message) throws -> [[UInt8]] {
+        try encodeFrames(message).map(\.bytes)
+    }
+
+    /// `encode`, with the float payload kept as floats (sent without copying).
+    static func encodeFrames(_ message: Message) throws -> [WireFrame] {
         var w = ByteWriter(capacity: 96)
         var payload: [Float]? = nil
         switch message {
@@ -70,15 +75,25 @@ public enum MessageCodec {
         head.u32(UInt32(w.bytes.count))
         head.u32(0)
         head.bytes.append(contentsOf: w.bytes)
-        if let p = payload { return [head.bytes, FloatFrame.bytes(of: p)] }
-        return [head.bytes]
+        #if _endian(little)
+        if let p = payload { return [.bytes(head.bytes), .floats(p)] }
+        #else
+        if let p = payload { return [.bytes(head.bytes), .bytes(FloatFrame.bytes(of: p))] }
+        #endif
+        return [.bytes(head.bytes)]
     }
 
     /// Decodes the frames of one message, checking magic, version, type, frame count, every length
     /// and count, UTF-8 and finiteness. Internal: only endpoints decode, so a client cannot mint a
     /// `Centroids` value from bytes of its own.
     static func decode(_ frames: [[UInt8]], limits: CodecLimits = .standard) throws -> Message {
-        guard let env = frames.first else { throw TransportError.frameCount(expected: 1, got: 0) }
+        try decodeFrames(frames.map { .bytes($0) }, limits: limits)
+    }
+
+    /// `decode` of frames as received (float payloads may already be float storage).
+    static func decodeFrames(_ frames: [WireFrame], limits: CodecLimits = .standard) throws -> Message {
+        guard let first = frames.first else { throw TransportError.frameCount(expected: 1, got: 0) }
+        let env = first.bytes
         guard env.count >= headerBytes else { throw TransportError.truncated(field: "header") }
         guard env.count <= limits.maxEnvelopeBytes else {
             throw TransportError.tooLarge(field: "envelope", size: env.count, limit: limits.maxEnvelopeBytes)
@@ -216,11 +231,6 @@ public enum MessageCodec {
     }
 
     /// The type byte of an envelope frame, when it has a valid header (for counting rejects).
-    static func peekType(_ frames: [[UInt8]]) -> MessageType? {
-        guard let env = frames.first, env.count >= headerBytes, Array(env[0..<4]) == magic else { return nil }
-        return MessageType(rawValue: env[6])
-    }
-
     private static func checkFinite(_ values: [Float], _ field: String) throws {
         if let bad = FloatFrame.firstNonFinite(values) { throw TransportError.nonFinite(field: field, index: bad) }
     }

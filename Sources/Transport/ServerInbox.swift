@@ -16,7 +16,9 @@ public actor ServerInbox {
         let continuation: CheckedContinuation<(PeerID, Message), any Error>
     }
 
+    /// Unclaimed messages in arrival order: `buffer[head...]` (a queue that pops from the front cheaply).
     private var buffer: [(PeerID, Message)] = []
+    private var head = 0
     private var waiters: [Waiter] = []
     private var nextID = 0
     private var ended = false
@@ -49,8 +51,8 @@ public actor ServerInbox {
     }
 
     private func wait(peer: PeerID?, timeout: Duration, match: @escaping @Sendable (Message) -> Bool) async throws -> (PeerID, Message) {
-        if let i = buffer.firstIndex(where: { (peer == nil || $0.0 == peer) && match($0.1) }) {
-            return buffer.remove(at: i)
+        if let i = buffer[head...].firstIndex(where: { (peer == nil || $0.0 == peer) && match($0.1) }) {
+            return take(i)
         }
         if let peer, let error = lostPeers[peer] { throw error }
         if ended { throw TransportError.closed }
@@ -63,6 +65,20 @@ public actor ServerInbox {
                 await self?.expire(id, after: timeout, peer: peer)
             }
         }
+    }
+
+    private func take(_ i: Int) -> (PeerID, Message) {
+        let item = buffer[i]
+        if i == head {
+            head += 1
+            if head > 1024 && head * 2 > buffer.count {
+                buffer.removeFirst(head)
+                head = 0
+            }
+        } else {
+            buffer.remove(at: i)
+        }
+        return item
     }
 
     private func expire(_ id: Int, after timeout: Duration, peer: PeerID?) {

@@ -17,9 +17,9 @@ public final class WireAuditLog: Sendable {
     /// `keepBytes`: also keep a copy of the encoded bytes (for tests and audits; costs memory).
     public init(keepBytes: Bool = false) { self.keepsBytes = keepBytes }
 
-    func record(_ type: MessageType, frames: [[UInt8]]) {
-        let size = frames.reduce(0) { $0 + $1.count }
-        let entry = WireAuditEntry(type: type, bytes: size, wire: keepsBytes ? Array(frames.joined()) : nil)
+    func record(_ type: MessageType, frames: [WireFrame]) {
+        let size = frames.reduce(0) { $0 + $1.byteCount }
+        let entry = WireAuditEntry(type: type, bytes: size, wire: keepsBytes ? Array(frames.map(\.bytes).joined()) : nil)
         log.withLock { $0.append(entry) }
     }
 

@@ -37,7 +37,7 @@ final class ZAPAuthenticator: Sendable {
         while !stopping.load(ordering: .relaxed) {
             guard let (readable, _) = try? socket.poll(alsoFD: nil, timeoutMs: 100) else { return }
             guard readable, let request = try? socket.receive(maxFrames: 8, blocking: false) else { continue }
-            let reply = answer(request.frames)
+            let reply = answer(request.frames.map(\.bytes))
             _ = try? socket.send(reply, blocking: true)
         }
     }

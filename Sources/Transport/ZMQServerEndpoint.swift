@@ -50,13 +50,15 @@ public final class ZMQServerEndpoint: ServerEndpoint {
         loop.start()
     }
 
+    /// Queues the message for the socket thread and returns (waiting only while the queue is full).
+    /// Throws `unknownPeer` / `peerLost` when the peer is not connected now; a failure after
+    /// queueing (the peer disconnects, or its high-water mark stays full for `sendTimeout`) is
+    /// reported as a `.peerLost` event.
     public func send(_ message: Message, to peer: PeerID) async throws {
-        let frames = try MessageCodec.encode(message)
-        let deadline = ContinuousClock.now + sendTimeout
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let item = OutboundSend(peer: peer.name, type: message.type, frames: frames, deadline: deadline, continuation: c)
-            if !loop.queue.push(item) { c.resume(throwing: TransportError.closed) }
-        }
+        try loop.check(peer: peer.name)
+        let frames = try MessageCodec.encodeFrames(message)
+        let item = OutboundSend(peer: peer.name, type: message.type, frames: frames, deadline: .now + sendTimeout)
+        if try loop.queue.push(item) { try await loop.queue.waitForRoom() }
     }
 
     public func close() async {

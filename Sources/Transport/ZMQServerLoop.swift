@@ -13,6 +13,8 @@ final class ZMQServerLoop: @unchecked Sendable {
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let stopping = Atomic<Bool>(false)
+    /// Which peers the thread has heard from and which it declared lost, for `check(peer:)`.
+    private let peers = Mutex<(known: Set<String>, lost: Set<String>)>(([], []))
 
     // Owned by the thread.
     private var socket: ZMQSocket?
@@ -38,6 +40,15 @@ final class ZMQServerLoop: @unchecked Sendable {
         self.queue = try OutboundQueue()
     }
 
+    /// Throws unless `peer` is connected as far as the thread knows (so a send can be queued).
+    func check(peer: String) throws {
+        try peers.withLock { p in
+            if p.known.contains(peer) { return }
+            if p.lost.contains(peer) { throw TransportError.peerLost(peer: peer, reason: "disconnected or lease expired") }
+            throw TransportError.unknownPeer(peer)
+        }
+    }
+
     func stop() {
         stopping.store(true, ordering: .relaxed)
         queue.signal.signal()
@@ -53,7 +64,7 @@ final class ZMQServerLoop: @unchecked Sendable {
         guard let socket else { return }
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
-            pending.append(contentsOf: queue.drain())
+            if pending.count < OutboundQueue.capacityMessages { pending.append(contentsOf: queue.drain()) }
             if !pending.isEmpty { flush(socket) }
             let readable: Bool
             do {
@@ -69,7 +80,7 @@ final class ZMQServerLoop: @unchecked Sendable {
                 nextTick = now + .milliseconds(tickMs)
             }
         }
-        for item in pending + queue.close() { item.fail(.closed) }
+        _ = queue.close(with: .closed)
         pending = []
         socket.close()
         self.socket = nil
@@ -85,28 +96,21 @@ final class ZMQServerLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         for item in pending {
             if blocked.contains(item.peer) { keep.append(item); continue }
-            guard let rid = routes[item.peer] else {
-                item.fail(lost.contains(item.peer) ? .peerLost(peer: item.peer, reason: "disconnected or lease expired")
-                                                   : .unknownPeer(item.peer))
-                continue
-            }
+            // A peer lost after the send was queued: the .peerLost event has told the server.
+            guard let rid = routes[item.peer] else { continue }
             do {
                 if try socket.send(item.frames, prefix: rid) {
                     traffic.record(item.type, .sent, bytes: item.byteCount)
-                    item.succeed()
                 } else if now >= item.deadline {
-                    item.fail(.sendTimeout(peer: item.peer))
+                    markLost(item.peer, reason: "its high-water mark stayed full for the send timeout")
                 } else {
                     blocked.insert(item.peer)
                     keep.append(item)
                 }
             } catch let TransportError.zmq(_, e, _) where e == EHOSTUNREACH {
                 markLost(item.peer, reason: "disconnected")
-                item.fail(.peerLost(peer: item.peer, reason: "disconnected"))
-            } catch let e as TransportError {
-                item.fail(e)
             } catch {
-                item.fail(.malformed("\(error)"))
+                continuation.yield(.rejected(PeerID(item.peer), error as? TransportError ?? .malformed("\(error)")))
             }
         }
         pending = keep
@@ -114,15 +118,15 @@ final class ZMQServerLoop: @unchecked Sendable {
 
     private func receiveBatch(_ socket: ZMQSocket) {
         for _ in 0..<4096 {
-            guard let incoming = try? socket.receive(maxFrames: 8) else { return }
+            guard let incoming = try? socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return }
             handle(incoming, socket)
         }
     }
 
     private func handle(_ incoming: ZMQIncoming, _ socket: ZMQSocket) {
-        guard let rid = incoming.frames.first else { return }
+        guard let rid = incoming.frames.first?.bytes else { return }
         let body = Array(incoming.frames.dropFirst())
-        let size = body.reduce(0) { $0 + $1.count }
+        let size = body.reduce(0) { $0 + $1.byteCount }
         let name: String
         if authenticated {
             guard let uid = incoming.userID, !uid.isEmpty else {
@@ -135,21 +139,23 @@ final class ZMQServerLoop: @unchecked Sendable {
         } else {
             name = ZMQServerLoop.peerName(rid)
         }
-        routes[name] = rid
+        if routes.updateValue(rid, forKey: name) == nil {
+            lost.remove(name)
+            peers.withLock { p in p.known.insert(name); p.lost.remove(name) }
+        }
         lastSeen[name] = .now
-        lost.remove(name)
         let peer = PeerID(name)
         do {
             guard incoming.totalFrames - 1 <= 2 else {
                 throw TransportError.frameCount(expected: 2, got: incoming.totalFrames - 1)
             }
-            let message = try MessageCodec.decode(body, limits: limits)
+            let message = try MessageCodec.decodeFrames(body, limits: limits)
             traffic.record(message.type, .received, bytes: size)
             if case .heartbeat = message {
                 heartbeatSequence &+= 1
-                if let frames = try? MessageCodec.encode(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
+                if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
                    (try? socket.send(frames, prefix: rid)) == true {
-                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.count })
+                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                 }
                 return
             }
@@ -173,13 +179,10 @@ final class ZMQServerLoop: @unchecked Sendable {
         guard routes.removeValue(forKey: name) != nil else { return }
         lastSeen.removeValue(forKey: name)
         lost.insert(name)
+        peers.withLock { p in p.known.remove(name); p.lost.insert(name) }
         let error = TransportError.peerLost(peer: name, reason: reason)
         continuation.yield(.peerLost(PeerID(name), error))
-        pending.removeAll { item in
-            guard item.peer == name else { return false }
-            item.fail(error)
-            return true
-        }
+        pending.removeAll { $0.peer == name }
     }
 
     /// A routing id as a name: its text when it is printable UTF-8, else "0x" and hex.

@@ -4,9 +4,15 @@ import Glibc
 /// One multipart message as received: its frames (at most the requested number are kept),
 /// the total number of frames, and the "User-Id" the ZAP handler gave the connection.
 struct ZMQIncoming {
-    var frames: [[UInt8]]
+    var frames: [WireFrame]
     var totalFrames: Int
     var userID: String?
+}
+
+/// Keeps a float array alive while libzmq sends from its storage.
+final class FloatStorageOwner {
+    let values: [Float]
+    init(_ values: [Float]) { self.values = values }
 }
 
 /// A thin wrapper over a libzmq socket. Not thread-safe: created and configured on one thread,
@@ -69,16 +75,28 @@ final class ZMQSocket {
     func bind(_ endpoint: String) throws { try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
     func connect(_ endpoint: String) throws { try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))") }
 
+    func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+        try send(frames.map { WireFrame.bytes($0) }, prefix: prefix, blocking: blocking)
+    }
+
+    /// Float frames at least this large are handed to libzmq without copying.
+    static let zeroCopyBytes = 32 << 10
+
     /// Sends `prefix` (if any) then `frames` as one multipart message without blocking.
     /// Returns false when nothing could be sent (EAGAIN: high-water mark or no peer yet).
-    func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
-        let parts = (prefix.map { [$0] } ?? []) + frames
+    func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+        let parts = (prefix.map { [WireFrame.bytes($0)] } ?? []) + frames
         let base = blocking ? 0 : ZMQ_DONTWAIT
         for (i, part) in parts.enumerated() {
             let flags = base | (i < parts.count - 1 ? ZMQ_SNDMORE : 0)
             while true {
-                let rc = part.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
-                if rc >= 0 { break }
+                let sent: Bool
+                if case let .floats(values) = part, values.count * 4 >= ZMQSocket.zeroCopyBytes {
+                    sent = sendWithoutCopy(values, flags: flags)
+                } else {
+                    sent = part.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) } >= 0
+                }
+                if sent { break }
                 let e = zmq_errno()
                 if e == EINTR { continue }
                 if e == EAGAIN && i == 0 { return false }
@@ -88,9 +106,29 @@ final class ZMQSocket {
         return true
     }
 
+    /// Gives libzmq the array's own storage; the array is kept alive until libzmq frees the message.
+    private func sendWithoutCopy(_ values: [Float], flags: Int32) -> Bool {
+        let owner = FloatStorageOwner(values)
+        let data = owner.values.withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
+        let hint = Unmanaged.passRetained(owner).toOpaque()
+        let free: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
+            if let hint { Unmanaged<FloatStorageOwner>.fromOpaque(hint).release() }
+        }
+        guard zmq_msg_init_data(msg, data, values.count * 4, free, hint) == 0 else {
+            Unmanaged<FloatStorageOwner>.fromOpaque(hint).release()
+            return false
+        }
+        if zmq_msg_send(msg, handle, flags) >= 0 { return true }
+        let e = zmq_errno()
+        zmq_msg_close(msg)  // not sent: release the storage (calls `free`)
+        errno = e
+        return false
+    }
+
     /// Receives one multipart message, keeping at most `maxFrames` frames; nil when none is
-    /// waiting (non-blocking) .
-    func receive(maxFrames: Int = 16, blocking: Bool = false) throws -> ZMQIncoming? {
+    /// waiting (non-blocking). Frames from index `floatFramesFrom` on whose size is a multiple of
+    /// 4 are received straight into float storage (the decoder then checks them).
+    func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil) throws -> ZMQIncoming? {
         var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
         var more = true
         while more {
@@ -103,14 +141,27 @@ final class ZMQSocket {
                 if zmq_errno() == EAGAIN && incoming.totalFrames == 0 { return nil }
                 throw ZMQContext.lastError("zmq_msg_recv")
             }
+            let index = incoming.totalFrames
             incoming.totalFrames += 1
             if incoming.frames.count < maxFrames {
                 let size = zmq_msg_size(msg)
-                let frame = [UInt8](unsafeUninitializedCapacity: size) { out, n in
-                    if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
-                    n = size
+                #if _endian(little)
+                let asFloats = floatFramesFrom.map { index >= $0 } ?? false
+                #else
+                let asFloats = false
+                #endif
+                if asFloats && size > 0 && size % 4 == 0 {
+                    let n = size / 4
+                    incoming.frames.append(.floats([Float](unsafeUninitializedCapacity: n) { out, c in
+                        memcpy(out.baseAddress!, zmq_msg_data(msg), size)
+                        c = n
+                    }))
+                } else {
+                    incoming.frames.append(.bytes([UInt8](unsafeUninitializedCapacity: size) { out, n in
+                        if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
+                        n = size
+                    }))
                 }
-                incoming.frames.append(frame)
             }
             if incoming.userID == nil, let uid = zmq_msg_gets(msg, "User-Id") {
                 incoming.userID = String(cString: uid)

@@ -42,14 +42,15 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
         loop.start()
     }
 
+    /// Queues the message for the socket thread and returns (waiting only while the queue is full).
+    /// Throws `closed`, or the error that ended the endpoint (`peerLost` when the server's lease
+    /// expired, `sendTimeout` when the high-water mark stayed full for `sendTimeout`); that error
+    /// also ends `incoming`.
     public func send(_ message: Message) async throws {
-        let frames = try MessageCodec.encode(message)
+        let frames = try MessageCodec.encodeFrames(message)
         audit?.record(message.type, frames: frames)
-        let deadline = ContinuousClock.now + sendTimeout
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let item = OutboundSend(peer: "server", type: message.type, frames: frames, deadline: deadline, continuation: c)
-            if !loop.queue.push(item) { c.resume(throwing: TransportError.closed) }
-        }
+        let item = OutboundSend(peer: "server", type: message.type, frames: frames, deadline: .now + sendTimeout)
+        if try loop.queue.push(item) { try await loop.queue.waitForRoom() }
     }
 
     public func close() async {

@@ -21,6 +21,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {
     private var pending: [OutboundSend] = []
     private var lastHeartbeat = ContinuousClock.now
     private var lastHeard = ContinuousClock.now
+    /// When a send went through after the high-water mark had held one back: the server is
+    /// draining our messages, so it is alive even if its heartbeat answers queue behind them.
+    private var lastDrained = ContinuousClock.now
+    private var heldBack = false
     private var heartbeatSequence: UInt64 = 0
 
     init(socket: ZMQSocket, options: ZMQWorkerOptions,
@@ -64,8 +68,9 @@ final class ZMQWorkerLoop: @unchecked Sendable {
         var lostError: TransportError? = nil
         lastHeartbeat = .now
         lastHeard = .now
+        lastDrained = .now
         while !stopping.load(ordering: .relaxed) {
-            pending.append(contentsOf: queue.drain())
+            if pending.count < OutboundQueue.capacityMessages { pending.append(contentsOf: queue.drain()) }
             if !pending.isEmpty { flush(socket) }
             let readable: Bool
             do {
@@ -77,22 +82,25 @@ final class ZMQWorkerLoop: @unchecked Sendable {
             queue.signal.reset()
             if readable { receiveBatch(socket) }
             let now = ContinuousClock.now
-            if now - lastHeard > lease {
+            if now - max(lastHeard, lastDrained) > lease {
                 lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
+                break
+            }
+            if let first = pending.first, now >= first.deadline {
+                lostError = .sendTimeout(peer: "server")
                 break
             }
             // A heartbeat every interval, however busy: the server's answer is what renews our lease.
             if now - lastHeartbeat >= heartbeatInterval {
                 heartbeatSequence &+= 1
-                if let frames = try? MessageCodec.encode(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
+                if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
                    (try? socket.send(frames)) == true {
-                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.count })
+                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                 }
                 lastHeartbeat = now
             }
         }
-        let failure = lostError ?? .closed
-        for item in pending + queue.close() { item.fail(failure) }
+        _ = queue.close(with: lostError ?? .closed)
         pending = []
         socket.close()
         self.socket = nil
@@ -100,25 +108,20 @@ final class ZMQWorkerLoop: @unchecked Sendable {
         exit.open()
     }
 
+    /// Sends in order until the high-water mark holds one back (retried after the next poll).
     private func flush(_ socket: ZMQSocket) {
-        let now = ContinuousClock.now
         var index = 0
         while index < pending.count {
             let item = pending[index]
-            do {
-                if try socket.send(item.frames) {
-                    traffic.record(item.type, .sent, bytes: item.byteCount)
-                    item.succeed()
-                } else if now >= item.deadline {
-                    item.fail(.sendTimeout(peer: "server"))
-                } else {
-                    break  // high-water mark: keep order, retry after the next poll
-                }
-            } catch let e as TransportError {
-                item.fail(e)
-            } catch {
-                item.fail(.malformed("\(error)"))
+            guard (try? socket.send(item.frames)) != false else {
+                heldBack = true
+                break
             }
+            if heldBack {
+                heldBack = false
+                lastDrained = .now
+            }
+            traffic.record(item.type, .sent, bytes: item.byteCount)
             index += 1
         }
         pending.removeFirst(index)
@@ -126,10 +129,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {
 
     private func receiveBatch(_ socket: ZMQSocket) {
         for _ in 0..<4096 {
-            guard let incoming = try? socket.receive(maxFrames: 8) else { return }
+            guard let incoming = try? socket.receive(maxFrames: 8, floatFramesFrom: 1) else { return }
             lastHeard = .now
-            let size = incoming.frames.reduce(0) { $0 + $1.count }
-            guard incoming.totalFrames <= 2, let message = try? MessageCodec.decode(incoming.frames, limits: limits) else {
+            let size = incoming.frames.reduce(0) { $0 + $1.byteCount }
+            guard incoming.totalFrames <= 2, let message = try? MessageCodec.decodeFrames(incoming.frames, limits: limits) else {
                 traffic.recordRejected(bytes: size)
                 continue
             }

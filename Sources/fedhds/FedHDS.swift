@@ -13,9 +13,14 @@ struct FedHDS: AsyncParsableCommand {
             WorkerCommand.self,
             KeysCommand.self,
             TokenizeCommand.self,
+            GenerateCommand.self,
+            FeaturesCommand.self,
             TsneCommand.self,
             HdbscanCommand.self,
             TransportBenchCommand.self,
+            TrainCommand.self,
+            RougeCommand.self,
+            DataCommand.self,
         ]
     )
 }

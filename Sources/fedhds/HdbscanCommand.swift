@@ -29,12 +29,15 @@ struct HdbscanCommand: ParsableCommand {
     func run() throws {
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
+        let start = Date()
         let r = try HDBSCAN(minClusterSize: minClusterSize, minSamples: minSamples,
                             allowSingleCluster: allowSingleCluster).fit(x)
+        let seconds = Date().timeIntervalSince(start)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(Output(labels: r.labels, probabilities: r.probabilities, centroids: r.centroids,
                                   clusterCount: r.clusterCount)).write(to: URL(fileURLWithPath: out))
         print("\(r.clusterCount) clusters, \(r.labels.filter { $0 < 0 }.count) noise points of \(r.labels.count)")
+        print(String(format: "HDBSCAN time: %.3f s", seconds))
     }
 }

@@ -10,9 +10,9 @@ struct TransportBenchCommand: AsyncParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "Number of 2 MB messages.") var largeCount = 2000
-    @Option(help: "Number of 64 B messages.") var smallCount = 300_000
-    @Option(help: "Number of 64 B round trips.") var roundTrips = 10_000
+    @Option(help: "Number of 2 MB messages.") var largeCount = 500
+    @Option(help: "Number of 64 B messages.") var smallCount = 200_000
+    @Option(help: "Number of 64 B round trips.") var roundTrips = 5000
 
     func run() async throws {
         let large = 2 << 20

@@ -28,10 +28,13 @@ struct TsneCommand: ParsableCommand {
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         var rng = CommandGenerator(seed: seed)
         let tsne = TSNE(components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)
+        let start = Date()
         let result = try tsne.fit(x, using: &rng)
+        let seconds = Date().timeIntervalSince(start)
         try NPYFile(rows: result.embedding.rows, cols: result.embedding.cols, values: result.embedding.values)
             .write(to: URL(fileURLWithPath: out))
         print("KL divergence after \(result.iterations) iterations: \(result.klDivergence)")
+        print(String(format: "t-SNE time: %.3f s (n = %d, %d columns)", seconds, x.rows, x.cols))
     }
 }
 

@@ -66,6 +66,25 @@ import Testing
         #expect(high > 6.85 && high <= 7.0)
     }
 
+    /// The cap "zero the share of clients already holding N/clients samples or more", checked on the
+    /// result: categories are dealt in code order, so whatever a client holds of the categories
+    /// before the last one it received was below N/clients when that last one was dealt.
+    @Test func clientsAboveTheFairShareReceiveNothingMore() throws {
+        for alpha in [0.5, 5.0] {
+            let f = try Self.partition(alpha: alpha, seed: 21)
+            let fairShare = Double(15_011 - 1188) / 200
+            let code = Dictionary(uniqueKeysWithValues: DollyLoader.categories.enumerated().map { ($0.element, $0.offset) })
+            var overCapElsewhere = 0
+            for h in try f.categoryHistograms() {
+                let received = h.keys.map { code[$0]! }.sorted()
+                let before = received.dropLast().map { h[DollyLoader.categories[$0]]! }.reduce(0, +)
+                #expect(Double(before) < fairShare, "alpha \(alpha): a client held \(before) before its last category")
+                if Double(h.values.reduce(0, +)) > fairShare { overCapElsewhere += 1 }
+            }
+            #expect(overCapElsewhere > 0)  // clients do pass the share, by their last category only
+        }
+    }
+
     @Test func sameSeedSamePartitionOtherSeedOther() throws {
         let a = try Self.partition(alpha: 0.5, seed: 7)
         let b = try Self.partition(alpha: 0.5, seed: 7)

@@ -76,6 +76,18 @@ struct NICounts: Decodable {
         #expect(a.clients != c.clients)
     }
 
+    @Test func manifestReappliesToTheReloadedData() throws {
+        let (f, _) = try Self.make(seed: 12)
+        let path = try TestPaths.temporaryFile("", name: "ni-partition.json")
+        try f.partition.write(to: path)
+        // The dataset (ids) does not depend on the seed: any reload can take the manifest.
+        let reloaded = try Self.make(seed: 99).data.dataset
+        let again = try FederatedDataset(dataset: reloaded, partition: Partition.read(from: path))
+        #expect(try again.clientSamples(3) == f.clientSamples(3))
+        #expect(try again.evaluationSamples() == f.evaluationSamples())
+        #expect(again.partition.clientNames == f.partition.clientNames)
+    }
+
     @Test func definitionAsPlainStringOrList() throws {
         let (old, _) = try NaturalInstructionsLoader.loadTask(path: NaturalInstructionsLoader.taskPath(root: Self.root, task: "task304_numeric_fused_head_resolution"))
         #expect(old.definition.hasPrefix("In this task, you will use your knowledge about language"))

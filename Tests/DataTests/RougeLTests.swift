@@ -63,3 +63,18 @@ struct RougePair: Decodable {
         #expect(throws: DataError.self) { try RougeL.mean(hypotheses: ["a"], references: []) }
     }
 }
+
+@Suite struct RougePairsFileTests {
+    @Test func readsTheGoldenFileAndReportsBadLines() throws {
+        let path = TestPaths.golden.appendingPathComponent("rouge_l_pairs.jsonl").path
+        let pairs = try RougePairsFile.load(path: path)
+        #expect(pairs.count == 1059)
+        #expect(pairs[0].line == 1)
+        let mean = try RougeL.mean(hypotheses: pairs.map(\.hyp), references: pairs.map(\.ref))
+        #expect(abs(mean - 0.7490259309960594) < 1e-12)  // the Python mean of the golden's "f"
+        let bad = try TestPaths.temporaryFile(#"{"hyp": "a", "ref": "b"}"# + "\n\n" + #"{"hyp": "a"}"# + "\n")
+        #expect(throws: DataError.missingField(path: bad, line: 3, field: "ref")) { try RougePairsFile.load(path: bad) }
+        let notJSON = try TestPaths.temporaryFile("hyp ref\n")
+        #expect(throws: DataError.self) { try RougePairsFile.load(path: notJSON) }
+    }
+}

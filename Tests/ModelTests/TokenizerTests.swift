@@ -62,6 +62,18 @@ import Testing
         #expect(llama.encode("hello", addSpecialTokens: false) == Array(llama.encode("hello").dropFirst()))
     }
 
+    /// LLaMA-3's Split regex (with ignore_merges), ByteLevel with add_prefix_space, digit runs, and
+    /// added tokens with lstrip / rstrip.
+    @Test(arguments: ["llama3", "gpt2_prefix_space", "digit_runs", "strip_specials"])
+    func preTokenizerVariantsMatchHuggingFace(variant: String) throws {
+        let tokenizer = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer/variants/\(variant).json"))
+        let root = try LoadingFixtures.json("tokenizer/cases.json")
+        let cases = ((root["variants"] as! [String: Any])[variant] as! [[String: Any]])
+            .map { (text: $0["text"] as! String, ids: $0["ids"] as! [Int]) }
+        #expect(cases.count >= 200)
+        #expect(Self.check(tokenizer, cases, addSpecialTokens: true) == 0)
+    }
+
     @Test func decodeRoundTripsEveryGoldenString() throws {
         let tokenizers = [try Self.smolGGUF(),
                           try Tokenizer(tokenizerJSON: LoadingFixtures.path("tiny-gpt2/tokenizer.json"))]

@@ -148,4 +148,26 @@ import Testing
         #expect(g1 == g2)
         #expect(g1 != g3 && g1 != g0)
     }
+
+    @Test func concurrentCallsOnSharedWeightsAgree() throws {
+        let t = trainer()
+        let adapter = TinyModels.adapter(config, lora: lora, seed: 22)
+        var rng = TrainingTestRNG(seed: 9)
+        let reference = try t.lossAndGradient(examples: [a, b], adapter: adapter, using: &rng).gradient
+        let results = UnsafeSendableBox(count: 6)
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            var r = TrainingTestRNG(seed: UInt64(100 + i))
+            results.set(i, try? t.lossAndGradient(examples: [a, b], adapter: adapter, using: &r).gradient)
+        }
+        for i in 0..<6 { #expect(results.get(i) == reference) }
+    }
+}
+
+/// Results of concurrent test calls, one slot per call, written under a lock.
+final class UnsafeSendableBox: @unchecked Sendable {
+    private var slots: [[Float]?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: [Float]?) { lock.lock(); slots[i] = v; lock.unlock() }
+    func get(_ i: Int) -> [Float]? { lock.lock(); defer { lock.unlock() }; return slots[i] }
 }

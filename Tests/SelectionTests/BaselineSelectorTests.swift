@@ -75,3 +75,16 @@ import Testing
 enum SplitMix64Box {
     nonisolated(unsafe) static var rng = SplitMix64(seed: 99)
 }
+
+@Suite struct MatrixTests {
+    @Test func constructionAndChecks() throws {
+        let m = try Matrix(rows: 2, cols: 2, floats: [1, 2, 3, 4])
+        #expect(m.rowArrays == [[1, 2], [3, 4]])
+        #expect(m.selectingRows([1, 0]).rowArrays == [[3, 4], [1, 2]])
+        #expect(throws: SelectionError.self) { try Matrix(rows: 2, cols: 2, values: [1, 2, 3]) }
+        #expect(throws: SelectionError.self) { try Matrix(rowArrays: [[1, 2], [3]]) }
+        #expect(throws: SelectionError.nonFiniteValue(matrix: "x", row: 1, column: 1)) {
+            try Matrix(rows: 2, cols: 2, values: [1, 2, 3, -.infinity]).checkFinite(name: "x")
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed GGUF file (v2 or v3): metadata, tensor directory, and dequantisation of the tensors
 /// to Float. The file stays memory-mapped; nothing is read twice. Every read is bounds-checked,
 /// so a truncated or corrupt file gives a `ModelError` naming the file (and tensor), never a crash.
@@ -145,13 +147,25 @@ public final class GGUFFile {
         let count = rows * columns
         let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard let dst = buffer.baseAddress, let src = bytes.baseAddress else { initialized = count; return }
-            for r in 0..<rows {
-                let s = rowOrder?[r] ?? r
-                type.dequantizeRow(src + s * rowBytes, dst + r * columns, count: columns)
+            let pointers = RowPointers(src: src, dst: dst)
+            // Large tensors are split over the cores by rows; small ones are not worth a thread.
+            let chunks = count >= 1 << 18 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let lo = rows * chunk / chunks, hi = rows * (chunk + 1) / chunks
+                for r in lo..<hi {
+                    let s = rowOrder?[r] ?? r
+                    type.dequantizeRow(pointers.src + s * rowBytes, pointers.dst + r * columns, count: columns)
+                }
             }
             initialized = count
         }
         return Tensor(shape: info.shape.count == 1 ? [count] : info.shape, data: data)
+    }
+
+    /// Source and destination of a dequantisation, shared by the threads that fill disjoint rows.
+    private struct RowPointers: @unchecked Sendable {
+        let src: UnsafeRawPointer
+        let dst: UnsafeMutablePointer<Float>
     }
 
     // MARK: - Reading

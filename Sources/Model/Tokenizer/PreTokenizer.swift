@@ -22,7 +22,8 @@ struct PreTokenizer: Sendable, Equatable {
 
     var digits: DigitSplit = .none
     var pattern: Pattern = .gpt2
-    /// ByteLevel's `add_prefix_space`: a space is put before a piece list that does not start with one.
+    /// ByteLevel's `add_prefix_space`: a space is put before each piece of the previous steps
+    /// (special-token and digit splits) that does not start with one, before the regex runs.
     var addPrefixSpace = false
 
     static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
@@ -49,8 +50,10 @@ struct PreTokenizer: Sendable, Equatable {
         }
     }
 
-    /// Calls `emit` with the scalar range of each piece of `text[range]`, in order.
-    func split(_ text: [Unicode.Scalar], _ classes: [Class], in range: Range<Int>, emit: (Range<Int>) -> Void) {
+    /// Calls `emit` with each piece of `text[range]`, in order, as a range of the scalar array
+    /// passed along (the input itself, or a copy with the prefix space put in front).
+    func split(_ text: [Unicode.Scalar], _ classes: [Class], in range: Range<Int>,
+               emit: ([Unicode.Scalar], Range<Int>) -> Void) {
         switch digits {
         case .none:
             splitRegex(text, classes, range, emit)
@@ -73,7 +76,19 @@ struct PreTokenizer: Sendable, Equatable {
         }
     }
 
-    private func splitRegex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+    /// ByteLevel's step on one piece of the previous step: the prefix space, then the regex.
+    private func splitRegex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>,
+                            _ emit: ([Unicode.Scalar], Range<Int>) -> Void) {
+        if addPrefixSpace && text[range.lowerBound] != " " {
+            let t = [" "] + Array(text[range])
+            let c = [Class.space] + Array(classes[range])
+            regex(t, c, 0..<t.count) { emit(t, $0) }
+        } else {
+            regex(text, classes, range) { emit(text, $0) }
+        }
+    }
+
+    private func regex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
         switch pattern {
         case .none: emit(range)
         case .gpt2: Self.gpt2(text, classes, range, emit)

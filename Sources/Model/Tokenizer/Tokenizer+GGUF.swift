@@ -37,6 +37,8 @@ extension Tokenizer {
             }
             for (i, t) in types.enumerated() where t.int == 3 || t.int == 4 { added.append(i) }
         }
+        // A missing pre-type (old GPT-2 conversions) is read as GPT-2's regex, which is what
+        // Hugging Face uses for those models; llama.cpp's "default" regex differs and is refused.
         let pre = m["tokenizer.ggml.pre"]?.string ?? "gpt2"
         var preTokenizer = PreTokenizer()
         switch pre {
@@ -48,7 +50,8 @@ extension Tokenizer {
         }
         let bos = m["tokenizer.ggml.bos_token_id"]?.int
         let eos = m["tokenizer.ggml.eos_token_id"]?.int
-        let addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? false
+        // llama.cpp's defaults when the key is absent: BOS for the LLaMA-3 pre-types only
+        let addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? (preTokenizer.pattern == .llama3)
         let addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
         try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
                       bosTokenId: bos, eosTokenId: eos,

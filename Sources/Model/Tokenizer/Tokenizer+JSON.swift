@@ -34,10 +34,16 @@ extension Tokenizer {
             byId[id] = token
         }
         var added: [Int] = []
+        var lstrip: Set<Int> = [], rstrip: Set<Int> = []
         for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
             guard let id = entry["id"] as? Int, id >= 0, id < 10_000_000, let content = entry["content"] as? String else {
                 throw bad("invalid added_tokens entry")
             }
+            if entry["single_word"] as? Bool == true {
+                throw ModelError.unsupported("\(path): added token '\(content)' with single_word")
+            }
+            if entry["lstrip"] as? Bool == true { lstrip.insert(id) }
+            if entry["rstrip"] as? Bool == true { rstrip.insert(id) }
             byId[id] = content
             added.append(id)
         }
@@ -60,7 +66,8 @@ extension Tokenizer {
         try Self.postProcessor(root["post_processor"], path: path, prefix: &prefix, suffix: &suffix)
         try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
                       bosTokenId: bosTokenId, eosTokenId: eosTokenId, prefixTokenIds: prefix, suffixTokenIds: suffix,
-                      ignoreMerges: model["ignore_merges"] as? Bool ?? false, source: path)
+                      ignoreMerges: model["ignore_merges"] as? Bool ?? false, lstripIds: lstrip, rstripIds: rstrip,
+                      source: path)
     }
 
     /// ByteLevel, or a Sequence of Digits / Split(GPT-2 or LLaMA-3 regex) / ByteLevel.

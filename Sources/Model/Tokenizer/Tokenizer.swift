@@ -25,6 +25,9 @@ public struct Tokenizer: Sendable {
     let byteIds: [Int32]
     /// Added tokens matched verbatim in the input, grouped by first scalar, longest first.
     let addedByFirstScalar: [Unicode.Scalar: [(scalars: [Unicode.Scalar], id: Int)]]
+    /// Added tokens that swallow the whitespace on their left / right (tokenizer.json lstrip / rstrip).
+    let lstripIds: Set<Int>
+    let rstripIds: Set<Int>
     /// Ids whose text is their spelling (added tokens), not byte-level characters.
     let verbatimIds: Set<Int>
     /// Bytes of every token for decoding: `decodeBytes[decodeOffsets[i]..<decodeOffsets[i+1]]`.
@@ -41,7 +44,7 @@ public struct Tokenizer: Sendable {
     ///   - addedTokens: ids matched verbatim in text before pre-tokenization.
     init(tokens: [String], merges: [(String, String)], addedTokens: [Int], preTokenizer: PreTokenizer,
          bosTokenId: Int?, eosTokenId: Int?, prefixTokenIds: [Int], suffixTokenIds: [Int],
-         ignoreMerges: Bool = false, source: String) throws {
+         ignoreMerges: Bool = false, lstripIds: Set<Int> = [], rstripIds: Set<Int> = [], source: String) throws {
         var ids: [String: Int] = [:]
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -99,6 +102,8 @@ public struct Tokenizer: Sendable {
         self.prefixTokenIds = prefixTokenIds
         self.suffixTokenIds = suffixTokenIds
         self.ignoreMerges = ignoreMerges
+        self.lstripIds = lstripIds
+        self.rstripIds = rstripIds
     }
 
     /// The spelling of a token (byte-level characters, e.g. "Ġthe"), or nil for an unknown id.
@@ -120,12 +125,9 @@ public struct Tokenizer: Sendable {
         var piece: [UInt8] = []
         func encodeSegment(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
-            var first = true
-            preTokenizer.split(scalars, classes, in: range) { r in
+            preTokenizer.split(scalars, classes, in: range) { source, r in
                 piece.removeAll(keepingCapacity: true)
-                if first && preTokenizer.addPrefixSpace && scalars[r.lowerBound] != " " { piece.append(0x20) }
-                first = false
-                for k in r { appendUTF8(scalars[k], to: &piece) }
+                for k in r { appendUTF8(source[k], to: &piece) }
                 appendBPE(piece, to: &out)
             }
         }
@@ -135,9 +137,16 @@ public struct Tokenizer: Sendable {
             while i < scalars.count {
                 if let candidates = addedByFirstScalar[scalars[i]],
                    let match = candidates.first(where: { matches($0.scalars, scalars, at: i) }) {
-                    encodeSegment(segmentStart..<i)
+                    var end = i
+                    if lstripIds.contains(match.id) {
+                        while end > segmentStart && classes[end - 1] == .space { end -= 1 }
+                    }
+                    encodeSegment(segmentStart..<end)
                     out.append(match.id)
                     i += match.scalars.count
+                    if rstripIds.contains(match.id) {
+                        while i < scalars.count && classes[i] == .space { i += 1 }
+                    }
                     segmentStart = i
                 } else {
                     i += 1

@@ -30,6 +30,14 @@ public struct LoRATrainer: Sendable {
             throw ModelError.adapterMismatch("adapter config \(adapter.config) differs from the trainer's \(lora)")
         }
         try adapter.validate(for: weights.config)
+        let needed = Projection.all(for: weights.config.architecture)
+        guard weights.layers.count == weights.config.layerCount,
+              weights.layers.allSatisfy({ layer in needed.allSatisfy { layer.projections[$0] != nil } }),
+              weights.config.architecture == .llama || (weights.positionEmbedding != nil
+                  && weights.layers.allSatisfy { $0.attentionNorm.bias != nil && $0.mlpNorm.bias != nil }
+                  && weights.finalNorm.bias != nil) else {
+            throw ModelError.invalidInput("the weights lack layers, projections or norms their config declares")
+        }
     }
 
     private func prepared(_ examples: [TrainingExample]) throws -> TrainingBatch {

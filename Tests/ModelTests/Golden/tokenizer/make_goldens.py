@@ -113,7 +113,65 @@ def tiny(folder):
         out.append({"text": s, "ids": ids})
     return out
 
+# ---------------------------------------------------------------- pre-tokenizer variants
+# Small vocabularies trained on Dolly with other pre-tokenizers Hugging Face supports and our
+# loader accepts: LLaMA-3's Split regex (with ignore_merges), GPT-2's ByteLevel with
+# add_prefix_space, Digits grouping runs, and added tokens with lstrip/rstrip. Each is trained
+# with its own pre-tokenizer, so its merges span the pieces that pre-tokenizer makes, and the
+# script checks that encoding with the default SmolLM2-style pre-tokenizer would give other ids
+# on some strings (so the goldens tell the pre-tokenizers apart). Fixtures in variants/.
+from tokenizers import Regex, trainers
+LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+train_texts = []
+with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as f:
+    for i, line in enumerate(f):
+        if i >= 3000:
+            break
+        r = json.loads(line)
+        train_texts.append(r["instruction"] + "\n" + r["context"] + "\n\n" + r["response"])
+default_pre = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                       pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+variants = {
+    "llama3": (pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), True),
+    "gpt2_prefix_space": (pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True), False),
+    "digit_runs": (pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]), False),
+    "strip_specials": (default_pre, False),
+}
+os.makedirs(os.path.join(HERE, "variants"), exist_ok=True)
+variant_cases = {}
+for vname, (pre, ignore_merges) in variants.items():
+    t = Tokenizer(models.BPE(ignore_merges=ignore_merges))
+    t.pre_tokenizer = pre
+    t.decoder = decoders.ByteLevel()
+    t.train_from_iterator(train_texts, trainers.BpeTrainer(
+        vocab_size=800, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    if vname == "strip_specials":  # <|im_end|> swallows whitespace on its left, <|im_start|> on its right
+        j = json.loads(t.to_str())
+        for a in j["added_tokens"]:
+            a["lstrip"] = a["content"] == "<|im_end|>"
+            a["rstrip"] = a["content"] == "<|im_start|>"
+        t = Tokenizer.from_str(json.dumps(j))
+    path = os.path.join(HERE, "variants", vname + ".json")
+    t.save(path, pretty=False)
+    t = Tokenizer.from_file(path)
+    variant_cases[vname] = [{"text": s, "ids": t.encode(s, add_special_tokens=True).ids} for s in strings]
+    # the same vocabulary under the default pre-tokenizer and plain added tokens
+    j = json.loads(t.to_str())
+    j["pre_tokenizer"] = json.loads(default_pre.__getstate__()) if hasattr(default_pre, "__getstate__") else None
+    for a in j["added_tokens"]:
+        a["lstrip"] = a["rstrip"] = False
+    other = Tokenizer.from_str(json.dumps(j))
+    differ = sum(1 for s, c in zip(strings, variant_cases[vname]) if other.encode(s).ids != c["ids"])
+    print(f"variant {vname}: {differ} of {len(strings)} strings differ under the default pre-tokenizer")
+    assert differ >= 5, vname
+
 result = {
+    "variants": variant_cases,
     "smollm2": {"cases": cases, "llama_cpp_disagreements": disagreements, "add_bos": False,
                 "bos": int(field("tokenizer.ggml.bos_token_id")), "eos": int(field("tokenizer.ggml.eos_token_id"))},
     "tiny_llama": {"cases": tiny("tiny-llama")},

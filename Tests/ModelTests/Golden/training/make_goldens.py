@@ -179,6 +179,31 @@ def smollm2():
     print("smollm2 loss", out.loss.item(), "grad norm", total, "tokens", len(ids))
 
 
+def dolly_overfit():
+    """Token ids of 8 short real Dolly samples (Alpaca prompt masked, response + EOS as target)
+    for the overfitting test."""
+    from transformers import AutoTokenizer
+    gguf = os.environ.get("FEDHDS_MODEL", os.path.expanduser("~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    tok = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
+    out = []
+    with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as fh:
+        for i, line in enumerate(fh):
+            s = json.loads(line)
+            if s["context"].strip():
+                continue
+            prompt = ("Below is an instruction that describes a task. Write a response for the task request."
+                      "\n\n### Instruction:\n" + s["instruction"] + "\n\n### Response:")
+            p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+            r_ids = tok(s["response"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+            if 10 <= len(r_ids) <= 30 and len(p_ids) + len(r_ids) <= 64:
+                out.append({"line": i, "tokens": p_ids + r_ids, "mask": [0] * len(p_ids) + [1] * len(r_ids)})
+            if len(out) == 8:
+                break
+    with open(os.path.join(HERE, "dolly-overfit-8.json"), "w") as fh:
+        json.dump(out, fh)
+    print("overfit samples", [len(o["tokens"]) for o in out])
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "step"
     if what == "step":
@@ -186,4 +211,6 @@ if __name__ == "__main__":
     elif what == "peft-logits":
         peft_logits("llama"); peft_logits("gpt2")
     elif what == "smollm2":
-        smollm2()
+        smollm2(); dolly_overfit()
+    elif what == "overfit":
+        dolly_overfit()

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Data
+import Foundation
+import Model
+
+/// `fedhds generate`: greedy continuation of a prompt (or of every sample of a JSONL file).
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Print the greedy continuation of a prompt.",
+        discussion: """
+            With --prompt, the text is tokenized as is (plus the tokens the model adds, e.g. BOS) and \
+            the continuation is printed. With --input, each JSONL sample's Alpaca prompt (Dolly template) \
+            is continued and one JSON line {"id", "output"} is printed per sample; up to --batch \
+            sequences decode together with a KV cache.
+            """)
+
+    @Option(name: .long, help: "A GGUF file or a Hugging Face model folder (default: $FEDHDS_MODEL).")
+    var model: String?
+
+    @Option(name: .long, help: "The prompt text.")
+    var prompt: String?
+
+    @Option(name: .long, help: "JSONL samples whose prompts to continue (instead of --prompt).")
+    var input: String?
+
+    @Option(name: .long, help: "Stop after this many new tokens.")
+    var maxNewTokens = 64
+
+    @Option(name: .long, help: "Sequences decoded together.")
+    var batch = 32
+
+    @Flag(name: .long, help: "Wrap --prompt in the Alpaca (Dolly) template without input.")
+    var alpaca = false
+
+    @Flag(name: .long, help: "Do not stop at EOS (benchmarks: always --max-new-tokens tokens).")
+    var ignoreEos = false
+
+    @Flag(name: .long, help: "Print prefill and generation timing and peak memory as JSON on stderr.")
+    var timing = false
+
+    func run() throws {
+        guard let path = model ?? ProcessInfo.processInfo.environment["FEDHDS_MODEL"] else {
+            throw ValidationError("give --model PATH (or set FEDHDS_MODEL)")
+        }
+        guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        let loaded = try ModelLoader.load(path: path)
+        let decoder = Decoder(weights: loaded.weights)
+        let tokenizer = loaded.tokenizer
+        var eos = Set<Int>()
+        if !ignoreEos {
+            if let e = tokenizer.eosTokenId { eos.insert(e) }
+            if let e = loaded.weights.config.eosTokenId { eos.insert(e) }
+        }
+        var prompts: [[Int]] = []
+        var ids: [Int] = []
+        if let prompt {
+            let text = alpaca ? PromptTemplate.dolly.prompt(instruction: prompt, input: "") : prompt
+            prompts = [tokenizer.encode(text, addSpecialTokens: true)]
+        } else if let input {
+            let samples = try JSONLLoader.load(path: input, fields: FeaturesCommand.fields(of: input)).samples
+            let functions = try CommandTokenizer.functions(tokenizer, config: loaded.weights.config)
+            prompts = samples.map {
+                PromptTokenizer.generationInput(prompt: PromptTemplate.dolly.prompt(for: $0), tokenizer: functions)
+            }
+            ids = samples.map(\.id)
+        }
+        var prefillSeconds = 0.0
+        if timing {  // The prefill alone, timed apart from the generation below.
+            let t = Date()
+            _ = try decoder.forward(prompts, outputs: ForwardOutputs(logits: .lastToken))
+            prefillSeconds = Date().timeIntervalSince(t)
+        }
+        let t0 = Date()
+        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, maxBatch: batch)
+        let seconds = Date().timeIntervalSince(t0)
+        if prompt != nil {
+            print(tokenizer.decode(outputs[0]))
+        } else {
+            for (i, out) in outputs.enumerated() {
+                let line = try JSONSerialization.data(withJSONObject: ["id": ids[i], "output": tokenizer.decode(out)],
+                                                      options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: line, as: UTF8.self))
+            }
+        }
+        if timing {
+            let promptTokens = prompts.map(\.count).reduce(0, +)
+            let generated = outputs.map(\.count).reduce(0, +)
+            CommandTiming.report([
+                "sequences": Double(prompts.count), "batch": Double(batch),
+                "prefill_tokens": Double(promptTokens), "prefill_seconds": prefillSeconds,
+                "prefill_tokens_per_second": Double(promptTokens) / prefillSeconds,
+                "generated_tokens": Double(generated), "generate_seconds": seconds,
+                "generated_tokens_per_second": Double(generated) / seconds,
+                // Generation with its (batched) prefill subtracted: the decode-step throughput.
+                "decode_tokens_per_second": Double(generated) / max(seconds - prefillSeconds, 1e-9),
+            ])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Model
+
+/// `fedhds train`: local LoRA instruction tuning of one JSONL dataset, printing the loss per
+/// step and saving a PEFT-compatible adapter (loadable by `fedhds generate --adapter DIR` and by
+/// Python's PEFT on the same base model).
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Tune a LoRA adapter on a JSONL dataset (instruction, optional input/context, output/response).")
+
+    @Option(help: "Model: a GGUF file or a Hugging Face folder.") var model: String
+    @Option(help: "JSONL samples: instruction, optional input or context, output or response.") var data: String
+    @Option(help: "Passes over the data.") var epochs: Int = 1
+    @Option(help: "Learning rate.") var lr: Float = 3e-4
+    @Option(help: "Folder for adapter_model.safetensors and adapter_config.json.") var out: String
+    @Option(help: "Samples per step (padded batch).") var batchSize: Int = 1
+    @Option(help: "Optimizer: adam or sgd.") var optimizer: String = "adam"
+    @Option(help: "LoRA rank.") var rank: Int = 8
+    @Option(help: "LoRA alpha.") var alpha: Float = 16
+    @Option(help: "LoRA dropout.") var dropout: Float = 0.05
+    @Option(help: "Truncate samples to this many tokens.") var maxLength: Int = 1024
+    @Option(help: "Use only the first N samples.") var limit: Int?
+    @Option(help: "Clip the gradient norm to this value.") var maxGradNorm: Float?
+    @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard rank >= 1 else { throw ValidationError("--rank must be at least 1") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+        guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
+    }
+
+    func run() throws {
+        let loaded = try ModelLoader.load(path: model)
+        let config = loaded.weights.config
+        guard let eos = config.eosTokenId else { throw ValidationError("the model declares no EOS token") }
+        var samples = try InstructionSample.readJSONL(path: data)
+        if let limit { samples = Array(samples.prefix(limit)) }
+        let examples = samples.map { s in
+            TrainingExample(prompt: loaded.tokenizer.encode(s.prompt, addSpecialTokens: true),
+                            response: loaded.tokenizer.encode(s.response, addSpecialTokens: false) + [eos])
+        }
+        var opt = OptimizerConfig(kind: optimizer == "sgd" ? .sgd : .adam, learningRate: lr)
+        opt.maxGradNorm = maxGradNorm
+        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, targets: Projection.all(for: config.architecture))
+        let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength)
+        var rng = TrainSeededGenerator(seed: seed)
+        var adapter = trainer.makeAdapter(using: &rng)
+        let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
+        let stepsPerEpoch = (usable + batchSize - 1) / batchSize
+        print("train: \(examples.count) samples, \(epochs) epoch(s), \(stepsPerEpoch) steps per epoch, "
+              + "LoRA r \(rank) alpha \(alpha) dropout \(dropout), \(adapter.parameters.count) trainable parameters")
+        let start = Date()
+        var stepStart = start
+        let report = try trainer.train(examples: examples, epochs: epochs, adapter: &adapter, batchSize: batchSize,
+                                       shuffle: true, using: &rng) { s in
+            let note = s.skipped ? "  SKIPPED (non-finite loss or gradient)" : ""
+            let now = Date()
+            print(String(format: "step %d/%d  loss %.4f  tokens %d%@  %.3f s", s.step + 1, stepsPerEpoch * epochs, s.loss,
+                         s.tokens, note, now.timeIntervalSince(stepStart)))
+            stepStart = now
+        }
+        for s in report.skippedExamples { print("skipped sample \(s.index + 1): \(s.reason)") }
+        try adapter.savePEFT(directory: out, model: config, baseModel: model)
+        let seconds = Date().timeIntervalSince(start)
+        print(String(format: "done: mean loss %.4f, %d tokens in %.1f s (%.0f tokens/s); adapter saved to %@",
+                     report.meanLoss, report.tokens, seconds, Double(report.tokens) / max(seconds, 1e-9), out))
+    }
+}
+
+/// One instruction-tuning sample of a JSONL file, with the Alpaca prompt of SPEC.md.
+struct InstructionSample {
+    var instruction: String
+    var input: String
+    var response: String
+
+    var prompt: String {
+        if input.isEmpty {
+            return "Below is an instruction that describes a task. Write a response for the task request.\n\n"
+                + "### Instruction:\n\(instruction)\n\n### Response:"
+        }
+        return "Below is an instruction that describes a task, paired with an input that provides further context. "
+            + "Write a response for the task request.\n\n### Instruction:\n\(instruction)\n\n### Input:\n\(input)\n\n### Response:"
+    }
+
+    static func readJSONL(path: String) throws -> [InstructionSample] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read \(path)")
+        }
+        var out: [InstructionSample] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+                throw ValidationError("\(path):\(i + 1): not a JSON object")
+            }
+            guard let instruction = obj["instruction"] as? String else {
+                throw ValidationError("\(path):\(i + 1): missing \"instruction\"")
+            }
+            guard let response = (obj["output"] ?? obj["response"]) as? String else {
+                throw ValidationError("\(path):\(i + 1): missing \"output\" or \"response\"")
+            }
+            let input = ((obj["input"] ?? obj["context"]) as? String) ?? ""
+            out.append(InstructionSample(instruction: instruction, input: input.trimmingCharacters(in: .whitespacesAndNewlines),
+                                         response: response))
+        }
+        guard !out.isEmpty else { throw ValidationError("\(path): no samples") }
+        return out
+    }
+}
+
+/// SplitMix64: the seeded generator of `fedhds train`.
+struct TrainSeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
