@@ -54,7 +54,8 @@ import Testing
             Self.quick(&$0)
             $0.rounds = 3
             $0.participation = 1.0  // every client takes part, so the dead worker's clients are missed
-            $0.maxSamplesPerClient = 40
+            $0.maxSamplesPerClient = 150  // a few seconds of work per worker: time to kill one mid-phase
+            $0.tsneIterations = 1000
             $0.trainDeadline = 120
             $0.featureDeadline = 120
             $0.rejoinGrace = 60
