@@ -91,9 +91,8 @@ struct GenerateCommand: ParsableCommand {
                 "prefill_tokens": Double(promptTokens), "prefill_seconds": prefillSeconds,
                 "prefill_tokens_per_second": Double(promptTokens) / prefillSeconds,
                 "generated_tokens": Double(generated), "generate_seconds": seconds,
+                // End to end: the generation call includes its own prefill of the prompts.
                 "generated_tokens_per_second": Double(generated) / seconds,
-                // Generation with its (batched) prefill subtracted: the decode-step throughput.
-                "decode_tokens_per_second": Double(generated) / max(seconds - prefillSeconds, 1e-9),
             ])
         }
     }
