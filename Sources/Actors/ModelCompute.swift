@@ -23,7 +23,7 @@ public final class ModelCompute: FederatedCompute {
     public let proxy: RunnableModel
     let federated: FederatedDataset
     let lora: LoRAConfig
-    let template = PromptTemplate.dolly
+    var template: PromptTemplate { config.dataset == .ni ? .naturalInstructions : .dolly }
     /// Tokenized samples by 2 * client (+ 1 for a proxy with its own tokenizer).
     private let tokenized = Mutex<[Int: [TokenizedSample]]>([:])
     /// Held-out evaluation samples (a seeded subset when `eval.samples` > 0).
@@ -53,9 +53,7 @@ public final class ModelCompute: FederatedCompute {
     /// data paths (tried from the working directory, then from the configuration's folder and
     /// its parents, then the data folder the Data module finds).
     public static func make(config: RunConfig, configPath: String? = nil) async throws -> ModelCompute {
-        guard config.dataset == .dolly else {
-            throw ActorsError.invalidConfiguration("`data.dataset` = \"ni\": the Natural Instructions loader is not available yet")
-        }
+        if config.dataset == .ni { return try await makeNI(config: config, configPath: configPath) }
         let path = try resolveData(config.dataPath, configPath: configPath)
         let dataset: Dataset
         do { dataset = try DollyLoader.load(path: path) } catch { throw ActorsError.module("loading \(path): \(error)") }
@@ -65,6 +63,23 @@ public final class ModelCompute: FederatedCompute {
             fed = try DollyFederation.make(dataset: dataset, clients: config.clients, split: .dirichlet(alpha: config.alpha),
                                            heldOutCategory: config.heldoutCategory, seed: config.seed, using: &prng)
         } catch { throw ActorsError.module("partitioning Dolly: \(error)") }
+        let base = try loadModel(config.modelPath, config: config)
+        let proxy = config.proxyPath.isEmpty ? base : try loadModel(config.proxyPath, config: config)
+        return try ModelCompute(config: config, base: base, proxy: proxy, federated: fed)
+    }
+
+    /// Natural Instructions: every kept training task is a client (SPEC), so `data.clients` must
+    /// equal the number of tasks kept from the data folder.
+    static func makeNI(config: RunConfig, configPath: String?) async throws -> ModelCompute {
+        let root: String? = config.dataPath.hasSuffix(".jsonl") ? nil : try resolveData(config.dataPath, configPath: configPath)
+        var prng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .partition)
+        let fed: FederatedDataset
+        do {
+            fed = try NaturalInstructionsFederation.make(root: root, seed: config.seed, using: &prng).data
+        } catch { throw ActorsError.module("loading Natural Instructions: \(error)") }
+        guard fed.clientCount == config.clients else {
+            throw ActorsError.invalidConfiguration("`data.clients` is \(config.clients) but the Natural Instructions data keeps \(fed.clientCount) training tasks (one client each)")
+        }
         let base = try loadModel(config.modelPath, config: config)
         let proxy = config.proxyPath.isEmpty ? base : try loadModel(config.proxyPath, config: config)
         return try ModelCompute(config: config, base: base, proxy: proxy, federated: fed)
@@ -160,10 +175,11 @@ public final class ModelCompute: FederatedCompute {
     public func perplexities(client: Int, adapter p: [Float]) async throws -> [Double] {
         let s = try samples(client, proxy: false)
         let a = try adapter(p)
+        // A sample whose response was cut away entirely has no perplexity (NaN): never the lowest.
         return try Self.model("perplexity") {
             try base.decoder.perplexity(prompts: s.map { Array($0.inputIDs.prefix($0.promptLength)) },
                                         responses: s.map { Array($0.inputIDs.dropFirst($0.promptLength)) }, adapter: a)
-        }
+        }.map { $0.isFinite ? $0 : .greatestFiniteMagnitude }
     }
 
     public func train(client: Int, round: Int, samples chosen: [Int], adapter p: [Float],

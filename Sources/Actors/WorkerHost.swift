@@ -78,7 +78,11 @@ public actor WorkerHost {
             }
         case let .selection(sel):
             guard let adapter = roundAdapters[sel.round] else {
-                fault("selection for round \(sel.round), which did not start here"); return
+                // E.g. this process was restarted mid-round: tell the server at once.
+                for id in sel.chosen.keys.sorted() where clients[id] != nil {
+                    await report(client: id, round: sel.round, ActorsError.protocolViolation("no state for round \(sel.round) here (worker restarted?)"))
+                }
+                return
             }
             for id in sel.chosen.keys.sorted() {
                 guard let client = clients[id] else { fault("round \(sel.round): selection for client \(id), not hosted here"); continue }

@@ -9,9 +9,10 @@ public enum RandomDraws {
         (Double(generator.next() >> 11) + 0.5) * 0x1p-53
     }
 
-    /// Uniform integer in 0..<bound (bound > 0), unbiased (rejection of the short last block).
+    /// Uniform integer in 0..<bound, unbiased (rejection of the short last block). A bound of 1 or
+    /// less gives 0 without drawing.
     public static func integer(below bound: Int, using generator: inout some RandomNumberGenerator) -> Int {
-        precondition(bound > 0, "RandomDraws.integer: bound must be positive")  // internal misuse only
+        guard bound > 1 else { return 0 }
         let b = UInt64(bound)
         let limit = UInt64.max - (UInt64.max % b)  // accept draws < limit (a multiple of b)
         while true {

@@ -54,7 +54,10 @@ public enum MessageCodec {
         case let .shutdown(m):
             w.string(m.reason)
         case let .features(m):
-            w.int(m.round); w.int(m.clientID); w.ints(m.sampleIDs); w.u32(UInt32(truncatingIfNeeded: m.dims))
+            guard m.dims >= 0, m.dims <= Int(UInt32.max) else {
+                throw TransportError.invalidValue(field: "features.dims", reason: "\(m.dims) is out of range")
+            }
+            w.int(m.round); w.int(m.clientID); w.ints(m.sampleIDs); w.u32(UInt32(m.dims))
             w.u64(UInt64(m.values.count)); payload = m.values
             guard m.values.count == m.sampleIDs.count * m.dims else {
                 throw TransportError.lengthMismatch(field: "features.values",

@@ -20,6 +20,8 @@ public actor ServerInbox {
     private var buffer: [(PeerID, Message)] = []
     private var head = 0
     private var waiters: [Waiter] = []
+    /// The timers of pending waits, cancelled when the wait ends otherwise.
+    private var timers: [Int: Task<Void, Never>] = [:]
     private var nextID = 0
     private var ended = false
     /// Peers lost and not heard from again since.
@@ -60,8 +62,8 @@ public actor ServerInbox {
         let id = nextID
         return try await withCheckedThrowingContinuation { c in
             waiters.append(Waiter(id: id, peer: peer, match: match, continuation: c))
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+            timers[id] = Task { [weak self] in
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 await self?.expire(id, after: timeout, peer: peer)
             }
         }
@@ -82,6 +84,7 @@ public actor ServerInbox {
     }
 
     private func expire(_ id: Int, after timeout: Duration, peer: PeerID?) {
+        timers.removeValue(forKey: id)
         guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
         let w = waiters.remove(at: i)
         w.continuation.resume(throwing: TransportError.timeout("no matching message from \(peer?.name ?? "any peer") within \(timeout)"))
@@ -92,7 +95,9 @@ public actor ServerInbox {
         case let .message(peer, message):
             lostPeers.removeValue(forKey: peer)
             if let i = waiters.firstIndex(where: { ($0.peer == nil || $0.peer == peer) && $0.match(message) }) {
-                waiters.remove(at: i).continuation.resume(returning: (peer, message))
+                let w = waiters.remove(at: i)
+                timers.removeValue(forKey: w.id)?.cancel()
+                w.continuation.resume(returning: (peer, message))
             } else {
                 buffer.append((peer, message))
             }
@@ -100,7 +105,10 @@ public actor ServerInbox {
             lostPeers[peer] = error
             let failing = waiters.filter { $0.peer == peer }
             waiters.removeAll { $0.peer == peer }
-            for w in failing { w.continuation.resume(throwing: error) }
+            for w in failing {
+                timers.removeValue(forKey: w.id)?.cancel()
+                w.continuation.resume(throwing: error)
+            }
         case let .rejected(peer, error):
             rejected.append((peer, error))
         }
@@ -110,6 +118,9 @@ public actor ServerInbox {
         ended = true
         let all = waiters
         waiters = []
-        for w in all { w.continuation.resume(throwing: TransportError.closed) }
+        for w in all {
+            timers.removeValue(forKey: w.id)?.cancel()
+            w.continuation.resume(throwing: TransportError.closed)
+        }
     }
 }

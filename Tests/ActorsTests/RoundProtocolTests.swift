@@ -153,24 +153,22 @@ import Transport
 
     @Test func silentClientDelaysTheRoundByAtMostItsDeadline() async throws {
         var c = Self.config(.fedit, clients: 4)
-        c.trainDeadline = 1.0
+        c.trainDeadline = 3.0
         let setup = await TwoWorkers(c)
         var compute = ArithmeticCompute(clientCount: 4, seed: 11)
-        compute.trainDelay = [3: 4.0]
+        compute.trainDelay = [3: 12.0]
         compute.failing = [1]
-        let (_, _) = try setup.host("worker-a", [0, 1], compute)
-        let (_, _) = try setup.host("worker-b", [2, 3], compute)
+        let (_, _) = try setup.host("worker-a", [0, 1, 2], compute)
+        let (_, _) = try setup.host("worker-b", [3], compute)
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         let t0 = Date()
         let (_, m) = await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         let took = Date().timeIntervalSince(t0)
-        #expect(took >= 1.0 && took < 2.5)
+        #expect(took >= 3.0 && took < 8)
         #expect(m.responders == [0, 2])
         #expect(m.dropped["1"]?.contains("failed on purpose") == true)
         #expect(m.dropped["3"]?.contains("deadline") == true)
-        // The slow client's late update arrives during the next round and is ignored, logged.
-        compute.trainDelay = [:]
-        try await Task.sleep(nanoseconds: 3_500_000_000)
+        // The next round goes on with the others while the slow client is still busy.
         let (_, m2) = await setup.server.runRound(2, participants: [0, 2], global: try compute.initialAdapter())
         #expect(m2.responders == [0, 2])
         await setup.server.shutdown()

@@ -54,7 +54,8 @@ import Testing
             Self.quick(&$0)
             $0.rounds = 3
             $0.participation = 1.0  // every client takes part, so the dead worker's clients are missed
-            $0.maxSamplesPerClient = 40
+            $0.maxSamplesPerClient = 150  // a few seconds of work per worker: time to kill one mid-phase
+            $0.tsneIterations = 1000
             $0.trainDeadline = 120
             $0.featureDeadline = 120
             $0.rejoinGrace = 60
@@ -63,9 +64,11 @@ import Testing
         let p = try Harness.start(["cluster", cfg, "--workers", "3", "--out", out], log: dir + "/cluster.log")
         // Once round 2's feature phase is under way, kill worker-1 (clients 4-7) in the middle of it.
         #expect(try await Harness.waitFor(300) {
-            ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains("round 2/3 · features + clustering · 1/12")
+            ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains("round 2/3 · features + clustering · 0/12")
                 || !p.isRunning
         })
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        #expect(p.isRunning)
         let pids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json"))) as? [String: Int]
         let victim = try #require(pids?["worker-1"])
         kill(pid_t(victim), SIGKILL)

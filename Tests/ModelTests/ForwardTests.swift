@@ -134,6 +134,20 @@ import Testing
         #expect(diff <= 1e-4 * scale, "max abs diff \(diff) (logit scale \(scale))")
     }
 
+    @Test func oneDecoderServesConcurrentCallers() async throws {
+        let config = InferenceFixtures.llamaConfig
+        let decoder = Decoder(weights: InferenceFixtures.model(config))
+        let batches = (0..<6).map { InferenceFixtures.sequences(lengths: [3 + $0, 9, 14 - $0], vocab: config.vocabSize, seed: UInt64($0)) }
+        let sequential = try batches.map { try decoder.lastTokenFeatures($0) }
+        let concurrent = try await withThrowingTaskGroup(of: (Int, [[Float]]).self) { group in
+            for (i, b) in batches.enumerated() { group.addTask { (i, try decoder.lastTokenFeatures(b)) } }
+            var out = [[[Float]]](repeating: [], count: batches.count)
+            for try await (i, f) in group { out[i] = f }
+            return out
+        }
+        #expect(concurrent == sequential)
+    }
+
     @Test func badInputsAreRefusedWithClearErrors() throws {
         let config = InferenceFixtures.llamaConfig
         let decoder = Decoder(weights: InferenceFixtures.model(config))

@@ -91,16 +91,21 @@ import Testing
         if emoji.count > 1 { #expect(smol.decode([emoji[0]]) .contains("\u{FFFD}")) }
     }
 
-    @Test func encodesTensOfThousandsOfSamplesQuickly() throws {
+    /// Encodes 3,000 real Dolly records and prints the rate; speed itself is measured by
+    /// `make bench` as a ratio against Hugging Face `tokenizers`, never by a time limit here.
+    @Test func encodesThousandsOfRealSamples() throws {
         let tokenizer = try Self.smolGGUF()
         var texts: [String] = []
-        let data = try String(contentsOfFile: "/work/shared/data/dolly/databricks-dolly-15k.jsonl", encoding: .utf8)
+        let dolly = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../data/dolly/databricks-dolly-15k.jsonl").standardizedFileURL
+        let data = try String(contentsOf: dolly, encoding: .utf8)
         for line in data.split(separator: "\n").prefix(3000) { texts.append(String(line)) }
         let start = Date()
         var tokens = 0
         for t in texts { tokens += tokenizer.encode(t).count }
         let seconds = Date().timeIntervalSince(start)
         print("tokenizer: \(texts.count) Dolly records, \(tokens) tokens in \(String(format: "%.3f", seconds)) s = \(Int(Double(tokens) / seconds)) tokens/s")
-        #expect(Double(tokens) / seconds > 50_000)  // lenient: the machine is shared; the measured rate is printed
+        #expect(texts.count == 3000 && tokens > 100 * texts.count)
+        for t in texts.prefix(200) { #expect(tokenizer.decode(tokenizer.encode(t, addSpecialTokens: false)) == t) }
     }
 }

@@ -104,3 +104,29 @@ struct TSNEGolden: Decodable {
         #expect(same.embedding.values.allSatisfy { $0 == 0 })
     }
 }
+
+struct TSNEPartsGolden: Decodable {
+    let perplexity: Double
+    let P: [[Double]]
+    let `init`: [[Double]]
+}
+
+@Suite struct TSNEStepTests {
+    @Test func jointProbabilitiesAndInitialisationMatchScikitLearn() throws {
+        let parts = try GoldenFiles.load(TSNEPartsGolden.self, "tsne_parts.json")
+        let x = try GoldenFiles.matrix(TSNETests.golden.sets[0].input)
+        let n = x.rows
+        let k = min(n - 1, Int(3 * parts.perplexity + 1))
+        let p = TSNEAffinities.nearestNeighbours(squaredDistances: PairwiseDistances.squared(x), n: n, k: k,
+                                                  perplexity: parts.perplexity).dense()
+        let maxP = parts.P.flatMap { $0 }.max()!
+        var worst = 0.0
+        for i in 0..<n { for j in 0..<n { worst = max(worst, abs(p[i * n + j] - parts.P[i][j])) } }
+        #expect(worst < 1e-6 * maxP, "largest P difference \(worst)")
+        let centred = PairwiseDistances.centred(x)
+        let y = try TSNE.pcaInit(centred: centred, gram: PairwiseDistances.gram(centred), n: n, dims: 2)
+        var worstInit = 0.0
+        for i in 0..<n { for a in 0..<2 { worstInit = max(worstInit, abs(y[i * 2 + a] - parts.`init`[i][a])) } }
+        #expect(worstInit < 1e-6 * 1e-4 * 3, "largest init difference \(worstInit)")
+    }
+}

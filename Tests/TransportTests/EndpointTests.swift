@@ -130,3 +130,31 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
     await #expect(throws: TransportError.unknownPeer("b")) { try await server.send(.shutdown(Shutdown()), to: PeerID("b")) }
     await server.close()
 }
+
+@Test func serverInboxMatchesBuffersTimesOutAndFailsOnPeerLoss() async throws {
+    let server = InProcessServer()
+    let inbox = ServerInbox(server)
+    let a = try server.connectWorker(name: "a"), b = try server.connectWorker(name: "b")
+    try await a.send(.heartbeat(Heartbeat(sequence: 1)))  // consumed by the endpoint, never delivered
+    try await a.send(.error(ErrorReport(code: 1, text: "first")))
+    try await b.send(.error(ErrorReport(code: 2, text: "from b")))
+    try await a.send(.shutdown(Shutdown(reason: "second")))
+    // A match further back is found; what it skipped stays buffered in order.
+    let s = try await inbox.next(from: PeerID("a"), timeout: .seconds(5)) { if case .shutdown = $0 { true } else { false } }
+    #expect(s == .shutdown(Shutdown(reason: "second")))
+    #expect(try await inbox.next(timeout: .seconds(5)) == (PeerID("a"), .error(ErrorReport(code: 1, text: "first"))))
+    #expect(try await inbox.next(from: PeerID("b"), timeout: .seconds(5)) == .error(ErrorReport(code: 2, text: "from b")))
+    await #expect(throws: TransportError.timeout("no matching message from b within 0.05 seconds")) {
+        _ = try await inbox.next(from: PeerID("b"), timeout: .milliseconds(50))
+    }
+    // A pending wait on a peer fails as soon as the peer is lost.
+    let pending = Task { try await inbox.next(from: PeerID("a"), timeout: .seconds(60)) }
+    try await Task.sleep(for: .milliseconds(50))
+    await a.close()
+    await #expect(throws: TransportError.peerLost(peer: "a", reason: "disconnected")) { _ = try await pending.value }
+    await #expect(throws: TransportError.peerLost(peer: "a", reason: "disconnected")) {
+        _ = try await inbox.next(from: PeerID("a"), timeout: .seconds(1))
+    }
+    await server.close()
+    await #expect(throws: TransportError.closed) { _ = try await inbox.next(timeout: .seconds(5)) }
+}

@@ -29,6 +29,9 @@ import Testing
     #expect(throws: TransportError.lengthMismatch(field: "features.values", expected: 4, got: 3)) {
         try MessageCodec.encode(.features(Features(round: 0, clientID: 0, sampleIDs: [1, 2], dims: 2, values: [1, 2, 3])))
     }
+    #expect(throws: TransportError.invalidValue(field: "features.dims", reason: "-1 is out of range")) {
+        try MessageCodec.encode(.features(Features(round: 0, clientID: 0, sampleIDs: [], dims: -1, values: [])))
+    }
     #expect(throws: TransportError.lengthMismatch(field: "centroids.coordinates", expected: 4, got: 3)) {
         try RawCentroids(round: 0, clientID: 0, clusterIDs: [1, 2], dims: 2, coordinates: [1, 2, 3])
     }

@@ -31,6 +31,29 @@ def features(n, dim, groups, scale=3.0):
     return (means[lab] + noise + 5.0).astype(np.float32).astype(np.float64)
 
 
+def tsne_parts():
+    """Joint probabilities (Barnes-Hut, k nearest) and the scaled PCA initialisation of
+    scikit-learn's TSNE on the first t-SNE golden input, to check those steps exactly."""
+    from sklearn.manifold._t_sne import _joint_probabilities_nn
+    from sklearn.neighbors import NearestNeighbors
+    X = np.array(json.load(open("tsne.json"))["sets"][0]["input"])
+    n = len(X)
+    perp = min(30, n - 1)
+    k = min(n - 1, int(3.0 * perp + 1))
+    D = NearestNeighbors(n_neighbors=k).fit(X).kneighbors_graph(mode="distance")
+    D.data **= 2
+    P = _joint_probabilities_nn(D, perp, 0).toarray()
+    pcs = PCA(n_components=2).fit_transform(X).astype(np.float32)
+    init = pcs / np.std(pcs[:, 0]) * 1e-4
+    json.dump(dict(sklearn=sklearn.__version__, perplexity=perp, P=P.tolist(), init=init.astype(float).tolist()),
+              open("tsne_parts.json", "w"))
+    print("tsne parts written")
+
+
+if "--tsne-parts-only" in __import__("sys").argv:
+    tsne_parts()
+    raise SystemExit(0)
+
 # ---------------------------------------------------------------- HDBSCAN
 hd_sets = []
 
@@ -129,6 +152,7 @@ for name, n, dim, groups in [("features-60x50", 60, 50, 3), ("features-200x100",
         print(f"tsne {name} {method}: KL={t.kl_divergence_:.4f} T={entry[method]['trustworthiness']:.4f}")
     ts.append(entry)
 json.dump(dict(sklearn=sklearn.__version__, sets=ts), open("tsne.json", "w"))
+tsne_parts()
 
 # ---------------------------------------------------------------- PCA, KPCA, k-means, scores
 X = features(40, 12, 3)

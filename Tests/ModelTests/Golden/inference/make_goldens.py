@@ -3,11 +3,13 @@
   python make_goldens.py tiny     tiny random LLaMA (GQA, rope base 500, untied head) and GPT-2
                                   written as raw float32 weights + JSON manifests, with PyTorch
                                   transformers' logits and all hidden states (float64 forward)
-  python make_goldens.py smollm2  SmolLM2-135M-Instruct Q4_1 GGUF (env FEDHDS_MODEL or the default
-                                  cache path): llama.cpp logits (top-k, a slice, argmax per
-                                  position) and 32 greedy tokens; transformers (same GGUF,
-                                  dequantised) last-token hidden states of all 31 slots (a slice and
-                                  the norm of every slot) and logits.
+  python make_goldens.py smollm2-hf        SmolLM2-135M-Instruct Q4_1 GGUF (env FEDHDS_MODEL or
+                                  the default cache path): token ids, and transformers (same GGUF,
+                                  dequantised) last-token hidden states of all 31 slots (first 64
+                                  values and the norm of every slot, the whole last slot) and logits
+  python make_goldens.py smollm2-llamacpp  then adds llama.cpp's logits (top-32, a slice, argmax per
+                                  position) and 32 greedy tokens (PYTHONPATH may point at a
+                                  llama_cpp built with GGML_NATIVE=OFF, see smollm2_llamacpp)
 """
 import json, os, sys
 import numpy as np
@@ -105,51 +107,63 @@ def gguf_path():
         "~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
-def smollm2():
+def golden_file():
+    return os.path.join(HERE, "smollm2.json")
+
+
+def smollm2_hf():
+    """Token ids (llama.cpp's tokenizer, vocab only) and transformers' outputs on the same GGUF."""
     from llama_cpp import Llama
     path = gguf_path()
-    llm = Llama(model_path=path, n_ctx=512, n_batch=512, n_threads=2, logits_all=True, verbose=False)
-    prompts = []
-    for text in PROMPTS:
-        ids = llm.tokenize(text.encode(), add_bos=False, special=True)
-        llm.reset()
-        llm.eval(ids)
-        scores = np.array(llm.scores[: len(ids)], dtype=np.float64)
-        last = scores[-1]
-        top = np.argsort(-last)[:32]
-        entry = {"text": text, "tokens": ids,
-                 "argmax": scores.argmax(axis=1).tolist(),
-                 "topIds": top.tolist(), "topLogits": last[top].tolist(),
-                 "sliceStart": 1000, "slice": last[1000:1256].tolist()}
-        # 32 greedy tokens: argmax of llama.cpp's logits, fed back one at a time.
-        llm.reset()
-        llm.eval(ids)
-        greedy = []
-        for _ in range(32):
-            tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
-            greedy.append(tok)
-            llm.eval([tok])
-        entry["greedy"] = greedy
-        prompts.append(entry)
-    del llm
-
+    vocab = Llama(model_path=path, vocab_only=True, verbose=False)
+    prompts = [{"text": t, "tokens": vocab.tokenize(t.encode(), add_bos=False, special=True)} for t in PROMPTS]
+    del vocab
     from transformers import AutoModelForCausalLM
     model = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path),
                                                  dtype=torch.float32).eval()
     torch.set_num_threads(2)
     with torch.no_grad():
-        for entry in prompts[:4]:
+        for entry in prompts:
             r = model(torch.tensor([entry["tokens"]]), output_hidden_states=True)
             hs = torch.stack([h[0, -1] for h in r.hidden_states]).double()  # [L+1, d]
             entry["hfHiddenHead"] = hs[:, :64].flatten().tolist()
             entry["hfHiddenNorms"] = hs.norm(dim=1).tolist()
             entry["hfHiddenLast"] = hs[-1].tolist()
             logits = r.logits[0, -1].double()
-            entry["hfTopLogits"] = logits[entry["topIds"]].tolist()
+            top = torch.argsort(-logits)[:32]
+            entry["hfTopIds"] = top.tolist()
+            entry["hfTopLogits"] = logits[top].tolist()
             entry["hfArgmax"] = r.logits[0].argmax(dim=1).tolist()
-    with open(os.path.join(HERE, "smollm2.json"), "w") as f:
+    with open(golden_file(), "w") as f:
         json.dump({"model": os.path.basename(path), "prompts": prompts}, f)
 
 
+def smollm2_llamacpp():
+    """Adds llama.cpp's logits (top-32 of the last token, a slice, argmax per position) and 32
+    greedy tokens to smollm2.json. llama.cpp must run on this CPU: a GGML_NATIVE build that uses
+    instructions the sandbox lacks dies with SIGILL; build it with GGML_NATIVE=OFF then."""
+    from llama_cpp import Llama
+    with open(golden_file()) as f:
+        golden = json.load(f)
+    llm = Llama(model_path=gguf_path(), n_ctx=512, n_batch=512, n_threads=2, logits_all=True, verbose=False)
+    for entry in golden["prompts"]:
+        ids = entry["tokens"]
+        llm.reset()
+        llm.eval(ids)
+        scores = np.array(llm.scores[: len(ids)], dtype=np.float64)
+        last = scores[-1]
+        top = np.argsort(-last)[:32]
+        entry.update({"argmax": scores.argmax(axis=1).tolist(), "topIds": top.tolist(),
+                      "topLogits": last[top].tolist(), "sliceStart": 1000, "slice": last[1000:1256].tolist()})
+        greedy = []
+        for _ in range(32):  # argmax of llama.cpp's logits, fed back one at a time
+            tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            greedy.append(tok)
+            llm.eval([tok])
+        entry["greedy"] = greedy
+    with open(golden_file(), "w") as f:
+        json.dump(golden, f)
+
+
 if __name__ == "__main__":
-    {"tiny": tiny, "smollm2": smollm2}[sys.argv[1]]()
+    {"tiny": tiny, "smollm2-hf": smollm2_hf, "smollm2-llamacpp": smollm2_llamacpp}[sys.argv[1]]()

@@ -24,7 +24,7 @@ torch.manual_seed(1234)
 
 # ---- a small byte-level BPE tokenizer trained on Dolly (digits split one by one, like SmolLM2)
 texts = []
-with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as f:
+with open(os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")) as f:
     for i, line in enumerate(f):
         if i >= 3000:
             break

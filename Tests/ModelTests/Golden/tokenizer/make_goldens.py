@@ -59,7 +59,7 @@ for _ in range(140):
     generated.append("".join(rng.choice(frags) for _ in range(n)))
 
 dolly = []
-with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as f:
+with open(os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")) as f:
     for i, line in enumerate(f):
         if i % 400 == 7:
             r = json.loads(line)
@@ -123,7 +123,7 @@ def tiny(folder):
 from tokenizers import Regex, trainers
 LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 train_texts = []
-with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as f:
+with open(os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")) as f:
     for i, line in enumerate(f):
         if i >= 3000:
             break

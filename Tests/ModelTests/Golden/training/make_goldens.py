@@ -137,7 +137,7 @@ def smollm2():
     model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32,
                                                  attn_implementation="eager").eval()
     # The first Dolly sample with a context, Alpaca prompt of SPEC.md, response + EOS as target.
-    path = "/work/shared/data/dolly/databricks-dolly-15k.jsonl"
+    path = os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")
     with open(path) as fh:
         sample = next(json.loads(l) for l in fh if json.loads(l)["context"].strip())
     prompt = ("Below is an instruction that describes a task, paired with an input that provides further context. "
@@ -186,7 +186,7 @@ def dolly_overfit():
     gguf = os.environ.get("FEDHDS_MODEL", os.path.expanduser("~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
     tok = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
     out = []
-    with open("/work/shared/data/dolly/databricks-dolly-15k.jsonl") as fh:
+    with open(os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")) as fh:
         for i, line in enumerate(fh):
             s = json.loads(line)
             if s["context"].strip():
