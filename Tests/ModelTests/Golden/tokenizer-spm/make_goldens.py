@@ -5,7 +5,7 @@ Run from this folder with a venv that has the reference stack plus `sentencepiec
         > V/lib/python3.11/site-packages/ref.pth; V/bin/pip install sentencepiece protobuf; V/bin/python make_goldens.py
 
 1. Trains a tiny SentencePiece BPE model (vocab 800, byte_fallback, split_digits, identity normalisation,
-   add_dummy_prefix, as LLaMA's) on the first 2000 Dolly records (/work/shared/data/dolly).
+   add_dummy_prefix, as LLaMA's) on the first 2000 Dolly records (the repo's data/dolly).
 2. Converts it with transformers' LlamaConverter (the LlamaTokenizerFast conversion) into
    tokenizer.json (legacy: Prepend("▁") + Replace(" ", "▁") normaliser, as LLaMA-1/2's hub files) and
    tokenizer-metaspace.json (non-legacy: Metaspace pre-tokenizer, prepend_scheme "first").
@@ -31,7 +31,7 @@ os.makedirs(TMP, exist_ok=True)
 
 # ---------------------------------------------------------------- 1. train
 lines = []
-for i, l in enumerate(open("/work/shared/data/dolly/databricks-dolly-15k.jsonl")):
+for i, l in enumerate(open(os.path.join(HERE, "../../../../data/dolly/databricks-dolly-15k.jsonl"))):
     if i >= 2000:
         break
     r = json.loads(l)
