@@ -1,12 +1,17 @@
 extension Tokenizer {
-    /// The tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.*`, model `gpt2`).
+    /// The tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.*`, model `gpt2`; model
+    /// `llama` is SentencePiece, see `init(sentencePieceGGUF:)`).
     /// Tokens of type CONTROL (3) and USER_DEFINED (4) are matched verbatim in text.
     public init(gguf: GGUFFile) throws {
         let m = gguf.metadata
         let path = gguf.path
         let model = m["tokenizer.ggml.model"]?.string
+        if model == "llama" {
+            try self.init(sentencePieceGGUF: gguf)
+            return
+        }
         guard model == "gpt2" else {
-            throw ModelError.unsupported("\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE)")
+            throw ModelError.unsupported("\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE, llama SentencePiece)")
         }
         guard let tokenValues = m["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
             throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.tokens is missing")

@@ -1,7 +1,8 @@
 import Foundation
 
 extension Tokenizer {
-    /// The tokenizer of a Hugging Face `tokenizer.json` (model BPE, byte-level). `bosTokenId`
+    /// The tokenizer of a Hugging Face `tokenizer.json` (model BPE, byte-level; or BPE with
+    /// byte_fallback and the "▁" normaliser / Metaspace of LLaMA-1/2, see `SentencePiece`). `bosTokenId`
     /// and `eosTokenId` come from the model's config (tokenizer.json does not name them); the
     /// tokens added around the text come from its `post_processor`.
     public init(tokenizerJSON path: String, bosTokenId: Int? = nil, eosTokenId: Int? = nil) throws {
@@ -18,13 +19,11 @@ extension Tokenizer {
         guard let model = root["model"] as? [String: Any], (model["type"] as? String ?? "BPE") == "BPE" else {
             throw ModelError.unsupported("\(path): tokenizer model '\((root["model"] as? [String: Any])?["type"] ?? "none")' (supported: BPE)")
         }
-        if model["byte_fallback"] as? Bool == true {
-            throw ModelError.unsupported("\(path): BPE with byte_fallback (SentencePiece-style)")
-        }
+        let sentencePieceStyle = SentencePiece.isSentencePieceJSON(root)
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let s = model[key] as? String, !s.isEmpty { throw ModelError.unsupported("\(path): BPE \(key) '\(s)'") }
         }
-        if let normalizer = root["normalizer"], !(normalizer is NSNull) {
+        if !sentencePieceStyle, let normalizer = root["normalizer"], !(normalizer is NSNull) {
             throw ModelError.unsupported("\(path): normalizer \((normalizer as? [String: Any])?["type"] ?? "?")")
         }
         guard let vocab = model["vocab"] as? [String: Any] else { throw bad("model.vocab is missing") }
@@ -61,13 +60,14 @@ extension Tokenizer {
                 throw bad("model.merges[\(i)] is neither 'a b' nor [a, b]")
             }
         }
-        let preTokenizer = try Self.preTokenizer(root["pre_tokenizer"], path: path)
+        let sentencePiece = sentencePieceStyle ? try SentencePiece(json: root, tokens: tokens, merges: merges, path: path) : nil
+        let preTokenizer = sentencePieceStyle ? PreTokenizer() : try Self.preTokenizer(root["pre_tokenizer"], path: path)
         var prefix: [Int] = [], suffix: [Int] = []
         try Self.postProcessor(root["post_processor"], path: path, prefix: &prefix, suffix: &suffix)
-        try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
+        try self.init(tokens: tokens, merges: sentencePieceStyle ? [] : merges, addedTokens: added, preTokenizer: preTokenizer,
                       bosTokenId: bosTokenId, eosTokenId: eosTokenId, prefixTokenIds: prefix, suffixTokenIds: suffix,
                       ignoreMerges: model["ignore_merges"] as? Bool ?? false, lstripIds: lstrip, rstripIds: rstrip,
-                      source: path)
+                      sentencePiece: sentencePiece, source: path)
     }
 
     /// ByteLevel, or a Sequence of Digits / Split(GPT-2 or LLaMA-3 regex) / ByteLevel.

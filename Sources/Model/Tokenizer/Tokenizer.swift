@@ -5,6 +5,9 @@
 /// the text between them is split by the pre-tokenizer, each piece's UTF-8 bytes are spelled in
 /// GPT-2's byte alphabet and merged by rank. `addSpecialTokens` adds the model's prefix (BOS)
 /// and suffix tokens. Decoding maps tokens back to bytes and reads them as UTF-8.
+///
+/// LLaMA-1/2 and OpenLLaMA vocabularies (GGUF model "llama", tokenizer.json BPE with
+/// byte_fallback) use `SentencePiece` for the text between added tokens instead.
 public struct Tokenizer: Sendable {
     /// Number of token ids (the largest id + 1).
     public let vocabSize: Int
@@ -36,6 +39,8 @@ public struct Tokenizer: Sendable {
     let preTokenizer: PreTokenizer
     /// tokenizer.json `ignore_merges`: a piece that is itself a token is not merged.
     let ignoreMerges: Bool
+    /// SentencePiece-style BPE (LLaMA-1/2 vocabularies) used instead of the byte-level BPE.
+    let sentencePiece: SentencePiece?
     let cache = BPECache()
 
     /// - Parameters:
@@ -44,7 +49,8 @@ public struct Tokenizer: Sendable {
     ///   - addedTokens: ids matched verbatim in text before pre-tokenization.
     init(tokens: [String], merges: [(String, String)], addedTokens: [Int], preTokenizer: PreTokenizer,
          bosTokenId: Int?, eosTokenId: Int?, prefixTokenIds: [Int], suffixTokenIds: [Int],
-         ignoreMerges: Bool = false, lstripIds: Set<Int> = [], rstripIds: Set<Int> = [], source: String) throws {
+         ignoreMerges: Bool = false, lstripIds: Set<Int> = [], rstripIds: Set<Int> = [],
+         sentencePiece: SentencePiece? = nil, source: String) throws {
         var ids: [String: Int] = [:]
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -84,7 +90,14 @@ public struct Tokenizer: Sendable {
         var offsets: [Int] = [0]
         offsets.reserveCapacity(tokens.count + 1)
         for (i, t) in tokens.enumerated() {
-            if verbatim.contains(i) { bytes.append(contentsOf: Array(t.utf8)) } else { bytes.append(contentsOf: ByteLevel.bytes(ofToken: t)) }
+            if verbatim.contains(i) {
+                bytes.append(contentsOf: Array(t.utf8))
+            } else if let sentencePiece {
+                let isByte = SentencePiece.byteValue(t).map { sentencePiece.byteIds[Int($0)] == Int32(i) } ?? false
+                bytes.append(contentsOf: SentencePiece.decodedBytes(t, isByte: isByte))
+            } else {
+                bytes.append(contentsOf: ByteLevel.bytes(ofToken: t))
+            }
             offsets.append(bytes.count)
         }
         self.vocabSize = tokens.count
@@ -104,6 +117,7 @@ public struct Tokenizer: Sendable {
         self.ignoreMerges = ignoreMerges
         self.lstripIds = lstripIds
         self.rstripIds = rstripIds
+        self.sentencePiece = sentencePiece
     }
 
     /// The spelling of a token (byte-level characters, e.g. "Ġthe"), or nil for an unknown id.
@@ -125,6 +139,10 @@ public struct Tokenizer: Sendable {
         var piece: [UInt8] = []
         func encodeSegment(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
+            if let sentencePiece {
+                sentencePiece.encode(scalars, in: range, atStart: range.lowerBound == 0, to: &out)
+                return
+            }
             preTokenizer.split(scalars, classes, in: range) { source, r in
                 piece.removeAll(keepingCapacity: true)
                 for k in r { appendUTF8(source[k], to: &piece) }
@@ -166,6 +184,7 @@ public struct Tokenizer: Sendable {
         for id in ids where id >= 0 && id < vocabSize {
             bytes.append(contentsOf: decodeBytes[decodeOffsets[id]..<decodeOffsets[id + 1]])
         }
+        if sentencePiece?.stripsLeadingSpace == true, bytes.first == 0x20 { bytes.removeFirst() }
         return String(decoding: bytes, as: UTF8.self)
     }
 
