@@ -29,10 +29,12 @@ let package = Package(
             "Actors", "Model", "Selection", "Data", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "ModelTests", dependencies: ["Model"], exclude: ["Golden"]),
-        .testTarget(name: "SelectionTests", dependencies: ["Selection"], exclude: ["Golden"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Model"], exclude: ["Golden"]),  // Model: tokenizer goldens of prompts
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        // Helpers shared by the test targets (the seeded generator tests pass in).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "SelectionTests", dependencies: ["Selection", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Model", "TestSupport"], exclude: ["Golden"]),  // Model: tokenizer goldens of prompts
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "ActorsTests", dependencies: ["Actors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"]),
     ]

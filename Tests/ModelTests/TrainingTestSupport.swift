@@ -1,17 +1,11 @@
 import Foundation
 @testable import Model
+import TestSupport
 
-/// Seeded generator of the training tests (SplitMix64).
-struct TrainingTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Seeded generator of the training tests.
+typealias TrainingTestRNG = SplitMix64
+
+extension SplitMix64 {
     mutating func floats(_ n: Int, scale: Float = 1) -> [Float] {
         (0..<n).map { _ in Float.random(in: -scale...scale, using: &self) }
     }

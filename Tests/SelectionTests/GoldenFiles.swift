@@ -1,5 +1,6 @@
 import Foundation
 @testable import Selection
+import TestSupport
 
 /// Locates and decodes the goldens made by Golden/make_goldens.py.
 enum GoldenFiles {
@@ -16,18 +17,8 @@ enum GoldenFiles {
     }
 }
 
-/// A small seeded generator for tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared seeded generator of the tests.
+typealias SplitMix64 = TestSupport.SplitMix64
 
 /// Whether two labelings are equal up to renumbering of the clusters (noise -1 stays -1).
 func sameUpToRenumbering(_ a: [Int], _ b: [Int]) -> Bool {
