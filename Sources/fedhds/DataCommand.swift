@@ -1,3 +1,4 @@
+import Actors
 import ArgumentParser
 import Data
 import Foundation
@@ -51,7 +52,7 @@ struct DataCommand: ParsableCommand {
         var manifest: String?
 
         func run() throws {
-            var generator = SplitMix64(seed: seed)
+            var generator = SeededGenerator(state: seed)
             let federated: FederatedDataset
             switch dataset {
             case .dolly:
@@ -109,15 +110,3 @@ struct DataCommand: ParsableCommand {
     }
 }
 
-/// SplitMix64: the seeded generator of `data stats`.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

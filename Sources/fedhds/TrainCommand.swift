@@ -1,3 +1,4 @@
+import Actors
 import ArgumentParser
 import Foundation
 import Model
@@ -48,7 +49,7 @@ struct TrainCommand: ParsableCommand {
         opt.maxGradNorm = maxGradNorm
         let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, targets: Projection.all(for: config.architecture))
         let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength)
-        var rng = TrainSeededGenerator(seed: seed)
+        var rng = SeededGenerator(state: seed)
         var adapter = trainer.makeAdapter(using: &rng)
         let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
         let stepsPerEpoch = (usable + batchSize - 1) / batchSize
@@ -113,15 +114,3 @@ struct InstructionSample {
     }
 }
 
-/// SplitMix64: the seeded generator of `fedhds train`.
-struct TrainSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import Actors
 import ArgumentParser
 import Foundation
 import Selection
@@ -26,7 +27,7 @@ struct TsneCommand: ParsableCommand {
     func run() throws {
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
-        var rng = CommandGenerator(seed: seed)
+        var rng = SeededGenerator(state: seed)
         let tsne = TSNE(components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)
         let start = Date()
         let result = try tsne.fit(x, using: &rng)
@@ -38,15 +39,3 @@ struct TsneCommand: ParsableCommand {
     }
 }
 
-/// SplitMix64, the commands' seeded generator.
-struct CommandGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
