@@ -13,17 +13,7 @@ extension Tokenizer {
         guard model == "gpt2" else {
             throw ModelError.unsupported("\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE, llama SentencePiece)")
         }
-        guard let tokenValues = m["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
-            throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.tokens is missing")
-        }
-        var tokens: [String] = []
-        tokens.reserveCapacity(tokenValues.count)
-        for (i, v) in tokenValues.enumerated() {
-            guard let s = v.string else {
-                throw ModelError.invalidFile(path: path, reason: "tokenizer.ggml.tokens[\(i)] is not a string")
-            }
-            tokens.append(s)
-        }
+        let tokens = try Tokenizer.ggufTokens(gguf)
         var merges: [(String, String)] = []
         if let mergeValues = m["tokenizer.ggml.merges"]?.array {
             merges.reserveCapacity(mergeValues.count)
@@ -71,5 +61,22 @@ extension Tokenizer {
         let a = String(s[..<space]), b = String(s[s.index(after: space)...])
         guard !a.isEmpty, !b.isEmpty else { return nil }
         return (a, b)
+    }
+
+    /// The vocabulary `tokenizer.ggml.tokens`, every entry checked to be a string (both GGUF
+    /// tokenizer models read it).
+    static func ggufTokens(_ gguf: GGUFFile) throws -> [String] {
+        guard let tokenValues = gguf.metadata["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
+            throw ModelError.invalidFile(path: gguf.path, reason: "metadata tokenizer.ggml.tokens is missing")
+        }
+        var tokens: [String] = []
+        tokens.reserveCapacity(tokenValues.count)
+        for (i, v) in tokenValues.enumerated() {
+            guard let s = v.string else {
+                throw ModelError.invalidFile(path: gguf.path, reason: "tokenizer.ggml.tokens[\(i)] is not a string")
+            }
+            tokens.append(s)
+        }
+        return tokens
     }
 }

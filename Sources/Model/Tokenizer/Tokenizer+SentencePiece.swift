@@ -7,17 +7,7 @@ extension Tokenizer {
     init(sentencePieceGGUF gguf: GGUFFile) throws {
         let m = gguf.metadata
         let path = gguf.path
-        guard let tokenValues = m["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
-            throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.tokens is missing")
-        }
-        var tokens: [String] = []
-        tokens.reserveCapacity(tokenValues.count)
-        for (i, v) in tokenValues.enumerated() {
-            guard let s = v.string else {
-                throw ModelError.invalidFile(path: path, reason: "tokenizer.ggml.tokens[\(i)] is not a string")
-            }
-            tokens.append(s)
-        }
+        let tokens = try Tokenizer.ggufTokens(gguf)
         guard let scoreValues = m["tokenizer.ggml.scores"]?.array else {
             throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs scores)")
         }
