@@ -22,7 +22,7 @@ struct CausalAttentionOp {
                                lse: UnsafeMutablePointer<Float>, recompute: Bool) {
         let T = seqLen, g = h / (heads / kvHeads)
         let base = qkv + b * T * ld
-        TrainingBLAS.gemm(transB: true, m: T, n: T, k: headDim, alpha: scale,
+        BLAS.gemm(transB: true, m: T, n: T, k: headDim, alpha: scale,
                           a: base + qOffset + h * headDim, lda: ld, b: base + kOffset + g * headDim, ldb: ld,
                           beta: 0, c: probs, ldc: T)
         let l = lse + (b * heads + h) * T
@@ -50,7 +50,7 @@ struct CausalAttentionOp {
             for h in 0..<heads {
                 let g = h / (heads / kvHeads)
                 probabilities(qkv, b: b, h: h, probs: scratch, lse: lse, recompute: false)
-                TrainingBLAS.gemm(m: T, n: headDim, k: T, a: scratch, lda: T,
+                BLAS.gemm(m: T, n: headDim, k: T, a: scratch, lda: T,
                                   b: qkv + b * T * ld + vOffset + g * headDim, ldb: ld,
                                   beta: 0, c: out + b * T * outWidth + h * headDim, ldc: outWidth)
             }
@@ -70,10 +70,10 @@ struct CausalAttentionOp {
                 probabilities(qkv, b: b, h: h, probs: probs, lse: UnsafeMutablePointer(mutating: lse), recompute: true)
                 let dO = dOut + b * T * outWidth + h * headDim
                 // dV += P^T dO
-                TrainingBLAS.gemm(transA: true, m: T, n: headDim, k: T, a: probs, lda: T, b: dO, ldb: outWidth,
+                BLAS.gemm(transA: true, m: T, n: headDim, k: T, a: probs, lda: T, b: dO, ldb: outWidth,
                                   beta: 1, c: dbase + vOffset + g * headDim, ldc: ld)
                 // dP = dO V^T
-                TrainingBLAS.gemm(transB: true, m: T, n: T, k: headDim, a: dO, lda: outWidth,
+                BLAS.gemm(transB: true, m: T, n: T, k: headDim, a: dO, lda: outWidth,
                                   b: base + vOffset + g * headDim, ldb: ld, beta: 0, c: dp, ldc: T)
                 // dS = P * (dP - rowsum(P * dP))
                 for i in 0..<T {
@@ -84,10 +84,10 @@ struct CausalAttentionOp {
                     if i + 1 < T { (dr + i + 1).update(repeating: 0, count: T - i - 1) }
                 }
                 // dQ += scale dS K ; dK += scale dS^T Q
-                TrainingBLAS.gemm(m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
+                BLAS.gemm(m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
                                   b: base + kOffset + g * headDim, ldb: ld,
                                   beta: 1, c: dbase + qOffset + h * headDim, ldc: ld)
-                TrainingBLAS.gemm(transA: true, m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
+                BLAS.gemm(transA: true, m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
                                   b: base + qOffset + h * headDim, ldb: ld,
                                   beta: 1, c: dbase + kOffset + g * headDim, ldc: ld)
             }

@@ -20,7 +20,7 @@ enum CrossEntropyOp {
         var start = 0
         while start < m {
             let rows = min(rowsPerChunk, m - start)
-            TrainingBLAS.gemm(transB: true, m: rows, n: vocab, k: d, a: h + start * d, lda: d, b: weight, ldb: d,
+            BLAS.gemm(transB: true, m: rows, n: vocab, k: d, a: h + start * d, lda: d, b: weight, ldb: d,
                               beta: 0, c: logits, ldc: vocab)
             for i in 0..<rows {
                 let row = logits + i * vocab
@@ -37,7 +37,7 @@ enum CrossEntropyOp {
                 }
             }
             if let dh {
-                TrainingBLAS.gemm(m: rows, n: d, k: vocab, a: logits, lda: vocab, b: weight, ldb: d,
+                BLAS.gemm(m: rows, n: d, k: vocab, a: logits, lda: vocab, b: weight, ldb: d,
                                   beta: 1, c: dh + start * d, ldc: d)
             }
             start += rows

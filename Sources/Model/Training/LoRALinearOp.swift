@@ -32,7 +32,7 @@ struct LoRALinearOp {
     func forward(x: UnsafePointer<Float>, ldx: Int, n: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
                  accumulate: Bool = false, u: UnsafeMutablePointer<Float>?, seed: UInt64,
                  scratch: UnsafeMutablePointer<Float>) {
-        TrainingBLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: weight,
+        BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: weight,
                           ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: ldy)
         if let bias {
             for i in 0..<n { let yr = y + i * ldy; for j in 0..<outFeatures { yr[j] += bias[j] } }
@@ -40,9 +40,9 @@ struct LoRALinearOp {
         guard let lora, let u else { return }
         let r = lora.rank
         let (xd, ldxd) = droppedInput(x: x, ldx: ldx, n: n, seed: seed, scratch: scratch)
-        TrainingBLAS.gemm(transB: true, m: n, n: r, k: inFeatures, a: xd, lda: ldxd, b: lora.a, ldb: inFeatures,
+        BLAS.gemm(transB: true, m: n, n: r, k: inFeatures, a: xd, lda: ldxd, b: lora.a, ldb: inFeatures,
                           beta: 0, c: u, ldc: r)
-        TrainingBLAS.gemm(transB: true, m: n, n: outFeatures, k: r, alpha: lora.scale, a: u, lda: r,
+        BLAS.gemm(transB: true, m: n, n: outFeatures, k: r, alpha: lora.scale, a: u, lda: r,
                           b: lora.b, ldb: r, beta: 1, c: y, ldc: ldy)
     }
 
@@ -52,28 +52,28 @@ struct LoRALinearOp {
                   u: UnsafePointer<Float>?, seed: UInt64, dx: UnsafeMutablePointer<Float>, lddx: Int,
                   scratch: UnsafeMutablePointer<Float>) {
         // dx += dy W (the gradient flows through the frozen weight)
-        TrainingBLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
+        BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
                           beta: 1, c: dx, ldc: lddx)
         guard let lora, let u else { return }
         let r = lora.rank
         let du = scratch + n * inFeatures  // [n, r]
         // dB += scale dy^T u
         if let gradB = lora.gradB {
-            TrainingBLAS.gemm(transA: true, m: outFeatures, n: r, k: n, alpha: lora.scale, a: dy, lda: ldy,
+            BLAS.gemm(transA: true, m: outFeatures, n: r, k: n, alpha: lora.scale, a: dy, lda: ldy,
                               b: u, ldb: r, beta: 1, c: gradB, ldc: r)
         }
         // du = scale dy B
-        TrainingBLAS.gemm(m: n, n: r, k: outFeatures, alpha: lora.scale, a: dy, lda: ldy, b: lora.b, ldb: r,
+        BLAS.gemm(m: n, n: r, k: outFeatures, alpha: lora.scale, a: dy, lda: ldy, b: lora.b, ldb: r,
                           beta: 0, c: du, ldc: r)
         // dA += du^T dropout(x)
         if let gradA = lora.gradA {
             let (xd, ldxd) = droppedInput(x: x, ldx: ldx, n: n, seed: seed, scratch: scratch)
-            TrainingBLAS.gemm(transA: true, m: r, n: inFeatures, k: n, a: du, lda: r, b: xd, ldb: ldxd,
+            BLAS.gemm(transA: true, m: r, n: inFeatures, k: n, a: du, lda: r, b: xd, ldb: ldxd,
                               beta: 1, c: gradA, ldc: inFeatures)
         }
         // dx += dropout^T(du A): the same mask and 1/keep factor
         if lora.dropout > 0 {
-            TrainingBLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
+            BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 0, c: scratch, ldc: inFeatures)
             DropoutStream.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
                                 ldx: inFeatures, out: scratch)
@@ -82,7 +82,7 @@ struct LoRALinearOp {
                 for j in 0..<inFeatures { d[j] += s[j] }
             }
         } else {
-            TrainingBLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
+            BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 1, c: dx, ldc: lddx)
         }
     }

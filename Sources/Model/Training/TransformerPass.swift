@@ -132,7 +132,7 @@ struct TransformerPass {
         let V = config.vocabSize
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
-            TrainingBLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
+            BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
                               beta: 0, c: o.baseAddress!, ldc: V)
         }
         return out

@@ -1,0 +1,18 @@
+/// A zero-initialised Float buffer owned by one training pass (activations kept for backward,
+/// gradients of activations, scratch). Freed when the pass ends.
+final class TrainingBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+        pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    var p: UnsafeMutablePointer<Float> { pointer }
+    func zero() { pointer.update(repeating: 0, count: count) }
+    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
