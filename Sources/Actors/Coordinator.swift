@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     public var registrationTimeout = 600.0
     /// Progress lines on standard error.
     public var showProgress = true
+    /// In one process: a log of everything the worker host sends, as encoded (tests, audits).
+    public var audit: WireAuditLog?
 
     public init(output: String, resume: Bool = false, stopAfterRound: Int? = nil, showProgress: Bool = true) {
         self.output = output
@@ -35,7 +37,7 @@ public enum Coordinator {
         let server = ServerActor(endpoint: transport as any ServerEndpoint, config: config, log: log,
                                  progress: options.showProgress ? Console.line : quiet)
         await server.start()
-        let worker = try transport.connectWorker(name: "worker-0")
+        let worker = try transport.connectWorker(name: "worker-0", audit: options.audit)
         let host = try WorkerHost(name: "worker-0", endpoint: worker, config: config, compute: compute,
                                   clientIDs: Array(0..<compute.clientCount), scatterOutput: output.folder, log: log)
         let hostTask = Task<Void, any Error> { try await host.run() }
@@ -129,7 +131,8 @@ public enum Coordinator {
             dataRatio: ratios.isEmpty ? 0 : ratios.reduce(0, +) / Double(ratios.count),
             totalSeconds: elapsed + Date().timeIntervalSince(clock),
             secondsPerClientRound: clientRounds.isEmpty ? 0 : clientRounds.reduce(0, +) / Double(clientRounds.count),
-            evaluations: evaluations, adapterPath: output.adapterFolder.path, adapterSHA: AdapterDigest.hex(global))
+            evaluations: evaluations, adapterPath: output.adapterFolder.path, adapterSHA: AdapterDigest.hex(global),
+            privacy: metrics.compactMap(\.privacy).last)
         try output.writeResult(result)
         try Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
                          result: result, scatters: Scatter.readAll(from: output.folder))

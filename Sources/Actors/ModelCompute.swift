@@ -71,7 +71,12 @@ public final class ModelCompute: FederatedCompute {
     /// Natural Instructions: every kept training task is a client (SPEC), so `data.clients` must
     /// equal the number of tasks kept from the data folder.
     static func makeNI(config: RunConfig, configPath: String?) async throws -> ModelCompute {
-        let root: String? = config.dataPath.hasSuffix(".jsonl") ? nil : try resolveData(config.dataPath, configPath: configPath)
+        let root: String?
+        if config.dataPath.isEmpty || config.dataPath.hasSuffix(".jsonl") {
+            root = nil  // the shipped copy
+        } else {
+            root = try resolveData(config.dataPath, configPath: configPath, fallback: { try DataPaths.naturalInstructionsRoot() })
+        }
         var prng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .partition)
         let fed: FederatedDataset
         do {
@@ -85,7 +90,8 @@ public final class ModelCompute: FederatedCompute {
         return try ModelCompute(config: config, base: base, proxy: proxy, federated: fed)
     }
 
-    static func resolveData(_ p: String, configPath: String?) throws -> String {
+    static func resolveData(_ p: String, configPath: String?,
+                            fallback: () throws -> String = { try DataPaths.dollyFile() }) throws -> String {
         let fm = FileManager.default
         if p.hasPrefix("/") || fm.fileExists(atPath: p) { return p }
         if let cp = configPath {
@@ -96,7 +102,7 @@ public final class ModelCompute: FederatedCompute {
                 dir = dir.deletingLastPathComponent()
             }
         }
-        do { return try DataPaths.dollyFile() } catch {
+        do { return try fallback() } catch {
             throw ActorsError.invalidConfiguration("`data.path`: \(p) not found (\(error))")
         }
     }

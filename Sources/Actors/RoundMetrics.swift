@@ -40,8 +40,30 @@ public struct RoundMetrics: Sendable, Codable, Equatable {
     public var seconds = 0.0
     /// Protocol faults seen this round (malformed or unexpected messages), as log lines.
     public var faults: [String] = []
+    /// The DP release the centroids of this round went through (nil: no noise, or no centroids).
+    public var privacy: PrivacySummary?
 
     public init(round: Int) { self.round = round }
+}
+
+/// The differential-privacy guarantee of a round's centroid messages, as the messages recorded it
+/// (`Centroids.privacy`): (epsilon, delta), the noise standard deviation and how many messages.
+public struct PrivacySummary: Sendable, Codable, Equatable {
+    public var epsilon: Double
+    public var delta: Double
+    public var sigma: Double
+    /// Centroid messages released with this mechanism.
+    public var messages: Int
+    /// Centroid messages that arrived without noise (should be 0 when DP is on).
+    public var unnoised: Int
+
+    public init(epsilon: Double, delta: Double, sigma: Double, messages: Int, unnoised: Int) {
+        self.epsilon = epsilon
+        self.delta = delta
+        self.sigma = sigma
+        self.messages = messages
+        self.unnoised = unnoised
+    }
 }
 
 /// result.json: the run's summary.
@@ -61,4 +83,6 @@ public struct RunResult: Sendable, Codable, Equatable {
     public var evaluations: [String: Double]
     public var adapterPath: String
     public var adapterSHA: String
+    /// DP on the centroids: (epsilon, delta) per round (nil: off).
+    public var privacy: PrivacySummary?
 }

@@ -204,6 +204,27 @@ extension RunConfig {
         }
     }
 
+    /// Applies one command-line override `KEY=VALUE` (e.g. `data.alpha=5.0`, `method=fedit`,
+    /// `eval.rounds=[1,2]`): VALUE is read as a TOML value, or as a string when it is not one.
+    /// Throws naming the key when it is unknown or the value does not fit it (then nothing changed).
+    public mutating func set(_ assignment: String) throws {
+        guard let eq = assignment.firstIndex(of: "=") else {
+            throw ActorsError.invalidConfiguration("override \"\(assignment)\": expected KEY=VALUE")
+        }
+        let key = assignment[..<eq].trimmingCharacters(in: .whitespaces)
+        let text = assignment[assignment.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        guard let field = RunConfig.fields.first(where: { $0.key == key }) else {
+            let near = RunConfig.fields.map(\.key).filter { $0.hasSuffix("." + key) }
+            let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: " or "))?)"
+            throw ActorsError.invalidConfiguration("unknown key `\(key)`\(hint)")
+        }
+        let table = (try? TOMLTable(string: "v = " + text)) ?? (try? TOMLTable(string: "v = " + ConfigField.quote(text)))
+        guard let value = table?["v"] else {
+            throw ActorsError.invalidConfiguration("`\(key)`: cannot read the value \(text)")
+        }
+        try field.read(&self, value)  // cross-key checks are the caller's `validate()`, after all overrides
+    }
+
     /// The complete effective configuration as TOML (every key, defaults included); parsing it
     /// gives back an equal configuration.
     public func renderTOML() -> String {

@@ -224,6 +224,7 @@ public actor ServerActor {
                 if case let .centroids(cs)? = got[c] { m.centroids[String(c)] = cs.clusterIDs.count }
                 m.selected[String(c)] = selection[c] ?? []
             }
+            m.privacy = privacySummary(got, round: round)
             chosen = selection
         }
         let sel = chosen
@@ -281,6 +282,28 @@ public actor ServerActor {
         m.faults = roundFaults
         m.seconds = Date().timeIntervalSince(start)
         return (newGlobal, m)
+    }
+
+    /// What DP release the round's centroid messages went through; a message without noise while
+    /// `privacy.epsilon` is set is a fault (the worker's configuration would have been refused).
+    func privacySummary(_ got: [Int: Message], round: Int) -> PrivacySummary? {
+        var summary: PrivacySummary?
+        var unnoised: [Int] = []
+        for c in got.keys.sorted() {
+            guard case let .centroids(cs)? = got[c] else { continue }
+            guard let p = cs.privacy else { unnoised.append(c); continue }
+            if summary == nil {
+                summary = PrivacySummary(epsilon: p.epsilon, delta: p.delta, sigma: p.sigma, messages: 0, unnoised: 0)
+            } else if summary!.epsilon != p.epsilon || summary!.delta != p.delta {
+                fault("round \(round): client \(c) released centroids with (epsilon \(p.epsilon), delta \(p.delta)), others with (\(summary!.epsilon), \(summary!.delta))")
+            }
+            summary!.messages += 1
+        }
+        summary?.unnoised = unnoised.count
+        if config.dpEpsilon > 0, !unnoised.isEmpty {
+            fault("round \(round): clients \(unnoised) sent centroids without DP noise although privacy.epsilon = \(config.dpEpsilon)")
+        }
+        return summary
     }
 
     /// Steps 6 (hierarchical) or the GlobalSelect clustering: what each client trains on.

@@ -23,6 +23,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Run seed, overriding seed.")
     var seed: UInt64?
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).", valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+
     func load() throws -> RunConfig {
         var c = try RunConfig.load(path: config)
         if let p = participation {
@@ -35,6 +38,7 @@ struct ConfigOptions: ParsableArguments {
             c.rounds = r
         }
         if let s = seed { c.seed = s }
+        for o in overrides { try c.set(o) }
         try c.validate()
         return c
     }

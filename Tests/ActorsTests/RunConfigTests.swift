@@ -49,6 +49,21 @@ import Testing
         }
     }
 
+    @Test func commandLineOverridesSetAnyKeyAndNameBadOnes() throws {
+        var c = RunConfig()
+        try c.set("data.alpha=5.0")
+        try c.set("method=fedit")
+        try c.set("method = \"fedhds-pca\"")
+        try c.set("eval.rounds=[1, 2]")
+        try c.set("privacy.epsilon=10")
+        try c.set("eval.before=false")
+        #expect(c.alpha == 5.0 && c.method == .fedhdsPCA && c.evalRounds == [1, 2] && c.dpEpsilon == 10 && !c.evalBefore)
+        #expect(throws: ActorsError.invalidConfiguration("unknown key `alpha` (did you mean data.alpha or lora.alpha?)")) { try c.set("alpha=1") }
+        #expect(throws: ActorsError.invalidConfiguration("`data.clients`: expected an integer, got 1.5")) { try c.set("data.clients=1.5") }
+        #expect(throws: ActorsError.invalidConfiguration("override \"rounds\": expected KEY=VALUE")) { try c.set("rounds") }
+        #expect(c.alpha == 5.0 && c.clients == 200)
+    }
+
     @Test func badValuesNameTheKey() {
         #expect(throws: ActorsError.invalidConfiguration("`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca")) {
             try RunConfig.parse(toml: "method = \"fedxx\"")

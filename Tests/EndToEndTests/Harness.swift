@@ -63,3 +63,40 @@ enum Harness {
         return condition()
     }
 }
+
+extension Harness {
+    /// The SmolLM2 GGUF: env FEDHDS_MODEL, else ~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf.
+    /// Nil (with the reason) when it is absent, so a test can fail saying so.
+    static func smolLM2() -> (path: String?, reason: String) {
+        let path = ProcessInfo.processInfo.environment["FEDHDS_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        if FileManager.default.fileExists(atPath: path) { return (path, "") }
+        return (nil, "SmolLM2 GGUF not found at \(path): run `bash scripts/fetch-model.sh` or set FEDHDS_MODEL")
+    }
+
+    /// Runs the binary to the end as a direct child (posix_spawn + wait4, so nothing else reaps
+    /// it) and returns its exit status, its peak resident set in bytes (ru_maxrss) and its output.
+    static func runMeasuringMemory(_ args: [String], log: String) throws -> (status: Int32, maxRSS: Int, output: String) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        let argv = ([binary] + args).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        guard rc == 0 else { throw ActorsError.storage("posix_spawn \(binary): error \(rc)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw ActorsError.storage("wait4: errno \(errno)") }
+        }
+        // Linux reports ru_maxrss in kilobytes.
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
+        return (exit, usage.ru_maxrss * 1024, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+}
