@@ -17,7 +17,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", pkgConfig: "libzmq",
                        providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "Model", dependencies: ["COpenBLAS"]),
+        // AVX2 + FMA kernels for few-row products (decoding), picked at run time.
+        .target(name: "CKernels"),
+        .target(name: "Model", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "Selection", dependencies: ["COpenBLAS"]),
         .target(name: "Data"),
         .target(name: "Transport", dependencies: ["CZeroMQ"]),

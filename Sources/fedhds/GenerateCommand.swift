@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not stop at EOS (benchmarks: always --max-new-tokens tokens).")
     var ignoreEos = false
 
-    @Flag(name: .long, help: "Print prefill and generation timing and peak memory as JSON on stderr.")
+    @Flag(name: .long, help: "Print prefill, decoding and end-to-end generation timing and peak memory as JSON on stderr.")
     var timing = false
 
     func run() throws {
@@ -72,7 +72,9 @@ struct GenerateCommand: ParsableCommand {
             prefillSeconds = Date().timeIntervalSince(t)
         }
         let t0 = Date()
-        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, maxBatch: batch)
+        var steps = GenerationTiming()
+        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, maxBatch: batch,
+                                           timing: &steps)
         let seconds = Date().timeIntervalSince(t0)
         if prompt != nil {
             print(tokenizer.decode(outputs[0]))
@@ -93,6 +95,11 @@ struct GenerateCommand: ParsableCommand {
                 "generated_tokens": Double(generated), "generate_seconds": seconds,
                 // End to end: the generation call includes its own prefill of the prompts.
                 "generated_tokens_per_second": Double(generated) / seconds,
+                // Inside that call: the steps that fed prompts, and the pure decoding steps
+                // (one new token per active sequence, KV cache of the prefix).
+                "generate_prefill_steps": Double(steps.prefillSteps), "generate_prefill_seconds": steps.prefillSeconds,
+                "decode_steps": Double(steps.decodeSteps), "decode_tokens": Double(steps.decodeTokens),
+                "decode_seconds": steps.decodeSeconds, "decode_tokens_per_second": steps.decodeTokensPerSecond,
             ])
         }
     }

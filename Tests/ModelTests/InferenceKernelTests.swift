@@ -115,4 +115,83 @@ import Testing
             #expect(abs(rowOut[3 * hd + j] - expected) < 1e-5)
         }
     }
+
+    @Test(.enabled(if: Kernels.hasAVX2FMA, "needs AVX2 + FMA"))
+    func smallRowKernelEqualsSgemm() {
+        // The few-row C kernel (decoding) against cblas_sgemm, for odd shapes and split counts.
+        for (m, k, n) in [(1, 5, 1), (3, 8, 2), (4, 37, 33), (5, 64, 70), (8, 17, 100), (17, 576, 65), (32, 96, 129)] {
+            let x = randomArray(m * k, seed: UInt64(m * 1000 + k)), w = randomArray(n * k, seed: UInt64(n + 7))
+            let y0 = randomArray(m * n, seed: 3)
+            for accumulate in [false, true] {
+                var ref = y0, one = y0, three = y0
+                x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
+                    ref.withUnsafeMutableBufferPointer {
+                        BLAS.linear(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                    into: $0.baseAddress!, beta: accumulate ? 1 : 0)
+                    }
+                    one.withUnsafeMutableBufferPointer {
+                        LinearKernel.small(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                           into: $0.baseAddress!, accumulate: accumulate, workers: 1)
+                    }
+                    three.withUnsafeMutableBufferPointer {
+                        LinearKernel.small(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                           into: $0.baseAddress!, accumulate: accumulate, workers: 3)
+                    }
+                } }
+                #expect(InferenceFixtures.maxAbsDiff(ref, one) < 1e-4 * Float(k).squareRoot(), "m=\(m) k=\(k) n=\(n)")
+                #expect(one == three, "split over workers changes nothing, m=\(m) n=\(n)")
+                // A row gives the same bits alone as inside the batch (batched == one at a time).
+                var last = [Float](repeating: 0, count: n)
+                x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in last.withUnsafeMutableBufferPointer {
+                    LinearKernel.small(px.baseAddress! + (m - 1) * k, rows: 1, inFeatures: k, weight: pw.baseAddress!,
+                                       outFeatures: n, into: $0.baseAddress!, accumulate: false, workers: 2)
+                } } }
+                if !accumulate { #expect(Array(one[((m - 1) * n)...]) == last) }
+            }
+        }
+    }
+
+    @Test(.enabled(if: Kernels.hasAVX2FMA, "needs AVX2 + FMA"))
+    func vectorisedSwiGLUAndSoftmaxEqualTheLibmLoops() {
+        for n in [1, 7, 8, 9, 100, 1003] {
+            let g = randomArray(n, seed: UInt64(n)).map { $0 * 15 }, u = randomArray(n, seed: UInt64(n + 1))
+            var fast = g, plain = g
+            u.withUnsafeBufferPointer { pu in
+                fast.withUnsafeMutableBufferPointer { Kernels.siluMul($0.baseAddress!, pu.baseAddress!, n) }
+                plain.withUnsafeMutableBufferPointer { Kernels.siluMulPlain($0.baseAddress!, pu.baseAddress!, n) }
+            }
+            for i in 0..<n { #expect(abs(fast[i] - plain[i]) <= 1e-6 * max(1, abs(plain[i])), "silu n=\(n) i=\(i)") }
+            var sf = g, sp = g
+            sf.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, n) }
+            sp.withUnsafeMutableBufferPointer { Kernels.softmaxPlain($0.baseAddress!, n) }
+            for i in 0..<n { #expect(abs(sf[i] - sp[i]) <= 1e-6 * max(1e-3, sp[i]), "softmax n=\(n) i=\(i)") }
+            #expect(abs(sf.reduce(0, +) - 1) < 1e-5)
+        }
+    }
+
+    @Test(.enabled(if: Kernels.hasAVX2FMA, "needs AVX2 + FMA"))
+    func vectorisedRowAttentionEqualsTheSwiftLoop() {
+        // 3 query rows after a 21-token prefix, grouped heads (3 query heads per kv head), hd 20 (a tail).
+        let heads = 6, kvHeads = 2, hd = 20, n = 3, past = 21, keys = past + n
+        let q = randomArray(n * heads * hd, seed: 21)
+        let k = randomArray(keys * kvHeads * hd, seed: 22), v = randomArray(keys * kvHeads * hd, seed: 23)
+        var fast = [Float](repeating: 0, count: n * heads * hd), plain = fast
+        var scores = [Float](repeating: 0, count: keys)
+        q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
+            scores.withUnsafeMutableBufferPointer { ps in
+                fast.withUnsafeMutableBufferPointer {
+                    Decoder.attend(q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
+                                   kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads, headDim: hd,
+                                   out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+                }
+                plain.withUnsafeMutableBufferPointer {
+                    Decoder.attendRowsPlain(q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
+                                            kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads,
+                                            headDim: hd, out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+                }
+            }
+        } } }
+        #expect(InferenceFixtures.maxAbsDiff(fast, plain) < 1e-5)
+        #expect(fast.contains { $0 != 0 })
+    }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 extension Decoder {
     /// Query counts from which one sequence's attention runs as two `sgemm` per head instead of
     /// per-row dot products.
@@ -36,13 +38,28 @@ extension Decoder {
             }
             return
         }
+        if Kernels.hasAVX2FMA {
+            ck_attend_rows(q, Int32(qStride), k, v, Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
+                           Int32(hd), scale, out, Int32(outStride), scores)
+        } else {
+            attendRowsPlain(q: q, qStride: qStride, k: k, v: v, kvStride: kvStride, n: n, past: past, heads: heads,
+                            kvHeads: kvHeads, headDim: hd, out: out, outStride: outStride, scores: scores)
+        }
+    }
+
+    /// The per-row path of `attend` in Swift: one dot product per key, softmax, weighted sum of values.
+    static func attendRowsPlain(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
+                                out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>) {
+        let group = heads / kvHeads
+        let scale = 1 / Float(hd).squareRoot()
         for i in 0..<n {
             let valid = past + i + 1
             for h in 0..<heads {
                 let kvh = h / group
                 let qi = q + i * qStride + h * hd
                 for t in 0..<valid { scores[t] = Kernels.dot(qi, k + t * kvStride + kvh * hd, hd) * scale }
-                Kernels.softmax(scores, valid)
+                Kernels.softmaxPlain(scores, valid)
                 let o = out + i * outStride + h * hd
                 o.update(repeating: 0, count: hd)
                 for t in 0..<valid { Kernels.axpy(scores[t], v + t * kvStride + kvh * hd, o, hd) }

@@ -46,9 +46,13 @@ extension Decoder {
                 }
             }
         }
-        var maxScores = 0
-        for s in spans { maxScores = max(maxScores, Decoder.scoreScratch(n: s.count, keys: s.past + s.count)) }
-        let scores = ws.scores.reserve(maxScores)
+        let maxScores = spans.map { Decoder.scoreScratch(n: $0.count, keys: $0.past + $0.count) }.max() ?? 0
+        // Sequences of a decoding step (a few new tokens each, per-row attention without sgemm)
+        // run their attention in parallel, each worker on its own score scratch.
+        let parallelAttention = caches != nil && spans.count > 1 && LinearKernel.workers > 1
+            && spans.allSatisfy { $0.count < Decoder.gemmAttentionThreshold }
+        let attentionWorkers = parallelAttention ? min(LinearKernel.workers, spans.count) : 1
+        let scores = ws.scores.reserve(maxScores * attentionWorkers)
 
         for l in 0..<c.layerCount {
             capture(l, x)
@@ -73,7 +77,9 @@ extension Decoder {
                 qPtr = qkv; kPtr = qkv + d; vPtr = qkv + 2 * d
                 qStride = 3 * d; kvStride = 3 * d
             }
-            for (si, s) in spans.enumerated() {
+            // One sequence's attention; `scores` is scratch of `maxScores` floats.
+            func attendSpan(_ si: Int, _ scores: UnsafeMutablePointer<Float>) {
+                let s = spans[si]
                 let q = qPtr + s.offset * qStride, out = attn + s.offset * qDim
                 if let caches {
                     let cache = caches[si]
@@ -89,6 +95,14 @@ extension Decoder {
                                    kvStride: kvStride, n: s.count, past: 0, heads: heads, kvHeads: kvHeads, headDim: hd,
                                    out: out, outStride: qDim, scores: scores)
                 }
+            }
+            if parallelAttention {
+                // Decoding: sequences split over the cores (worker w takes spans w, w + workers, ...).
+                Parallel.forEach(attentionWorkers) { w in
+                    for si in stride(from: w, to: spans.count, by: attentionWorkers) { attendSpan(si, scores + w * maxScores) }
+                }
+            } else {
+                for si in spans.indices { attendSpan(si, scores) }
             }
             apply(layer.projections[isLlama ? .o : .attnProj]!, isLlama ? .o : .attnProj, layer: l, attn, rows: T,
                   into: x, accumulate: true, lora: lora, ws: ws)
@@ -128,8 +142,8 @@ extension Decoder {
                into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace) {
         let inF = lin.inFeatures, outF = lin.outFeatures
         lin.weight.data.withUnsafeBufferPointer { w in
-            BLAS.linear(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
-                        beta: accumulate ? 1 : 0)
+            LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
+                               accumulate: accumulate)
         }
         if let lora, let view = lora.view(layer: layer, projection: projection) {
             let r = lora.rank
@@ -158,7 +172,8 @@ extension Decoder {
     func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
         let c = config
         weights.outputMatrix.data.withUnsafeBufferPointer { w in
-            BLAS.linear(normed, rows: rows, inFeatures: c.hiddenSize, weight: w.baseAddress!, outFeatures: c.vocabSize, into: logits)
+            LinearKernel.apply(normed, rows: rows, inFeatures: c.hiddenSize, weight: w.baseAddress!, outFeatures: c.vocabSize,
+                               into: logits)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 extension Decoder {
     /// Greedy decoding of every prompt with a KV cache, batched: up to `maxBatch` sequences run
     /// together (their new tokens packed into one matrix per step, each at its own position);
@@ -7,6 +9,16 @@ extension Decoder {
     /// length. Returns the generated ids of each prompt, in prompt order.
     public func generate(prompts: [[Int]], maxNewTokens: Int, eosTokenIds: Set<Int>,
                          adapter: LoRAAdapter? = nil, maxBatch: Int = 32) throws -> [[Int]] {
+        var timing = GenerationTiming()
+        return try generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eosTokenIds, adapter: adapter,
+                            maxBatch: maxBatch, timing: &timing)
+    }
+
+    /// `generate` that also adds to `timing` the time of its prefill steps and of its pure
+    /// decoding steps (every active sequence feeding one token).
+    public func generate(prompts: [[Int]], maxNewTokens: Int, eosTokenIds: Set<Int>,
+                         adapter: LoRAAdapter? = nil, maxBatch: Int = 32,
+                         timing: inout GenerationTiming) throws -> [[Int]] {
         try validate(prompts)
         guard maxNewTokens >= 0 else { throw ModelError.invalidInput("maxNewTokens \(maxNewTokens) is negative") }
         guard maxBatch > 0 else { throw ModelError.invalidInput("maxBatch \(maxBatch) must be positive") }
@@ -40,10 +52,21 @@ extension Decoder {
                     spans.append(Span(offset: tokens.count, count: a.pending.count, past: a.past))
                     tokens += a.pending
                 }
+                let stepStart = DispatchTime.now().uptimeNanoseconds
                 try runBlocks(tokens, spans: spans, caches: active.map(\.cache), lora: lora, ws: ws) { _, _ in }
                 let normed = finalNorm(rows: spans.map { $0.offset + $0.count - 1 }, ws: ws)
                 let logits = ws.logits.reserve(active.count * c.vocabSize)
                 lmHead(normed, rows: active.count, into: logits)
+                let stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
+                if tokens.count == active.count {
+                    timing.decodeSteps += 1
+                    timing.decodeTokens += active.count
+                    timing.decodeSeconds += stepSeconds
+                } else {
+                    timing.prefillSteps += 1
+                    timing.prefillTokens += tokens.count
+                    timing.prefillSeconds += stepSeconds
+                }
                 var still: [Active] = []
                 for (j, var a) in active.enumerated() {
                     a.past += a.pending.count

@@ -1,9 +1,14 @@
+import CKernels
 import Foundation
 
 /// Elementwise, normalisation and attention-row kernels over raw pointers: SIMD loads, no
-/// allocation. All matrices are row-major.
+/// allocation. All matrices are row-major. Where the CPU has AVX2 + FMA, SwiGLU and softmax run
+/// the C kernels (vectorised exp); the Swift loops are the fallback and the tests' reference.
 enum Kernels {
     typealias V8 = SIMD8<Float>
+
+    /// Whether the AVX2 + FMA kernels of `CKernels` run on this CPU.
+    static let hasAVX2FMA = ck_has_avx2_fma() != 0
 
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int) -> V8 {
@@ -85,6 +90,11 @@ enum Kernels {
 
     /// SwiGLU: `gate = silu(gate) * up`.
     static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        if hasAVX2FMA { ck_silu_mul(gate, up, n) } else { siluMulPlain(gate, up, n) }
+    }
+
+    /// SwiGLU with libm's `expf`, one element at a time.
+    static func siluMulPlain(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
         for i in 0..<n {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
@@ -103,6 +113,11 @@ enum Kernels {
     /// Softmax of `x[0..<n]` in place (max-subtracted).
     @inline(__always)
     static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        if hasAVX2FMA { ck_softmax(x, Int32(n)) } else { softmaxPlain(x, n) }
+    }
+
+    /// Softmax with libm's `expf`.
+    static func softmaxPlain(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         var m = -Float.infinity
         for i in 0..<n where x[i] > m { m = x[i] }
         var s: Float = 0
