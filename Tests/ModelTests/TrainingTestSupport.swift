@@ -11,34 +11,6 @@ extension SplitMix64 {
     }
 }
 
-/// Central finite differences of a scalar function of a Float vector (sums in Double), compared
-/// with an analytic gradient: returns max |numeric - analytic| / max |analytic|.
-func finiteDifferenceError(at x: [Float], analytic: [Float], step h: Float = 1e-2, indices: [Int]? = nil,
-                           _ f: ([Float]) -> Double) -> Double {
-    var maxErr = 0.0, maxRef = 1e-12
-    for i in indices ?? Array(x.indices) {
-        var xp = x, xm = x
-        xp[i] += h
-        xm[i] -= h
-        let numeric = (f(xp) - f(xm)) / Double(2 * h)
-        maxErr = max(maxErr, abs(numeric - Double(analytic[i])))
-        maxRef = max(maxRef, abs(Double(analytic[i])))
-    }
-    return maxErr / maxRef
-}
-
-/// sum(y * r) in Double: the scalar whose gradient with respect to y is r.
-func weightedSum(_ y: [Float], _ r: [Float]) -> Double {
-    zip(y, r).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-}
-
-extension Array where Element == Float {
-    /// Calls body with a mutable pointer to a copy-free buffer.
-    mutating func mp<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-        withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-    }
-}
-
 enum TinyModels {
     static let llama = ModelConfig(architecture: .llama, vocabSize: 64, hiddenSize: 32, intermediateSize: 48,
                                    layerCount: 2, headCount: 4, kvHeadCount: 2, contextLength: 64,

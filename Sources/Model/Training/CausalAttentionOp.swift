@@ -6,38 +6,43 @@ import Foundation
 /// holding Q (`heads * hd` at column `qOffset`), K and V (`kvHeads * hd` at `kOffset`,
 /// `vOffset`). Query head h reads key/value head h / (heads / kvHeads). Forward keeps only the
 /// row log-sum-exp of the scores `[batch, heads, seqLen]`; backward recomputes the
-/// probabilities from Q, K and it (T x T per head at a time), so attention costs no T^2 memory.
+/// probabilities from Q, K and it, so attention costs no T^2 memory. Queries go in blocks of
+/// `blockRows` rows; a block only meets the keys up to its last row, so the masked upper
+/// triangle is (mostly) never computed.
 struct CausalAttentionOp {
     let batch: Int, seqLen: Int, heads: Int, kvHeads: Int, headDim: Int
     let ld: Int, qOffset: Int, kOffset: Int, vOffset: Int
 
+    static let blockRows = 64
+
     var outWidth: Int { heads * headDim }
     var lseCount: Int { batch * heads * seqLen }
-    var scratchCount: Int { seqLen * seqLen }
+    /// Floats of scratch `forward` needs (`backward` needs twice this).
+    var scratchCount: Int { min(seqLen, Self.blockRows) * seqLen }
     private var scale: Float { 1 / Float(headDim).squareRoot() }
 
-    /// Fills `probs` `[T, T]` with the causal softmax of scale * Q K^T for one (sequence, head).
-    /// With `lse` nil it computes and stores the row log-sum-exp into `lseOut`; else reuses it.
-    private func probabilities(_ qkv: UnsafePointer<Float>, b: Int, h: Int, probs: UnsafeMutablePointer<Float>,
-                               lse: UnsafeMutablePointer<Float>, recompute: Bool) {
+    /// Fills rows i0..<i1 of the causal softmax of scale * Q K^T for one (sequence, head) into
+    /// `probs` (`[i1 - i0, i1]`, leading dimension seqLen; columns beyond a row's own position
+    /// are zero). With `recompute` false it stores the row log-sum-exp into `lse`; else reuses it.
+    private func probabilities(_ qkv: UnsafePointer<Float>, b: Int, h: Int, rows i0: Int, _ i1: Int,
+                               probs: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, recompute: Bool) {
         let T = seqLen, g = h / (heads / kvHeads)
         let base = qkv + b * T * ld
-        BLAS.gemm(transB: true, m: T, n: T, k: headDim, alpha: scale,
-                          a: base + qOffset + h * headDim, lda: ld, b: base + kOffset + g * headDim, ldb: ld,
-                          beta: 0, c: probs, ldc: T)
+        BLAS.gemm(transB: true, m: i1 - i0, n: i1, k: headDim, alpha: scale,
+                  a: base + i0 * ld + qOffset + h * headDim, lda: ld, b: base + kOffset + g * headDim, ldb: ld,
+                  beta: 0, c: probs, ldc: T)
         let l = lse + (b * heads + h) * T
-        for i in 0..<T {
-            let row = probs + i * T
-            if !recompute {
-                var m = -Float.infinity
-                for j in 0...i { m = max(m, row[j]) }
-                var s: Float = 0
-                for j in 0...i { s += expf(row[j] - m) }
+        for i in i0..<i1 {
+            let row = probs + (i - i0) * T
+            if recompute {
+                _ = VectorMath.expInPlace(row, count: i + 1, shift: l[i])
+            } else {
+                let m = VectorMath.maximum(row, count: i + 1)
+                let s = VectorMath.expInPlace(row, count: i + 1, shift: m)
                 l[i] = m + logf(s)
+                VectorMath.scale(row, count: i + 1, by: 1 / s)
             }
-            let li = l[i]
-            for j in 0...i { row[j] = expf(row[j] - li) }
-            if i + 1 < T { (row + i + 1).update(repeating: 0, count: T - i - 1) }
+            if i + 1 < i1 { (row + i + 1).update(repeating: 0, count: i1 - i - 1) }
         }
     }
 
@@ -49,10 +54,13 @@ struct CausalAttentionOp {
         for b in 0..<batch {
             for h in 0..<heads {
                 let g = h / (heads / kvHeads)
-                probabilities(qkv, b: b, h: h, probs: scratch, lse: lse, recompute: false)
-                BLAS.gemm(m: T, n: headDim, k: T, a: scratch, lda: T,
-                                  b: qkv + b * T * ld + vOffset + g * headDim, ldb: ld,
-                                  beta: 0, c: out + b * T * outWidth + h * headDim, ldc: outWidth)
+                for i0 in stride(from: 0, to: T, by: Self.blockRows) {
+                    let i1 = min(i0 + Self.blockRows, T)
+                    probabilities(qkv, b: b, h: h, rows: i0, i1, probs: scratch, lse: lse, recompute: false)
+                    BLAS.gemm(m: i1 - i0, n: headDim, k: i1, a: scratch, lda: T,
+                              b: qkv + b * T * ld + vOffset + g * headDim, ldb: ld,
+                              beta: 0, c: out + (b * T + i0) * outWidth + h * headDim, ldc: outWidth)
+                }
             }
         }
     }
@@ -62,34 +70,38 @@ struct CausalAttentionOp {
     func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, lse: UnsafePointer<Float>,
                   dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let T = seqLen
-        let probs = scratch, dp = scratch + T * T
+        let probs = scratch, dp = scratch + scratchCount
         for b in 0..<batch {
             let base = qkv + b * T * ld, dbase = dqkv + b * T * ld
             for h in 0..<heads {
                 let g = h / (heads / kvHeads)
-                probabilities(qkv, b: b, h: h, probs: probs, lse: UnsafeMutablePointer(mutating: lse), recompute: true)
-                let dO = dOut + b * T * outWidth + h * headDim
-                // dV += P^T dO
-                BLAS.gemm(transA: true, m: T, n: headDim, k: T, a: probs, lda: T, b: dO, ldb: outWidth,
-                                  beta: 1, c: dbase + vOffset + g * headDim, ldc: ld)
-                // dP = dO V^T
-                BLAS.gemm(transB: true, m: T, n: T, k: headDim, a: dO, lda: outWidth,
-                                  b: base + vOffset + g * headDim, ldb: ld, beta: 0, c: dp, ldc: T)
-                // dS = P * (dP - rowsum(P * dP))
-                for i in 0..<T {
-                    let pr = probs + i * T, dr = dp + i * T
-                    var dot: Float = 0
-                    for j in 0...i { dot += pr[j] * dr[j] }
-                    for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
-                    if i + 1 < T { (dr + i + 1).update(repeating: 0, count: T - i - 1) }
+                let q = base + qOffset + h * headDim, k = base + kOffset + g * headDim, v = base + vOffset + g * headDim
+                let dq = dbase + qOffset + h * headDim, dk = dbase + kOffset + g * headDim
+                let dv = dbase + vOffset + g * headDim
+                for i0 in stride(from: 0, to: T, by: Self.blockRows) {
+                    let i1 = min(i0 + Self.blockRows, T), rows = i1 - i0
+                    probabilities(qkv, b: b, h: h, rows: i0, i1, probs: probs,
+                                  lse: UnsafeMutablePointer(mutating: lse), recompute: true)
+                    let dO = dOut + (b * T + i0) * outWidth + h * headDim
+                    // dV[0..<i1] += P^T dO
+                    BLAS.gemm(transA: true, m: i1, n: headDim, k: rows, a: probs, lda: T, b: dO, ldb: outWidth,
+                              beta: 1, c: dv, ldc: ld)
+                    // dP = dO V^T
+                    BLAS.gemm(transB: true, m: rows, n: i1, k: headDim, a: dO, lda: outWidth, b: v, ldb: ld,
+                              beta: 0, c: dp, ldc: T)
+                    // dS = P * (dP - rowsum(P * dP))
+                    for i in i0..<i1 {
+                        let pr = probs + (i - i0) * T, dr = dp + (i - i0) * T
+                        let dot = VectorMath.dot(pr, dr, count: i + 1)
+                        for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
+                        if i + 1 < i1 { (dr + i + 1).update(repeating: 0, count: i1 - i - 1) }
+                    }
+                    // dQ[rows] += scale dS K ; dK[0..<i1] += scale dS^T Q[rows]
+                    BLAS.gemm(m: rows, n: headDim, k: i1, alpha: scale, a: dp, lda: T, b: k, ldb: ld,
+                              beta: 1, c: dq + i0 * ld, ldc: ld)
+                    BLAS.gemm(transA: true, m: i1, n: headDim, k: rows, alpha: scale, a: dp, lda: T,
+                              b: q + i0 * ld, ldb: ld, beta: 1, c: dk, ldc: ld)
                 }
-                // dQ += scale dS K ; dK += scale dS^T Q
-                BLAS.gemm(m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
-                                  b: base + kOffset + g * headDim, ldb: ld,
-                                  beta: 1, c: dbase + qOffset + h * headDim, ldc: ld)
-                BLAS.gemm(transA: true, m: T, n: headDim, k: T, alpha: scale, a: dp, lda: T,
-                                  b: base + qOffset + h * headDim, ldb: ld,
-                                  beta: 1, c: dbase + kOffset + g * headDim, ldc: ld)
             }
         }
     }

@@ -24,15 +24,13 @@ enum CrossEntropyOp {
                               beta: 0, c: logits, ldc: vocab)
             for i in 0..<rows {
                 let row = logits + i * vocab
-                var mx = -Float.infinity
-                for j in 0..<vocab { mx = max(mx, row[j]) }
-                var s: Float = 0
-                for j in 0..<vocab { s += expf(row[j] - mx) }
-                let lse = mx + logf(s)
                 let t = targets[start + i]
-                total += Double(lse - row[t])
+                let target = row[t]
+                let mx = VectorMath.maximum(row, count: vocab)
+                let s = VectorMath.expInPlace(row, count: vocab, shift: mx)  // row = exp(logit - max)
+                total += Double(mx + logf(s) - target)
                 if dh != nil {
-                    for j in 0..<vocab { row[j] = expf(row[j] - lse) * gradScale }
+                    VectorMath.scale(row, count: vocab, by: gradScale / s)  // softmax * gradScale
                     row[t] -= gradScale
                 }
             }

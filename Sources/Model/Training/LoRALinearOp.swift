@@ -46,14 +46,17 @@ struct LoRALinearOp {
                           b: lora.b, ldb: r, beta: 1, c: y, ldc: ldy)
     }
 
-    /// Adds dL/dx into dx (leading dim lddx) and dL/dA, dL/dB into the factors' gradients,
-    /// given dy `[n, out]` (leading dim ldy), the forward input x and the saved u.
+    /// Adds dL/dx into dx (leading dim lddx; nil when nothing upstream needs it, as below the
+    /// first block) and dL/dA, dL/dB into the factors' gradients, given dy `[n, out]` (leading
+    /// dim ldy), the forward input x and the saved u.
     func backward(dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>, ldx: Int, n: Int,
-                  u: UnsafePointer<Float>?, seed: UInt64, dx: UnsafeMutablePointer<Float>, lddx: Int,
+                  u: UnsafePointer<Float>?, seed: UInt64, dx: UnsafeMutablePointer<Float>?, lddx: Int,
                   scratch: UnsafeMutablePointer<Float>) {
         // dx += dy W (the gradient flows through the frozen weight)
-        BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
-                          beta: 1, c: dx, ldc: lddx)
+        if let dx {
+            BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
+                      beta: 1, c: dx, ldc: lddx)
+        }
         guard let lora, let u else { return }
         let r = lora.rank
         let du = scratch + n * inFeatures  // [n, r]
@@ -72,10 +75,11 @@ struct LoRALinearOp {
                               beta: 1, c: gradA, ldc: inFeatures)
         }
         // dx += dropout^T(du A): the same mask and 1/keep factor
+        guard let dx else { return }
         if lora.dropout > 0 {
             BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 0, c: scratch, ldc: inFeatures)
-            DropoutStream.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
+            DropoutMask.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
                                 ldx: inFeatures, out: scratch)
             for i in 0..<n {
                 let s = scratch + i * inFeatures, d = dx + i * lddx
@@ -91,7 +95,7 @@ struct LoRALinearOp {
     private func droppedInput(x: UnsafePointer<Float>, ldx: Int, n: Int, seed: UInt64,
                               scratch: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
         guard let lora, lora.dropout > 0 else { return (x, ldx) }
-        DropoutStream.apply(seed: seed, probability: lora.dropout, x: x, rows: n, cols: inFeatures, ldx: ldx,
+        DropoutMask.apply(seed: seed, probability: lora.dropout, x: x, rows: n, cols: inFeatures, ldx: ldx,
                             out: scratch)
         return (UnsafePointer(scratch), inFeatures)
     }

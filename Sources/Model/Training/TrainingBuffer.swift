@@ -16,3 +16,11 @@ final class TrainingBuffer {
     func zero() { pointer.update(repeating: 0, count: count) }
     var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 }
+
+extension TrainingBuffer {
+    /// A buffer holding a copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+}

@@ -209,12 +209,18 @@ struct TransformerPass {
                 rotary.apply(dQKV.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount, inverse: true)
                 rotary.apply(dQKV.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount, inverse: true)
             }
+            // Below the first block only the frozen embedding is left: no input gradient there.
+            let inputGradient = l > 0
             dA.zero()
             for (p, offset) in qkvParts {
                 linear(l, p).backward(dy: dQKV.p + offset, ldy: qkvWidth, x: tape.a.p, ldx: d, n: n,
-                                      u: tape.u[p]?.p, seed: seed(l, p), dx: dA.p, lddx: d, scratch: scratch.p)
+                                      u: tape.u[p]?.p, seed: seed(l, p), dx: inputGradient ? dA.p : nil, lddx: d,
+                                      scratch: scratch.p)
             }
-            normBackward(lw.attentionNorm, dy: dA.p, x: tape.xIn.p, mean: tape.mean1.p, rstd: tape.rstd1.p, rows: n, dx: dx.p)
+            if inputGradient {
+                normBackward(lw.attentionNorm, dy: dA.p, x: tape.xIn.p, mean: tape.mean1.p, rstd: tape.rstd1.p,
+                             rows: n, dx: dx.p)
+            }
         }
     }
 }
