@@ -1,7 +1,7 @@
 import CZeroMQ
 import Glibc
 
-/// An eventfd that other threads signal to wake a socket thread out of `zmq_poll`.
+/// An eventfd that other threads signal to wake a socket thread out of its wait.
 final class EventSignal: @unchecked Sendable {  // eventfd reads and writes are thread-safe
     let fd: Int32
 
@@ -21,6 +21,15 @@ final class EventSignal: @unchecked Sendable {  // eventfd reads and writes are 
     func reset() {
         var value: UInt64 = 0
         _ = withUnsafeMutableBytes(of: &value) { read(fd, $0.baseAddress, 8) }
+    }
+
+    /// Waits up to `timeoutMs` until this signal or `socketFD` (a socket's ZMQ_FD) is readable,
+    /// then clears the signal. ZMQ_FD only says "look at ZMQ_EVENTS": the caller must then receive
+    /// until EAGAIN (or check ZMQ_EVENTS) before waiting again.
+    func wait(orReadable socketFD: Int32, timeoutMs: Int32) {
+        var fds = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        _ = poll(&fds, 2, timeoutMs)  // EINTR: the caller's loop looks again
+        if fds[1].revents != 0 { reset() }
     }
 
     deinit { close(fd) }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The in-process server endpoint: no sockets; workers made by `connectWorker` deliver encoded
@@ -6,17 +7,62 @@ import Synchronization
 ///
 ///     let server = InProcessServer()
 ///     let worker = try server.connectWorker(name: "worker-0")
+///
+/// Liveness as over ZeroMQ, with the heartbeats kept as timestamps by a thread of the server's
+/// (so busy cooperative threads never delay them): a worker whose endpoint still exists (and is
+/// not closed) heartbeats, the server answers; a worker released without `close()` falls silent,
+/// and after `liveness.lease` the server reports `.peerLost` for it (failing its pending
+/// requests in a `ServerInbox`); a worker that hears nothing from the server for the lease ends
+/// its `incoming` with `peerLost`. A worker that was declared lost and sends again is taken back.
+///
+/// `events` holds at most `eventCapacity` events; when full, a worker's `send` waits until the
+/// consumer has taken some (back-pressure; nothing is dropped).
 public final class InProcessServer: ServerEndpoint {
     public let events: AsyncStream<ServerEvent>
     public let traffic = TrafficCounters()
+    public let liveness: Liveness
     let limits: CodecLimits
     private let continuation: AsyncStream<ServerEvent>.Continuation
-    private struct State { var workers: [String: InProcessWorker] = [:]; var lost: Set<String> = []; var closed = false }
+    private struct Entry {
+        weak var worker: InProcessWorker?
+        var lastSeen: ContinuousClock.Instant
+    }
+    private struct State {
+        var workers: [String: Entry] = [:]
+        /// Peers lost, with why.
+        var lost: [String: String] = [:]
+        var closed = false
+        /// Loss events the full stream did not take yet, oldest first.
+        var stalled: [ServerEvent] = []
+        /// Test hook: the server stops answering heartbeats (a hung server).
+        var silent = false
+    }
     private let state = Mutex(State())
 
-    public init(limits: CodecLimits = .standard) {
+    /// A server with the standard liveness and room for 1,024 unconsumed events.
+    public convenience init(limits: CodecLimits = .standard) {
+        self.init(limits: limits, checkedLiveness: .standard, eventCapacity: 1024)
+    }
+
+    /// A server with the given liveness and event capacity; throws when either is invalid.
+    public convenience init(limits: CodecLimits = .standard, liveness: Liveness, eventCapacity: Int = 1024) throws {
+        try liveness.validate()
+        guard eventCapacity > 0 else { throw TransportError.invalidConfiguration("event capacity must be positive") }
+        self.init(limits: limits, checkedLiveness: liveness, eventCapacity: eventCapacity)
+    }
+
+    private init(limits: CodecLimits, checkedLiveness liveness: Liveness, eventCapacity: Int) {
         self.limits = limits
-        (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self)
+        self.liveness = liveness
+        (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingOldest(eventCapacity))
+        let tick = max(0.002, min(0.1, InProcessServer.seconds(liveness.heartbeatInterval) / 2))
+        let thread = Thread { [weak self] in
+            while self?.tick(.now) ?? false {
+                Thread.sleep(forTimeInterval: tick)
+            }
+        }
+        thread.name = "fedhds-inprocess-liveness"
+        thread.start()
     }
 
     /// A new worker endpoint connected to this server under `name` (its `PeerID`).
@@ -25,11 +71,11 @@ public final class InProcessServer: ServerEndpoint {
         let worker = InProcessWorker(name: name, server: self, audit: audit, limits: limits)
         try state.withLock { s in
             if s.closed { throw TransportError.closed }
-            guard s.workers[name] == nil else {
+            guard s.workers[name]?.worker == nil else {
                 throw TransportError.invalidConfiguration("worker name '\(name)' is already connected")
             }
-            s.workers[name] = worker
-            s.lost.remove(name)
+            s.workers[name] = Entry(worker: worker, lastSeen: .now)
+            s.lost.removeValue(forKey: name)
         }
         return worker
     }
@@ -38,8 +84,11 @@ public final class InProcessServer: ServerEndpoint {
         let frames = try MessageCodec.encodeFrames(message)
         let worker = try state.withLock { s -> InProcessWorker in
             if s.closed { throw TransportError.closed }
-            if let w = s.workers[peer.name] { return w }
-            if s.lost.contains(peer.name) { throw TransportError.peerLost(peer: peer.name, reason: "disconnected") }
+            if let w = s.workers[peer.name]?.worker { return w }
+            if let reason = s.lost[peer.name] { throw TransportError.peerLost(peer: peer.name, reason: reason) }
+            if s.workers[peer.name] != nil {
+                throw TransportError.peerLost(peer: peer.name, reason: "its endpoint was released without close()")
+            }
             throw TransportError.unknownPeer(peer.name)
         }
         traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
@@ -51,38 +100,118 @@ public final class InProcessServer: ServerEndpoint {
             if s.closed { return [] }
             s.closed = true
             defer { s.workers = [:] }
-            return Array(s.workers.values)
+            return s.workers.values.compactMap(\.worker)
         }
         for w in workers { w.serverClosed() }
         continuation.finish()
     }
 
-    /// Called by a worker's `send`.
-    func deliver(from name: String, _ frames: [WireFrame]) throws {
-        let open = state.withLock { !$0.closed && $0.workers[name] != nil }
-        guard open else { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
+    /// Called by a worker's `send`: decodes, then hands the message over, waiting while the event
+    /// stream is full. A worker declared lost (lease) that sends again is taken back.
+    func deliver(from worker: InProcessWorker, _ frames: [WireFrame]) async throws {
+        let name = worker.name
         let size = frames.reduce(0) { $0 + $1.byteCount }
         let peer = PeerID(name)
-        do {
-            let message = try MessageCodec.decodeFrames(frames, limits: limits)
-            traffic.record(message.type, .received, bytes: size)
-            if case .heartbeat = message { return }
-            continuation.yield(.message(peer, message))
-        } catch let e as TransportError {
-            traffic.recordRejected(bytes: size)
-            continuation.yield(.rejected(peer, e))
+        let event: ServerEvent?
+        switch Result(catching: { try MessageCodec.decodeFrames(frames, limits: limits) }) {
+        case let .success(message):
+            try admit(worker, size: size, type: message.type)
+            if case .heartbeat = message { event = nil } else { event = .message(peer, message) }
+        case let .failure(e):
+            try admit(worker, size: size, type: nil)
+            event = .rejected(peer, e as? TransportError ?? .malformed("\(e)"))
+        }
+        guard let event else { return }
+        while true {
+            let taken = try state.withLock { s -> Bool in
+                guard !s.closed, s.workers[name]?.worker === worker else {
+                    throw TransportError.peerLost(peer: "server", reason: "server endpoint closed")
+                }
+                retryStalled(&s)
+                guard s.stalled.isEmpty else { return false }
+                if case .dropped = continuation.yield(event) { return false }
+                return true
+            }
+            if taken { return }
+            try await Task.sleep(for: .milliseconds(1))  // the consumer is behind: back-pressure
         }
     }
 
-    /// Called by a worker's `close`.
-    func workerClosed(_ name: String) {
-        let removed = state.withLock { s -> Bool in
-            guard !s.closed, s.workers.removeValue(forKey: name) != nil else { return false }
-            s.lost.insert(name)
-            return true
+    /// Checks `worker` may send, renews its lease (taking it back if it was declared lost) and
+    /// counts the message (`type` nil: rejected).
+    private func admit(_ worker: InProcessWorker, size: Int, type: MessageType?) throws {
+        try state.withLock { s in
+            if s.closed { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
+            let current = s.workers[worker.name]?.worker
+            guard current == nil || current === worker else {
+                throw TransportError.peerLost(peer: "server", reason: "another worker took the name '\(worker.name)'")
+            }
+            s.workers[worker.name] = Entry(worker: worker, lastSeen: .now)
+            s.lost.removeValue(forKey: worker.name)
         }
-        if removed {
-            continuation.yield(.peerLost(PeerID(name), .peerLost(peer: name, reason: "disconnected")))
+        if let type { traffic.record(type, .received, bytes: size) } else { traffic.recordRejected(bytes: size) }
+    }
+
+    /// Called by a worker's `close` (or when it gave up on the server).
+    func workerClosed(_ worker: InProcessWorker) {
+        state.withLock { s in
+            guard !s.closed, s.workers[worker.name]?.worker === worker else { return }
+            s.workers.removeValue(forKey: worker.name)
+            s.lost[worker.name] = "disconnected"
+            emit(&s, .peerLost(PeerID(worker.name), .peerLost(peer: worker.name, reason: "disconnected")))
         }
+    }
+
+    /// Test hook: the server stops (or resumes) answering heartbeats, as a hung server would.
+    func silence(_ on: Bool = true) { state.withLock { $0.silent = on } }
+
+    /// One liveness step: live workers heartbeat (the server answers them), silent ones expire
+    /// after the lease; workers check their own lease. Returns false once the server is closed.
+    private func tick(_ now: ContinuousClock.Instant) -> Bool {
+        let (open, answered) = state.withLock { s -> (Bool, [InProcessWorker]) in
+            if s.closed { return (false, []) }
+            var answered: [InProcessWorker] = []
+            for (name, entry) in s.workers {
+                if let w = entry.worker, w.isHeartbeating {
+                    s.workers[name]?.lastSeen = now
+                    if !s.silent { answered.append(w) }
+                } else if now - entry.lastSeen > liveness.lease {
+                    let reason = "no message within the lease of \(liveness.lease)"
+                    s.workers.removeValue(forKey: name)
+                    s.lost[name] = reason
+                    emit(&s, .peerLost(PeerID(name), .peerLost(peer: name, reason: reason)))
+                }
+            }
+            retryStalled(&s)
+            return (true, answered)
+        }
+        guard open else { return false }
+        for w in answered { w.heard(at: now) }
+        let all = state.withLock { s in s.workers.values.compactMap(\.worker) }
+        for w in all { w.checkLease(now, lease: liveness.lease) }
+        return true
+    }
+
+    /// Hands a loss event to the stream, or keeps it in order while the stream is full.
+    private func emit(_ s: inout State, _ event: ServerEvent) {
+        if s.stalled.isEmpty, case .dropped = continuation.yield(event) {
+            s.stalled.append(event)
+        } else if !s.stalled.isEmpty {
+            s.stalled.append(event)
+        }
+    }
+
+    private func retryStalled(_ s: inout State) {
+        var taken = 0
+        for event in s.stalled {
+            if case .dropped = continuation.yield(event) { break }
+            taken += 1
+        }
+        if taken > 0 { s.stalled.removeFirst(taken) }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let (s, atto) = d.components
+        return Double(s) + Double(atto) * 1e-18
     }
 }

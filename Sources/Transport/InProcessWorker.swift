@@ -1,6 +1,8 @@
 import Synchronization
 
-/// The in-process worker endpoint; made by `InProcessServer.connectWorker(name:audit:)`.
+/// The in-process worker endpoint; made by `InProcessServer.connectWorker(name:audit:)`. While it
+/// exists and is open it heartbeats (see `InProcessServer` on liveness); released without
+/// `close()`, it falls silent and the server declares it lost after the lease.
 public final class InProcessWorker: WorkerEndpoint {
     public let name: String
     public let incoming: AsyncThrowingStream<Message, any Error>
@@ -9,7 +11,15 @@ public final class InProcessWorker: WorkerEndpoint {
     private let audit: WireAuditLog?
     private let limits: CodecLimits
     private let continuation: AsyncThrowingStream<Message, any Error>.Continuation
-    private let closed = Mutex(false)
+    private struct State {
+        var closedWith: TransportError? = nil
+        /// `close()` was called: sends throw `closed` from then on, whatever ended the endpoint.
+        var closedByUser = false
+        var lastHeard = ContinuousClock.now
+        /// Test hook: stops heartbeating, as a hung worker process would.
+        var silent = false
+    }
+    private let state = Mutex(State())
 
     init(name: String, server: InProcessServer, audit: WireAuditLog?, limits: CodecLimits) {
         self.name = name
@@ -19,23 +29,36 @@ public final class InProcessWorker: WorkerEndpoint {
         (incoming, continuation) = AsyncThrowingStream.makeStream(of: Message.self, throwing: (any Error).self)
     }
 
+    /// Sends to the server, waiting while the server's event stream is full.
     public func send(_ message: Message) async throws {
-        if closed.withLock({ $0 }) { throw TransportError.closed }
+        if let e = state.withLock({ $0.closedByUser ? .closed : $0.closedWith }) { throw e }
         let frames = try MessageCodec.encodeFrames(message)
         audit?.record(message.type, frames: frames)
         traffic.record(message.type, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
-        try server.deliver(from: name, frames)
+        try await server.deliver(from: self, frames)
     }
 
     public func close() async {
-        let wasOpen = closed.withLock { c -> Bool in defer { c = true }; return !c }
-        guard wasOpen else { return }
-        server.workerClosed(name)
-        continuation.finish()
+        state.withLock { $0.closedByUser = true }
+        guard end(with: .closed) else { return }
+        server.workerClosed(self)
+    }
+
+    /// Ends the endpoint once; `closed` finishes `incoming` normally, any other error throws it there.
+    private func end(with error: TransportError) -> Bool {
+        let first = state.withLock { s -> Bool in
+            guard s.closedWith == nil else { return false }
+            s.closedWith = error
+            return true
+        }
+        guard first else { return false }
+        if error == .closed { continuation.finish() } else { continuation.finish(throwing: error) }
+        return true
     }
 
     /// Called by the server's `send`.
     func deliver(_ frames: [WireFrame]) {
+        heard(at: .now)
         let size = frames.reduce(0) { $0 + $1.byteCount }
         guard let message = try? MessageCodec.decodeFrames(frames, limits: limits) else {
             traffic.recordRejected(bytes: size)
@@ -48,7 +71,25 @@ public final class InProcessWorker: WorkerEndpoint {
 
     /// Called by the server's `close`.
     func serverClosed() {
-        closed.withLock { $0 = true }
-        continuation.finish(throwing: TransportError.peerLost(peer: "server", reason: "server endpoint closed"))
+        _ = end(with: .peerLost(peer: "server", reason: "server endpoint closed"))
     }
+
+    /// The server answered a heartbeat (or sent something).
+    func heard(at time: ContinuousClock.Instant) {
+        state.withLock { s in if time > s.lastHeard { s.lastHeard = time } }
+    }
+
+    /// Whether the worker is open and not silenced (so the server hears its heartbeat).
+    var isHeartbeating: Bool { state.withLock { $0.closedWith == nil && !$0.silent } }
+
+    /// Ends the endpoint with `peerLost` when the server was silent for `lease`.
+    func checkLease(_ now: ContinuousClock.Instant, lease: Duration) {
+        let expired = state.withLock { s in s.closedWith == nil && now - s.lastHeard > lease }
+        if expired, end(with: .peerLost(peer: "server", reason: "no message within the lease of \(lease)")) {
+            server.workerClosed(self)
+        }
+    }
+
+    /// Test hook: the worker stops (or resumes) heartbeating, as a hung worker process would.
+    func silence(_ on: Bool = true) { state.withLock { $0.silent = on } }
 }

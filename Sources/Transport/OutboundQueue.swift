@@ -1,6 +1,4 @@
-import Synchronization
-
-/// One encoded message waiting for its socket thread, and to whom it goes (server side).
+/// One encoded message that could not be sent at once, and to whom it goes ("server" on a worker).
 struct OutboundSend: Sendable {
     let peer: String
     let type: MessageType
@@ -10,82 +8,68 @@ struct OutboundSend: Sendable {
     var byteCount: Int { frames.reduce(0) { $0 + $1.byteCount } }
 }
 
-/// Sends queued by any thread for one socket thread. `push` never blocks: the first push into an
-/// empty queue wakes the thread, and a sender whose push filled the queue past its capacity waits
-/// in `waitForRoom` until the thread has taken the queue (backpressure that never blocks a thread).
-final class OutboundQueue: Sendable {
+/// The sends a socket could not take at once (its high-water mark was reached), kept in order for
+/// the socket thread to retry, and the senders waiting for room. Not thread-safe: a socket loop
+/// touches it only while holding its lock. Most sends never land here: the sending task hands
+/// them to libzmq itself.
+struct OutboundQueue {
     /// At most this many messages or bytes before senders wait.
     static let capacityMessages = 4096
     static let capacityBytes = 64 << 20
 
-    let signal: EventSignal
-    private struct State {
-        var items: [OutboundSend] = []
-        var bytes = 0
-        var closedWith: TransportError? = nil
-        var roomWaiters: [CheckedContinuation<Void, any Error>] = []
-        var full: Bool { items.count >= OutboundQueue.capacityMessages || bytes >= OutboundQueue.capacityBytes }
-    }
-    private let state = Mutex(State())
+    private(set) var items: [OutboundSend] = []
+    private(set) var bytes = 0
+    /// How many queued items each peer has: a peer with any must queue later sends too (order).
+    private var perPeer: [String: Int] = [:]
+    private var roomWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// Set once when the loop ends; later sends throw it.
+    private(set) var closedWith: TransportError? = nil
 
-    init() throws { signal = try EventSignal() }
+    var isEmpty: Bool { items.isEmpty }
+    var isFull: Bool { items.count >= OutboundQueue.capacityMessages || bytes >= OutboundQueue.capacityBytes }
+    func holds(peer: String) -> Bool { perPeer[peer] != nil }
 
-    /// Queues `item`. Returns true when the sender should `waitForRoom()`; throws the error the
-    /// queue was closed with.
-    func push(_ item: OutboundSend) throws -> Bool {
-        let (wasEmpty, full) = try state.withLock { s -> (Bool, Bool) in
-            if let e = s.closedWith { throw e }
-            s.items.append(item)
-            s.bytes += item.byteCount
-            return (s.items.count == 1, s.full)
-        }
-        if wasEmpty { signal.signal() }
-        return full
+    mutating func append(_ item: OutboundSend) {
+        items.append(item)
+        bytes += item.byteCount
+        perPeer[item.peer, default: 0] += 1
     }
 
-    /// Returns once the queue is below capacity (or throws when it was closed).
-    func waitForRoom() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { s -> Result<Bool, TransportError> in
-                if let e = s.closedWith { return .failure(e) }
-                if !s.full { return .success(true) }
-                s.roomWaiters.append(c)
-                return .success(false)
-            }
-            switch outcome {
-            case .failure(let e): c.resume(throwing: e)
-            case .success(true): c.resume()
-            case .success(false): break
-            }
-        }
+    /// Replaces the queue with `kept` (the items the loop could not send yet, in order); lets
+    /// waiting senders go on once there is room.
+    mutating func replace(with kept: [OutboundSend]) {
+        items = kept
+        bytes = kept.reduce(0) { $0 + $1.byteCount }
+        perPeer = [:]
+        for item in kept { perPeer[item.peer, default: 0] += 1 }
+        if !isFull { releaseWaiters(nil) }
     }
 
-    /// Takes everything queued and lets waiting senders go on.
-    func drain() -> [OutboundSend] {
-        let (items, waiters) = state.withLock { s -> ([OutboundSend], [CheckedContinuation<Void, any Error>]) in
-            let items = s.items
-            s.items.removeAll(keepingCapacity: true)
-            s.bytes = 0
-            let w = s.roomWaiters
-            s.roomWaiters = []
-            return (items, w)
-        }
-        for w in waiters { w.resume() }
-        return items
+    /// Drops everything queued for `peer`.
+    mutating func removeAll(for peer: String) {
+        guard perPeer[peer] != nil else { return }
+        replace(with: items.filter { $0.peer != peer })
     }
 
-    /// Closes the queue: later pushes throw `error`; returns what was still queued.
-    func close(with error: TransportError) -> [OutboundSend] {
-        let (items, waiters) = state.withLock { s -> ([OutboundSend], [CheckedContinuation<Void, any Error>]) in
-            if s.closedWith == nil { s.closedWith = error }
-            let items = s.items
-            s.items = []
-            s.bytes = 0
-            let w = s.roomWaiters
-            s.roomWaiters = []
-            return (items, w)
+    /// Resumes `c` now when there is room or the queue is closed, else when there is room.
+    mutating func waitForRoom(_ c: CheckedContinuation<Void, any Error>) {
+        if let e = closedWith { c.resume(throwing: e) } else if !isFull { c.resume() } else { roomWaiters.append(c) }
+    }
+
+    /// Closes the queue: drops what it holds, fails waiting senders and later sends with `error`.
+    mutating func close(with error: TransportError) {
+        if closedWith == nil { closedWith = error }
+        items = []
+        bytes = 0
+        perPeer = [:]
+        releaseWaiters(closedWith)
+    }
+
+    private mutating func releaseWaiters(_ error: TransportError?) {
+        let waiters = roomWaiters
+        roomWaiters = []
+        for w in waiters {
+            if let error { w.resume(throwing: error) } else { w.resume() }
         }
-        for w in waiters { w.resume(throwing: error) }
-        return items
     }
 }

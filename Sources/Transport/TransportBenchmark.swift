@@ -97,13 +97,38 @@ public enum TransportBenchmark {
         }
         var it = worker.incoming.makeAsyncIterator()
         for _ in 0..<10 { try await worker.send(message); _ = try await it.next() }
+        var samples: [Double] = []
+        samples.reserveCapacity(count)
         let start = ContinuousClock.now
-        for _ in 0..<count { try await worker.send(message); _ = try await it.next() }
+        for _ in 0..<count {
+            let t0 = ContinuousClock.now
+            try await worker.send(message)
+            _ = try await it.next()
+            samples.append(seconds(ContinuousClock.now - t0) * 1e6)
+        }
         let elapsed = ContinuousClock.now - start
+        // Percentiles show how much of the mean is scheduling delay on a loaded machine.
+        samples.sort()
+        FileHandle.standardError.write(Data("endpoint rtt us: p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) p99 \(samples[count * 99 / 100])\n".utf8))
         await worker.close()
         await server.close()
         await echo.value
         return seconds(elapsed) / Double(count)
+    }
+
+    /// Streams `update`-messages of `floats` floats to the server at `endpoint` as worker `name`,
+    /// as fast as the server takes them, until the server is lost (throws) or the process is killed.
+    /// The helper of the transport tests that kill a worker in the middle of a send.
+    public static func streamUpdates(to endpoint: String, name: String, floats: Int, liveness: Liveness) async throws {
+        let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: endpoint, name: name, liveness: liveness,
+                                                                     highWaterMark: 4))
+        try await worker.send(.register(Register(workerID: name, clientIDs: [0])))
+        var round = 0
+        while true {
+            round += 1
+            try await worker.send(.update(ClientUpdate(round: round, clientID: 0, adapter: [Float](repeating: Float(round), count: floats),
+                                                       trainSamples: 1, trainBatches: 1, trainLoss: nil)))
+        }
     }
 
     static func seconds(_ d: Duration) -> Double {

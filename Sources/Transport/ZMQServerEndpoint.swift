@@ -8,7 +8,9 @@ import Foundation
 ///
 /// With `options.curve`, traffic is encrypted, only allow-listed worker keys get through (checked
 /// by the context's ZAP handler) and each peer is named by its key, not by the routing id it claims.
-/// ROUTER_MANDATORY is on, high-water marks and ZMQ_MAXMSGSIZE are set, linger is 0.
+/// ROUTER_MANDATORY is on, high-water marks and ZMQ_MAXMSGSIZE are set, linger is 0. `events`
+/// holds at most `options.eventCapacity` events; when the consumer falls that far behind, the
+/// socket stops being read (back-pressure through the high-water marks, nothing is dropped).
 public final class ZMQServerEndpoint: ServerEndpoint {
     public let events: AsyncStream<ServerEvent>
     public let traffic = TrafficCounters()
@@ -20,6 +22,7 @@ public final class ZMQServerEndpoint: ServerEndpoint {
 
     public init(context: ZMQContext = .shared, options: ZMQServerOptions) throws {
         try options.liveness.validate()
+        guard options.eventCapacity > 0 else { throw TransportError.invalidConfiguration("event capacity must be positive") }
         let socket = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         try socket.set(ZMQ_ROUTER_MANDATORY, 1)
         try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
@@ -42,7 +45,7 @@ public final class ZMQServerEndpoint: ServerEndpoint {
             throw error
         }
         boundEndpoint = try socket.getString(ZMQ_LAST_ENDPOINT)
-        let (stream, continuation) = AsyncStream.makeStream(of: ServerEvent.self)
+        let (stream, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingOldest(options.eventCapacity))
         events = stream
         sendTimeout = options.sendTimeout
         loop = try ZMQServerLoop(socket: socket, authenticated: options.curve != nil, options: options,
@@ -50,15 +53,15 @@ public final class ZMQServerEndpoint: ServerEndpoint {
         loop.start()
     }
 
-    /// Queues the message for the socket thread and returns (waiting only while the queue is full).
-    /// Throws `unknownPeer` / `peerLost` when the peer is not connected now; a failure after
-    /// queueing (the peer disconnects, or its high-water mark stays full for `sendTimeout`) is
-    /// reported as a `.peerLost` event.
+    /// Hands the message to libzmq from the calling task (no thread hop) and returns; when the
+    /// peer's high-water mark holds it back, queues it for the socket thread (waiting only while
+    /// that queue is full). Throws `unknownPeer` / `peerLost` when the peer is not connected now; a
+    /// failure after queueing (the peer disconnects, or its high-water mark stays full for
+    /// `sendTimeout`) is reported as a `.peerLost` event.
     public func send(_ message: Message, to peer: PeerID) async throws {
-        try loop.check(peer: peer.name)
         let frames = try MessageCodec.encodeFrames(message)
         let item = OutboundSend(peer: peer.name, type: message.type, frames: frames, deadline: .now + sendTimeout)
-        if try loop.queue.push(item) { try await loop.queue.waitForRoom() }
+        if try loop.send(item) { try await loop.waitForRoom() }
     }
 
     public func close() async {

@@ -3,55 +3,69 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The thread that owns a server's ROUTER socket: sends what `OutboundQueue` holds, receives and
-/// decodes, identifies peers (by CURVE User-Id or routing id), answers heartbeats, and expires
-/// leases. Everything but the shared members is touched only by that thread.
-final class ZMQServerLoop: @unchecked Sendable {
-    // Shared with other threads (all thread-safe).
-    let queue: OutboundQueue
+/// A server's ROUTER socket and the thread that watches it. The socket is shared under one lock:
+/// a sending task hands its message to libzmq itself (no thread hop), and only what the
+/// high-water mark holds back is queued for the thread. The thread waits on the socket's ZMQ_FD
+/// and an eventfd, receives and decodes, identifies peers (by CURVE User-Id or routing id),
+/// answers heartbeats, retries held-back sends, and expires leases.
+///
+/// The event stream is bounded (`ZMQServerOptions.eventCapacity`): when it is full the thread
+/// keeps the event it could not hand over and stops reading the socket until the consumer has
+/// taken events, so libzmq's receive high-water mark and TCP push back on the workers; nothing is
+/// dropped. While stalled, leases do not expire (nothing is being read), and they restart when
+/// reading resumes.
+final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `lock`
     let continuation: AsyncStream<ServerEvent>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
+    private let signal: EventSignal
     private let stopping = Atomic<Bool>(false)
-    /// Which peers the thread has heard from and which it declared lost, for `check(peer:)`.
-    private let peers = Mutex<(known: Set<String>, lost: Set<String>)>(([], []))
+    private let lock = Mutex<Void>(())
 
-    // Owned by the thread.
+    // Guarded by `lock`.
     private var socket: ZMQSocket?
-    private let authenticated: Bool
-    private let limits: CodecLimits
-    private let lease: Duration
-    private let tickMs: Int
+    private var queue = OutboundQueue()
     private var routes: [String: [UInt8]] = [:]
     private var lastSeen: [String: ContinuousClock.Instant] = [:]
     private var lost: Set<String> = []
-    private var pending: [OutboundSend] = []
+    /// Events for the stream, in order; the thread hands them over after releasing the lock (so a
+    /// consumer woken by one never waits for the lock the thread still holds).
+    private var outbox: [ServerEvent] = []
     private var heartbeatSequence: UInt64 = 0
+
+    // The thread's own.
+    /// Events the full stream did not take yet, oldest first; while any wait, the socket is not read.
+    private var stalled: [ServerEvent] = []
+    /// The stream's free places as last reported (the consumer only adds to them).
+    private var room: Int
+
+    // Constant.
+    private let socketFD: Int32
+    private let authenticated: Bool
+    private let limits: CodecLimits
+    private let lease: Duration
+    private let tickMs: Int32
+    /// Messages and bytes received per lock hold, so senders are not held up for long.
+    private static let batchMessages = 256
+    private static let batchBytes = 8 << 20
 
     init(socket: ZMQSocket, authenticated: Bool, options: ZMQServerOptions,
          continuation: AsyncStream<ServerEvent>.Continuation, traffic: TrafficCounters) throws {
         self.socket = socket
+        self.room = options.eventCapacity
+        self.socketFD = try socket.fileDescriptor()
         self.authenticated = authenticated
         self.limits = options.limits
         self.lease = options.liveness.lease
-        self.tickMs = max(1, min(50, Int(Liveness.milliseconds(options.liveness.lease) / 8)))
+        self.tickMs = max(1, min(50, Liveness.milliseconds(options.liveness.lease) / 8))
         self.continuation = continuation
         self.traffic = traffic
-        self.queue = try OutboundQueue()
-    }
-
-    /// Throws unless `peer` is connected as far as the thread knows (so a send can be queued).
-    func check(peer: String) throws {
-        try peers.withLock { p in
-            if p.known.contains(peer) { return }
-            if p.lost.contains(peer) { throw TransportError.peerLost(peer: peer, reason: "disconnected or lease expired") }
-            throw TransportError.unknownPeer(peer)
-        }
+        self.signal = try EventSignal()
     }
 
     func stop() {
         stopping.store(true, ordering: .relaxed)
-        queue.signal.signal()
+        signal.signal()
     }
 
     func start() {
@@ -60,67 +74,157 @@ final class ZMQServerLoop: @unchecked Sendable {
         thread.start()
     }
 
+    // MARK: Sending (any thread)
+
+    /// Sends `item` now if the socket takes it, else queues it for the thread. Returns true when
+    /// the caller should wait for room (`waitForRoom`). Throws `unknownPeer` / `peerLost` when
+    /// the peer is not connected now, `closed` after the loop ended.
+    func send(_ item: OutboundSend) throws -> Bool {
+        try lock.withLock { _ in
+            if let e = queue.closedWith { throw e }
+            guard let socket else { throw TransportError.closed }
+            guard let rid = routes[item.peer] else {
+                if lost.contains(item.peer) { throw TransportError.peerLost(peer: item.peer, reason: "disconnected or lease expired") }
+                throw TransportError.unknownPeer(item.peer)
+            }
+            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            if !queue.holds(peer: item.peer) {
+                do {
+                    if try socket.send(item.frames, prefix: rid) {
+                        traffic.record(item.type, .sent, bytes: item.byteCount)
+                        return false
+                    }
+                } catch let TransportError.zmq(_, e, _) where e == EHOSTUNREACH {
+                    markLost(item.peer, reason: "disconnected")
+                    signal.signal()  // the thread hands the .peerLost event over
+                    throw TransportError.peerLost(peer: item.peer, reason: "disconnected")
+                }
+            }
+            queue.append(item)
+            signal.signal()
+            return queue.isFull
+        }
+    }
+
+    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
+    func waitForRoom() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            lock.withLock { _ in queue.waitForRoom(c) }
+        }
+    }
+
+    // MARK: The thread
+
     private func run() {
-        guard let socket else { return }
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
-            if pending.count < OutboundQueue.capacityMessages { pending.append(contentsOf: queue.drain()) }
-            if !pending.isEmpty { flush(socket) }
-            let readable: Bool
-            do {
-                (readable, _) = try socket.poll(alsoFD: queue.signal.fd, timeoutMs: pending.isEmpty ? tickMs : 1)
-            } catch {
-                break  // the context was terminated
+            retryStalled()
+            let (timeout, ended, events) = lock.withLock { _ -> (Int32, Bool, [ServerEvent]) in
+                defer { outbox.removeAll(keepingCapacity: true) }
+                guard let socket else { return (0, true, outbox) }
+                var more = false
+                if stalled.isEmpty {
+                    do { more = try receiveBatch(socket) } catch { return (0, true, outbox) }  // context terminated
+                }
+                if !queue.isEmpty { flush(socket) }
+                let now = ContinuousClock.now
+                if now >= nextTick {
+                    if stalled.isEmpty { expireLeases(now) } else { for k in lastSeen.keys { lastSeen[k] = now } }
+                    nextTick = now + .milliseconds(tickMs)
+                }
+                if more || (stalled.isEmpty && socket.hasInput()) { return (0, false, outbox) }
+                return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false, outbox)
             }
-            queue.signal.reset()
-            if readable { receiveBatch(socket) }
-            let now = ContinuousClock.now
-            if now >= nextTick {
-                expireLeases(now)
-                nextTick = now + .milliseconds(tickMs)
-            }
+            for event in events { emit(event) }
+            if ended { break }
+            let wait = stalled.isEmpty ? timeout : min(timeout, 1)
+            if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
         }
-        _ = queue.close(with: .closed)
-        pending = []
-        socket.close()
-        self.socket = nil
+        lock.withLock { _ in
+            queue.close(with: .closed)
+            socket?.close()
+            socket = nil
+        }
         continuation.finish()
         exit.open()
     }
+
+    /// Hands `event` to the stream, or keeps it (in order) while the stream is full. Thread only.
+    private func emit(_ event: ServerEvent) {
+        if stalled.isEmpty, offer(event) { return }
+        stalled.append(event)
+    }
+
+    /// Thread only.
+    private func retryStalled() {
+        var taken = 0
+        for event in stalled {
+            guard offer(event) else { break }
+            taken += 1
+        }
+        if taken > 0 { stalled.removeFirst(taken) }
+    }
+
+    /// Yields `event`; false when the stream is full (it did not take it).
+    private func offer(_ event: ServerEvent) -> Bool {
+        switch continuation.yield(event) {
+        case .dropped:
+            room = 0
+            return false
+        case let .enqueued(remaining):
+            room = remaining
+            return true
+        case .terminated:
+            return true
+        @unknown default:
+            return true
+        }
+    }
+
+    /// Queues an event for the thread to hand over (lock held).
+    private func post(_ event: ServerEvent) { outbox.append(event) }
 
     /// Sends what can be sent now, keeping per-peer order: after a peer's message is held back
     /// by its high-water mark, its later messages wait too.
     private func flush(_ socket: ZMQSocket) {
         var blocked = Set<String>()
         var keep: [OutboundSend] = []
+        var lostNow: [(String, String)] = []
         let now = ContinuousClock.now
-        for item in pending {
+        for item in queue.items {
             if blocked.contains(item.peer) { keep.append(item); continue }
             // A peer lost after the send was queued: the .peerLost event has told the server.
-            guard let rid = routes[item.peer] else { continue }
+            guard let rid = routes[item.peer], !lostNow.contains(where: { $0.0 == item.peer }) else { continue }
             do {
                 if try socket.send(item.frames, prefix: rid) {
                     traffic.record(item.type, .sent, bytes: item.byteCount)
                 } else if now >= item.deadline {
-                    markLost(item.peer, reason: "its high-water mark stayed full for the send timeout")
+                    lostNow.append((item.peer, "its high-water mark stayed full for the send timeout"))
                 } else {
                     blocked.insert(item.peer)
                     keep.append(item)
                 }
             } catch let TransportError.zmq(_, e, _) where e == EHOSTUNREACH {
-                markLost(item.peer, reason: "disconnected")
+                lostNow.append((item.peer, "disconnected"))
             } catch {
-                continuation.yield(.rejected(PeerID(item.peer), error as? TransportError ?? .malformed("\(error)")))
+                post(.rejected(PeerID(item.peer), error as? TransportError ?? .malformed("\(error)")))
             }
         }
-        pending = keep
+        queue.replace(with: keep)
+        for (peer, reason) in lostNow { markLost(peer, reason: reason) }
     }
 
-    private func receiveBatch(_ socket: ZMQSocket) {
-        for _ in 0..<4096 {
-            guard let incoming = try? socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return }
+    /// Receives and handles up to a batch (no more messages than the stream has room for, but at
+    /// least one); returns true when it stopped at the batch limit.
+    private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
+        var bytes = 0
+        for _ in 0..<max(1, min(room, ZMQServerLoop.batchMessages)) {
+            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return false }
+            bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)
+            if bytes >= ZMQServerLoop.batchBytes { return true }
         }
+        return true
     }
 
     private func handle(_ incoming: ZMQIncoming, _ socket: ZMQSocket) {
@@ -132,17 +236,14 @@ final class ZMQServerLoop: @unchecked Sendable {
             guard let uid = incoming.userID, !uid.isEmpty else {
                 // Cannot happen with ZAP on: libzmq delivers nothing from unauthenticated peers.
                 traffic.recordRejected(bytes: size)
-                continuation.yield(.rejected(nil, .invalidConfiguration("message without an authenticated User-Id")))
+                post(.rejected(nil, .invalidConfiguration("message without an authenticated User-Id")))
                 return
             }
             name = uid
         } else {
             name = ZMQServerLoop.peerName(rid)
         }
-        if routes.updateValue(rid, forKey: name) == nil {
-            lost.remove(name)
-            peers.withLock { p in p.known.insert(name); p.lost.remove(name) }
-        }
+        if routes.updateValue(rid, forKey: name) == nil { lost.remove(name) }
         lastSeen[name] = .now
         let peer = PeerID(name)
         do {
@@ -159,13 +260,13 @@ final class ZMQServerLoop: @unchecked Sendable {
                 }
                 return
             }
-            continuation.yield(.message(peer, message))
+            post(.message(peer, message))
         } catch let e as TransportError {
             traffic.recordRejected(bytes: size)
-            continuation.yield(.rejected(peer, e))
+            post(.rejected(peer, e))
         } catch {
             traffic.recordRejected(bytes: size)
-            continuation.yield(.rejected(peer, .malformed("\(error)")))
+            post(.rejected(peer, .malformed("\(error)")))
         }
     }
 
@@ -179,10 +280,8 @@ final class ZMQServerLoop: @unchecked Sendable {
         guard routes.removeValue(forKey: name) != nil else { return }
         lastSeen.removeValue(forKey: name)
         lost.insert(name)
-        peers.withLock { p in p.known.remove(name); p.lost.insert(name) }
-        let error = TransportError.peerLost(peer: name, reason: reason)
-        continuation.yield(.peerLost(PeerID(name), error))
-        pending.removeAll { $0.peer == name }
+        queue.removeAll(for: name)
+        post(.peerLost(PeerID(name), TransportError.peerLost(peer: name, reason: reason)))
     }
 
     /// A routing id as a name: its text when it is printable UTF-8, else "0x" and hex.

@@ -13,14 +13,20 @@ public struct ZMQServerOptions: Sendable {
     public var limits: CodecLimits
     /// How long a send may wait for room below the high-water mark before failing.
     public var sendTimeout: Duration
+    /// Most events `events` holds before the socket thread stops reading the socket until the
+    /// consumer takes some (back-pressure on the workers; no event is dropped). Memory is bounded
+    /// by this times the largest message `limits` allow.
+    public var eventCapacity: Int
 
     public init(endpoint: String, curve: CurveServerOptions? = nil, liveness: Liveness = .standard,
-                highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard, sendTimeout: Duration = .seconds(30)) {
+                highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard, sendTimeout: Duration = .seconds(30),
+                eventCapacity: Int = 1024) {
         self.endpoint = endpoint
         self.curve = curve
         self.liveness = liveness
         self.highWaterMark = highWaterMark
         self.limits = limits
         self.sendTimeout = sendTimeout
+        self.eventCapacity = eventCapacity
     }
 }

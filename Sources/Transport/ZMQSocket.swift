@@ -171,6 +171,24 @@ final class ZMQSocket {
         return incoming
     }
 
+    /// The socket's ZMQ_FD: readable (edge-triggered) whenever ZMQ_EVENTS may have changed.
+    func fileDescriptor() throws -> Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        try check(zmq_getsockopt(handle, ZMQ_FD, &fd, &size), "zmq_getsockopt(ZMQ_FD)")
+        return fd
+    }
+
+    /// Whether a message can be received now (ZMQ_EVENTS). Also processes the socket's pending
+    /// commands, which can consume a ZMQ_FD edge: check this after sending from a thread that
+    /// does not own the wait.
+    func hasInput() -> Bool {
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_EVENTS, &events, &size) == 0 else { return false }
+        return events & Int32(ZMQ_POLLIN) != 0
+    }
+
     /// Waits up to `timeoutMs` for this socket (and optionally an fd) to become readable.
     /// Returns (socket readable, fd readable).
     func poll(alsoFD fd: Int32?, timeoutMs: Int) throws -> (Bool, Bool) {

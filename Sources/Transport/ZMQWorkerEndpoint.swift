@@ -42,7 +42,9 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
         loop.start()
     }
 
-    /// Queues the message for the socket thread and returns (waiting only while the queue is full).
+    /// Hands the message to libzmq from the calling task (no thread hop) and returns; when the
+    /// high-water mark holds it back, queues it for the socket thread (waiting only while that
+    /// queue is full).
     /// Throws `closed`, or the error that ended the endpoint (`peerLost` when the server's lease
     /// expired, `sendTimeout` when the high-water mark stayed full for `sendTimeout`); that error
     /// also ends `incoming`.
@@ -50,7 +52,7 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
         let frames = try MessageCodec.encodeFrames(message)
         audit?.record(message.type, frames: frames)
         let item = OutboundSend(peer: "server", type: message.type, frames: frames, deadline: .now + sendTimeout)
-        if try loop.queue.push(item) { try await loop.queue.waitForRoom() }
+        if try loop.send(item) { try await loop.waitForRoom() }
     }
 
     public func close() async {

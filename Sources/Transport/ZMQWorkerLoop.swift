@@ -3,40 +3,55 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The thread that owns a worker's DEALER socket: sends what `OutboundQueue` holds, sends a
-/// heartbeat every heartbeat interval (however busy), receives and decodes, and declares the server
-/// lost when nothing arrived within the lease. Non-shared members are touched only by that thread.
-final class ZMQWorkerLoop: @unchecked Sendable {
-    let queue: OutboundQueue
+/// A worker's DEALER socket and the thread that watches it. The socket is shared under one lock:
+/// a sending task hands its message to libzmq itself (no thread hop), and only what the
+/// high-water mark holds back is queued for the thread. The thread waits on the socket's ZMQ_FD
+/// and an eventfd, receives and decodes, sends a heartbeat every heartbeat interval (however busy),
+/// retries held-back sends, and declares the server lost when nothing arrived within the lease.
+final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `lock` or on the thread
     let continuation: AsyncThrowingStream<Message, any Error>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
+    private let signal: EventSignal
     private let stopping = Atomic<Bool>(false)
+    private let lock = Mutex<Void>(())
 
+    // Guarded by `lock`.
     private var socket: ZMQSocket?
-    private let limits: CodecLimits
-    private let lease: Duration
-    private let heartbeatInterval: Duration
-    private let tickMs: Int
-    private var pending: [OutboundSend] = []
-    private var lastHeartbeat = ContinuousClock.now
-    private var lastHeard = ContinuousClock.now
+    private var queue = OutboundQueue()
     /// When a send went through after the high-water mark had held one back: the server is
     /// draining our messages, so it is alive even if its heartbeat answers queue behind them.
     private var lastDrained = ContinuousClock.now
     private var heldBack = false
+    private var lastHeard = ContinuousClock.now
+    /// Decoded messages for `incoming`; the thread yields them after releasing the lock (so the
+    /// consumer they wake never waits for the lock the thread still holds).
+    private var inbox: [Message] = []
+
+    // The thread's own.
+    private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
+
+    // Constant.
+    private let socketFD: Int32
+    private let limits: CodecLimits
+    private let lease: Duration
+    private let heartbeatInterval: Duration
+    private let tickMs: Int32
+    private static let batchMessages = 256
+    private static let batchBytes = 8 << 20
 
     init(socket: ZMQSocket, options: ZMQWorkerOptions,
          continuation: AsyncThrowingStream<Message, any Error>.Continuation, traffic: TrafficCounters) throws {
         self.socket = socket
+        self.socketFD = try socket.fileDescriptor()
         self.limits = options.limits
         self.lease = options.liveness.lease
         self.heartbeatInterval = options.liveness.heartbeatInterval
-        self.tickMs = max(1, min(50, Int(Liveness.milliseconds(options.liveness.heartbeatInterval) / 4)))
+        self.tickMs = max(1, min(50, Liveness.milliseconds(options.liveness.heartbeatInterval) / 4))
         self.continuation = continuation
         self.traffic = traffic
-        self.queue = try OutboundQueue()
+        self.signal = try EventSignal()
     }
 
     /// Options every fedhds socket gets: linger 0 (set at creation), high-water marks, maximum
@@ -54,7 +69,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {
 
     func stop() {
         stopping.store(true, ordering: .relaxed)
-        queue.signal.signal()
+        signal.signal()
     }
 
     func start() {
@@ -63,82 +78,123 @@ final class ZMQWorkerLoop: @unchecked Sendable {
         thread.start()
     }
 
-    private func run() {
-        guard let socket else { return }
-        var lostError: TransportError? = nil
-        lastHeartbeat = .now
-        lastHeard = .now
-        lastDrained = .now
-        while !stopping.load(ordering: .relaxed) {
-            if pending.count < OutboundQueue.capacityMessages { pending.append(contentsOf: queue.drain()) }
-            if !pending.isEmpty { flush(socket) }
-            let readable: Bool
-            do {
-                (readable, _) = try socket.poll(alsoFD: queue.signal.fd, timeoutMs: pending.isEmpty ? tickMs : 1)
-            } catch {
-                lostError = error as? TransportError
-                break
+    // MARK: Sending (any thread)
+
+    /// Sends `item` now if the socket takes it (and nothing is queued before it), else queues it
+    /// for the thread. Returns true when the caller should wait for room (`waitForRoom`). Throws
+    /// the error that ended the loop (`closed`, `peerLost`, `sendTimeout`).
+    func send(_ item: OutboundSend) throws -> Bool {
+        try lock.withLock { _ in
+            if let e = queue.closedWith { throw e }
+            guard let socket else { throw TransportError.closed }
+            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            if queue.isEmpty, try socket.send(item.frames) {
+                noteSent(item)
+                return false
             }
-            queue.signal.reset()
-            if readable { receiveBatch(socket) }
-            let now = ContinuousClock.now
-            if now - max(lastHeard, lastDrained) > lease {
-                lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
-                break
-            }
-            if let first = pending.first, now >= first.deadline {
-                lostError = .sendTimeout(peer: "server")
-                break
-            }
-            // A heartbeat every interval, however busy: the server's answer is what renews our lease.
-            if now - lastHeartbeat >= heartbeatInterval {
-                heartbeatSequence &+= 1
-                if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
-                   (try? socket.send(frames)) == true {
-                    traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
-                }
-                lastHeartbeat = now
-            }
+            queue.append(item)
+            signal.signal()
+            return queue.isFull
         }
-        _ = queue.close(with: lostError ?? .closed)
-        pending = []
-        socket.close()
-        self.socket = nil
-        if let lostError { continuation.finish(throwing: lostError) } else { continuation.finish() }
+    }
+
+    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
+    func waitForRoom() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            lock.withLock { _ in queue.waitForRoom(c) }
+        }
+    }
+
+    private func noteSent(_ item: OutboundSend) {
+        if heldBack {
+            heldBack = false
+            lastDrained = .now
+        }
+        traffic.record(item.type, .sent, bytes: item.byteCount)
+    }
+
+    // MARK: The thread
+
+    private func run() {
+        var lostError: TransportError? = nil
+        lock.withLock { _ in
+            lastHeard = .now
+            lastDrained = .now
+        }
+        lastHeartbeat = .now
+        while !stopping.load(ordering: .relaxed) {
+            let (timeout, messages) = lock.withLock { _ -> (Int32, [Message]) in
+                defer { inbox.removeAll(keepingCapacity: true) }
+                guard let socket else { lostError = .closed; return (0, inbox) }
+                var more = false
+                do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return (0, inbox) }
+                if !queue.isEmpty { flush(socket) }
+                let now = ContinuousClock.now
+                if now - max(lastHeard, lastDrained) > lease {
+                    lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
+                    return (0, inbox)
+                }
+                if let first = queue.items.first, now >= first.deadline {
+                    lostError = .sendTimeout(peer: "server")
+                    return (0, inbox)
+                }
+                // A heartbeat every interval, however busy: the server's answer is what renews our lease.
+                if now - lastHeartbeat >= heartbeatInterval {
+                    heartbeatSequence &+= 1
+                    if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
+                       (try? socket.send(frames)) == true {
+                        traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
+                    }
+                    lastHeartbeat = now
+                }
+                if more || socket.hasInput() { return (0, inbox) }
+                return (queue.isEmpty ? tickMs : 1, inbox)
+            }
+            for m in messages { continuation.yield(m) }
+            if lostError != nil { break }
+            if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
+        }
+        lock.withLock { _ in
+            queue.close(with: lostError ?? .closed)
+            socket?.close()
+            socket = nil
+        }
+        if let lostError, lostError != .closed { continuation.finish(throwing: lostError) } else { continuation.finish() }
         exit.open()
     }
 
-    /// Sends in order until the high-water mark holds one back (retried after the next poll).
+    /// Sends in order until the high-water mark holds one back (retried after the next wait).
     private func flush(_ socket: ZMQSocket) {
         var index = 0
-        while index < pending.count {
-            let item = pending[index]
-            guard (try? socket.send(item.frames)) != false else {
+        let items = queue.items
+        while index < items.count {
+            guard (try? socket.send(items[index].frames)) == true else {
                 heldBack = true
                 break
             }
-            if heldBack {
-                heldBack = false
-                lastDrained = .now
-            }
-            traffic.record(item.type, .sent, bytes: item.byteCount)
+            noteSent(items[index])
             index += 1
         }
-        pending.removeFirst(index)
+        if index > 0 { queue.replace(with: Array(items[index...])) }
     }
 
-    private func receiveBatch(_ socket: ZMQSocket) {
-        for _ in 0..<4096 {
-            guard let incoming = try? socket.receive(maxFrames: 8, floatFramesFrom: 1) else { return }
+    /// Receives and handles up to a batch; returns true when it stopped at the batch limit.
+    private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
+        var bytes = 0
+        for _ in 0..<ZMQWorkerLoop.batchMessages {
+            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 1) else { return false }
             lastHeard = .now
             let size = incoming.frames.reduce(0) { $0 + $1.byteCount }
-            guard incoming.totalFrames <= 2, let message = try? MessageCodec.decodeFrames(incoming.frames, limits: limits) else {
+            bytes += size
+            if incoming.totalFrames <= 2, let message = try? MessageCodec.decodeFrames(incoming.frames, limits: limits) {
+                traffic.record(message.type, .received, bytes: size)
+                if case .heartbeat = message { continue }
+                inbox.append(message)
+            } else {
                 traffic.recordRejected(bytes: size)
-                continue
             }
-            traffic.record(message.type, .received, bytes: size)
-            if case .heartbeat = message { continue }
-            continuation.yield(message)
+            if bytes >= ZMQWorkerLoop.batchBytes { return true }
         }
+        return true
     }
 }

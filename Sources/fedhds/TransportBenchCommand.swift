@@ -14,7 +14,20 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Number of 64 B messages.") var smallCount = 200_000
     @Option(help: "Number of 64 B round trips.") var roundTrips = 5000
 
+    @Option(help: "Instead of measuring: stream update messages to this server endpoint until killed (a test helper).")
+    var streamTo: String?
+    @Option(help: "Worker name when streaming.") var name = "streamer"
+    @Option(help: "Megabytes per streamed message.") var streamMegabytes = 4
+    @Option(help: "Heartbeat interval when streaming, ms.") var heartbeatMs = 100
+    @Option(help: "Lease when streaming, ms.") var leaseMs = 2000
+
     func run() async throws {
+        if let streamTo {
+            let liveness = Liveness(heartbeatInterval: .milliseconds(heartbeatMs), lease: .milliseconds(leaseMs),
+                                    zmtpInterval: .milliseconds(heartbeatMs), zmtpTimeout: .milliseconds(leaseMs))
+            try await TransportBenchmark.streamUpdates(to: streamTo, name: name, floats: streamMegabytes << 18, liveness: liveness)
+            return
+        }
         let large = 2 << 20
         var r: [String: Double] = [:]
         func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }

@@ -71,8 +71,10 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
 }
 
 @Test func deadWorkerFailsPendingRequestsWithinTheLease() async throws {
-    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
-                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    // A lease of 1 s against heartbeats every 50 ms: a live peer would have to be starved for
+    // twenty intervals to be taken for dead, even with other tests loading both cores.
+    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .seconds(1),
+                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
     let context = try ZMQContext()
     let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
     let inbox = ServerInbox(server)
@@ -80,7 +82,7 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
     try await worker.send(.register(Register(workerID: "doomed", clientIDs: [1])))
     _ = try await inbox.next(from: PeerID("doomed"), timeout: .seconds(10))
     // Alive: heartbeats keep the lease for much longer than the lease itself.
-    try await Task.sleep(for: .milliseconds(1000))
+    try await Task.sleep(for: .milliseconds(2500))
     #expect(await inbox.lostPeers.isEmpty)
     // A pending request, then the worker dies.
     let pending = Task {
@@ -89,14 +91,11 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
         }
     }
     try await Task.sleep(for: .milliseconds(50))
-    let died = ContinuousClock.now
     await worker.close()
-    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 0.5 seconds")) {
+    // The error names the lease, so the lease (not the request's own 30 s limit) detected it.
+    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 1.0 seconds")) {
         _ = try await pending.value
     }
-    let elapsed = ContinuousClock.now - died
-    // Lease 0.5 s; the slack covers scheduling on a loaded 2-core machine (tests run in parallel).
-    #expect(elapsed < .seconds(5), "detected after \(elapsed)")
     await #expect(throws: TransportError.self) { try await server.send(.shutdown(Shutdown()), to: PeerID("doomed")) }
     await server.close()
 }
@@ -106,8 +105,8 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
 /// held back most of the time and the server's answers queue behind its data.
 @Test(arguments: [(64, Int32(10_000)), (256 << 10, Int32(2))])
 func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async throws {
-    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(300),
-                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(800),
+                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
     let context = try ZMQContext()
     let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness,
                                                                                   highWaterMark: highWaterMark))
@@ -116,7 +115,7 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
                                                                                   liveness: liveness, highWaterMark: highWaterMark))
     let message = Message.update(ClientUpdate(round: 0, clientID: 0, adapter: [Float](repeating: 1, count: messageBytes / 4),
                                               trainSamples: 1, trainBatches: 1, trainLoss: nil))
-    let until = ContinuousClock.now + .milliseconds(1200)
+    let until = ContinuousClock.now + .milliseconds(2500)  // about three leases
     var sent = 0
     while ContinuousClock.now < until {
         try await worker.send(message)
@@ -137,14 +136,12 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
     let context = try ZMQContext()
     let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
     let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "w", liveness: liveness))
-    try await Task.sleep(for: .milliseconds(800))  // heartbeats answered: still connected
-    #expect(worker.traffic.messages(.heartbeat, .received) >= 3)
-    let stopped = ContinuousClock.now
+    try await waitUntil(60) { worker.traffic.messages(.heartbeat, .received) >= 3 }  // answered: connected
     await server.close()
-    await #expect(throws: TransportError.self) {
+    // The error names the lease: the lease ran out, nothing else ended the stream.
+    await #expect(throws: TransportError.peerLost(peer: "server", reason: "no message within the lease of 0.5 seconds")) {
         for try await _ in worker.incoming {}
     }
-    #expect(ContinuousClock.now - stopped < .seconds(5))  // lease 0.5 s plus scheduling slack
     await #expect(throws: TransportError.self) { try await worker.send(.shutdown(Shutdown())) }
     await worker.close()
 }
