@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# Every method of SPEC.md's table on one configuration (Table 2 / Table 4 at this machine's
-# scale). Usage: experiments/scripts/methods.sh CONFIG [MODEL]
+# The paper's Tables 2-7 at this machine's scale: every method of SPEC.md on Dolly-15K with
+# alpha 0.5 and 5.0 and on Natural Instructions, then one markdown file of tables.
+#   experiments/scripts/methods.sh DOLLY_CONFIG NI_CONFIG [MODEL]
+#   e.g. experiments/scripts/methods.sh experiments/paper-tiny-dolly.toml experiments/paper-tiny-ni.toml
+# Env: METHODS (default: all), SCENARIOS (default: "dolly-a0.5 dolly-a5.0 ni"), FEDHDS_BIN, FORCE=1.
+# Runs go to runs/<dolly config name>/<scenario>/<method>; the tables to
+# experiments/results/<dolly config name>-methods.md.
 set -euo pipefail
-config=${1:?usage: methods.sh CONFIG [MODEL]}
-model=${2:-}
-bin=${FEDHDS_BIN:-.build/release/fedhds}
-name=$(basename "$config" .toml)
-methods="fedhds fedhds-turbo fedit fedit-sgd random perplexity coreset-cent globalselect globalselect-turbo fedhds-no-inter fedhds-last-layer fedhds-pca fedhds-kpca"
-for m in $methods; do
-  tmp=$(mktemp --suffix=.toml)
-  sed "s/^method = .*/method = \"$m\"/" "$config" > "$tmp"
-  args=(run "$tmp" --out "runs/$name-$m")
-  [ -n "$model" ] && args+=(--model "$model")
-  "$bin" "${args[@]}"
-  rm -f "$tmp"
+dolly=${1:?usage: methods.sh DOLLY_CONFIG NI_CONFIG [MODEL]}
+ni=${2:?usage: methods.sh DOLLY_CONFIG NI_CONFIG [MODEL]}
+model=${3:-}
+source "$(dirname "$0")/common.sh"
+name=$(basename "$dolly" .toml)
+root=runs/$name
+config="$dolly, $ni"
+cmd="experiments/scripts/methods.sh $*"
+methods=${METHODS:-"fedit fedit-sgd random perplexity coreset-cent globalselect globalselect-turbo fedhds fedhds-turbo fedhds-last-layer fedhds-no-inter fedhds-pca fedhds-kpca"}
+scenarios=${SCENARIOS:-"dolly-a0.5 dolly-a5.0 ni"}
+for s in $scenarios; do
+  mkdir -p "$root/$s"
+  for m in $methods; do
+    case $s in
+      dolly-a0.5) run "$root/$s/$m" "$dolly" --set method=$m --set data.alpha=0.5 ;;
+      dolly-a5.0) run "$root/$s/$m" "$dolly" --set method=$m --set data.alpha=5.0 ;;
+      ni) run "$root/$s/$m" "$ni" --set method=$m ;;
+    esac
+  done
 done
-echo "method,rougeL,data_ratio,seconds_per_client_round"
-for m in $methods; do
-  python3 -c "import json; r=json.load(open('runs/$name-$m/result.json')); print('$m,%s,%s,%s' % (r.get('rougeL'), r['dataRatio'], r['secondsPerClientRound']))"
-done
+mkdir -p experiments/results
+out=experiments/results/$name-methods.md
+{ header "Methods (Tables 2-7), $name"; python3 "$here/tables.py" methods "$root"; } > "$out"
+echo "tables: $out"

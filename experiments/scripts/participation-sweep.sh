@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Participation-rate sweep (the paper's Figure 12) as one loop: the same configuration at
-# k = 1%, 2%, 5%, 10%, 20%. Usage: experiments/scripts/participation-sweep.sh CONFIG [MODEL]
+# k = 1%, 2%, 5%, 10%, 20%.   experiments/scripts/participation-sweep.sh CONFIG [MODEL]
+# Env: RATES (default "0.01 0.02 0.05 0.10 0.20"), FEDHDS_BIN, FORCE=1.
+# Runs go to runs/<config name>-participation/k<rate>; the table to
+# experiments/results/<config name>-participation.md.
 set -euo pipefail
 config=${1:?usage: participation-sweep.sh CONFIG [MODEL]}
 model=${2:-}
-bin=${FEDHDS_BIN:-.build/release/fedhds}
+source "$(dirname "$0")/common.sh"
 name=$(basename "$config" .toml)
-for k in 0.01 0.02 0.05 0.10 0.20; do
-  args=(run "$config" --participation "$k" --out "runs/$name-k$k")
-  [ -n "$model" ] && args+=(--model "$model")
-  "$bin" "${args[@]}"
+root=runs/$name-participation
+cmd="experiments/scripts/participation-sweep.sh $*"
+mkdir -p "$root"
+for k in ${RATES:-0.01 0.02 0.05 0.10 0.20}; do
+  run "$root/k$k" "$config" --participation "$k"
 done
-echo "k,rougeL,data_ratio" > "runs/$name-participation.csv"
-for k in 0.01 0.02 0.05 0.10 0.20; do
-  python3 -c "import json,sys; r=json.load(open('runs/$name-k$k/result.json')); print('$k,%s,%s' % (r.get('rougeL'), r['dataRatio']))" >> "runs/$name-participation.csv"
-done
-cat "runs/$name-participation.csv"
+mkdir -p experiments/results
+out=experiments/results/$name-participation.md
+{ header "Participation (Figure 12), $name"; python3 "$here/tables.py" participation "$root"; } > "$out"
+echo "table: $out"
