@@ -9,6 +9,9 @@ public enum Report {
         var body = "<h1>fedhds run \(escape(config.name))</h1>\n"
         body += "<p>method <b>\(config.method.rawValue)</b>, \(config.clients) clients, participation \(config.participation), "
         body += "\(metrics.count) of \(config.rounds) rounds, seed \(config.seed)</p>\n"
+        if let p = metrics.compactMap(\.privacy).last {
+            body += "<p>centroids released with (epsilon \(p.epsilon), delta \(p.delta))-DP, Gaussian noise sigma \(fmt(p.sigma)) after tanh</p>\n"
+        }
         if let r = result {
             body += "<table><tr><th>Rouge-L before</th><th>Rouge-L after</th><th>data ratio</th><th>total s</th><th>s per client round</th></tr>"
             body += "<tr><td>\(fmt(r.rougeLBefore))</td><td>\(fmt(r.rougeL))</td><td>\(fmt(r.dataRatio))</td>"

@@ -78,6 +78,9 @@ enum Summary {
         Swift.print("Rouge-L before tuning: \(f(r.rougeLBefore))")
         Swift.print("Rouge-L after tuning:  \(f(r.rougeL))")
         Swift.print("data ratio (selected / local, mean over rounds): \(f(r.dataRatio))")
+        if let p = r.privacy {
+            Swift.print("DP on centroids: (epsilon \(p.epsilon), delta \(p.delta))-DP per release, noise sigma \(f(p.sigma))")
+        }
         Swift.print("adapter: \(r.adapterPath) (digest \(r.adapterSHA))")
         Swift.print("report: \(output)/report.html")
     }
