@@ -2,7 +2,9 @@
 # Transport speed over tcp loopback, ours against pyzmq in the same run: 2 MB messages per second
 # (as GB/s), 64 B messages per second, and 64 B request-reply latency. "socket" is the thin libzmq
 # wrapper alone (the like-for-like comparison with pyzmq); "endpoint" is the full path the actors
-# use (encode, checks, socket thread, async hand-over, decode). Ours and pyzmq alternate
+# use (encode, checks, the sending task's own zmq_send, the receiving socket thread, async
+# hand-over to the consuming task, decode: two more thread wake-ups per round trip than pyzmq's
+# blocking recv, which is what the endpoint round-trip ratio pays for). Ours and pyzmq alternate
 # TRANSPORT_BENCH_ROUNDS times and the best of each is compared, so load from other processes
 # hits both alike. Ratios > 1 mean ours is better (for latency: lower).
 set -euo pipefail

@@ -1,8 +1,8 @@
 /// Waits for replies on any `ServerEndpoint`: it consumes the endpoint's events and hands each
 /// message to the first pending request that matches it (else buffers it). A pending request for
 /// a peer fails with `TransportError.peerLost` as soon as that peer is lost (disconnect or lease
-/// expiry, so within the configured lease), with `.timeout` after its own time limit, and with
-/// `.closed` when the endpoint closes.
+/// expiry, so within the configured lease), with `.timeout` after its own time limit, with
+/// `.closed` when the endpoint closes, and with `CancellationError` when its task is cancelled.
 ///
 ///     let inbox = ServerInbox(server)
 ///     let reply = try await inbox.next(from: peer, timeout: .seconds(600)) {
@@ -60,13 +60,30 @@ public actor ServerInbox {
         if ended { throw TransportError.closed }
         nextID += 1
         let id = nextID
-        return try await withCheckedThrowingContinuation { c in
-            waiters.append(Waiter(id: id, peer: peer, match: match, continuation: c))
-            timers[id] = Task { [weak self] in
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                await self?.expire(id, after: timeout, peer: peer)
+        // Every way out (match, loss, timeout, close, cancellation) first removes the waiter on
+        // this actor, so its continuation is resumed exactly once.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                if Task.isCancelled {  // cancelled before it could wait: the handler found nothing
+                    c.resume(throwing: CancellationError())
+                    return
+                }
+                waiters.append(Waiter(id: id, peer: peer, match: match, continuation: c))
+                timers[id] = Task { [weak self] in
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    await self?.expire(id, after: timeout, peer: peer)
+                }
             }
+        } onCancel: {
+            Task { await self.cancelWait(id) }
         }
+    }
+
+    private func cancelWait(_ id: Int) {
+        guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
+        let w = waiters.remove(at: i)
+        timers.removeValue(forKey: id)?.cancel()
+        w.continuation.resume(throwing: CancellationError())
     }
 
     private func take(_ i: Int) -> (PeerID, Message) {

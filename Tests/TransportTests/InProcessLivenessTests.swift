@@ -66,3 +66,21 @@ private let quick = Liveness(heartbeatInterval: .milliseconds(20), lease: .milli
     #expect(throws: TransportError.self) { try InProcessServer(liveness: Liveness(heartbeatInterval: .seconds(2), lease: .seconds(1))) }
     #expect(throws: TransportError.self) { try InProcessServer(liveness: .standard, eventCapacity: 0) }
 }
+
+@Test func aCancelledInboxWaitEndsAtOnceAndTheInboxGoesOn() async throws {
+    let server = InProcessServer()
+    let inbox = ServerInbox(server)
+    let worker = try server.connectWorker(name: "w")
+    // A wait with a long time limit, cancelled: it ends with CancellationError, not after the limit.
+    let pending = Task { try await inbox.next(from: PeerID("w"), timeout: .seconds(3600)) }
+    try await Task.sleep(for: .milliseconds(50))
+    pending.cancel()
+    try await withDeadline(600) {
+        await #expect(throws: CancellationError.self) { _ = try await pending.value }
+    }
+    // The cancelled wait took nothing: the next message goes to the next wait.
+    try await worker.send(.error(ErrorReport(code: 5, text: "after")))
+    #expect(try await inbox.next(from: PeerID("w"), timeout: .seconds(30)) == .error(ErrorReport(code: 5, text: "after")))
+    await worker.close()
+    await server.close()
+}
