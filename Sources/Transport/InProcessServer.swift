@@ -124,8 +124,9 @@ public final class InProcessServer: ServerEndpoint {
         guard let event else { return }
         while true {
             let taken = try state.withLock { s -> Bool in
-                guard !s.closed, s.workers[name]?.worker === worker else {
-                    throw TransportError.peerLost(peer: "server", reason: "server endpoint closed")
+                if s.closed { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
+                guard s.workers[name]?.worker === worker else {
+                    throw TransportError.peerLost(peer: "server", reason: "this worker was dropped while its message waited")
                 }
                 retryStalled(&s)
                 guard s.stalled.isEmpty else { return false }
@@ -140,6 +141,10 @@ public final class InProcessServer: ServerEndpoint {
     /// Checks `worker` may send, renews its lease (taking it back if it was declared lost) and
     /// counts the message (`type` nil: rejected).
     private func admit(_ worker: InProcessWorker, size: Int, type: MessageType?) throws {
+        // A delivered message is contact with a live server, as a drained send is for a ZeroMQ
+        // worker: renew the worker's own lease first, so a liveness tick that sees it re-admitted
+        // below can never expire it on its stale view of the server.
+        worker.heard(at: .now)
         try state.withLock { s in
             if s.closed { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
             let current = s.workers[worker.name]?.worker
