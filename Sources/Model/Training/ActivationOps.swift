@@ -5,16 +5,9 @@ enum SwiGLUOp {
     /// gate, up `[count]` -> act `[count]`.
     static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
                         count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            let g = VectorMath.load(gate + i)
-            VectorMath.store(g / (1 + VectorMath.exp(-g)) * VectorMath.load(up + i), act + i)
-            i += 8
-        }
-        while i < count {
+        for i in 0..<count {
             let g = gate[i]
-            act[i] = g / (1 + expf(-g)) * up[i]
-            i += 1
+            act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
         }
     }
 
@@ -22,19 +15,10 @@ enum SwiGLUOp {
     /// d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g).
     static func backward(dAct: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
                          dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            let g = VectorMath.load(gate + i), da = VectorMath.load(dAct + i)
-            let s = 1 / (1 + VectorMath.exp(-g))
-            VectorMath.store(VectorMath.load(dUp + i) + da * g * s, dUp + i)
-            VectorMath.store(VectorMath.load(dGate + i) + da * VectorMath.load(up + i) * s * (1 + g * (1 - s)), dGate + i)
-            i += 8
-        }
-        while i < count {
-            let g = gate[i], s = 1 / (1 + expf(-g))
+        for i in 0..<count {
+            let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))
             dUp[i] += dAct[i] * g * s
             dGate[i] += dAct[i] * up[i] * s * (1 + g * (1 - s))
-            i += 1
         }
     }
 }
