@@ -48,11 +48,10 @@ extension Decoder {
         }
         let maxScores = spans.map { Decoder.scoreScratch(n: $0.count, keys: $0.past + $0.count) }.max() ?? 0
         // Sequences of a decoding step (a few new tokens each, per-row attention without sgemm)
-        // run their attention in parallel, each worker on its own score scratch.
+        // run their attention in parallel, one work item per sequence with its own score scratch.
         let parallelAttention = caches != nil && spans.count > 1 && LinearKernel.workers > 1
             && spans.allSatisfy { $0.count < Decoder.gemmAttentionThreshold }
-        let attentionWorkers = parallelAttention ? min(LinearKernel.workers, spans.count) : 1
-        let scores = ws.scores.reserve(maxScores * attentionWorkers)
+        let scores = ws.scores.reserve(maxScores * (parallelAttention ? spans.count : 1))
 
         for l in 0..<c.layerCount {
             capture(l, x)
@@ -97,10 +96,7 @@ extension Decoder {
                 }
             }
             if parallelAttention {
-                // Decoding: sequences split over the cores (worker w takes spans w, w + workers, ...).
-                Parallel.forEach(attentionWorkers) { w in
-                    for si in stride(from: w, to: spans.count, by: attentionWorkers) { attendSpan(si, scores + w * maxScores) }
-                }
+                Parallel.forEach(spans.count) { si in attendSpan(si, scores + si * maxScores) }
             } else {
                 for si in spans.indices { attendSpan(si, scores) }
             }

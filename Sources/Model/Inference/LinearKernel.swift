@@ -25,13 +25,17 @@ enum LinearKernel {
         }
     }
 
-    /// The small kernel over `workers` threads, each taking a contiguous run of column tiles.
+    /// Work items per worker: a few more items than cores keep both cores busy when one of them
+    /// is taken by another process for a while (the items are handed out as workers free up).
+    static let itemsPerWorker = 4
+
+    /// The small kernel over `workers` threads; each item is a contiguous run of column tiles.
     /// Every output value is one dot product computed in the same order whatever `m` and
     /// `workers` are, so a row's result does not depend on the batch it was computed in.
     static func small(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight w: UnsafePointer<Float>,
                       outFeatures n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int) {
         let tiles = (n + columnTile - 1) / columnTile
-        let parts = max(1, min(workers, tiles))
+        let parts = max(1, min(workers == 1 ? 1 : workers * itemsPerWorker, tiles))
         let tilesPerPart = (tiles + parts - 1) / parts
         func run(_ part: Int) {
             let n0 = part * tilesPerPart * columnTile, n1 = min(n, n0 + tilesPerPart * columnTile)
