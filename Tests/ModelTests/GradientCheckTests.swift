@@ -230,11 +230,14 @@ import Testing
         }
     }
 
-    @Test func causalAttentionWithGQABackward() {
+    /// Two short sequences (one query block), and one sequence longer than a block of
+    /// `CausalAttentionOp.blockRows` rows (blocks meet earlier blocks' keys).
+    @Test(arguments: [(2, 5, 4, 2), (1, CausalAttentionOp.blockRows + 6, 2, 1)])
+    func causalAttentionWithGQABackward(batch: Int, T: Int, H: Int, Hkv: Int) {
         let mem = BufferArena()
         defer { withExtendedLifetime(mem) {} }
         var rng = TrainingTestRNG(seed: 8)
-        let batch = 2, T = 5, H = 4, Hkv = 2, hd = 4
+        let hd = 4
         let ld = (H + 2 * Hkv) * hd, n = batch * T
         let op = CausalAttentionOp(batch: batch, seqLen: T, heads: H, kvHeads: Hkv, headDim: hd, ld: ld,
                                    qOffset: 0, kOffset: H * hd, vOffset: (H + Hkv) * hd)
@@ -252,7 +255,7 @@ import Testing
             DoubleReference.attention(x, batch: batch, seqLen: T, heads: H, kvHeads: Hkv, headDim: hd, ld: ld,
                                       qOffset: 0, kOffset: H * hd, vOffset: (H + Hkv) * hd)
         }
-        expectGradient("causal attention (GQA) dQKV", ours: out, reference: ref(qkv.doubles), analytic: dqkv.array,
+        expectGradient("causal attention (GQA, batch \(batch), T \(T)) dQKV", ours: out, reference: ref(qkv.doubles), analytic: dqkv.array,
                        at: qkv.doubles) { weightedSum(ref($0), r) }
         // Causality: the output at position 0 depends only on position 0.
         var changed = qkv
