@@ -37,9 +37,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
 
     /// Layout: magic, UInt64 JSON length, JSON, UInt64 float count, float32 little-endian.
     public func encoded() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        let json = try enc.encode(self)
+        let json = try RunOutput.jsonEncoder().encode(self)  // a non-finite metric must not stop the run
         var out = Data(Checkpoint.magic)
         func put(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { out.append(contentsOf: $0) } }
         put(UInt64(json.count))
@@ -63,7 +61,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         let jsonCount = Int(try u64(8))
         guard 16 + jsonCount <= bytes.count else { throw ActorsError.storage("checkpoint truncated") }
         var cp: Checkpoint
-        do { cp = try JSONDecoder().decode(Checkpoint.self, from: Data(bytes[16..<(16 + jsonCount)])) } catch {
+        do { cp = try RunOutput.jsonDecoder().decode(Checkpoint.self, from: Data(bytes[16..<(16 + jsonCount)])) } catch {
             throw ActorsError.storage("checkpoint metadata unreadable: \(error)")
         }
         guard cp.version == version else { throw ActorsError.storage("checkpoint version \(cp.version), expected \(version)") }

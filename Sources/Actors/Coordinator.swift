@@ -94,7 +94,12 @@ public enum Coordinator {
                 let (next, mRound) = await server.runRound(r, participants: sampler.participants(round: r), global: global)
                 var m = mRound
                 global = next
-                if config.testLoss { m.testLoss = try await compute.testLoss(adapter: global) }
+                if config.testLoss {
+                    let loss = try await compute.testLoss(adapter: global)
+                    if loss.isFinite { m.testLoss = loss } else {
+                        output.log("round \(r): no test loss: no held-out sample keeps response tokens within data.max_length = \(config.maxLength)")
+                    }
+                }
                 if evalAt.contains(r) {
                     if options.showProgress { Console.line("round \(r)/\(config.rounds) · evaluation") }
                     let score = try await compute.evaluate(adapter: global)

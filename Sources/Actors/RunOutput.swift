@@ -28,6 +28,13 @@ public struct RunOutput: Sendable {
         return e
     }
 
+    /// Reads what `jsonEncoder()` writes (non-finite numbers as "nan", "inf", "-inf").
+    static func jsonDecoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
     public func writeConfig(_ c: RunConfig) throws {
         try AtomicFile.write(Data(c.renderTOML().utf8), to: configURL)
     }
@@ -65,7 +72,8 @@ public struct RunOutput: Sendable {
     /// Reads metrics.jsonl back.
     public static func readMetrics(_ url: URL) throws -> [RoundMetrics] {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw ActorsError.storage("cannot read \(url.path)") }
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(RoundMetrics.self, from: Data($0.utf8)) }
+        let dec = jsonDecoder()
+        return try text.split(separator: "\n").map { try dec.decode(RoundMetrics.self, from: Data($0.utf8)) }
     }
 }
 

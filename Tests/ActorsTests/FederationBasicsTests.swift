@@ -77,4 +77,23 @@ import Testing
         bytes.removeLast()
         #expect(throws: ActorsError.storage("checkpoint adapter truncated")) { try Checkpoint.decode(bytes) }
     }
+
+    /// A non-finite number in the metrics (e.g. a loss over no tokens) must not stop a run at its
+    /// checkpoint or make metrics.jsonl unreadable.
+    @Test func nonFiniteMetricsSurviveTheCheckpointAndMetricsFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fedhds-nan-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var m = RoundMetrics(round: 1)
+        m.testLoss = .nan
+        m.trainLoss = .infinity
+        let cp = Checkpoint(config: RunConfig(), round: 1,
+                            sampler: try ParticipantSampler(clients: 10, perRound: 2, rounds: 3, seed: 1, upfront: true),
+                            metrics: [m], evaluations: [:], elapsedSeconds: 1, adapter: [1])
+        let back = try Checkpoint.decode(try cp.encoded())
+        #expect(back.metrics[0].testLoss?.isNaN == true && back.metrics[0].trainLoss == .infinity)
+        let out = try RunOutput(folder: dir.path)
+        try out.writeMetrics([m])
+        let read = try RunOutput.readMetrics(out.metricsURL)
+        #expect(read.count == 1 && read[0].testLoss?.isNaN == true)
+    }
 }

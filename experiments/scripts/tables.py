@@ -164,7 +164,7 @@ def methods(root):
 
 def participation(root):
     rows = []
-    dirs = sorted((d for d in os.listdir(root) if d.startswith("k")), key=lambda d: float(d[1:]))
+    dirs = sorted((d for d in os.listdir(root) if d.startswith("k") and os.path.isdir(os.path.join(root, d))), key=lambda d: float(d[1:]))
     for d in dirs:
         r = load(os.path.join(root, d))
         if not r:
