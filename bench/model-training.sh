@@ -14,6 +14,11 @@ LEN=256
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 FEDHDS_BENCH_THREADS=2
+# The OpenBLAS kernel family in use is printed: an OPENBLAS_CORETYPE set in the environment is
+# kept (this machine sets Haswell; left to itself OpenBLAS picks Cooperlake, AVX-512: with
+# OPENBLAS_CORETYPE=SkylakeX our 1-thread step was ~15-20% faster here). PyTorch's MKL picks its
+# own kernels either way.
+core=${OPENBLAS_CORETYPE:-$(OPENBLAS_VERBOSE=2 "$BIN" --help 2>&1 | sed -nE 's/^Core: (.*)/\1/p' | head -n 1)}
 
 # One sample cut to 256 tokens, trained STEPS+1 times (the first step warms up).
 "$PY" - "$TMP/sample.jsonl" <<'PYEOF'
@@ -43,8 +48,8 @@ ours=$(awk '{s+=$1} END {printf "%.4f", s/NR}' "$TMP/ours.steps")
 ref=$(awk '{s+=$1} END {printf "%.4f", s/NR}' "$TMP/ref.steps")
 
 awk -v o="$ours" -v r="$ref" -v t="$ours_tokens" -v n="$LEN" -v orss="$ours_rss" -v rrss="$ref_rss" \
-    -v rounds="$ROUNDS" -v lb="$load_before" -v la="$load_after" 'BEGIN {
-  printf "model-training: SmolLM2-135M LoRA step (r 8, all 7 projections, dropout 0.05), %d-token sample, 2 threads, %d interleaved rounds\n", n, rounds
+    -v rounds="$ROUNDS" -v core="${core:-unknown}" -v lb="$load_before" -v la="$load_after" 'BEGIN {
+  printf "model-training: SmolLM2-135M LoRA step (r 8, all 7 projections, dropout 0.05), %d-token sample, 2 threads, %d interleaved rounds, OpenBLAS core %s\n", n, rounds, core
   printf "  ours:    %.3f s/step  %.0f tokens/s  peak RSS %s MB\n", o, t / o, orss
   printf "  PyTorch: %.3f s/step  %.0f tokens/s  peak RSS %s MB\n", r, n / r, rrss
   printf "  speed-up: %.2fx  (load average before %s, after %s)\n", r / o, lb, la
