@@ -137,9 +137,14 @@ extension Decoder {
     func apply(_ lin: Linear, _ projection: Projection, layer: Int, _ x: UnsafePointer<Float>, rows: Int,
                into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace) {
         let inF = lin.inFeatures, outF = lin.outFeatures
-        lin.weight.data.withUnsafeBufferPointer { w in
-            LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
-                               accumulate: accumulate)
+        if let packed = bf16?.projection(layer: layer, projection) {
+            LinearKernel.applyBF16(x, rows: rows, inFeatures: inF, weight: packed, into: y, accumulate: accumulate,
+                                   scratch: ws.bf16Rows)
+        } else {
+            lin.weight.data.withUnsafeBufferPointer { w in
+                LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
+                                   accumulate: accumulate)
+            }
         }
         if let lora, let view = lora.view(layer: layer, projection: projection) {
             let r = lora.rank
@@ -164,9 +169,16 @@ extension Decoder {
         return out
     }
 
-    /// Logits `[rows, V]` of final-normed rows `[rows, d]`.
-    func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+    /// Logits `[rows, V]` of final-normed rows `[rows, d]` (bfloat16 scratch from `ws` when the
+    /// output matrix is packed).
+    func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+                ws: Workspace = Workspace()) {
         let c = config
+        if let packed = bf16?.output {
+            LinearKernel.applyBF16(normed, rows: rows, inFeatures: c.hiddenSize, weight: packed, into: logits,
+                                   accumulate: false, scratch: ws.bf16Rows)
+            return
+        }
         weights.outputMatrix.data.withUnsafeBufferPointer { w in
             LinearKernel.apply(normed, rows: rows, inFeatures: c.hiddenSize, weight: w.baseAddress!, outFeatures: c.vocabSize,
                                into: logits)

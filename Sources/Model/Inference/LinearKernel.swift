@@ -45,4 +45,41 @@ enum LinearKernel {
         }
         Parallel.forEach(parts, run)
     }
+
+    // MARK: - bfloat16 on AMX
+
+    /// `y[m, n] = x[m, k] · W^T`, or `y +=` with `accumulate`, with `x` and the packed `W^T`
+    /// rounded to bfloat16 and the products summed in float32 (`ck_amx_gemm`). The rows are
+    /// converted once into `scratch`, then the product is split over the cores by 16-aligned
+    /// column ranges, or by 16-aligned row ranges when there are more row blocks than column tiles
+    /// and too few column tiles for every worker. Each output value depends only on its own row
+    /// and column, whatever the split, so a row's result does not depend on the batch.
+    static func applyBF16(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight b: BF16Weights.Matrix,
+                          into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>) {
+        let n = b.outFeatures
+        guard m > 0, n > 0 else { return }
+        let a = scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k)))
+        ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a)
+        let k32 = (k + 31) / 32 * 32
+        let tiles = (n + 15) / 16, rowBlocks = (m + 15) / 16
+        let target = workers == 1 ? 1 : workers * itemsPerWorker
+        let acc: Int32 = accumulate ? 1 : 0
+        if tiles >= target || tiles >= rowBlocks {
+            let parts = max(1, min(target, tiles))
+            let tilesPerPart = (tiles + parts - 1) / parts
+            Parallel.forEach(parts) { part in
+                let n0 = part * tilesPerPart * 16, n1 = min(n, n0 + tilesPerPart * 16)
+                guard n0 < n1 else { return }
+                ck_amx_gemm(a, Int32(m), Int32(k), b.pointer, Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
+            }
+        } else {
+            let parts = max(1, min(target, rowBlocks))
+            let blocksPerPart = (rowBlocks + parts - 1) / parts
+            Parallel.forEach(parts) { part in
+                let r0 = part * blocksPerPart * 16, r1 = min(m, r0 + blocksPerPart * 16)
+                guard r0 < r1 else { return }
+                ck_amx_gemm(a + r0 * k32, Int32(r1 - r0), Int32(k), b.pointer, Int32(n), 0, Int32(n), y + r0 * n, Int32(n), acc)
+            }
+        }
+    }
 }
