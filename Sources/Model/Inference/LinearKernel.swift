@@ -50,16 +50,18 @@ enum LinearKernel {
 
     /// `y[m, n] = x[m, k] · W^T`, or `y +=` with `accumulate`, with `x` and the packed `W^T`
     /// rounded to bfloat16 and the products summed in float32 (`ck_amx_gemm`). The rows are
-    /// converted once into `scratch`, then the product is split over the cores by 16-aligned
+    /// converted once into `scratch` (skipped with `convert` false: `scratch` already holds these
+    /// rows, converted for the previous product of the same input), then the product is split over the cores by 16-aligned
     /// column ranges, or by 16-aligned row ranges when there are more row blocks than column tiles
     /// and too few column tiles for every worker. Each output value depends only on its own row
     /// and column, whatever the split, so a row's result does not depend on the batch.
     static func applyBF16(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight b: BF16Weights.Matrix,
-                          into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>) {
+                          into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
+                          convert: Bool = true) {
         let n = b.outFeatures
         guard m > 0, n > 0 else { return }
-        let a = scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k)))
-        ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a)
+        let a = convert ? scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k))) : scratch.pointer
+        if convert { ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a) }
         let k32 = (k + 31) / 32 * 32
         let tiles = (n + 15) / 16, rowBlocks = (m + 15) / 16
         let target = workers == 1 ? 1 : workers * itemsPerWorker
