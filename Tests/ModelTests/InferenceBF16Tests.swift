@@ -71,8 +71,10 @@ import Testing
     @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"), arguments: configs)
     func bf16RowsDoNotDependOnTheBatch(config: ModelConfig) throws {
         let bf16 = Decoder(weights: InferenceFixtures.model(config), precision: .bfloat16)
-        // 40 rows in one pass: several 16-row blocks, a partial one, and a 1-row sequence.
-        let batch = InferenceFixtures.sequences(lengths: [5, 17, 1, 9, 8], vocab: config.vocabSize)
+        // 93 rows in one pass (split by rows: 16-row blocks, a partial one) against each sequence
+        // alone (up to 64 rows: split by columns), one of them a single row.
+        let batch = InferenceFixtures.sequences(lengths: [5, 40, 1, 30, 17], vocab: config.vocabSize)
+        #expect(batch.map(\.count).reduce(0, +) > LinearKernel.bf16RowSplitAbove)
         let all = ForwardOutputs(logits: .allTokens, hiddenStates: .allTokens)
         let packed = try bf16.forward(batch, outputs: all)
         for (s, seq) in batch.enumerated() {
