@@ -43,8 +43,9 @@ import Testing
         }
         print("SmolLM2 bf16 vs fp32, last-token hidden states of \(slots) slots x \(Self.prompts.count) prompts: "
               + "max relative L2 error \(worst) (slot \(worstSlot)), mean \(sum / Double(count))")
+        // Measured: max 0.0084 (slot 27), mean 0.0040.
         #expect(worst > 0)
-        #expect(worst < 5e-2)
+        #expect(worst < 2e-2)
     }
 
     @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
@@ -65,8 +66,9 @@ import Testing
         }
         print("SmolLM2 bf16 vs fp32 logits: top-1 agreement last token \(lastAgree)/\(Self.prompts.count), all positions "
               + "\(agree)/\(positions); max |diff| of the fp32 top-1 logit \(worst)")
+        // Measured: 6/6 last tokens, 106/106 positions; one near tie may flip.
         #expect(lastAgree >= Self.prompts.count - 1)
-        #expect(Double(agree) >= 0.9 * Double(positions))
+        #expect(Double(agree) >= 0.95 * Double(positions))
     }
 
     @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
