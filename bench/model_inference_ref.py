@@ -5,8 +5,8 @@ same GGUF dequantised to float32) and llama.cpp (llama-cpp-python, same GGUF, 2 
   python model_inference_ref.py llamacpp GGUF SAMPLES.jsonl PROMPTS.jsonl
 
 Prints one JSON object: tokens/s of feature extraction (all hidden states, last token, no LM
-head, one sample per forward as FedHDS does), prefill, and single-stream greedy generation of 32
-tokens, plus peak RSS.
+head, one sample per forward as FedHDS does; float32, and under torch.autocast("cpu",
+dtype=torch.bfloat16)), prefill, and single-stream greedy generation of 32 tokens, plus peak RSS.
 """
 import json, os, resource, sys, time
 
@@ -51,6 +51,14 @@ def torch_side(gguf, samples, prompts):
             hs = model.model(torch.tensor([s]), output_hidden_states=True).hidden_states
             torch.cat([h[0, -1] for h in hs])
         out["features_tokens_per_second"] = sum(map(len, seqs)) / (time.time() - t)
+        # PyTorch's own mixed precision: bfloat16 matrix products (oneDNN, AMX where the CPU has it).
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            model.model(torch.tensor([seqs[0]]), output_hidden_states=True)  # warm-up
+            t = time.time()
+            for s in seqs:
+                hs = model.model(torch.tensor([s]), output_hidden_states=True).hidden_states
+                torch.cat([h[0, -1].float() for h in hs])
+            out["features_bf16_tokens_per_second"] = sum(map(len, seqs)) / (time.time() - t)
         pids = [tok(prompt_of(r))["input_ids"] for r in prompts]
         t = time.time()
         for p in pids:

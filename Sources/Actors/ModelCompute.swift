@@ -116,12 +116,12 @@ public final class ModelCompute: FederatedCompute {
                                  bosTokenId: ByteTokenizer.bos, eosTokenId: ByteTokenizer.eos)
             var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .tinyModel)
             let weights = ModelWeights.random(config: mc, using: &rng)
-            return RunnableModel(decoder: Decoder(weights: weights),
+            return RunnableModel(decoder: Decoder(weights: weights, precision: config.precision),
                                  tokenizer: TokenizerFunctions(encode: { ByteTokenizer.encode($0) }, eosID: ByteTokenizer.eos),
                                  decode: { ByteTokenizer.decode($0) }, stopTokens: [ByteTokenizer.eos],
                                  name: "tiny-random-llama")
         }
-        return try loadModelFile(path)
+        return try loadModelFile(path, precision: config.precision)
     }
 
     // MARK: data

@@ -1,3 +1,5 @@
+import Model
+
 /// Everything a run needs, with SPEC.md's defaults. Read from TOML by `RunConfig.parse(toml:)`
 /// (every key is listed in `RunConfig.fields`, with its section) and written back, complete, into
 /// the run's output folder by `RunConfig.renderTOML()`.
@@ -7,6 +9,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var method: Method = .fedhds
     public var seed: UInt64 = 42
     public var rounds = 40
+    /// Arithmetic of the frozen weights' products in inference (features, evaluation, perplexity):
+    /// fp32, or bf16 (bfloat16 on AMX with float32 sums; runs as fp32 where the CPU has no AMX).
+    public var precision: Precision = .float32
 
     // [data]
     public var dataset: Dataset = .dolly

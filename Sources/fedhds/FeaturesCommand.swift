@@ -30,6 +30,9 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per forward pass (several samples are packed into one pass).")
     var batchTokens = 4096
 
+    @Option(name: .long, help: "Arithmetic of the weight products: fp32, or bf16 (bfloat16 on AMX, float32 sums; falls back to fp32 without AMX).")
+    var precision: Precision = .float32
+
     @Flag(name: .long, help: "Print timing and peak memory as JSON on stderr.")
     var timing = false
 
@@ -39,7 +42,7 @@ struct FeaturesCommand: ParsableCommand {
         }
         let t0 = Date()
         let loaded = try ModelLoader.load(path: path)
-        let decoder = Decoder(weights: loaded.weights)
+        let decoder = CommandPrecision.decoder(loaded.weights, precision: precision)
         let loadSeconds = Date().timeIntervalSince(t0)
         let samples = try JSONLLoader.load(path: input, fields: Self.fields(of: input)).samples
         let functions = try CommandTokenizer.functions(loaded.tokenizer, config: loaded.weights.config)
@@ -54,7 +57,8 @@ struct FeaturesCommand: ParsableCommand {
         if timing {
             let tokens = sequences.map(\.count).reduce(0, +)
             CommandTiming.report(["samples": Double(samples.count), "tokens": Double(tokens), "seconds": seconds,
-                                  "tokens_per_second": Double(tokens) / seconds, "load_seconds": loadSeconds])
+                                  "tokens_per_second": Double(tokens) / seconds, "load_seconds": loadSeconds,
+                                  "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0])
         }
     }
 

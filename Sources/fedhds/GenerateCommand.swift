@@ -36,6 +36,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not stop at EOS (benchmarks: always --max-new-tokens tokens).")
     var ignoreEos = false
 
+    @Option(name: .long, help: "Arithmetic of the weight products: fp32, or bf16 (bfloat16 on AMX, float32 sums; falls back to fp32 without AMX).")
+    var precision: Precision = .float32
+
     @Flag(name: .long, help: "Print prefill, decoding and end-to-end generation timing and peak memory as JSON on stderr.")
     var timing = false
 
@@ -45,7 +48,7 @@ struct GenerateCommand: ParsableCommand {
         }
         guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
         let loaded = try ModelLoader.load(path: path)
-        let decoder = Decoder(weights: loaded.weights)
+        let decoder = CommandPrecision.decoder(loaded.weights, precision: precision)
         let tokenizer = loaded.tokenizer
         var eos = Set<Int>()
         if !ignoreEos {
@@ -100,6 +103,7 @@ struct GenerateCommand: ParsableCommand {
                 "generate_prefill_steps": Double(steps.prefillSteps), "generate_prefill_seconds": steps.prefillSeconds,
                 "decode_steps": Double(steps.decodeSteps), "decode_tokens": Double(steps.decodeTokens),
                 "decode_seconds": steps.decodeSeconds, "decode_tokens_per_second": steps.decodeTokensPerSecond,
+                "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0,
             ])
         }
     }

@@ -30,3 +30,21 @@ enum CommandTiming {
         FileHandle.standardError.write(Data(("{" + body + "}\n").utf8))
     }
 }
+
+extension Precision: ExpressibleByArgument {}
+
+/// `--precision` of the inference commands: builds the decoder and says on stderr which
+/// precision actually runs (bfloat16 asked for on a CPU without AMX-BF16 runs float32).
+enum CommandPrecision {
+    static func decoder(_ weights: ModelWeights, precision: Precision) -> Decoder {
+        let decoder = Decoder(weights: weights, precision: precision)
+        let line: String
+        switch (precision, decoder.effectivePrecision) {
+        case (.bfloat16, .bfloat16): line = "precision: bf16 (bfloat16 products on AMX, float32 sums)"
+        case (.bfloat16, _): line = "precision: fp32 (bf16 requested, but this CPU has no AMX-BF16: fell back to float32)"
+        default: line = "precision: fp32"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        return decoder
+    }
+}

@@ -63,8 +63,8 @@ extension Decoder {
             if isLlama {
                 qPtr = ws.q.reserve(T * qDim); kPtr = ws.k.reserve(T * kvDim); vPtr = ws.v.reserve(T * kvDim)
                 apply(layer.projections[.q]!, .q, layer: l, h, rows: T, into: qPtr, lora: lora, ws: ws)
-                apply(layer.projections[.k]!, .k, layer: l, h, rows: T, into: kPtr, lora: lora, ws: ws)
-                apply(layer.projections[.v]!, .v, layer: l, h, rows: T, into: vPtr, lora: lora, ws: ws)
+                apply(layer.projections[.k]!, .k, layer: l, h, rows: T, into: kPtr, lora: lora, ws: ws, rowsConverted: true)
+                apply(layer.projections[.v]!, .v, layer: l, h, rows: T, into: vPtr, lora: lora, ws: ws, rowsConverted: true)
                 for t in 0..<T {
                     Kernels.rope(qPtr + t * qDim, heads: heads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
                     Kernels.rope(kPtr + t * kvDim, heads: kvHeads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
@@ -108,7 +108,7 @@ extension Decoder {
             if isLlama {
                 let f2 = ws.ff2.reserve(T * ff)
                 apply(layer.projections[.gate]!, .gate, layer: l, h, rows: T, into: f1, lora: lora, ws: ws)
-                apply(layer.projections[.up]!, .up, layer: l, h, rows: T, into: f2, lora: lora, ws: ws)
+                apply(layer.projections[.up]!, .up, layer: l, h, rows: T, into: f2, lora: lora, ws: ws, rowsConverted: true)
                 Kernels.siluMul(f1, f2, T * ff)
                 apply(layer.projections[.down]!, .down, layer: l, f1, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
             } else {
@@ -134,12 +134,20 @@ extension Decoder {
     }
 
     /// `y = x W^T (+ scale * (x A^T) B^T) (+ b)`, or `y +=` the same with `accumulate`.
+    /// `rowsConverted`: on the bfloat16 path, `ws.bf16Rows` already holds `x` converted by the
+    /// previous `apply` of this layer (q then k and v, gate then up read the same normed rows).
     func apply(_ lin: Linear, _ projection: Projection, layer: Int, _ x: UnsafePointer<Float>, rows: Int,
-               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace) {
+               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace,
+               rowsConverted: Bool = false) {
         let inF = lin.inFeatures, outF = lin.outFeatures
-        lin.weight.data.withUnsafeBufferPointer { w in
-            LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
-                               accumulate: accumulate)
+        if let packed = bf16?.projection(layer: layer, projection) {
+            LinearKernel.applyBF16(x, rows: rows, inFeatures: inF, weight: packed, into: y, accumulate: accumulate,
+                                   scratch: ws.bf16Rows, convert: !rowsConverted)
+        } else {
+            lin.weight.data.withUnsafeBufferPointer { w in
+                LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
+                                   accumulate: accumulate)
+            }
         }
         if let lora, let view = lora.view(layer: layer, projection: projection) {
             let r = lora.rank
@@ -164,9 +172,16 @@ extension Decoder {
         return out
     }
 
-    /// Logits `[rows, V]` of final-normed rows `[rows, d]`.
-    func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+    /// Logits `[rows, V]` of final-normed rows `[rows, d]` (bfloat16 scratch from `ws` when the
+    /// output matrix is packed).
+    func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+                ws: Workspace = Workspace()) {
         let c = config
+        if let packed = bf16?.output {
+            LinearKernel.applyBF16(normed, rows: rows, inFeatures: c.hiddenSize, weight: packed, into: logits,
+                                   accumulate: false, scratch: ws.bf16Rows)
+            return
+        }
         weights.outputMatrix.data.withUnsafeBufferPointer { w in
             LinearKernel.apply(normed, rows: rows, inFeatures: c.hiddenSize, weight: w.baseAddress!, outFeatures: c.vocabSize,
                                into: logits)

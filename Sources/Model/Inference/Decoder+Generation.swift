@@ -56,7 +56,7 @@ extension Decoder {
                 try runBlocks(tokens, spans: spans, caches: active.map(\.cache), lora: lora, ws: ws) { _, _ in }
                 let normed = finalNorm(rows: spans.map { $0.offset + $0.count - 1 }, ws: ws)
                 let logits = ws.logits.reserve(active.count * c.vocabSize)
-                lmHead(normed, rows: active.count, into: logits)
+                lmHead(normed, rows: active.count, into: logits, ws: ws)
                 let stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
                 if tokens.count == active.count {
                     timing.decodeSteps += 1

@@ -43,7 +43,7 @@ extension Decoder {
                     let part = targets[i..<min(i + chunk, targets.count)]
                     let normed = finalNorm(rows: part.map(\.row), ws: ws)
                     let logits = ws.logits.reserve(part.count * V)
-                    lmHead(normed, rows: part.count, into: logits)
+                    lmHead(normed, rows: part.count, into: logits, ws: ws)
                     for (g, t) in part.enumerated() {
                         let row = logits + g * V
                         var m = -Float.infinity

@@ -8,23 +8,40 @@ import Foundation
 /// call are packed into one `[T_total, d]` matrix so each projection is one `cblas_sgemm`;
 /// attention runs per sequence with a causal mask. A LoRA adapter, when given, is applied
 /// unmerged: `y += scale * (x A^T) B^T`.
+///
+/// With `precision: .bfloat16` on a CPU with AMX-BF16, init packs a bfloat16 copy of every
+/// projection weight and of the output matrix once (`BF16Weights`, about half the size of the
+/// float32 weights, which stay for LoRA merging, training and the float32 path), and every
+/// product with them rounds its input rows to bfloat16 and sums in float32 on the tile unit.
+/// Norms, attention, biases and LoRA adapter products stay float32.
 public struct Decoder: Sendable {
     public let weights: ModelWeights
+    /// The precision asked for; `effectivePrecision` is what runs.
+    public let precision: Precision
     /// Rotary inverse frequencies `theta^(-2i/hd)`, i < hd/2 (LLaMA).
     let inverseFrequencies: [Float]
     /// Why the weights cannot run, found once at init and thrown by every call.
     private let weightProblem: ModelError?
+    /// Packed bfloat16 weights, present exactly when bfloat16 products run.
+    let bf16: BF16Weights?
 
     public var config: ModelConfig { weights.config }
 
-    public init(weights: ModelWeights) {
+    /// `.bfloat16` when the packed bfloat16 weights are in use, else `.float32` (float32 asked
+    /// for, no AMX-BF16 on this CPU, or weights that cannot run).
+    public var effectivePrecision: Precision { bf16 == nil ? .float32 : .bfloat16 }
+
+    public init(weights: ModelWeights, precision: Precision = .float32) {
         self.weights = weights
+        self.precision = precision
         let c = weights.config
         let hd = c.headDim
         inverseFrequencies = (0..<max(hd / 2, 0)).map { i in
             1 / Float(pow(Double(c.ropeTheta), Double(Float(2 * i) / Float(hd))))
         }
-        weightProblem = Decoder.check(weights)
+        let problem = Decoder.check(weights)
+        weightProblem = problem
+        bf16 = problem == nil && precision.effective == .bfloat16 ? BF16Weights(weights: weights) : nil
     }
 
     /// Tokens `[T]` packed from several sequences: `rows` of sequence s start at `offset` and sit
@@ -111,7 +128,7 @@ public struct Decoder: Sendable {
                         let n = rowsOf(outputs.logits, s)
                         var out = [Float](repeating: 0, count: n * v)
                         out.withUnsafeMutableBufferPointer { ob in
-                            lmHead(normed + (g + rowsHere - n) * d, rows: n, into: ob.baseAddress!)
+                            lmHead(normed + (g + rowsHere - n) * d, rows: n, into: ob.baseAddress!, ws: ws)
                         }
                         logits[si] = out
                         g += rowsHere
