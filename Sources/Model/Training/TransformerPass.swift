@@ -15,6 +15,16 @@ struct TransformerPass {
     let dropout: Float
     let seeds: [[Projection: UInt64]]
     let batch: TrainingBatch
+    /// bfloat16 precision: the frozen matrices packed for AMX, and scratch of
+    /// `bf16ScratchCount(config:rows:)` for the converted rows (nil: float32 products).
+    var packed: BF16TrainingWeights? = nil
+    var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
+
+    /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
+    static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
+        let widest = max(c.hiddenSize, c.intermediateSize, (c.headCount + 2 * c.kvHeadCount) * c.headDim)
+        return BF16Operand.scratchCount(rows: rows, k: widest)
+    }
 
     private var n: Int { batch.batch * batch.seqLen }
     private var d: Int { config.hiddenSize }
@@ -43,7 +53,8 @@ struct TransformerPass {
                                   gradA: gradient.map { $0 + v.aOffset }, gradB: gradient.map { $0 + v.bOffset },
                                   rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
-        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors)
+        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
+                            packed: packed?.layers[layer][p], bf16Scratch: bf16Scratch)
     }
 
     private func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
@@ -132,8 +143,13 @@ struct TransformerPass {
         let V = config.vocabSize
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
-            BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
-                              beta: 0, c: o.baseAddress!, ldc: V)
+            if let packed, let bf16Scratch {  // the scratch holds n rows of d (d <= the widest input)
+                packed.output.forward.multiply(h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
+                                               scratch: bf16Scratch)
+            } else {
+                BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
+                          beta: 0, c: o.baseAddress!, ldc: V)
+            }
         }
         return out
     }
@@ -151,7 +167,8 @@ struct TransformerPass {
         normForward(weights.finalNorm, x: xg.p, y: hg.p, mean: mean.p, rstd: rstd.p, rows: m)
         let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
         let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
-                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p)
+                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
+                                                     packed: packed?.output)
         guard let dhg, lossSum.isFinite else { return lossSum }
         let dxg = TrainingBuffer(m * d)
         normBackward(weights.finalNorm, dy: dhg.p, x: xg.p, mean: mean.p, rstd: rstd.p, rows: m, dx: dxg.p)
