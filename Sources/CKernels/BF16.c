@@ -74,16 +74,17 @@ int ck_has_amx_bf16(void) {
 int ck_has_amx_bf16(void) { return 0; }
 #endif
 
-void ck_bf16_rows(const float *x, int rows, int k, int ldx, uint16_t *out) {
+/// The portable product and row conversion: the reference the AMX path is tested against, and
+/// what runs on CPUs without AMX.
+static void ck_bf16_rows_portable(const float *x, int rows, int k, int ldx, uint16_t *out) {
     const long k32 = ck_ceil(k, 32), r16 = ck_ceil(rows, 16);
     memset(out, 0, sizeof(uint16_t) * r16 * k32);
     for (int r = 0; r < rows; r++)
         for (int kk = 0; kk < k; kk++) out[r * k32 + kk] = ck_to_bf16(x[(long)r * ldx + kk]);
 }
 
-void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
-                 float *y, int ldy, int accumulate) {
-    (void)n;
+static void ck_gemm_portable(const uint16_t *a, int rows, int k, const uint16_t *b, int n0, int n1,
+                             float *y, int ldy, int accumulate) {
     const long k32 = ck_ceil(k, 32);
     for (int r = 0; r < rows; r++)
         for (int nn = n0; nn < n1; nn++) {
@@ -93,4 +94,157 @@ void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, i
             float *o = y + (long)r * ldy + nn;
             *o = accumulate ? *o + s : s;
         }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/// Weight tiles prefetched this many k steps ahead.
+enum { CK_AHEAD = 4 };
+#define CK_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16,avx512vl,avx512bw")))
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} ck_tile_config;
+
+/// Eight tiles of 16 rows x 64 bytes: C (float32 16 x 16) in 0-3, A (bf16 16 x 32) in 4-5,
+/// B (bf16 pairs 16 x 16) in 6-7. Tile configuration is per thread, so every call loads it.
+CK_AMX static void ck_tiles_configure(void) {
+    ck_tile_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int t = 0; t < 8; t++) { c.rows[t] = 16; c.colsb[t] = 64; }
+    _tile_loadconfig(&c);
+}
+
+CK_AMX static void ck_bf16_rows_amx(const float *x, int rows, int k, int ldx, uint16_t *out) {
+    const long k32 = ck_ceil(k, 32), r16 = ck_ceil(rows, 16);
+    for (int r = 0; r < rows; r++) {
+        const float *src = x + (long)r * ldx;
+        uint16_t *dst = out + r * k32;
+        int kk = 0;
+        for (; kk + 16 <= k; kk += 16)
+            _mm256_storeu_si256((__m256i *)(dst + kk), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + kk)));
+        if (kk < k) {
+            const __mmask16 m = (__mmask16)((1u << (k - kk)) - 1);
+            _mm256_storeu_si256((__m256i *)(dst + kk), (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + kk)));
+            kk += 16;
+        }
+        for (; kk < k32; kk++) dst[kk] = 0;
+    }
+    memset(out + rows * k32, 0, sizeof(uint16_t) * (r16 - rows) * k32);
+}
+
+/// C tile `T` of the block at rows `r0`, columns `c0`: loaded from `y` (accumulate) or zeroed
+/// before the k loop, stored after it. Edge tiles (rows past `rows`, columns past `n1`) go through
+/// `buf` so nothing outside the requested part of `y` is read or written.
+#define CK_C_BEGIN(T, r0, c0) do { \
+    if (!accumulate) { _tile_zero(T); } \
+    else if ((r0) + 16 <= rows && (c0) + 16 <= n1) { _tile_loadd(T, y + (long)(r0) * ldy + (c0), ldy * 4); } \
+    else { ck_edge_read(buf[T], y, ldy, r0, c0, rows, n1); _tile_loadd(T, buf[T], 64); } \
+} while (0)
+#define CK_C_END(T, r0, c0) do { \
+    if ((r0) + 16 <= rows && (c0) + 16 <= n1) { _tile_stored(T, y + (long)(r0) * ldy + (c0), ldy * 4); } \
+    else { _tile_stored(T, buf[T], 64); ck_edge_write(buf[T], y, ldy, r0, c0, rows, n1); } \
+} while (0)
+
+static inline void ck_edge_read(float *buf, const float *y, int ldy, int r0, int c0, int rows, int n1) {
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 16; j++)
+            buf[i * 16 + j] = (r0 + i < rows && c0 + j < n1) ? y[(long)(r0 + i) * ldy + c0 + j] : 0;
+}
+
+static inline void ck_edge_write(const float *buf, float *y, int ldy, int r0, int c0, int rows, int n1) {
+    for (int i = 0; i < 16 && r0 + i < rows; i++)
+        for (int j = 0; j < 16 && c0 + j < n1; j++) y[(long)(r0 + i) * ldy + c0 + j] = buf[i * 16 + j];
+}
+
+/// One block of up to 32 rows (`M2`: two row tiles) by up to 32 columns (`N2`: two column
+/// strips), over all of k: per 32-wide step of k, load the A and B tiles and multiply-add each
+/// pair into its C tile. `M2` and `N2` are constants at every call site.
+CK_AMX static inline __attribute__((always_inline)) void
+ck_block(const uint16_t *a, long k32, const uint16_t *b, int rb, int sb, const int M2, const int N2,
+         float *y, int ldy, int rows, int n1, int accumulate, float buf[4][256]) {
+    const long steps = k32 / 32, astride = k32 * 2;
+    const int r0 = rb * 16, r1 = r0 + 16, c0 = sb * 16, c1 = c0 + 16;
+    const uint16_t *a0 = a + (long)r0 * k32, *a1 = a0 + 16 * k32;
+    const uint16_t *b0 = b + (long)sb * steps * 512, *b1 = b0 + steps * 512;
+    CK_C_BEGIN(0, r0, c0);
+    if (N2) CK_C_BEGIN(1, r0, c1);
+    if (M2) CK_C_BEGIN(2, r1, c0);
+    if (M2 && N2) CK_C_BEGIN(3, r1, c1);
+    for (long t = 0; t < steps; t++) {
+        // The next steps' weight tiles are streamed from memory ahead of use (16 cache lines per tile).
+        const char *pb0 = (const char *)(b0 + (t + CK_AHEAD) * 512), *pb1 = (const char *)(b1 + (t + CK_AHEAD) * 512);
+        for (int l = 0; l < 1024; l += 64) {
+            _mm_prefetch(pb0 + l, _MM_HINT_T0);
+            if (N2) _mm_prefetch(pb1 + l, _MM_HINT_T0);
+        }
+        _tile_loadd(4, a0 + t * 32, astride);
+        _tile_loadd(6, b0 + t * 512, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (N2) { _tile_loadd(7, b1 + t * 512, 64); _tile_dpbf16ps(1, 4, 7); }
+        if (M2) { _tile_loadd(5, a1 + t * 32, astride); _tile_dpbf16ps(2, 5, 6); }
+        if (M2 && N2) _tile_dpbf16ps(3, 5, 7);
+    }
+    CK_C_END(0, r0, c0);
+    if (N2) CK_C_END(1, r0, c1);
+    if (M2) CK_C_END(2, r1, c0);
+    if (M2 && N2) CK_C_END(3, r1, c1);
+}
+
+/// Rows go in chunks whose bf16 activations (about 256 KB) stay in L2 while every column strip of
+/// `b` passes over them; within a chunk, blocks of 32 x 32 outputs.
+CK_AMX static void ck_gemm_amx(const uint16_t *a, int rows, int k, const uint16_t *b, int n0, int n1,
+                               float *y, int ldy, int accumulate) {
+    const long k32 = ck_ceil(k, 32);
+    const int rowTiles = (rows + 15) / 16, s0 = n0 / 16, s1 = (n1 + 15) / 16;
+    int chunk = (int)((256 * 1024) / (32 * k32)) & ~1;
+    if (chunk < 2) chunk = 2;
+    float buf[4][256];
+    ck_tiles_configure();
+    for (int rc = 0; rc < rowTiles; rc += chunk) {
+        const int rcEnd = rc + chunk < rowTiles ? rc + chunk : rowTiles;
+        for (int sb = s0; sb < s1; sb += 2) {
+            const int twoN = sb + 1 < s1;
+            for (int rb = rc; rb < rcEnd; rb += 2) {
+                const int twoM = rb + 1 < rcEnd;
+                if (twoM && twoN) ck_block(a, k32, b, rb, sb, 1, 1, y, ldy, rows, n1, accumulate, buf);
+                else if (twoM) ck_block(a, k32, b, rb, sb, 1, 0, y, ldy, rows, n1, accumulate, buf);
+                else if (twoN) ck_block(a, k32, b, rb, sb, 0, 1, y, ldy, rows, n1, accumulate, buf);
+                else ck_block(a, k32, b, rb, sb, 0, 0, y, ldy, rows, n1, accumulate, buf);
+            }
+        }
+    }
+    _tile_release();
+}
+#endif
+
+void ck_bf16_rows(const float *x, int rows, int k, int ldx, uint16_t *out) {
+#if defined(__x86_64__)
+    if (ck_has_amx_bf16()) { ck_bf16_rows_amx(x, rows, k, ldx, out); return; }
+#endif
+    ck_bf16_rows_portable(x, rows, k, ldx, out);
+}
+
+void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
+                 float *y, int ldy, int accumulate) {
+    (void)n;
+    if (rows <= 0 || n0 >= n1) return;
+#if defined(__x86_64__)
+    if (ck_has_amx_bf16()) { ck_gemm_amx(a, rows, k, b, n0, n1, y, ldy, accumulate); return; }
+#endif
+    ck_gemm_portable(a, rows, k, b, n0, n1, y, ldy, accumulate);
+}
+
+/// The portable kernels, callable whatever the CPU (tests compare the AMX path against them).
+void ck_bf16_rows_reference(const float *x, int rows, int k, int ldx, uint16_t *out) {
+    ck_bf16_rows_portable(x, rows, k, ldx, out);
+}
+
+void ck_amx_gemm_reference(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
+                           float *y, int ldy, int accumulate) {
+    (void)n;
+    ck_gemm_portable(a, rows, k, b, n0, n1, y, ldy, accumulate);
 }

@@ -55,7 +55,7 @@ int ck_has_amx_bf16(void);
 long ck_bf16_rows_count(int rows, int k);
 
 /// Rounds `x[rows, k]` (row stride `ldx`) to bfloat16 in `a`'s layout, zero padding included.
-/// Requires `ck_has_amx_bf16()`.
+/// AVX512-BF16 where `ck_has_amx_bf16()`, else portable C with the same results.
 void ck_bf16_rows(const float *x, int rows, int k, int ldx, uint16_t *out);
 
 /// Elements (uint16) of a packed `[k, n]` right-hand side: `ceil32(k) * ceil16(n)`.
@@ -72,9 +72,17 @@ void ck_bf16_pack(const float *w, int k, int n, int ldw, uint16_t *out);
 /// Columns `n0 ..< n1` of `y[rows, n] (+)= a[rows, k] · b[k, n]` (`a` from `ck_bf16_rows`, `b`
 /// packed with `n` columns). `n0` is a multiple of 16; `y` has row stride `ldy`; with
 /// `accumulate` 0 `y` is overwritten, else added to. Only `rows x (n0 ..< n1)` of `y` is written.
-/// Requires `ck_has_amx_bf16()`; safe to call from several threads on disjoint columns or rows.
+/// AMX where `ck_has_amx_bf16()`, else portable C (slow; same products, summed in another
+/// order). Safe to call from several threads on disjoint columns, or on disjoint 16-aligned rows
+/// (pass `a + r0 * ceil32(k)`, `y + r0 * ldy`).
 void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
                  float *y, int ldy, int accumulate);
+
+/// The portable C versions of `ck_bf16_rows` and `ck_amx_gemm` on every CPU: the reference the
+/// tests hold the AMX path to.
+void ck_bf16_rows_reference(const float *x, int rows, int k, int ldx, uint16_t *out);
+void ck_amx_gemm_reference(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
+                           float *y, int ldy, int accumulate);
 
 #ifdef __cplusplus
 }
