@@ -8,8 +8,9 @@ struct BF16Operand {
     /// Rows (the summed dimension) and columns of `b`.
     let k: Int, n: Int
 
-    /// Output columns per work item: a multiple of the kernel's 16-column strips.
-    static let columnStrip = 16
+    /// Output columns per work item are a multiple of this: the kernel's blocks are 32 columns
+    /// (two 16-column strips; work items must start on a 16-column boundary).
+    static let columnStrip = 32
     /// Work items per core, so a core taken by another process for a while does not stall the product.
     static let itemsPerWorker = 4
 
@@ -18,7 +19,7 @@ struct BF16Operand {
 
     /// `y[rows, n] (+)= x[rows, k] · b` in mixed precision: `x` (row stride `ldx`) is rounded to
     /// bfloat16 once into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on the
-    /// AMX unit, split over the cores by 16-aligned column ranges. `y` has row stride `ldy`; with
+    /// AMX unit, split over the cores by 32-aligned column ranges. `y` has row stride `ldy`; with
     /// `accumulate` it is added to, else overwritten.
     func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                   accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>) {
