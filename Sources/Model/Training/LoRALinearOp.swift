@@ -95,11 +95,7 @@ struct LoRALinearOp {
             BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 0, c: scratch, ldc: inFeatures)
             DropoutMask.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
-                                ldx: inFeatures, out: scratch)
-            for i in 0..<n {
-                let s = scratch + i * inFeatures, d = dx + i * lddx
-                for j in 0..<inFeatures { d[j] += s[j] }
-            }
+                              ldx: inFeatures, out: dx, ldOut: lddx, accumulate: true)
         } else {
             BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 1, c: dx, ldc: lddx)
