@@ -54,6 +54,9 @@ struct TrainCommand: ParsableCommand {
         let requested = Precision(rawValue: precision) ?? .float32
         let packStart = Date()
         let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength, precision: requested)
+        // bf16: our work items split the AMX products over the cores; OpenBLAS workers spinning
+        // between its (now small) calls would take those cores (see BLASThreads).
+        if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
         Self.announce(requested: requested, running: trainer.effectivePrecision, seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)
         var adapter = trainer.makeAdapter(using: &rng)
@@ -84,7 +87,8 @@ extension TrainCommand {
     static func announce(requested: Precision, running: Precision, seconds: Double) {
         let line: String
         if running == .bfloat16 {
-            line = String(format: "precision: bf16 (frozen products in bfloat16 on AMX, float32 sums; weights packed in %.1f s)", seconds)
+            line = String(format: "precision: bf16 (frozen products in bfloat16 on AMX over %d cores, float32 sums; OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s)",
+                          ProcessInfo.processInfo.activeProcessorCount, seconds)
         } else if requested == .bfloat16 {
             line = "precision: bf16 requested, but this CPU has no AMX-BF16: running fp32"
         } else {
