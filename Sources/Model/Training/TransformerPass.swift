@@ -20,6 +20,10 @@ struct TransformerPass {
     var packed: BF16TrainingWeights? = nil
     var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
 
+    /// Attention heads spread over the cores: only when OpenBLAS runs single-threaded (as `fedhds
+    /// train --precision bf16` sets), else OpenBLAS's own threads parallelise each head's products.
+    var parallelHeads: Bool { BLASThreads.count == 1 && LinearKernel.workers > 1 }
+
     /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
     static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
         let widest = max(c.hiddenSize, c.intermediateSize, (c.headCount + 2 * c.kvHeadCount) * c.headDim)
@@ -111,7 +115,7 @@ struct TransformerPass {
                 rotary.apply(tape.qkv.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount)
                 rotary.apply(tape.qkv.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount)
             }
-            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p)
+            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p, parallel: parallelHeads)
             linear(l, oProjection).forward(x: tape.o.p, ldx: attnWidth, n: n, y: x.p, ldy: d, accumulate: true,
                                            u: tape.u[oProjection]?.p, seed: seed(l, oProjection), scratch: scratch.p)
             // MLP half
@@ -221,7 +225,8 @@ struct TransformerPass {
                                             u: tape.u[oProjection]?.p, seed: seed(l, oProjection),
                                             dx: dO.p, lddx: attnWidth, scratch: scratch.p)
             dQKV.zero()
-            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p)
+            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p,
+                               parallel: parallelHeads)
             if let rotary {
                 rotary.apply(dQKV.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount, inverse: true)
                 rotary.apply(dQKV.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount, inverse: true)
