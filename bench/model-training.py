@@ -2,6 +2,9 @@
 """Reference for bench/model-training.sh: seconds per LoRA training step (forward, backward, Adam)
 of SmolLM2-135M (GGUF dequantised to float32) with PyTorch CPU + PEFT, r 8, alpha 16, dropout
 0.05 on all seven projections, on one 256-token sample (all tokens but the first 64 are targets).
+Argument 4 (optional): "fp32" (default) or "bf16": the forward (and so its backward) under
+torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's own mixed precision; weights, LoRA
+parameters and Adam stay float32.
 Prints one line: "seconds_per_step=<s> tokens=<n> peak_rss_mb=<mb>"."""
 import os, sys, time, resource
 import torch
@@ -9,6 +12,8 @@ import torch
 threads = int(os.environ.get("FEDHDS_BENCH_THREADS", "2"))
 torch.set_num_threads(threads)
 gguf, steps, length = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mode = sys.argv[4] if len(sys.argv) > 4 else "fp32"
+assert mode in ("fp32", "bf16"), mode
 from transformers import AutoModelForCausalLM
 from peft import LoraConfig, get_peft_model
 
@@ -26,7 +31,8 @@ labels[0, :64] = -100
 times = []
 for i in range(steps + 1):
     t0 = time.perf_counter()
-    out = model(input_ids=ids, labels=labels)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mode == "bf16"):
+        out = model(input_ids=ids, labels=labels)
     out.loss.backward()
     opt.step()
     opt.zero_grad()

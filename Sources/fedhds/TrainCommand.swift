@@ -25,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use only the first N samples.") var limit: Int?
     @Option(help: "Clip the gradient norm to this value.") var maxGradNorm: Float?
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
+    @Option(help: "Frozen weights' products: fp32, or bf16 (bfloat16 on AMX with float32 sums; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has no AMX).")
+    var precision: String = "fp32"
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -33,6 +35,7 @@ struct TrainCommand: ParsableCommand {
         guard rank >= 1 else { throw ValidationError("--rank must be at least 1") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
+        guard Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be fp32 or bf16, got \(precision)") }
     }
 
     func run() throws {
@@ -48,7 +51,13 @@ struct TrainCommand: ParsableCommand {
         var opt = OptimizerConfig(kind: optimizer == "sgd" ? .sgd : .adam, learningRate: lr)
         opt.maxGradNorm = maxGradNorm
         let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, targets: Projection.all(for: config.architecture))
-        let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength)
+        let requested = Precision(rawValue: precision) ?? .float32
+        let packStart = Date()
+        let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength, precision: requested)
+        // bf16: our work items split the AMX products over the cores; OpenBLAS workers spinning
+        // between its (now small) calls would take those cores (see BLASThreads).
+        if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
+        Self.announce(requested: requested, running: trainer.effectivePrecision, seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)
         var adapter = trainer.makeAdapter(using: &rng)
         let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
@@ -70,6 +79,22 @@ struct TrainCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "done: mean loss %.4f, %d tokens in %.1f s (%.0f tokens/s); adapter saved to %@",
                      report.meanLoss, report.tokens, seconds, Double(report.tokens) / max(seconds, 1e-9), out))
+    }
+}
+
+extension TrainCommand {
+    /// Says on stderr which precision runs (and why bf16 may not).
+    static func announce(requested: Precision, running: Precision, seconds: Double) {
+        let line: String
+        if running == .bfloat16 {
+            line = String(format: "precision: bf16 (frozen products in bfloat16 on AMX over %d cores, float32 sums; OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s)",
+                          ProcessInfo.processInfo.activeProcessorCount, seconds)
+        } else if requested == .bfloat16 {
+            line = "precision: bf16 requested, but this CPU has no AMX-BF16: running fp32"
+        } else {
+            line = "precision: fp32"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
 

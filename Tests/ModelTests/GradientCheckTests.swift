@@ -203,6 +203,15 @@ import Testing
         let out = mem.buffer(rows * cols)
         DropoutMask.apply(seed: 1, probability: p, x: x.p, rows: rows, cols: cols, ldx: cols + 3, out: out.p)
         #expect((0..<(rows * cols)).allSatisfy { out.array[$0] == a[$0] * x.array[($0 / cols) * (cols + 3) + $0 % cols] })
+        // Added into a wider output (the backward's dx): prefill + mask * x, the padding untouched.
+        let acc = mem.buffer((0..<(rows * (cols + 2))).map { Float($0 % 5) })
+        DropoutMask.apply(seed: 1, probability: p, x: x.p, rows: rows, cols: cols, ldx: cols + 3, out: acc.p,
+                          ldOut: cols + 2, accumulate: true)
+        let accArray = acc.array
+        #expect((0..<(rows * (cols + 2))).allSatisfy { i in
+            let (r, c) = (i / (cols + 2), i % (cols + 2))
+            return accArray[i] == Float(i % 5) + (c < cols ? out.array[r * cols + c] : 0)
+        })
     }
 
     /// The vectorisable exp of the softmax and SwiGLU kernels against Double exp, and the

@@ -14,6 +14,9 @@ struct LoRAFactors {
 /// A frozen linear layer with an optional LoRA branch:
 /// `y = x W^T + b + scale * (dropout(x) A^T) B^T`.
 ///
+/// With `packed` (bfloat16 precision) the frozen products `x W^T` and `dy W` run on AMX in
+/// bfloat16 with float32 sums; the LoRA factors, their products and gradients stay float32.
+///
 /// Forward saves u = dropout(x) A^T `[n, r]` (the input x is kept by the caller, the dropout
 /// mask is regenerated from its seed). Backward adds dx and the gradients of A and B; W and b
 /// are frozen and get none.
@@ -23,6 +26,10 @@ struct LoRALinearOp {
     let bias: UnsafePointer<Float>?
     let inFeatures: Int, outFeatures: Int
     let lora: LoRAFactors?
+    /// With bfloat16 precision: W packed both ways, and scratch for the converted rows of the
+    /// frozen products (`BF16Operand.scratchCount` of `n` rows and `max(in, out)` columns).
+    var packed: BF16TrainingWeights.PackedLinear? = nil
+    var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
 
     /// Floats of scratch `forward`/`backward` need for `n` rows.
     func scratchCount(rows n: Int) -> Int { n * inFeatures + n * (lora?.rank ?? 0) }
@@ -32,8 +39,12 @@ struct LoRALinearOp {
     func forward(x: UnsafePointer<Float>, ldx: Int, n: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
                  accumulate: Bool = false, u: UnsafeMutablePointer<Float>?, seed: UInt64,
                  scratch: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: weight,
-                          ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: ldy)
+        if let packed, let bf16Scratch {
+            packed.forward.multiply(x, rows: n, ldx: ldx, into: y, ldy: ldy, accumulate: accumulate, scratch: bf16Scratch)
+        } else {
+            BLAS.gemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: weight,
+                      ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: ldy)
+        }
         if let bias {
             for i in 0..<n { let yr = y + i * ldy; for j in 0..<outFeatures { yr[j] += bias[j] } }
         }
@@ -54,8 +65,12 @@ struct LoRALinearOp {
                   scratch: UnsafeMutablePointer<Float>) {
         // dx += dy W (the gradient flows through the frozen weight)
         if let dx {
-            BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
-                      beta: 1, c: dx, ldc: lddx)
+            if let packed, let bf16Scratch {
+                packed.backward.multiply(dy, rows: n, ldx: ldy, into: dx, ldy: lddx, accumulate: true, scratch: bf16Scratch)
+            } else {
+                BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
+                          beta: 1, c: dx, ldc: lddx)
+            }
         }
         guard let lora, let u else { return }
         let r = lora.rank
@@ -80,11 +95,7 @@ struct LoRALinearOp {
             BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 0, c: scratch, ldc: inFeatures)
             DropoutMask.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
-                                ldx: inFeatures, out: scratch)
-            for i in 0..<n {
-                let s = scratch + i * inFeatures, d = dx + i * lddx
-                for j in 0..<inFeatures { d[j] += s[j] }
-            }
+                              ldx: inFeatures, out: dx, ldOut: lddx, accumulate: true)
         } else {
             BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
                               beta: 1, c: dx, ldc: lddx)

@@ -9,13 +9,28 @@ public struct LoRATrainer: Sendable {
     public var maxLength: Int
     /// Token id used to pad batches (padding is never a target and never attended by real tokens).
     public var padToken: Int
+    /// The precision asked for. `.bfloat16` runs the frozen weights' products (projections and LM
+    /// head, forward and backward) in bfloat16 on AMX with float32 sums; LoRA factors, their
+    /// gradients, attention, norms, the loss and the optimizer stay float32. Without AMX it runs
+    /// as `.float32` (see `effectivePrecision`).
+    public let precision: Precision
+    /// What runs: `precision.effective`.
+    public var effectivePrecision: Precision { packed == nil ? .float32 : .bfloat16 }
+    /// The packed bfloat16 weights (bfloat16 only), shared with every trainer over the same weights.
+    let packed: BF16TrainingWeights?
 
-    public init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024) {
+    /// With `precision: .bfloat16` (and AMX), the weights' packed bfloat16 copy is made here (about
+    /// 4 bytes per matrix weight, a second or two for SmolLM2) or reused from another trainer
+    /// over the same weights (`BF16TrainingWeights.shared(for:)`).
+    public init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
+                precision: Precision = .float32) {
         self.weights = weights
         self.lora = lora
         self.optimizer = optimizer
         self.maxLength = maxLength
         self.padToken = weights.config.eosTokenId ?? 0
+        self.precision = precision
+        self.packed = precision.effective == .bfloat16 ? BF16TrainingWeights.shared(for: weights) : nil
     }
 
     /// A new adapter for this model, initialised as PEFT does (A uniform, B zero).
@@ -52,11 +67,16 @@ public struct LoRATrainer: Sendable {
                         seeds: [[Projection: UInt64]], dropout: Float, _ body: (TransformerPass) -> R) -> R {
         var views = [[Projection: LoRAView]](repeating: [:], count: weights.config.layerCount)
         for v in adapter.views { views[v.layer][v.projection] = v }
+        let scratch = packed.map { _ in
+            BF16Operand.Scratch(count: TransformerPass.bf16ScratchCount(config: weights.config, rows: batch.batch * batch.seqLen))
+        }
         return WeightPointers.with(weights) { wp in
             adapter.parameters.withUnsafeBufferPointer { params in
-                body(TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
-                                     parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
-                                     seeds: seeds, batch: batch))
+                withExtendedLifetime(scratch) {
+                    body(TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
+                                         parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
+                                         seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer))
+                }
             }
         }
     }

@@ -15,6 +15,20 @@ struct TransformerPass {
     let dropout: Float
     let seeds: [[Projection: UInt64]]
     let batch: TrainingBatch
+    /// bfloat16 precision: the frozen matrices packed for AMX, and scratch of
+    /// `bf16ScratchCount(config:rows:)` for the converted rows (nil: float32 products).
+    var packed: BF16TrainingWeights? = nil
+    var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
+
+    /// Attention heads spread over the cores: only when OpenBLAS runs single-threaded (as `fedhds
+    /// train --precision bf16` sets), else OpenBLAS's own threads parallelise each head's products.
+    var parallelHeads: Bool { BLASThreads.count == 1 && LinearKernel.workers > 1 }
+
+    /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
+    static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
+        let widest = max(c.hiddenSize, c.intermediateSize, (c.headCount + 2 * c.kvHeadCount) * c.headDim)
+        return BF16Operand.scratchCount(rows: rows, k: widest)
+    }
 
     private var n: Int { batch.batch * batch.seqLen }
     private var d: Int { config.hiddenSize }
@@ -43,7 +57,8 @@ struct TransformerPass {
                                   gradA: gradient.map { $0 + v.aOffset }, gradB: gradient.map { $0 + v.bOffset },
                                   rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
-        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors)
+        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
+                            packed: packed?.layers[layer][p], bf16Scratch: bf16Scratch)
     }
 
     private func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
@@ -100,7 +115,7 @@ struct TransformerPass {
                 rotary.apply(tape.qkv.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount)
                 rotary.apply(tape.qkv.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount)
             }
-            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p)
+            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p, parallel: parallelHeads)
             linear(l, oProjection).forward(x: tape.o.p, ldx: attnWidth, n: n, y: x.p, ldy: d, accumulate: true,
                                            u: tape.u[oProjection]?.p, seed: seed(l, oProjection), scratch: scratch.p)
             // MLP half
@@ -132,8 +147,13 @@ struct TransformerPass {
         let V = config.vocabSize
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
-            BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
-                              beta: 0, c: o.baseAddress!, ldc: V)
+            if let packed, let bf16Scratch {  // the scratch holds n rows of d (d <= the widest input)
+                packed.output.forward.multiply(h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
+                                               scratch: bf16Scratch)
+            } else {
+                BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
+                          beta: 0, c: o.baseAddress!, ldc: V)
+            }
         }
         return out
     }
@@ -151,7 +171,8 @@ struct TransformerPass {
         normForward(weights.finalNorm, x: xg.p, y: hg.p, mean: mean.p, rstd: rstd.p, rows: m)
         let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
         let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
-                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p)
+                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
+                                                     packed: packed?.output)
         guard let dhg, lossSum.isFinite else { return lossSum }
         let dxg = TrainingBuffer(m * d)
         normBackward(weights.finalNorm, dy: dhg.p, x: xg.p, mean: mean.p, rstd: rstd.p, rows: m, dx: dxg.p)
@@ -204,7 +225,8 @@ struct TransformerPass {
                                             u: tape.u[oProjection]?.p, seed: seed(l, oProjection),
                                             dx: dO.p, lddx: attnWidth, scratch: scratch.p)
             dQKV.zero()
-            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p)
+            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p,
+                               parallel: parallelHeads)
             if let rotary {
                 rotary.apply(dQKV.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount, inverse: true)
                 rotary.apply(dQKV.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount, inverse: true)
