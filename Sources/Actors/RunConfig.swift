@@ -9,8 +9,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var method: Method = .fedhds
     public var seed: UInt64 = 42
     public var rounds = 40
-    /// Arithmetic of the frozen weights' products in inference (features, evaluation, perplexity):
-    /// fp32, or bf16 (bfloat16 on AMX with float32 sums; runs as fp32 where the CPU has no AMX).
+    /// Arithmetic of the frozen weights' products in inference (features, evaluation, perplexity) and
+    /// LoRA training: fp32, or bf16 (bfloat16 on AMX with float32 sums; runs as fp32 where the CPU has no AMX).
     public var precision: Precision = .float32
 
     // [data]
