@@ -19,6 +19,8 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
+    /// Runs the jobs of tasks that prefer this thread (`ZMQServerEndpoint.executor`), between waits.
+    let executor: SocketExecutor
     private let stopping = Atomic<Bool>(false)
     private let lock = Mutex<Void>(())
 
@@ -61,6 +63,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
         self.continuation = continuation
         self.traffic = traffic
         self.signal = try EventSignal()
+        self.executor = SocketExecutor(signal: signal)
     }
 
     func stop() {
@@ -87,7 +90,8 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 if lost.contains(item.peer) { throw TransportError.peerLost(peer: item.peer, reason: "disconnected or lease expired") }
                 throw TransportError.unknownPeer(item.peer)
             }
-            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            // Our send may have eaten a ZMQ_FD edge; the thread itself looks again after its jobs ran.
+            defer { if !executor.isCurrentThread, socket.hasInput() { signal.signal() } }
             if !queue.holds(peer: item.peer) {
                 do {
                     if try socket.send(item.frames, prefix: rid) {
@@ -116,6 +120,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: The thread
 
     private func run() {
+        executor.adoptCurrentThread()
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             retryStalled()
@@ -137,6 +142,8 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
             }
             for event in events { emit(event) }
             if ended { break }
+            // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
+            if executor.runPending() > 0 || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
         }
@@ -146,6 +153,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
             socket = nil
         }
         continuation.finish()
+        executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
 

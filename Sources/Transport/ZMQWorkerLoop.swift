@@ -13,6 +13,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
+    /// Runs the jobs of tasks that prefer this thread (`ZMQWorkerEndpoint.executor`), between waits.
+    let executor: SocketExecutor
     private let stopping = Atomic<Bool>(false)
     private let lock = Mutex<Void>(())
 
@@ -52,6 +54,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
         self.continuation = continuation
         self.traffic = traffic
         self.signal = try EventSignal()
+        self.executor = SocketExecutor(signal: signal)
     }
 
     /// Options every fedhds socket gets: linger 0 (set at creation), high-water marks, maximum
@@ -87,7 +90,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
-            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            // Our send may have eaten a ZMQ_FD edge; the thread itself looks again after its jobs ran.
+            defer { if !executor.isCurrentThread, socket.hasInput() { signal.signal() } }
             if queue.isEmpty, try socket.send(item.frames) {
                 noteSent(item)
                 return false
@@ -116,6 +120,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: The thread
 
     private func run() {
+        executor.adoptCurrentThread()
         var lostError: TransportError? = nil
         lock.withLock { _ in
             lastHeard = .now
@@ -152,6 +157,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
             }
             for m in messages { continuation.yield(m) }
             if lostError != nil { break }
+            // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
+            if executor.runPending() > 0 || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
         lock.withLock { _ in
@@ -160,6 +167,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
             socket = nil
         }
         if let lostError, lostError != .closed { continuation.finish(throwing: lostError) } else { continuation.finish() }
+        executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
 
