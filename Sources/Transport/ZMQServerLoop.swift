@@ -40,6 +40,10 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     private var stalled: [ServerEvent] = []
     /// The stream's free places as last reported (the consumer only adds to them).
     private var room: Int
+    /// Whether the last turn ran jobs of tasks on this thread: then a consumer is probably waiting
+    /// here, and a message is handed over as soon as it is received (the receive that finds the socket
+    /// empty comes after the consumer's reply, off the round trip's path) instead of in batches.
+    private var consumerHere = false
 
     // Constant.
     private let socketFD: Int32
@@ -131,19 +135,23 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 if stalled.isEmpty {
                     do { more = try receiveBatch(socket) } catch { return (0, true, outbox) }  // context terminated
                 }
-                if !queue.isEmpty { flush(socket) }
+                // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
+                // the next message. Only a send since then may have eaten that signal.
+                let sent = !queue.isEmpty
+                if sent { flush(socket) }
                 let now = ContinuousClock.now
                 if now >= nextTick {
                     if stalled.isEmpty { expireLeases(now) } else { for k in lastSeen.keys { lastSeen[k] = now } }
                     nextTick = now + .milliseconds(tickMs)
                 }
-                if more || (stalled.isEmpty && socket.hasInput()) { return (0, false, outbox) }
+                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false, outbox) }
                 return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false, outbox)
             }
             for event in events { emit(event) }
             if ended { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
-            if executor.runPending() > 0 || executor.hasPending { continue }
+            consumerHere = executor.runPending() > 0
+            if consumerHere || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
         }
@@ -226,7 +234,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     /// least one); returns true when it stopped at the batch limit.
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
-        for _ in 0..<max(1, min(room, ZMQServerLoop.batchMessages)) {
+        for _ in 0..<(consumerHere ? 1 : max(1, min(room, ZMQServerLoop.batchMessages))) {
             guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return false }
             bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)

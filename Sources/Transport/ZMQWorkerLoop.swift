@@ -33,6 +33,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // The thread's own.
     private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
+    /// Whether the last turn ran jobs of tasks on this thread: then a consumer is probably waiting
+    /// here, and a message is handed over as soon as it is received (the receive that finds the socket
+    /// empty comes after the consumer's reply, off the round trip's path) instead of in batches.
+    private var consumerHere = false
 
     // Constant.
     private let socketFD: Int32
@@ -133,7 +137,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                 guard let socket else { lostError = .closed; return (0, inbox) }
                 var more = false
                 do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return (0, inbox) }
-                if !queue.isEmpty { flush(socket) }
+                // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
+                // the next message. Only a send since then may have eaten that signal.
+                var sent = !queue.isEmpty
+                if sent { flush(socket) }
                 let now = ContinuousClock.now
                 if now - max(lastHeard, lastDrained) > lease {
                     lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
@@ -151,14 +158,16 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                         traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                     }
                     lastHeartbeat = now
+                    sent = true
                 }
-                if more || socket.hasInput() { return (0, inbox) }
+                if more || (sent && socket.hasInput()) { return (0, inbox) }
                 return (queue.isEmpty ? tickMs : 1, inbox)
             }
             for m in messages { continuation.yield(m) }
             if lostError != nil { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
-            if executor.runPending() > 0 || executor.hasPending { continue }
+            consumerHere = executor.runPending() > 0
+            if consumerHere || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
         lock.withLock { _ in
@@ -189,7 +198,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     /// Receives and handles up to a batch; returns true when it stopped at the batch limit.
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
-        for _ in 0..<ZMQWorkerLoop.batchMessages {
+        for _ in 0..<(consumerHere ? 1 : ZMQWorkerLoop.batchMessages) {
             guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 1) else { return false }
             lastHeard = .now
             let size = incoming.frames.reduce(0) { $0 + $1.byteCount }
