@@ -40,9 +40,9 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     private var stalled: [ServerEvent] = []
     /// The stream's free places as last reported (the consumer only adds to them).
     private var room: Int
-    /// Whether the last turn ran jobs of tasks on this thread: then a consumer is probably waiting
-    /// here, and a message is handed over as soon as it is received (the receive that finds the socket
-    /// empty comes after the consumer's reply, off the round trip's path) instead of in batches.
+    /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
+    /// then each message is handed over as soon as it is received (the receive that finds the
+    /// socket empty comes after the consumer's reply, off the round trip's path), not in batches.
     private var consumerHere = false
 
     // Constant.
@@ -150,8 +150,10 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
             for event in events { emit(event) }
             if ended { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
-            consumerHere = executor.runPending() > 0
-            if consumerHere || executor.hasPending { continue }
+            let ran = executor.runPending()
+            // Messages handed over without a job running here: their consumer is elsewhere.
+            if ran > 0 { consumerHere = true } else if !events.isEmpty { consumerHere = false }
+            if ran > 0 || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
         }

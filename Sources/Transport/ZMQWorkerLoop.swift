@@ -33,9 +33,9 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // The thread's own.
     private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
-    /// Whether the last turn ran jobs of tasks on this thread: then a consumer is probably waiting
-    /// here, and a message is handed over as soon as it is received (the receive that finds the socket
-    /// empty comes after the consumer's reply, off the round trip's path) instead of in batches.
+    /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
+    /// then each message is handed over as soon as it is received (the receive that finds the
+    /// socket empty comes after the consumer's reply, off the round trip's path), not in batches.
     private var consumerHere = false
 
     // Constant.
@@ -166,8 +166,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
             for m in messages { continuation.yield(m) }
             if lostError != nil { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
-            consumerHere = executor.runPending() > 0
-            if consumerHere || executor.hasPending { continue }
+            let ran = executor.runPending()
+            // Messages handed over without a job running here: their consumer is elsewhere.
+            if ran > 0 { consumerHere = true } else if !messages.isEmpty { consumerHere = false }
+            if ran > 0 || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
         lock.withLock { _ in
