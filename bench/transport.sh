@@ -2,11 +2,14 @@
 # Transport speed over tcp loopback, ours against pyzmq in the same run: 2 MB messages per second
 # (as GB/s), 64 B messages per second, and 64 B request-reply latency. "socket" is the thin libzmq
 # wrapper alone (the like-for-like comparison with pyzmq); "endpoint" is the full path the actors
-# use (encode, checks, the sending task's own zmq_send, the receiving socket thread, async
-# hand-over to the consuming task, decode: two more thread wake-ups per round trip than pyzmq's
-# blocking recv, which is what the endpoint round-trip ratio pays for). Ours and pyzmq alternate
-# TRANSPORT_BENCH_ROUNDS times and the best of each is compared, so load from other processes
-# hits both alike. Ratios > 1 mean ours is better (for latency: lower).
+# use (encode, checks, the sending task's own zmq_send, the receiving socket thread, decode, async
+# hand-over to the consuming task). In the endpoint round trip both consuming tasks prefer their
+# endpoint's socket thread as task executor (`withTaskExecutorPreference(endpoint.executor)`, as a
+# request/reply dispatcher should), so a reply is received, handed over and answered on the thread
+# that woke up, one wake-up per message like pyzmq's blocking recv; the last row is the same round
+# trip with the consumers on the cooperative pool (one more thread wake-up per message on each
+# side). Ours and pyzmq alternate TRANSPORT_BENCH_ROUNDS times and the best of each is compared, so
+# load from other processes hits both alike. Ratios > 1 mean ours is better (for latency: lower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${FEDHDS_BIN:-.build/release/fedhds}
@@ -37,4 +40,6 @@ for name, key, lower in rows:
     s, e = best(ours, "socket_" + key, lower), best(ours, "endpoint_" + key, lower)
     ratio = (lambda v: ref / v) if lower else (lambda v: v / ref)
     print(f"{name:28s} {ref:9.3f} {s:9.3f} {ratio(s):6.2f} {e:9.3f} {ratio(e):6.2f}")
+ref, e = best(refs, "rtt_us", True), best(ours, "endpoint_pool_rtt_us", True)
+print(f"{'  same, consumers on pool':28s} {ref:9.3f} {'':9s} {'':6s} {e:9.3f} {ref / e:6.2f}")
 PY

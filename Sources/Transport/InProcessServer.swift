@@ -20,6 +20,8 @@ import Synchronization
 public final class InProcessServer: ServerEndpoint {
     public let events: AsyncStream<ServerEvent>
     public let traffic = TrafficCounters()
+    /// None: in-process delivery has no thread of its own.
+    public var executor: (any TaskExecutor)? { nil }
     public let liveness: Liveness
     let limits: CodecLimits
     private let continuation: AsyncStream<ServerEvent>.Continuation

@@ -17,17 +17,26 @@ public struct TrafficRecord: Sendable, Equatable {
 
 /// Byte counters per message type and direction, for the communication table. Thread-safe.
 public final class TrafficCounters: Sendable {
-    private struct Key: Hashable { let type: MessageType; let direction: TrafficDirection }
-    private struct State { var counts: [Key: (messages: Int, bytes: Int)] = [:]; var rejectedMessages = 0; var rejectedBytes = 0 }
+    /// Counters in a flat table indexed by (type raw value, direction): no hashing per message.
+    private struct State {
+        var messages = [Int](repeating: 0, count: 512)
+        var bytes = [Int](repeating: 0, count: 512)
+        var rejectedMessages = 0
+        var rejectedBytes = 0
+    }
     private let state = Mutex(State())
 
     public init() {}
 
+    private static func slot(_ type: MessageType, _ direction: TrafficDirection) -> Int {
+        Int(type.rawValue) * 2 + (direction == .sent ? 0 : 1)
+    }
+
     func record(_ type: MessageType, _ direction: TrafficDirection, bytes: Int) {
+        let i = Self.slot(type, direction)
         state.withLock { s in
-            let k = Key(type: type, direction: direction)
-            let old = s.counts[k] ?? (0, 0)
-            s.counts[k] = (old.messages + 1, old.bytes + bytes)
+            s.messages[i] += 1
+            s.bytes[i] += bytes
         }
     }
 
@@ -38,16 +47,22 @@ public final class TrafficCounters: Sendable {
     /// All non-zero counters, ordered by type then direction.
     public func snapshot() -> [TrafficRecord] {
         state.withLock { s in
-            s.counts.map { TrafficRecord(type: $0.key.type, direction: $0.key.direction, messages: $0.value.messages, bytes: $0.value.bytes) }
+            var out: [TrafficRecord] = []
+            for i in 0..<s.messages.count where s.messages[i] > 0 {
+                guard let type = MessageType(rawValue: UInt8(i / 2)) else { continue }
+                out.append(TrafficRecord(type: type, direction: i % 2 == 0 ? .sent : .received,
+                                         messages: s.messages[i], bytes: s.bytes[i]))
+            }
+            return out
         }.sorted { ($0.type.rawValue, $0.direction.rawValue) < ($1.type.rawValue, $1.direction.rawValue) }
     }
 
     public func bytes(_ type: MessageType, _ direction: TrafficDirection) -> Int {
-        state.withLock { $0.counts[Key(type: type, direction: direction)]?.bytes ?? 0 }
+        state.withLock { $0.bytes[Self.slot(type, direction)] }
     }
 
     public func messages(_ type: MessageType, _ direction: TrafficDirection) -> Int {
-        state.withLock { $0.counts[Key(type: type, direction: direction)]?.messages ?? 0 }
+        state.withLock { $0.messages[Self.slot(type, direction)] }
     }
 
     /// Received frame sets that did not decode: (messages, bytes).

@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import Glibc
 
 /// Measurements for `bench/transport.sh` (run through `fedhds transport-bench`), over tcp
 /// loopback with a fresh context: the thin socket wrapper alone (DEALER -> ROUTER, copying sends
@@ -56,9 +57,10 @@ public enum TransportBenchmark {
         t.start()
         let payload = [UInt8](repeating: 0xCD, count: bytes)
         for _ in 0..<10 { _ = try dealer.send([payload], blocking: true); _ = try dealer.receive(blocking: true) }
-        let start = ContinuousClock.now
+        let start = ContinuousClock.now, cpu0 = cpuSeconds()
         for _ in 0..<count { _ = try dealer.send([payload], blocking: true); _ = try dealer.receive(blocking: true) }
         let elapsed = ContinuousClock.now - start
+        note("socket rtt: cpu us per round trip \((cpuSeconds() - cpu0) / Double(count) * 1e6)")
         dealer.close()
         return seconds(elapsed) / Double(count)
     }
@@ -85,31 +87,39 @@ public enum TransportBenchmark {
         return Double(count - 1) / seconds(elapsed)
     }
 
-    /// Seconds per round trip: worker sends `message`, the server answers with it, the worker receives.
-    public static func endpointRoundTrip(message: Message, count: Int) async throws -> Double {
+    /// Seconds per round trip: worker sends `message`, the server answers with it, the worker
+    /// receives. With `onSocketThreads`, both consuming tasks prefer their endpoint's socket thread
+    /// as task executor (`executor`, as a request/reply dispatcher should), else they run on the
+    /// cooperative pool.
+    public static func endpointRoundTrip(message: Message, count: Int, onSocketThreads: Bool = true) async throws -> Double {
         let context = try ZMQContext()
         let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
         let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench"))
-        let echo = Task {
+        let echo = Task(executorPreference: onSocketThreads ? server.executor : nil) {
             for await event in server.events {
                 if case let .message(peer, m) = event { try? await server.send(m, to: peer) }
             }
         }
-        var it = worker.incoming.makeAsyncIterator()
-        for _ in 0..<10 { try await worker.send(message); _ = try await it.next() }
-        var samples: [Double] = []
-        samples.reserveCapacity(count)
-        let start = ContinuousClock.now
-        for _ in 0..<count {
-            let t0 = ContinuousClock.now
-            try await worker.send(message)
-            _ = try await it.next()
-            samples.append(seconds(ContinuousClock.now - t0) * 1e6)
+        let elapsed = try await withTaskExecutorPreference(onSocketThreads ? worker.executor : nil) { () async throws -> Duration in
+            var it = worker.incoming.makeAsyncIterator()
+            for _ in 0..<10 { try await worker.send(message); _ = try await it.next() }
+            var samples: [Double] = []
+            samples.reserveCapacity(count)
+            let start = ContinuousClock.now, cpu0 = cpuSeconds()
+            for _ in 0..<count {
+                let t0 = ContinuousClock.now
+                try await worker.send(message)
+                _ = try await it.next()
+                samples.append(seconds(ContinuousClock.now - t0) * 1e6)
+            }
+            let elapsed = ContinuousClock.now - start
+            // Percentiles show how much of the mean is scheduling delay on a loaded machine.
+            samples.sort()
+            let place = onSocketThreads ? "socket threads" : "pool"
+            let cpu = (cpuSeconds() - cpu0) / Double(count) * 1e6
+            note("endpoint rtt us (\(place)): p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) p99 \(samples[count * 99 / 100]); cpu us per round trip \(cpu)")
+            return elapsed
         }
-        let elapsed = ContinuousClock.now - start
-        // Percentiles show how much of the mean is scheduling delay on a loaded machine.
-        samples.sort()
-        FileHandle.standardError.write(Data("endpoint rtt us: p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) p99 \(samples[count * 99 / 100])\n".utf8))
         await worker.close()
         await server.close()
         await echo.value
@@ -130,6 +140,15 @@ public enum TransportBenchmark {
                                                        trainSamples: 1, trainBatches: 1, trainLoss: nil)))
         }
     }
+
+    /// CPU time of the whole process so far (user + system), to compare what each path costs.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+    }
+
+    static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
     static func seconds(_ d: Duration) -> Double {
         let (s, atto) = d.components

@@ -19,6 +19,8 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
+    /// Runs the jobs of tasks that prefer this thread (`ZMQServerEndpoint.executor`), between waits.
+    let executor: SocketExecutor
     private let stopping = Atomic<Bool>(false)
     private let lock = Mutex<Void>(())
 
@@ -38,6 +40,10 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     private var stalled: [ServerEvent] = []
     /// The stream's free places as last reported (the consumer only adds to them).
     private var room: Int
+    /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
+    /// then each message is handed over as soon as it is received (the receive that finds the
+    /// socket empty comes after the consumer's reply, off the round trip's path), not in batches.
+    private var consumerHere = false
 
     // Constant.
     private let socketFD: Int32
@@ -61,6 +67,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
         self.continuation = continuation
         self.traffic = traffic
         self.signal = try EventSignal()
+        self.executor = SocketExecutor(signal: signal)
     }
 
     func stop() {
@@ -87,7 +94,8 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 if lost.contains(item.peer) { throw TransportError.peerLost(peer: item.peer, reason: "disconnected or lease expired") }
                 throw TransportError.unknownPeer(item.peer)
             }
-            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            // Our send may have eaten a ZMQ_FD edge; the thread itself looks again after its jobs ran.
+            defer { if !executor.isCurrentThread, socket.hasInput() { signal.signal() } }
             if !queue.holds(peer: item.peer) {
                 do {
                     if try socket.send(item.frames, prefix: rid) {
@@ -116,6 +124,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: The thread
 
     private func run() {
+        executor.adoptCurrentThread()
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             retryStalled()
@@ -126,17 +135,25 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 if stalled.isEmpty {
                     do { more = try receiveBatch(socket) } catch { return (0, true, outbox) }  // context terminated
                 }
-                if !queue.isEmpty { flush(socket) }
+                // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
+                // the next message. Only a send since then may have eaten that signal.
+                let sent = !queue.isEmpty
+                if sent { flush(socket) }
                 let now = ContinuousClock.now
                 if now >= nextTick {
                     if stalled.isEmpty { expireLeases(now) } else { for k in lastSeen.keys { lastSeen[k] = now } }
                     nextTick = now + .milliseconds(tickMs)
                 }
-                if more || (stalled.isEmpty && socket.hasInput()) { return (0, false, outbox) }
+                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false, outbox) }
                 return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false, outbox)
             }
             for event in events { emit(event) }
             if ended { break }
+            // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
+            let ran = executor.runPending()
+            // Messages handed over without a job running here: their consumer is elsewhere.
+            if ran > 0 { consumerHere = true } else if !events.isEmpty { consumerHere = false }
+            if ran > 0 || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
         }
@@ -146,6 +163,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
             socket = nil
         }
         continuation.finish()
+        executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
 
@@ -218,7 +236,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     /// least one); returns true when it stopped at the batch limit.
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
-        for _ in 0..<max(1, min(room, ZMQServerLoop.batchMessages)) {
+        for _ in 0..<(consumerHere ? 1 : max(1, min(room, ZMQServerLoop.batchMessages))) {
             guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return false }
             bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)

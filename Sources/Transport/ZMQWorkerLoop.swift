@@ -13,6 +13,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
+    /// Runs the jobs of tasks that prefer this thread (`ZMQWorkerEndpoint.executor`), between waits.
+    let executor: SocketExecutor
     private let stopping = Atomic<Bool>(false)
     private let lock = Mutex<Void>(())
 
@@ -31,6 +33,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // The thread's own.
     private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
+    /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
+    /// then each message is handed over as soon as it is received (the receive that finds the
+    /// socket empty comes after the consumer's reply, off the round trip's path), not in batches.
+    private var consumerHere = false
 
     // Constant.
     private let socketFD: Int32
@@ -52,6 +58,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
         self.continuation = continuation
         self.traffic = traffic
         self.signal = try EventSignal()
+        self.executor = SocketExecutor(signal: signal)
     }
 
     /// Options every fedhds socket gets: linger 0 (set at creation), high-water marks, maximum
@@ -87,7 +94,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
-            defer { if socket.hasInput() { signal.signal() } }  // our send may have eaten a ZMQ_FD edge
+            // Our send may have eaten a ZMQ_FD edge; the thread itself looks again after its jobs ran.
+            defer { if !executor.isCurrentThread, socket.hasInput() { signal.signal() } }
             if queue.isEmpty, try socket.send(item.frames) {
                 noteSent(item)
                 return false
@@ -116,6 +124,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: The thread
 
     private func run() {
+        executor.adoptCurrentThread()
         var lostError: TransportError? = nil
         lock.withLock { _ in
             lastHeard = .now
@@ -128,7 +137,10 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                 guard let socket else { lostError = .closed; return (0, inbox) }
                 var more = false
                 do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return (0, inbox) }
-                if !queue.isEmpty { flush(socket) }
+                // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
+                // the next message. Only a send since then may have eaten that signal.
+                var sent = !queue.isEmpty
+                if sent { flush(socket) }
                 let now = ContinuousClock.now
                 if now - max(lastHeard, lastDrained) > lease {
                     lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
@@ -146,12 +158,18 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                         traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                     }
                     lastHeartbeat = now
+                    sent = true
                 }
-                if more || socket.hasInput() { return (0, inbox) }
+                if more || (sent && socket.hasInput()) { return (0, inbox) }
                 return (queue.isEmpty ? tickMs : 1, inbox)
             }
             for m in messages { continuation.yield(m) }
             if lostError != nil { break }
+            // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
+            let ran = executor.runPending()
+            // Messages handed over without a job running here: their consumer is elsewhere.
+            if ran > 0 { consumerHere = true } else if !messages.isEmpty { consumerHere = false }
+            if ran > 0 || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
         lock.withLock { _ in
@@ -160,6 +178,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
             socket = nil
         }
         if let lostError, lostError != .closed { continuation.finish(throwing: lostError) } else { continuation.finish() }
+        executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
 
@@ -181,7 +200,7 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     /// Receives and handles up to a batch; returns true when it stopped at the batch limit.
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
-        for _ in 0..<ZMQWorkerLoop.batchMessages {
+        for _ in 0..<(consumerHere ? 1 : ZMQWorkerLoop.batchMessages) {
             guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 1) else { return false }
             lastHeard = .now
             let size = incoming.frames.reduce(0) { $0 + $1.byteCount }

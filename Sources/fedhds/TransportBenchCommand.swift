@@ -13,6 +13,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Number of 2 MB messages.") var largeCount = 500
     @Option(help: "Number of 64 B messages.") var smallCount = 200_000
     @Option(help: "Number of 64 B round trips.") var roundTrips = 5000
+    @Flag(help: "Measure the 64 B round trips only (socket, endpoint on socket threads, endpoint on the pool).") var rttOnly = false
+    @Option(help: "With --rtt-only: measure only this one (socket, endpoint, pool; for profiling).") var rttVariant: String?
 
     @Option(help: "Instead of measuring: stream update messages to this server endpoint until killed (a test helper).")
     var streamTo: String?
@@ -31,6 +33,21 @@ struct TransportBenchCommand: AsyncParsableCommand {
         let large = 2 << 20
         var r: [String: Double] = [:]
         func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+        if rttOnly {
+            let small = Message.shutdown(Shutdown(reason: String(repeating: "x", count: 44)))
+            func want(_ v: String) -> Bool { rttVariant == nil || rttVariant == v }
+            if want("socket") { r["socket_rtt_us"] = try TransportBenchmark.socketRoundTrip(bytes: 64, count: roundTrips) * 1e6 }
+            if want("endpoint") {
+                r["endpoint_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6
+            }
+            if want("pool") {
+                r["endpoint_pool_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips,
+                                                                                          onSocketThreads: false) * 1e6
+            }
+            let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         note("socket_large_GBps")
         r["socket_large_GBps"] = try TransportBenchmark.socketThroughput(bytes: large, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
         note("socket_small_Mmsgps")
@@ -47,6 +64,9 @@ struct TransportBenchCommand: AsyncParsableCommand {
         r["endpoint_small_Mmsgps"] = try await TransportBenchmark.endpointThroughput(message: small, count: smallCount / 3, highWaterMark: 100_000) / 1e6
         note("endpoint_rtt_us")
         r["endpoint_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6
+        note("endpoint_pool_rtt_us")
+        r["endpoint_pool_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips,
+                                                                                  onSocketThreads: false) * 1e6
         let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
