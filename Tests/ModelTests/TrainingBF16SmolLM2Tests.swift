@@ -11,19 +11,7 @@ struct TrainingBF16SmolLM2Tests {
     static func norm(_ s: ArraySlice<Float>) -> Double { s.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
 
     @Test func oneStepOnADollySampleMatchesFloat32() throws {
-        let golden = try JSONDecoder().decode(TrainingSmolLM2Tests.StepGolden.self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("smollm2-dolly-step.json")))
-        let weights = try TrainingSmolLM2Tests.weights()
-        let lora = LoRAConfig(rank: 8, alpha: 16, dropout: 0, targets: Projection.all(for: .llama))
-        var adapter = LoRAAdapter(config: lora, model: weights.config)
-        // The script's deterministic non-zero adapter (as in TrainingSmolLM2Tests).
-        for (v, view) in adapter.views.enumerated() {
-            for i in 0..<(8 * view.inFeatures) {
-                adapter.parameters[view.aOffset + i] = Float(0.02 * sin(0.37 * Double(i) + 1.3 * Double(v)))
-            }
-            for i in 0..<(view.outFeatures * 8) {
-                adapter.parameters[view.bOffset + i] = Float(0.01 * cos(0.23 * Double(i) + 0.7 * Double(v)))
-            }
-        }
+        let (golden, weights, lora, adapter) = try TrainingSmolLM2Tests.goldenStep()
         let example = TrainingExample(tokens: golden.tokens, lossMask: golden.mask.map { $0 != 0 })
         var rng = TrainingTestRNG(seed: 1)
         let fp32 = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: 3e-5))

@@ -25,12 +25,13 @@ import Testing
     struct StepGolden: Decodable { var tokens: [Int]; var mask: [Int]; var loss: Float; var gradNorm: Double; var views: [ViewNorm] }
     struct Sample: Decodable { var tokens: [Int]; var mask: [Int] }
 
-    @Test func oneStepOnADollySampleMatchesPyTorch() throws {
+    /// The golden step's inputs: PyTorch's figures, the weights, the LoRA setting and the
+    /// script's deterministic non-zero adapter (view v, layer-major in projection order).
+    static func goldenStep() throws -> (golden: StepGolden, weights: ModelWeights, lora: LoRAConfig, adapter: LoRAAdapter) {
         let golden = try JSONDecoder().decode(StepGolden.self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("smollm2-dolly-step.json")))
         let weights = try Self.weights()
         let lora = LoRAConfig(rank: 8, alpha: 16, dropout: 0, targets: Projection.all(for: .llama))
         var adapter = LoRAAdapter(config: lora, model: weights.config)
-        // The script's deterministic non-zero adapter: view v (layer-major, projection order).
         for (v, view) in adapter.views.enumerated() {
             for i in 0..<(8 * view.inFeatures) {
                 adapter.parameters[view.aOffset + i] = Float(0.02 * sin(0.37 * Double(i) + 1.3 * Double(v)))
@@ -39,6 +40,11 @@ import Testing
                 adapter.parameters[view.bOffset + i] = Float(0.01 * cos(0.23 * Double(i) + 0.7 * Double(v)))
             }
         }
+        return (golden, weights, lora, adapter)
+    }
+
+    @Test func oneStepOnADollySampleMatchesPyTorch() throws {
+        let (golden, weights, lora, adapter) = try Self.goldenStep()
         let trainer = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: 3e-5))
         var rng = TrainingTestRNG(seed: 1)
         let example = TrainingExample(tokens: golden.tokens, lossMask: golden.mask.map { $0 != 0 })
