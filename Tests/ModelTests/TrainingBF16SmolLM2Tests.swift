@@ -41,25 +41,10 @@ struct TrainingBF16SmolLM2Tests {
     }
 
     @Test func eightDollySamplesOverfitInThirtyStepsInBF16() throws {
-        let samples = try JSONDecoder().decode([TrainingSmolLM2Tests.Sample].self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("dolly-overfit-8.json")))
-        #expect(samples.count == 8)
-        let weights = try TrainingSmolLM2Tests.weights()
-        let trainer = LoRATrainer(weights: weights, lora: .paper(for: .llama), optimizer: .adam(learningRate: 2e-3), precision: .bfloat16)
-        #expect(trainer.effectivePrecision == .bfloat16)
-        var rng = TrainingTestRNG(seed: 42)
-        var adapter = trainer.makeAdapter(using: &rng)
-        let examples = samples.map { TrainingExample(tokens: $0.tokens, lossMask: $0.mask.map { $0 != 0 }) }
-        let before = try trainer.loss(examples: examples, adapter: adapter)
-        var state = OptimizerState(config: trainer.optimizer, parameterCount: adapter.parameters.count)
-        var steps: [StepReport] = []
-        for s in 0..<30 {
-            steps.append(try trainer.step(examples: [examples[s % 8]], adapter: &adapter, state: &state, index: s, using: &rng))
-        }
-        let after = try trainer.loss(examples: examples, adapter: adapter)
+        let (trainer, adapter, examples, before, after, steps) = try TrainingSmolLM2Tests.overfit(precision: .bfloat16)
         // The float32 trainer agrees on the trained adapter's loss (bf16 evaluation is not fooling itself).
-        let after32 = try LoRATrainer(weights: weights, lora: .paper(for: .llama), optimizer: trainer.optimizer)
+        let after32 = try LoRATrainer(weights: trainer.weights, lora: .paper(for: .llama), optimizer: trainer.optimizer)
             .loss(examples: examples, adapter: adapter)
-        #expect(steps.count == 30 && steps.allSatisfy { !$0.skipped })
         #expect(after <= 0.5 * before, "bf16 loss \(before) -> \(after)")
         #expect(abs(after32 - after) < 2e-2 * after32 + 1e-3, "bf16 evaluation \(after) vs fp32 \(after32) of the trained adapter")
         print("TrainingBF16 SmolLM2 overfit: loss \(before) -> \(after) (fp32 evaluation \(after32)); step losses \(steps.map(\.loss).map { ($0 * 1000).rounded() / 1000 })")

@@ -66,16 +66,19 @@ import Testing
         print("TrainingSmolLM2: loss \(loss) vs \(golden.loss); grad norm \(total) vs \(golden.gradNorm); worst view norm rel err \(worst)")
     }
 
-    @Test func eightDollySamplesOverfitInThirtySteps() throws {
+    /// The overfitting check's run: 30 steps of batch size 1 cycling through the 8 samples
+    /// (dropout 0.05 on), one Adam state; the loss over all 8 before and after.
+    static func overfit(precision: Precision) throws -> (trainer: LoRATrainer, adapter: LoRAAdapter, examples: [TrainingExample],
+                                                          before: Float, after: Float, steps: [StepReport]) {
         let samples = try JSONDecoder().decode([Sample].self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("dolly-overfit-8.json")))
         #expect(samples.count == 8)
-        let weights = try Self.weights()
-        let trainer = LoRATrainer(weights: weights, lora: .paper(for: .llama), optimizer: .adam(learningRate: 2e-3))
+        let trainer = LoRATrainer(weights: try weights(), lora: .paper(for: .llama), optimizer: .adam(learningRate: 2e-3),
+                                  precision: precision)
+        #expect(trainer.effectivePrecision == precision)
         var rng = TrainingTestRNG(seed: 42)
         var adapter = trainer.makeAdapter(using: &rng)
         let examples = samples.map { TrainingExample(tokens: $0.tokens, lossMask: $0.mask.map { $0 != 0 }) }
         let before = try trainer.loss(examples: examples, adapter: adapter)
-        // 30 steps of batch size 1 cycling through the 8 samples (dropout 0.05 on), one Adam state.
         var state = OptimizerState(config: trainer.optimizer, parameterCount: adapter.parameters.count)
         var steps: [StepReport] = []
         for s in 0..<30 {
@@ -83,6 +86,11 @@ import Testing
         }
         let after = try trainer.loss(examples: examples, adapter: adapter)
         #expect(steps.count == 30 && steps.allSatisfy { !$0.skipped })
+        return (trainer, adapter, examples, before, after, steps)
+    }
+
+    @Test func eightDollySamplesOverfitInThirtySteps() throws {
+        let (_, _, _, before, after, steps) = try Self.overfit(precision: .float32)
         #expect(after <= 0.5 * before, "loss \(before) -> \(after)")
         print("TrainingSmolLM2 overfit: loss \(before) -> \(after); step losses \(steps.map(\.loss).map { ($0 * 1000).rounded() / 1000 })")
     }
