@@ -122,5 +122,16 @@ struct TrainingBF16Tests {
         // 2 bytes per weight, twice, padded: at least 4 bytes per matrix weight.
         let matrix = weights.layers.flatMap(\.projections.values).map(\.weight.count).reduce(0, +) + weights.outputMatrix.count
         #expect(a.packed!.byteCount >= 4 * matrix)
+        // A decoder over the same weights uses the trainer's forward packs (one W^T copy per process),
+        // and the trainer's backward packs are separate memory.
+        let decoder = Decoder(weights: copy, precision: .bfloat16)
+        let packedQ = a.packed!.layers[0][.q]!
+        #expect(decoder.bf16!.projection(layer: 0, .q)!.pointer == packedQ.forward.pointer)
+        #expect(decoder.bf16!.output.pointer == a.packed!.output.forward.pointer)
+        #expect(packedQ.backward.pointer != packedQ.forward.pointer)
+        #expect(Decoder(weights: changed, precision: .bfloat16).bf16!.projection(layer: 0, .q)!.pointer
+                    == c.packed!.layers[0][.q]!.forward.pointer)
+        #expect(Decoder(weights: changed, precision: .bfloat16).bf16!.projection(layer: 0, .q)!.pointer
+                    != packedQ.forward.pointer)
     }
 }

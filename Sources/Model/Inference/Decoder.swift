@@ -11,7 +11,8 @@ import Foundation
 ///
 /// With `precision: .bfloat16` on a CPU with AMX-BF16, init packs a bfloat16 copy of every
 /// projection weight and of the output matrix once (`BF16Weights`, about half the size of the
-/// float32 weights, which stay for LoRA merging, training and the float32 path), and every
+/// float32 weights, which stay for LoRA merging, training and the float32 path; shared with other
+/// decoders and trainers over the same weights), and every
 /// product with them rounds its input rows to bfloat16 and sums in float32 on the tile unit.
 /// Norms, attention, biases and LoRA adapter products stay float32.
 public struct Decoder: Sendable {
@@ -41,7 +42,7 @@ public struct Decoder: Sendable {
         }
         let problem = Decoder.check(weights)
         weightProblem = problem
-        bf16 = problem == nil && precision.effective == .bfloat16 ? BF16Weights(weights: weights) : nil
+        bf16 = problem == nil && precision.effective == .bfloat16 ? BF16Weights.shared(for: weights) : nil
     }
 
     /// Tokens `[T]` packed from several sequences: `rows` of sequence s start at `offset` and sit

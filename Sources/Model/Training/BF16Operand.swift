@@ -1,7 +1,8 @@
 import CKernels
 
 /// One frozen matrix packed for the AMX product (`ck_bf16_pack*`): the right-hand side `b[k, n]`
-/// of `y = a · b`, read only. The memory belongs to a `BF16TrainingWeights`, which outlives
+/// of `y = a · b`, read only. The memory belongs to a `BF16TrainingWeights` (or the shared
+/// `BF16Weights` it holds for the forward orientation), which outlives
 /// every pass that uses it.
 struct BF16Operand {
     let pointer: UnsafePointer<UInt16>
