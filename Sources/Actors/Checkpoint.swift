@@ -61,7 +61,10 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         let jsonCount = Int(try u64(8))
         guard 16 + jsonCount <= bytes.count else { throw ActorsError.storage("checkpoint truncated") }
         var cp: Checkpoint
-        do { cp = try RunOutput.jsonDecoder().decode(Checkpoint.self, from: Data(bytes[16..<(16 + jsonCount)])) } catch {
+        do {
+            let json = try withConfigDefaults(Data(bytes[16..<(16 + jsonCount)]))
+            cp = try RunOutput.jsonDecoder().decode(Checkpoint.self, from: json)
+        } catch {
             throw ActorsError.storage("checkpoint metadata unreadable: \(error)")
         }
         guard cp.version == version else { throw ActorsError.storage("checkpoint version \(cp.version), expected \(version)") }
@@ -76,6 +79,21 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         }
         cp.adapter = params
         return cp
+    }
+
+    /// The checkpoint's JSON with every run setting it lacks set to its default. A checkpoint written
+    /// before a setting existed (e.g. `precision`) then resumes as it ran: with the default, as a TOML
+    /// file without the key does. JSON that already has every key, or is not a checkpoint object, is
+    /// returned untouched (so decoding reports what is wrong with it).
+    static func withConfigDefaults(_ json: Data) throws -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+              let stored = object["config"] as? [String: Any],
+              let defaults = try JSONSerialization.jsonObject(with: RunOutput.jsonEncoder().encode(RunConfig()))
+                as? [String: Any] else { return json }
+        let missing = defaults.filter { stored[$0.key] == nil }
+        guard !missing.isEmpty else { return json }
+        object["config"] = stored.merging(missing) { old, _ in old }
+        return try JSONSerialization.data(withJSONObject: object)
     }
 
     /// Writes atomically: a temporary file in the same folder, then a rename over the old one.

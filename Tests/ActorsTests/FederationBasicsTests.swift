@@ -78,6 +78,38 @@ import Testing
         #expect(throws: ActorsError.storage("checkpoint adapter truncated")) { try Checkpoint.decode(bytes) }
     }
 
+    /// A checkpoint written before a run setting existed (here `precision`, added later) resumes
+    /// with that setting's default, every other value exactly as stored.
+    @Test func checkpointWithoutANewerSettingResumesWithItsDefault() throws {
+        var config = RunConfig()
+        config.seed = .max
+        config.loraDropout = 0.05
+        config.learningRate = 3e-5
+        config.name = "old run"
+        var m = RoundMetrics(round: 2)
+        m.trainLoss = 0.1
+        m.testLoss = .nan
+        let cp = Checkpoint(config: config, round: 2,
+                            sampler: try ParticipantSampler(clients: 10, perRound: 3, rounds: 4, seed: 7, upfront: true),
+                            metrics: [m], evaluations: ["0": 0.1, "2": 0.30000000000000004], elapsedSeconds: 1.1,
+                            adapter: [0.25, -3])
+        var data = try cp.encoded()
+        let jsonCount = Int(data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var json = String(decoding: data[16..<(16 + jsonCount)], as: UTF8.self)
+        #expect(json.contains("\"precision\":\"fp32\","))
+        json = json.replacingOccurrences(of: "\"precision\":\"fp32\",", with: "")
+        var old = Data(Checkpoint.magic)
+        withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { old.append(contentsOf: $0) }
+        old.append(Data(json.utf8))
+        old.append(data[(16 + jsonCount)...])
+        data = old
+        let back = try Checkpoint.decode(data)
+        #expect(back.config == config)
+        #expect(back.round == 2 && back.sampler == cp.sampler && back.evaluations == cp.evaluations)
+        #expect(back.metrics[0].trainLoss == 0.1 && back.metrics[0].testLoss?.isNaN == true)
+        #expect(back.adapter == [0.25, -3])
+    }
+
     /// A non-finite number in the metrics (e.g. a loss over no tokens) must not stop a run at its
     /// checkpoint or make metrics.jsonl unreadable.
     @Test func nonFiniteMetricsSurviveTheCheckpointAndMetricsFile() throws {
