@@ -14,7 +14,7 @@ import Synchronization
 /// taken events, so libzmq's receive high-water mark and TCP push back on the workers; nothing is
 /// dropped. While stalled, leases do not expire (nothing is being read), and they restart when
 /// reading resumes.
-final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `lock`
+final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock`
     let continuation: AsyncStream<ServerEvent>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
@@ -34,6 +34,10 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     /// consumer woken by one never waits for the lock the thread still holds).
     private var outbox: [ServerEvent] = []
     private var heartbeatSequence: UInt64 = 0
+    /// The last routing id seen and its name (`peerName`), so a run of messages from one peer
+    /// names it once.
+    private var lastRoutingID: [UInt8] = []
+    private var lastName = ""
 
     // The thread's own.
     /// Events the full stream did not take yet, oldest first; while any wait, the socket is not read.
@@ -84,9 +88,9 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: Sending (any thread)
 
     /// Sends `item` now if the socket takes it, else queues it for the thread. Returns true when
-    /// the caller should wait for room (`waitForRoom`). Throws `unknownPeer` / `peerLost` when
+    /// the caller should wait for room (`HeldBackSending.send` does). Throws `unknownPeer` / `peerLost` when
     /// the peer is not connected now, `closed` after the loop ended.
-    func send(_ item: OutboundSend) throws -> Bool {
+    func trySend(_ item: OutboundSend) throws -> Bool {
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
@@ -108,17 +112,12 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                     throw TransportError.peerLost(peer: item.peer, reason: "disconnected")
                 }
             }
-            queue.append(item)
-            signal.signal()
-            return queue.isFull
+            return queue.holdBack(item, waking: signal)
         }
     }
 
-    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
-    func waitForRoom() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            lock.withLock { _ in queue.waitForRoom(c) }
-        }
+    func withHeldBack(_ body: (inout OutboundQueue) -> Void) {
+        lock.withLock { _ in body(&queue) }
     }
 
     // MARK: The thread
@@ -237,7 +236,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
         for _ in 0..<(consumerHere ? 1 : max(1, min(room, ZMQServerLoop.batchMessages))) {
-            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return false }
+            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2, userID: authenticated) else { return false }
             bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)
             if bytes >= ZMQServerLoop.batchBytes { return true }
@@ -258,8 +257,12 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 return
             }
             name = uid
+        } else if rid == lastRoutingID {
+            name = lastName
         } else {
             name = ZMQServerLoop.peerName(rid)
+            lastRoutingID = rid
+            lastName = name
         }
         if routes.updateValue(rid, forKey: name) == nil { lost.remove(name) }
         lastSeen[name] = .now

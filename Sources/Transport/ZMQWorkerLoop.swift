@@ -8,7 +8,7 @@ import Synchronization
 /// high-water mark holds back is queued for the thread. The thread waits on the socket's ZMQ_FD
 /// and an eventfd, receives and decodes, sends a heartbeat every heartbeat interval (however busy),
 /// retries held-back sends, and declares the server lost when nothing arrived within the lease.
-final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `lock` or on the thread
+final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock` or on the thread
     let continuation: AsyncThrowingStream<Message, any Error>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
@@ -88,9 +88,9 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: Sending (any thread)
 
     /// Sends `item` now if the socket takes it (and nothing is queued before it), else queues it
-    /// for the thread. Returns true when the caller should wait for room (`waitForRoom`). Throws
+    /// for the thread. Returns true when the caller should wait for room (`HeldBackSending.send` does). Throws
     /// the error that ended the loop (`closed`, `peerLost`, `sendTimeout`).
-    func send(_ item: OutboundSend) throws -> Bool {
+    func trySend(_ item: OutboundSend) throws -> Bool {
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
@@ -100,17 +100,12 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                 noteSent(item)
                 return false
             }
-            queue.append(item)
-            signal.signal()
-            return queue.isFull
+            return queue.holdBack(item, waking: signal)
         }
     }
 
-    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
-    func waitForRoom() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            lock.withLock { _ in queue.waitForRoom(c) }
-        }
+    func withHeldBack(_ body: (inout OutboundQueue) -> Void) {
+        lock.withLock { _ in body(&queue) }
     }
 
     private func noteSent(_ item: OutboundSend) {
