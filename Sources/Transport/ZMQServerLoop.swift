@@ -40,6 +40,8 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private var lastName = ""
 
     // The thread's own.
+    /// The events of this turn, taken from `outbox` by swapping (so both keep their storage).
+    private var handing: [ServerEvent] = []
     /// Events the full stream did not take yet, oldest first; while any wait, the socket is not read.
     private var stalled: [ServerEvent] = []
     /// The stream's free places as last reported (the consumer only adds to them).
@@ -127,12 +129,12 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             retryStalled()
-            let (timeout, ended, events) = lock.withLock { _ -> (Int32, Bool, [ServerEvent]) in
-                defer { outbox.removeAll(keepingCapacity: true) }
-                guard let socket else { return (0, true, outbox) }
+            let (timeout, ended) = lock.withLock { _ -> (Int32, Bool) in
+                defer { swap(&outbox, &handing) }  // `handing` was empty: no array is allocated per turn
+                guard let socket else { return (0, true) }
                 var more = false
                 if stalled.isEmpty {
-                    do { more = try receiveBatch(socket) } catch { return (0, true, outbox) }  // context terminated
+                    do { more = try receiveBatch(socket) } catch { return (0, true) }  // context terminated
                 }
                 // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
                 // the next message. Only a send since then may have eaten that signal.
@@ -143,15 +145,17 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
                     if stalled.isEmpty { expireLeases(now) } else { for k in lastSeen.keys { lastSeen[k] = now } }
                     nextTick = now + .milliseconds(tickMs)
                 }
-                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false, outbox) }
-                return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false, outbox)
+                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false) }
+                return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false)
             }
-            for event in events { emit(event) }
+            for event in handing { emit(event) }
+            let handedOver = !handing.isEmpty
+            handing.removeAll(keepingCapacity: true)
             if ended { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
             let ran = executor.runPending()
             // Messages handed over without a job running here: their consumer is elsewhere.
-            if ran > 0 { consumerHere = true } else if !events.isEmpty { consumerHere = false }
+            if ran > 0 { consumerHere = true } else if handedOver { consumerHere = false }
             if ran > 0 || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }

@@ -31,6 +31,8 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private var inbox: [Message] = []
 
     // The thread's own.
+    /// The messages of this turn, taken from `inbox` by swapping (so both keep their storage).
+    private var handing: [Message] = []
     private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
     /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
@@ -127,11 +129,11 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
         }
         lastHeartbeat = .now
         while !stopping.load(ordering: .relaxed) {
-            let (timeout, messages) = lock.withLock { _ -> (Int32, [Message]) in
-                defer { inbox.removeAll(keepingCapacity: true) }
-                guard let socket else { lostError = .closed; return (0, inbox) }
+            let timeout = lock.withLock { _ -> Int32 in
+                defer { swap(&inbox, &handing) }  // `handing` was empty: no array is allocated per turn
+                guard let socket else { lostError = .closed; return 0 }
                 var more = false
-                do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return (0, inbox) }
+                do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return 0 }
                 // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
                 // the next message. Only a send since then may have eaten that signal.
                 var sent = !queue.isEmpty
@@ -139,11 +141,11 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
                 let now = ContinuousClock.now
                 if now - max(lastHeard, lastDrained) > lease {
                     lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
-                    return (0, inbox)
+                    return 0
                 }
                 if let first = queue.items.first, now >= first.deadline {
                     lostError = .sendTimeout(peer: "server")
-                    return (0, inbox)
+                    return 0
                 }
                 // A heartbeat every interval, however busy: the server's answer is what renews our lease.
                 if now - lastHeartbeat >= heartbeatInterval {
@@ -155,15 +157,17 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
                     lastHeartbeat = now
                     sent = true
                 }
-                if more || (sent && socket.hasInput()) { return (0, inbox) }
-                return (queue.isEmpty ? tickMs : 1, inbox)
+                if more || (sent && socket.hasInput()) { return 0 }
+                return queue.isEmpty ? tickMs : 1
             }
-            for m in messages { continuation.yield(m) }
+            for m in handing { continuation.yield(m) }
+            let handedOver = !handing.isEmpty
+            handing.removeAll(keepingCapacity: true)
             if lostError != nil { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
             let ran = executor.runPending()
             // Messages handed over without a job running here: their consumer is elsewhere.
-            if ran > 0 { consumerHere = true } else if !messages.isEmpty { consumerHere = false }
+            if ran > 0 { consumerHere = true } else if handedOver { consumerHere = false }
             if ran > 0 || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
