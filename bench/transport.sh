@@ -19,8 +19,10 @@ SMALL=${TRANSPORT_BENCH_SMALL:-200000}
 RTT=${TRANSPORT_BENCH_RTT:-5000}
 ROUNDS=${TRANSPORT_BENCH_ROUNDS:-3}
 ours=() ; ref=()
+# The binary links OpenBLAS (for the model code), whose idle worker threads spin on sched_yield for
+# about 0.1 s after start, taking CPU from the first measurement on 2 cores; the transport uses none.
 for _ in $(seq "$ROUNDS"); do
-  ours+=("$("$BIN" transport-bench --large-count "$LARGE" --small-count "$SMALL" --round-trips "$RTT" 2>/dev/null)")
+  ours+=("$(OPENBLAS_NUM_THREADS=1 "$BIN" transport-bench --large-count "$LARGE" --small-count "$SMALL" --round-trips "$RTT" 2>/dev/null)")
   ref+=("$("$PY" bench/transport.py "$LARGE" "$SMALL" "$RTT")")
 done
 "$PY" - "${#ours[@]}" "${ours[@]}" "${ref[@]}" <<'PY'

@@ -27,9 +27,13 @@ final class EventSignal: @unchecked Sendable {  // eventfd reads and writes are 
     /// then clears the signal. ZMQ_FD only says "look at ZMQ_EVENTS": the caller must then receive
     /// until EAGAIN (or check ZMQ_EVENTS) before waiting again.
     func wait(orReadable socketFD: Int32, timeoutMs: Int32) {
-        var fds = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0), pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
-        _ = poll(&fds, 2, timeoutMs)  // EINTR: the caller's loop looks again
-        if fds[1].revents != 0 { reset() }
+        let signalled = withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { fds -> Bool in
+            fds[0] = pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0)
+            fds[1] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(fds.baseAddress, 2, timeoutMs)  // EINTR: the caller's loop looks again
+            return fds[1].revents != 0
+        }
+        if signalled { reset() }
     }
 
     deinit { close(fd) }

@@ -35,6 +35,15 @@ struct OutboundQueue {
         perPeer[item.peer, default: 0] += 1
     }
 
+    /// Queues `item` (the socket held it back, or earlier sends to its peer wait) and wakes the
+    /// socket thread through `signal`; true when the sender must wait for room
+    /// (`HeldBackSending.waitForRoom`).
+    mutating func holdBack(_ item: OutboundSend, waking signal: EventSignal) -> Bool {
+        append(item)
+        signal.signal()
+        return isFull
+    }
+
     /// Replaces the queue with `kept` (the items the loop could not send yet, in order); lets
     /// waiting senders go on once there is room.
     mutating func replace(with kept: [OutboundSend]) {

@@ -21,6 +21,8 @@ public final class SocketExecutor: TaskExecutor, @unchecked Sendable {  // state
     /// The socket thread (pthread_t) while it runs: a job it enqueues itself needs no wake-up,
     /// because the thread looks at `hasPending` before it waits.
     private let owner = Atomic<UInt>(0)
+    /// The socket thread's empty array that `runPending` swaps with the queue (thread only).
+    private var spare: [UnownedJob] = []
 
     init(signal: EventSignal) {
         self.signal = signal
@@ -60,12 +62,15 @@ public final class SocketExecutor: TaskExecutor, @unchecked Sendable {  // state
     /// many ran.
     @discardableResult
     func runPending() -> Int {
-        let batch = jobs.withLock { s -> [UnownedJob] in
-            defer { s.queue.removeAll(keepingCapacity: true) }
-            return s.queue
-        }
+        // Swap the queue with the thread's empty spare (no allocation per turn).
+        var batch = spare
+        spare = []
+        jobs.withLock { s in swap(&batch, &s.queue) }
         for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
-        return batch.count
+        let count = batch.count
+        batch.removeAll(keepingCapacity: true)
+        spare = batch
+        return count
     }
 
     /// Called by the socket thread as it ends (after its socket is closed): queued jobs and all later

@@ -61,7 +61,7 @@ public final class ZMQServerEndpoint: ServerEndpoint {
     public func send(_ message: Message, to peer: PeerID) async throws {
         let frames = try MessageCodec.encodeFrames(message)
         let item = OutboundSend(peer: peer.name, type: message.type, frames: frames, deadline: .now + sendTimeout)
-        if try loop.send(item) { try await loop.waitForRoom() }
+        try await loop.send(item)
     }
 
     /// The socket thread as a task executor (see `SocketExecutor`): a task that consumes this

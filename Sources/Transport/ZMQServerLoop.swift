@@ -14,7 +14,7 @@ import Synchronization
 /// taken events, so libzmq's receive high-water mark and TCP push back on the workers; nothing is
 /// dropped. While stalled, leases do not expire (nothing is being read), and they restart when
 /// reading resumes.
-final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `lock`
+final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock`
     let continuation: AsyncStream<ServerEvent>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
@@ -34,8 +34,14 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     /// consumer woken by one never waits for the lock the thread still holds).
     private var outbox: [ServerEvent] = []
     private var heartbeatSequence: UInt64 = 0
+    /// The last routing id seen and its name (`peerName`), so a run of messages from one peer
+    /// names it once.
+    private var lastRoutingID: [UInt8] = []
+    private var lastName = ""
 
     // The thread's own.
+    /// The events of this turn, taken from `outbox` by swapping (so both keep their storage).
+    private var handing: [ServerEvent] = []
     /// Events the full stream did not take yet, oldest first; while any wait, the socket is not read.
     private var stalled: [ServerEvent] = []
     /// The stream's free places as last reported (the consumer only adds to them).
@@ -84,9 +90,9 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: Sending (any thread)
 
     /// Sends `item` now if the socket takes it, else queues it for the thread. Returns true when
-    /// the caller should wait for room (`waitForRoom`). Throws `unknownPeer` / `peerLost` when
+    /// the caller should wait for room (`HeldBackSending.send` does). Throws `unknownPeer` / `peerLost` when
     /// the peer is not connected now, `closed` after the loop ended.
-    func send(_ item: OutboundSend) throws -> Bool {
+    func trySend(_ item: OutboundSend) throws -> Bool {
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
@@ -108,17 +114,12 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                     throw TransportError.peerLost(peer: item.peer, reason: "disconnected")
                 }
             }
-            queue.append(item)
-            signal.signal()
-            return queue.isFull
+            return queue.holdBack(item, waking: signal)
         }
     }
 
-    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
-    func waitForRoom() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            lock.withLock { _ in queue.waitForRoom(c) }
-        }
+    func withHeldBack(_ body: (inout OutboundQueue) -> Void) {
+        lock.withLock { _ in body(&queue) }
     }
 
     // MARK: The thread
@@ -128,12 +129,12 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
         var nextTick = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             retryStalled()
-            let (timeout, ended, events) = lock.withLock { _ -> (Int32, Bool, [ServerEvent]) in
-                defer { outbox.removeAll(keepingCapacity: true) }
-                guard let socket else { return (0, true, outbox) }
+            let (timeout, ended) = lock.withLock { _ -> (Int32, Bool) in
+                defer { swap(&outbox, &handing) }  // `handing` was empty: no array is allocated per turn
+                guard let socket else { return (0, true) }
                 var more = false
                 if stalled.isEmpty {
-                    do { more = try receiveBatch(socket) } catch { return (0, true, outbox) }  // context terminated
+                    do { more = try receiveBatch(socket) } catch { return (0, true) }  // context terminated
                 }
                 // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
                 // the next message. Only a send since then may have eaten that signal.
@@ -144,15 +145,17 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                     if stalled.isEmpty { expireLeases(now) } else { for k in lastSeen.keys { lastSeen[k] = now } }
                     nextTick = now + .milliseconds(tickMs)
                 }
-                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false, outbox) }
-                return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false, outbox)
+                if more || (stalled.isEmpty && sent && socket.hasInput()) { return (0, false) }
+                return (queue.isEmpty && stalled.isEmpty && outbox.isEmpty ? tickMs : 1, false)
             }
-            for event in events { emit(event) }
+            for event in handing { emit(event) }
+            let handedOver = !handing.isEmpty
+            handing.removeAll(keepingCapacity: true)
             if ended { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge) or taken events: look again first.
             let ran = executor.runPending()
             // Messages handed over without a job running here: their consumer is elsewhere.
-            if ran > 0 { consumerHere = true } else if !events.isEmpty { consumerHere = false }
+            if ran > 0 { consumerHere = true } else if handedOver { consumerHere = false }
             if ran > 0 || executor.hasPending { continue }
             let wait = stalled.isEmpty ? timeout : min(timeout, 1)
             if wait > 0 { signal.wait(orReadable: socketFD, timeoutMs: wait) }
@@ -237,7 +240,7 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
         for _ in 0..<(consumerHere ? 1 : max(1, min(room, ZMQServerLoop.batchMessages))) {
-            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2) else { return false }
+            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2, userID: authenticated) else { return false }
             bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)
             if bytes >= ZMQServerLoop.batchBytes { return true }
@@ -258,8 +261,12 @@ final class ZMQServerLoop: @unchecked Sendable {  // mutable state only under `l
                 return
             }
             name = uid
+        } else if rid == lastRoutingID {
+            name = lastName
         } else {
             name = ZMQServerLoop.peerName(rid)
+            lastRoutingID = rid
+            lastName = name
         }
         if routes.updateValue(rid, forKey: name) == nil { lost.remove(name) }
         lastSeen[name] = .now

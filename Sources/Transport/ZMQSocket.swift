@@ -85,25 +85,35 @@ final class ZMQSocket {
     /// Sends `prefix` (if any) then `frames` as one multipart message without blocking.
     /// Returns false when nothing could be sent (EAGAIN: high-water mark or no peer yet).
     func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
-        let parts = (prefix.map { [WireFrame.bytes($0)] } ?? []) + frames
         let base = blocking ? 0 : ZMQ_DONTWAIT
-        for (i, part) in parts.enumerated() {
-            let flags = base | (i < parts.count - 1 ? ZMQ_SNDMORE : 0)
-            while true {
-                let sent: Bool
-                if case let .floats(values) = part, values.count * 4 >= ZMQSocket.zeroCopyBytes {
-                    sent = sendWithoutCopy(values, flags: flags)
-                } else {
-                    sent = part.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) } >= 0
-                }
-                if sent { break }
-                let e = zmq_errno()
-                if e == EINTR { continue }
-                if e == EAGAIN && i == 0 { return false }
-                throw ZMQContext.lastError("zmq_send")
-            }
+        var index = 0
+        if let prefix {
+            guard try sendPart(.bytes(prefix), flags: base | (frames.isEmpty ? 0 : ZMQ_SNDMORE), first: true) else { return false }
+            index = 1
+        }
+        for (i, part) in frames.enumerated() {
+            let flags = base | (i < frames.count - 1 ? ZMQ_SNDMORE : 0)
+            guard try sendPart(part, flags: flags, first: index == 0) else { return false }
+            index += 1
         }
         return true
+    }
+
+    /// Sends one frame; false when the first frame meets EAGAIN (nothing was sent).
+    private func sendPart(_ part: WireFrame, flags: Int32, first: Bool) throws -> Bool {
+        while true {
+            let sent: Bool
+            if case let .floats(values) = part, values.count * 4 >= ZMQSocket.zeroCopyBytes {
+                sent = sendWithoutCopy(values, flags: flags)
+            } else {
+                sent = part.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) } >= 0
+            }
+            if sent { return true }
+            let e = zmq_errno()
+            if e == EINTR { continue }
+            if e == EAGAIN && first { return false }
+            throw ZMQContext.lastError("zmq_send")
+        }
     }
 
     /// Gives libzmq the array's own storage; the array is kept alive until libzmq frees the message.
@@ -128,7 +138,10 @@ final class ZMQSocket {
     /// Receives one multipart message, keeping at most `maxFrames` frames; nil when none is
     /// waiting (non-blocking). Frames from index `floatFramesFrom` on whose size is a multiple of
     /// 4 are received straight into float storage (the decoder then checks them).
-    func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil) throws -> ZMQIncoming? {
+    /// With `userID` (a CURVE server), the first frame's "User-Id" property is read (the ZAP handler sets it per
+    /// connection, so every frame of a message carries the same).
+    func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
+                 userID: Bool = false) throws -> ZMQIncoming? {
         var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
         var more = true
         while more {
@@ -163,7 +176,7 @@ final class ZMQSocket {
                     }))
                 }
             }
-            if incoming.userID == nil, let uid = zmq_msg_gets(msg, "User-Id") {
+            if userID, index == 0, let uid = zmq_msg_gets(msg, "User-Id") {
                 incoming.userID = String(cString: uid)
             }
             more = zmq_msg_more(msg) != 0

@@ -52,7 +52,7 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
         let frames = try MessageCodec.encodeFrames(message)
         audit?.record(message.type, frames: frames)
         let item = OutboundSend(peer: "server", type: message.type, frames: frames, deadline: .now + sendTimeout)
-        if try loop.send(item) { try await loop.waitForRoom() }
+        try await loop.send(item)
     }
 
     /// The socket thread as a task executor (see `SocketExecutor`): a task that consumes this

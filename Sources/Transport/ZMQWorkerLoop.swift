@@ -8,7 +8,7 @@ import Synchronization
 /// high-water mark holds back is queued for the thread. The thread waits on the socket's ZMQ_FD
 /// and an eventfd, receives and decodes, sends a heartbeat every heartbeat interval (however busy),
 /// retries held-back sends, and declares the server lost when nothing arrived within the lease.
-final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `lock` or on the thread
+final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock` or on the thread
     let continuation: AsyncThrowingStream<Message, any Error>.Continuation
     let traffic: TrafficCounters
     let exit = ExitLatch()
@@ -31,6 +31,8 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     private var inbox: [Message] = []
 
     // The thread's own.
+    /// The messages of this turn, taken from `inbox` by swapping (so both keep their storage).
+    private var handing: [Message] = []
     private var lastHeartbeat = ContinuousClock.now
     private var heartbeatSequence: UInt64 = 0
     /// Whether the consumer runs on this thread (jobs ran after the last messages were handed over):
@@ -88,9 +90,9 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
     // MARK: Sending (any thread)
 
     /// Sends `item` now if the socket takes it (and nothing is queued before it), else queues it
-    /// for the thread. Returns true when the caller should wait for room (`waitForRoom`). Throws
+    /// for the thread. Returns true when the caller should wait for room (`HeldBackSending.send` does). Throws
     /// the error that ended the loop (`closed`, `peerLost`, `sendTimeout`).
-    func send(_ item: OutboundSend) throws -> Bool {
+    func trySend(_ item: OutboundSend) throws -> Bool {
         try lock.withLock { _ in
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
@@ -100,17 +102,12 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                 noteSent(item)
                 return false
             }
-            queue.append(item)
-            signal.signal()
-            return queue.isFull
+            return queue.holdBack(item, waking: signal)
         }
     }
 
-    /// Returns once the held-back queue is below capacity (or throws when the loop ended).
-    func waitForRoom() async throws {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            lock.withLock { _ in queue.waitForRoom(c) }
-        }
+    func withHeldBack(_ body: (inout OutboundQueue) -> Void) {
+        lock.withLock { _ in body(&queue) }
     }
 
     private func noteSent(_ item: OutboundSend) {
@@ -132,11 +129,11 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
         }
         lastHeartbeat = .now
         while !stopping.load(ordering: .relaxed) {
-            let (timeout, messages) = lock.withLock { _ -> (Int32, [Message]) in
-                defer { inbox.removeAll(keepingCapacity: true) }
-                guard let socket else { lostError = .closed; return (0, inbox) }
+            let timeout = lock.withLock { _ -> Int32 in
+                defer { swap(&inbox, &handing) }  // `handing` was empty: no array is allocated per turn
+                guard let socket else { lostError = .closed; return 0 }
                 var more = false
-                do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return (0, inbox) }
+                do { more = try receiveBatch(socket) } catch { lostError = error as? TransportError; return 0 }
                 // A receive that ended in EAGAIN has processed libzmq's commands: ZMQ_FD will signal
                 // the next message. Only a send since then may have eaten that signal.
                 var sent = !queue.isEmpty
@@ -144,11 +141,11 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                 let now = ContinuousClock.now
                 if now - max(lastHeard, lastDrained) > lease {
                     lostError = .peerLost(peer: "server", reason: "no message within the lease of \(lease)")
-                    return (0, inbox)
+                    return 0
                 }
                 if let first = queue.items.first, now >= first.deadline {
                     lostError = .sendTimeout(peer: "server")
-                    return (0, inbox)
+                    return 0
                 }
                 // A heartbeat every interval, however busy: the server's answer is what renews our lease.
                 if now - lastHeartbeat >= heartbeatInterval {
@@ -160,15 +157,17 @@ final class ZMQWorkerLoop: @unchecked Sendable {  // mutable state only under `l
                     lastHeartbeat = now
                     sent = true
                 }
-                if more || (sent && socket.hasInput()) { return (0, inbox) }
-                return (queue.isEmpty ? tickMs : 1, inbox)
+                if more || (sent && socket.hasInput()) { return 0 }
+                return queue.isEmpty ? tickMs : 1
             }
-            for m in messages { continuation.yield(m) }
+            for m in handing { continuation.yield(m) }
+            let handedOver = !handing.isEmpty
+            handing.removeAll(keepingCapacity: true)
             if lostError != nil { break }
             // Jobs that ran may have sent (eating a ZMQ_FD edge): look again first.
             let ran = executor.runPending()
             // Messages handed over without a job running here: their consumer is elsewhere.
-            if ran > 0 { consumerHere = true } else if !messages.isEmpty { consumerHere = false }
+            if ran > 0 { consumerHere = true } else if handedOver { consumerHere = false }
             if ran > 0 || executor.hasPending { continue }
             if timeout > 0 { signal.wait(orReadable: socketFD, timeoutMs: timeout) }
         }
