@@ -4,6 +4,7 @@
 #define FEDHDS_CKERNELS_H
 
 #include <stdint.h>
+#include "CKernelsTraining.h"  // the training pass's LoRA kernels (Training.c)
 
 #ifdef __cplusplus
 extern "C" {

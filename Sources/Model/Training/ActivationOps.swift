@@ -2,23 +2,36 @@ import Foundation
 
 /// SwiGLU of the LLaMA MLP: `act = silu(gate) * up`, silu(g) = g * sigmoid(g).
 enum SwiGLUOp {
-    /// gate, up `[count]` -> act `[count]`.
+    /// gate, up `[count]` -> act `[count]`, split over the cores in large ranges.
     static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
                         count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
+        WorkParts.run(count) { start, end in
+            for i in start..<end {
+                let g = gate[i]
+                act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
+            }
         }
     }
 
-    /// Adds into dGate and dUp `[count]` given dAct.
-    /// d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g).
+    /// Adds into dGate and dUp `[count]` given dAct (or, with `accumulate` false, writes them).
+    /// d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g). Split over the cores in large ranges.
     static func backward(dAct: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
-                         dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))
-            dUp[i] += dAct[i] * g * s
-            dGate[i] += dAct[i] * up[i] * s * (1 + g * (1 - s))
+                         dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int,
+                         accumulate: Bool = true) {
+        WorkParts.run(count) { start, end in
+            if accumulate {
+                for i in start..<end {
+                    let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))
+                    dUp[i] += dAct[i] * g * s
+                    dGate[i] += dAct[i] * up[i] * s * (1 + g * (1 - s))
+                }
+            } else {
+                for i in start..<end {
+                    let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))
+                    dUp[i] = dAct[i] * g * s
+                    dGate[i] = dAct[i] * up[i] * s * (1 + g * (1 - s))
+                }
+            }
         }
     }
 }

@@ -19,13 +19,13 @@ struct BF16Operand {
     static func scratchCount(rows: Int, k: Int) -> Int { Int(ck_bf16_rows_count(Int32(rows), Int32(k))) }
 
     /// `y[rows, n] (+)= x[rows, k] · b` in mixed precision: `x` (row stride `ldx`) is rounded to
-    /// bfloat16 once into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on the
+    /// bfloat16 once (split over the cores) into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on the
     /// AMX unit, split over the cores by 32-aligned column ranges. `y` has row stride `ldy`; with
     /// `accumulate` it is added to, else overwritten.
     func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                   accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>) {
         guard rows > 0, n > 0 else { return }
-        ck_bf16_rows(x, Int32(rows), Int32(k), Int32(ldx), scratch)
+        Self.convert(x, rows: rows, k: k, ldx: ldx, into: scratch)
         let strips = (n + Self.columnStrip - 1) / Self.columnStrip
         let workers = LinearKernel.workers
         let parts = max(1, min(workers == 1 ? 1 : workers * Self.itemsPerWorker, strips))
@@ -41,6 +41,15 @@ struct BF16Operand {
 }
 
 extension BF16Operand {
+    /// `ck_bf16_rows` split over the cores by ranges of 16 rows (the layout's row tiles; the last
+    /// range pads the rows to a multiple of 16, as one call would).
+    static func convert(_ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int, into scratch: UnsafeMutablePointer<UInt16>) {
+        let k32 = (k + 31) / 32 * 32
+        WorkParts.run(rows, unit: 16, minimum: 32) { r0, r1 in
+            ck_bf16_rows(x + r0 * ldx, Int32(r1 - r0), Int32(k), Int32(ldx), scratch + r0 * k32)
+        }
+    }
+
     /// Scratch for converted activations, owned by one pass and freed with it.
     final class Scratch {
         let pointer: UnsafeMutablePointer<UInt16>

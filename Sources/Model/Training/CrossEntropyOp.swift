@@ -5,7 +5,9 @@ import Foundation
 /// cost a vocabulary-wide product and memory stays `chunk * V` however long the sequence.
 /// With `packed` (bfloat16 precision) both products with W run on AMX; softmax and the loss stay float32.
 enum CrossEntropyOp {
-    static let chunkRows = 32
+    /// Rows per chunk: large, because every chunk streams the whole output matrix (49152 x 576 for
+    /// SmolLM2) through the product; 256 rows of logits are 50 MB.
+    static let chunkRows = 256
 
     /// Returns the summed loss over the m rows of h `[m, d]` (targets `[m]`, W `[V, d]`).
     /// With `dh`, also adds `gradScale * dL/dh` into dh `[m, d]`: dlogits = softmax - onehot, then

@@ -1,8 +1,17 @@
 /// LoRA dropout masks drawn from a tiny seeded generator (SplitMix64), regenerated in backward
 /// from the seed the forward used, so masks cost no memory. Each 64-bit draw gives four 16-bit
 /// uniforms: an element is dropped when its uniform is below p * 2^16 (p = 0.05 becomes
-/// 3277 / 65536 = 0.050003). Every row starts a new draw.
+/// 3277 / 65536 = 0.050003). Every row starts a new draw. The stream is counter-based (draw k
+/// of a row is a function of the seed and k alone), so the LoRA kernels (`ck_lora_*`, which the
+/// training pass uses) draw any rows and columns of the same mask in parallel, without storing
+/// it; `apply` is the sequential statement of it, which the tests hold those kernels to.
 enum DropoutMask {
+    /// Uniforms (16-bit) below this are dropped: p * 2^16, rounded.
+    static func threshold(_ p: Float) -> UInt32 { UInt32((Double(p) * 65_536).rounded()) }
+
+    /// The factor of a kept element, 1 / (1 - p).
+    static func keepScale(_ p: Float) -> Float { 1 / (1 - p) }
+
     /// Writes `x * mask / keep` into `out` (or adds it, with `accumulate`) for `rows` rows of
     /// `cols` values (mask ~ Bernoulli(keep)), reading `x` with leading dimension `ldx` and
     /// writing `out` with leading dimension `ldOut` (default dense); `out` may be `x` itself when
@@ -10,8 +19,8 @@ enum DropoutMask {
     static func apply(seed: UInt64, probability p: Float, x: UnsafePointer<Float>, rows: Int, cols: Int, ldx: Int,
                       out: UnsafeMutablePointer<Float>, ldOut: Int? = nil, accumulate: Bool = false) {
         var state = seed
-        let keepScale = 1 / (1 - p)
-        let threshold = UInt64((Double(p) * 65_536).rounded())
+        let keepScale = Self.keepScale(p)
+        let threshold = UInt64(Self.threshold(p))
         let ldo = ldOut ?? cols
         @inline(__always) func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15

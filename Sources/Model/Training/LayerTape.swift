@@ -15,6 +15,8 @@
 /// | f2 | [n, ff] | up (LLaMA only): SwiGLU backward |
 /// | act | [n, ff] | down (mlp.c_proj) LoRA backward |
 /// | u[p] | [n, r] | LoRA B gradient of projection p |
+///
+/// The buffers are not zeroed: the forward writes every element before backward reads it.
 final class LayerTape {
     let xIn, mean1, rstd1, a, qkv, lse, o, xMid, mean2, rstd2, m, f1, f2, act: TrainingBuffer
     var u: [Projection: TrainingBuffer] = [:]
@@ -23,20 +25,20 @@ final class LayerTape {
         let n = batch * seqLen, d = c.hiddenSize, ff = c.intermediateSize
         let isGPT2 = c.architecture == .gpt2
         let qkvWidth = (c.headCount + 2 * c.kvHeadCount) * c.headDim
-        xIn = TrainingBuffer(n * d)
-        mean1 = TrainingBuffer(isGPT2 ? n : 0)
-        rstd1 = TrainingBuffer(n)
-        a = TrainingBuffer(n * d)
-        qkv = TrainingBuffer(n * qkvWidth)
-        lse = TrainingBuffer(batch * c.headCount * seqLen)
-        o = TrainingBuffer(n * c.headCount * c.headDim)
-        xMid = TrainingBuffer(n * d)
-        mean2 = TrainingBuffer(isGPT2 ? n : 0)
-        rstd2 = TrainingBuffer(n)
-        m = TrainingBuffer(n * d)
-        f1 = TrainingBuffer(n * ff)
-        f2 = TrainingBuffer(isGPT2 ? 0 : n * ff)
-        act = TrainingBuffer(n * ff)
-        for p in loraProjections { u[p] = TrainingBuffer(n * rank) }
+        xIn = TrainingBuffer(uninitialized: n * d)
+        mean1 = TrainingBuffer(uninitialized: isGPT2 ? n : 0)
+        rstd1 = TrainingBuffer(uninitialized: n)
+        a = TrainingBuffer(uninitialized: n * d)
+        qkv = TrainingBuffer(uninitialized: n * qkvWidth)
+        lse = TrainingBuffer(uninitialized: batch * c.headCount * seqLen)
+        o = TrainingBuffer(uninitialized: n * c.headCount * c.headDim)
+        xMid = TrainingBuffer(uninitialized: n * d)
+        mean2 = TrainingBuffer(uninitialized: isGPT2 ? n : 0)
+        rstd2 = TrainingBuffer(uninitialized: n)
+        m = TrainingBuffer(uninitialized: n * d)
+        f1 = TrainingBuffer(uninitialized: n * ff)
+        f2 = TrainingBuffer(uninitialized: isGPT2 ? 0 : n * ff)
+        act = TrainingBuffer(uninitialized: n * ff)
+        for p in loraProjections { u[p] = TrainingBuffer(uninitialized: n * rank) }
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The trainable low-rank factors of one projection: views into the adapter's flat parameter
 /// vector and into the gradient vector of the same layout.
 struct LoRAFactors {
@@ -19,7 +21,8 @@ struct LoRAFactors {
 ///
 /// Forward saves u = dropout(x) A^T `[n, r]` (the input x is kept by the caller, the dropout
 /// mask is regenerated from its seed). Backward adds dx and the gradients of A and B; W and b
-/// are frozen and get none.
+/// are frozen and get none. The rank-r products run in C (`ck_lora_*`, AVX-512 where present)
+/// split over the cores (`WorkParts`), drawing the dropout mask inside their loops.
 struct LoRALinearOp {
     /// W `[out, in]`, bias `[out]`.
     let weight: UnsafePointer<Float>
@@ -31,8 +34,8 @@ struct LoRALinearOp {
     var packed: BF16TrainingWeights.PackedLinear? = nil
     var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
 
-    /// Floats of scratch `forward`/`backward` need for `n` rows.
-    func scratchCount(rows n: Int) -> Int { n * inFeatures + n * (lora?.rank ?? 0) }
+    /// Floats of scratch `backward` needs for `n` rows (`forward` needs none).
+    func scratchCount(rows n: Int) -> Int { n * (lora?.rank ?? 0) }
 
     /// x `[n, in]` (leading dim ldx) -> y `[n, out]` (leading dim ldy; overwritten, or added to
     /// with `accumulate`, which is how a residual connection is written). Saves u `[n, r]`.
@@ -49,65 +52,80 @@ struct LoRALinearOp {
             for i in 0..<n { let yr = y + i * ldy; for j in 0..<outFeatures { yr[j] += bias[j] } }
         }
         guard let lora, let u else { return }
-        let r = lora.rank
-        let (xd, ldxd) = droppedInput(x: x, ldx: ldx, n: n, seed: seed, scratch: scratch)
-        BLAS.gemm(transB: true, m: n, n: r, k: inFeatures, a: xd, lda: ldxd, b: lora.a, ldb: inFeatures,
-                          beta: 0, c: u, ldc: r)
-        BLAS.gemm(transB: true, m: n, n: outFeatures, k: r, alpha: lora.scale, a: u, lda: r,
-                          b: lora.b, ldb: r, beta: 1, c: y, ldc: ldy)
+        let (r, inF, outF, a, b, scale) = (lora.rank, inFeatures, outFeatures, lora.a, lora.b, lora.scale)
+        let rows = WorkParts.rows(n)
+        withDropout(seed: seed) { drop in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: r * outF) { bt in
+                let bt = bt.baseAddress!
+                WorkParts.transpose(b, rows: outF, cols: r, into: bt)
+                // u = dropout(x) A^T, then y += scale u B^T, a range of rows per work item.
+                Parallel.forEach(rows.count) { k in
+                    let (i0, i1) = rows[k]
+                    ck_lora_rows_dot(x + i0 * ldx, Int32(ldx), Int32(i1 - i0), Int32(inF), a, Int32(inF), Int32(r), 1,
+                                     drop, i0, u + i0 * r, Int32(r))
+                    ck_lora_rows_axpy(u + i0 * r, Int32(r), Int32(i1 - i0), Int32(r), scale, bt, Int32(outF), 0,
+                                      Int32(outF), y + i0 * ldy, Int32(ldy))
+                }
+            }
+        }
     }
 
     /// Adds dL/dx into dx (leading dim lddx; nil when nothing upstream needs it, as below the
-    /// first block) and dL/dA, dL/dB into the factors' gradients, given dy `[n, out]` (leading
+    /// first block; with `accumulateDx` false dx is overwritten instead, so it needs no zeroing) and dL/dA, dL/dB into the factors' gradients, given dy `[n, out]` (leading
     /// dim ldy), the forward input x and the saved u.
     func backward(dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>, ldx: Int, n: Int,
                   u: UnsafePointer<Float>?, seed: UInt64, dx: UnsafeMutablePointer<Float>?, lddx: Int,
-                  scratch: UnsafeMutablePointer<Float>) {
-        // dx += dy W (the gradient flows through the frozen weight)
+                  accumulateDx: Bool = true, scratch: UnsafeMutablePointer<Float>) {
+        // dx += dy W (the gradient flows through the frozen weight); dx = dy W without accumulateDx.
         if let dx {
             if let packed, let bf16Scratch {
-                packed.backward.multiply(dy, rows: n, ldx: ldy, into: dx, ldy: lddx, accumulate: true, scratch: bf16Scratch)
+                packed.backward.multiply(dy, rows: n, ldx: ldy, into: dx, ldy: lddx, accumulate: accumulateDx,
+                                         scratch: bf16Scratch)
             } else {
                 BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
-                          beta: 1, c: dx, ldc: lddx)
+                          beta: accumulateDx ? 1 : 0, c: dx, ldc: lddx)
             }
         }
         guard let lora, let u else { return }
-        let r = lora.rank
-        let du = scratch + n * inFeatures  // [n, r]
-        // dB += scale dy^T u
-        if let gradB = lora.gradB {
-            BLAS.gemm(transA: true, m: outFeatures, n: r, k: n, alpha: lora.scale, a: dy, lda: ldy,
-                              b: u, ldb: r, beta: 1, c: gradB, ldc: r)
-        }
-        // du = scale dy B
-        BLAS.gemm(m: n, n: r, k: outFeatures, alpha: lora.scale, a: dy, lda: ldy, b: lora.b, ldb: r,
-                          beta: 0, c: du, ldc: r)
-        // dA += du^T dropout(x)
-        if let gradA = lora.gradA {
-            let (xd, ldxd) = droppedInput(x: x, ldx: ldx, n: n, seed: seed, scratch: scratch)
-            BLAS.gemm(transA: true, m: r, n: inFeatures, k: n, a: du, lda: r, b: xd, ldb: ldxd,
-                              beta: 1, c: gradA, ldc: inFeatures)
-        }
-        // dx += dropout^T(du A): the same mask and 1/keep factor
-        guard let dx else { return }
-        if lora.dropout > 0 {
-            BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
-                              beta: 0, c: scratch, ldc: inFeatures)
-            DropoutMask.apply(seed: seed, probability: lora.dropout, x: scratch, rows: n, cols: inFeatures,
-                              ldx: inFeatures, out: dx, ldOut: lddx, accumulate: true)
-        } else {
-            BLAS.gemm(m: n, n: inFeatures, k: r, a: du, lda: r, b: lora.a, ldb: inFeatures,
-                              beta: 1, c: dx, ldc: lddx)
+        let (r, inF, outF, a, b, scale) = (lora.rank, inFeatures, outFeatures, lora.a, lora.b, lora.scale)
+        let (gradA, gradB) = (lora.gradA, lora.gradB)
+        let du = scratch  // [n, r]
+        let rows = WorkParts.rows(n), outColumns = gradB == nil ? [] : WorkParts.columns(outF)
+        withDropout(seed: seed) { drop in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * r * outF) { tmp in
+                let bt = tmp.baseAddress!, gbt = bt + r * outF  // B^T and the B gradient transposed, [r, out]
+                WorkParts.transpose(b, rows: outF, cols: r, into: bt)
+                // du = scale dy B by rows; dB += scale dy^T u by columns of dB^T.
+                Parallel.forEach(rows.count + outColumns.count) { k in
+                    if k < rows.count {
+                        let (i0, i1) = rows[k]
+                        ck_lora_rows_dot(dy + i0 * ldy, Int32(ldy), Int32(i1 - i0), Int32(outF), bt, Int32(outF),
+                                         Int32(r), scale, nil, 0, du + i0 * r, Int32(r))
+                    } else if let gradB {
+                        let (c0, c1) = outColumns[k - rows.count]
+                        for j in 0..<r { (gbt + j * outF + c0).update(repeating: 0, count: c1 - c0) }
+                        ck_lora_outer(u, Int32(r), Int32(n), Int32(r), scale, dy, Int32(ldy), Int32(c0), Int32(c1), gbt,
+                                      Int32(outF))
+                        for o in c0..<c1 { for j in 0..<r { gradB[o * r + j] += gbt[j * outF + o] } }
+                    }
+                }
+                // dA += du^T dropout(x) and dx += dropout^T(du A) (the same mask), by columns of x.
+                guard gradA != nil || dx != nil else { return }
+                let inColumns = WorkParts.columns(inF)
+                Parallel.forEach(inColumns.count) { k in
+                    let (c0, c1) = inColumns[k]
+                    ck_lora_down_backward(x, Int32(ldx), Int32(n), a, Int32(inF), Int32(r), du, Int32(r), drop, 0,
+                                          Int32(c0), Int32(c1), gradA, dx, Int32(lddx))
+                }
+            }
         }
     }
 
-    /// dropout(x) in scratch `[n, in]`, or x itself without dropout.
-    private func droppedInput(x: UnsafePointer<Float>, ldx: Int, n: Int, seed: UInt64,
-                              scratch: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
-        guard let lora, lora.dropout > 0 else { return (x, ldx) }
-        DropoutMask.apply(seed: seed, probability: lora.dropout, x: x, rows: n, cols: inFeatures, ldx: ldx,
-                            out: scratch)
-        return (UnsafePointer(scratch), inFeatures)
+    /// Calls `body` with this op's dropout mask for `seed` (nil without dropout).
+    private func withDropout<R>(seed: UInt64, _ body: (UnsafePointer<ck_dropout>?) -> R) -> R {
+        guard let lora, lora.dropout > 0 else { return body(nil) }
+        var d = ck_dropout(seed: seed, threshold: DropoutMask.threshold(lora.dropout),
+                           keep_scale: DropoutMask.keepScale(lora.dropout), cols: Int32(inFeatures))
+        return withUnsafePointer(to: &d) { body($0) }
     }
 }

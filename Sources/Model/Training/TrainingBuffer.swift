@@ -10,6 +10,13 @@ final class TrainingBuffer {
         pointer.initialize(repeating: 0, count: Swift.max(count, 1))
     }
 
+    /// A buffer whose contents are left as they come (every element is written before it is
+    /// read: activations kept for backward, gradients whose first writer overwrites).
+    init(uninitialized count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+    }
+
     deinit { pointer.deallocate() }
 
     var p: UnsafeMutablePointer<Float> { pointer }

@@ -90,12 +90,12 @@ struct TransformerPass {
     /// Embeds the batch and runs every block; returns the residual stream after the last block
     /// `[n, d]` and the tapes (one per block when a gradient is wanted, else one reused).
     private func forwardBlocks() -> (TrainingBuffer, [LayerTape]) {
-        let x = TrainingBuffer(n * d)
+        let x = TrainingBuffer(uninitialized: n * d)
         let T = batch.seqLen
         EmbeddingOp.forward(tokens: batch.tokens, table: weights.tokenEmbedding, d: d, y: x.p,
                             positions: isGPT2 ? (0..<n).map { $0 % T } : nil,
                             positionTable: weights.positionEmbedding)
-        let scratch = TrainingBuffer(max(linearScratchCount, T * T))
+        let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, T * T))
         let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
         var tapes: [LayerTape] = []
         let loraTargets = lora.targets
@@ -192,38 +192,40 @@ struct TransformerPass {
     /// in place down to the embedding output; adds adapter gradients on the way.
     private func backwardBlocks(dx: TrainingBuffer, tapes: [LayerTape]) {
         let T = batch.seqLen
-        let dA = TrainingBuffer(n * d), dM = TrainingBuffer(n * d), dQKV = TrainingBuffer(n * qkvWidth)
-        let dO = TrainingBuffer(n * attnWidth), dAct = TrainingBuffer(n * ff), dF1 = TrainingBuffer(n * ff)
-        let dF2 = TrainingBuffer(isGPT2 ? 0 : n * ff)
-        let scratch = TrainingBuffer(max(linearScratchCount, 2 * T * T))
+        // Not zeroed: each layer's first writer of a buffer overwrites it (accumulateDx false,
+        // SwiGLU's backward without accumulate); only dQKV (attention adds its heads) and GPT-2's dF1
+        // (GELU's backward adds) are zeroed per layer.
+        let dA = TrainingBuffer(uninitialized: n * d), dM = TrainingBuffer(uninitialized: n * d)
+        let dQKV = TrainingBuffer(uninitialized: n * qkvWidth), dO = TrainingBuffer(uninitialized: n * attnWidth)
+        let dAct = TrainingBuffer(uninitialized: n * ff), dF1 = TrainingBuffer(uninitialized: n * ff)
+        let dF2 = TrainingBuffer(uninitialized: isGPT2 ? 0 : n * ff)
+        let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, 2 * T * T))
         let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
         for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
             let tape = tapes[l], lw = weights.layers[l]
             // MLP half: x_out = xMid + down(mlp(norm2(xMid)))
-            dAct.zero()
             linear(l, downProjection).backward(dy: dx.p, ldy: d, x: tape.act.p, ldx: ff, n: n,
                                                u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
-                                               dx: dAct.p, lddx: ff, scratch: scratch.p)
-            dF1.zero()
-            dM.zero()
+                                               dx: dAct.p, lddx: ff, accumulateDx: false, scratch: scratch.p)
             if isGPT2 {
+                dF1.zero()
                 GELUOp.backward(dy: dAct.p, x: tape.f1.p, dx: dF1.p, count: n * ff)
                 linear(l, .fc).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.fc]?.p,
-                                        seed: seed(l, .fc), dx: dM.p, lddx: d, scratch: scratch.p)
+                                        seed: seed(l, .fc), dx: dM.p, lddx: d, accumulateDx: false, scratch: scratch.p)
             } else {
-                dF2.zero()
-                SwiGLUOp.backward(dAct: dAct.p, gate: tape.f1.p, up: tape.f2.p, dGate: dF1.p, dUp: dF2.p, count: n * ff)
+                SwiGLUOp.backward(dAct: dAct.p, gate: tape.f1.p, up: tape.f2.p, dGate: dF1.p, dUp: dF2.p, count: n * ff,
+                                  accumulate: false)
                 linear(l, .gate).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.gate]?.p,
-                                          seed: seed(l, .gate), dx: dM.p, lddx: d, scratch: scratch.p)
+                                          seed: seed(l, .gate), dx: dM.p, lddx: d, accumulateDx: false,
+                                          scratch: scratch.p)
                 linear(l, .up).backward(dy: dF2.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.up]?.p,
                                         seed: seed(l, .up), dx: dM.p, lddx: d, scratch: scratch.p)
             }
             normBackward(lw.mlpNorm, dy: dM.p, x: tape.xMid.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n, dx: dx.p)
             // attention half: xMid = xIn + o_proj(attn(qkv(norm1(xIn))))
-            dO.zero()
             linear(l, oProjection).backward(dy: dx.p, ldy: d, x: tape.o.p, ldx: attnWidth, n: n,
                                             u: tape.u[oProjection]?.p, seed: seed(l, oProjection),
-                                            dx: dO.p, lddx: attnWidth, scratch: scratch.p)
+                                            dx: dO.p, lddx: attnWidth, accumulateDx: false, scratch: scratch.p)
             dQKV.zero()
             attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p,
                                parallel: parallelHeads)
@@ -233,11 +235,10 @@ struct TransformerPass {
             }
             // Below the first block only the frozen embedding is left: no input gradient there.
             let inputGradient = l > 0
-            dA.zero()
-            for (p, offset) in qkvParts {
+            for (i, (p, offset)) in qkvParts.enumerated() {
                 linear(l, p).backward(dy: dQKV.p + offset, ldy: qkvWidth, x: tape.a.p, ldx: d, n: n,
                                       u: tape.u[p]?.p, seed: seed(l, p), dx: inputGradient ? dA.p : nil, lddx: d,
-                                      scratch: scratch.p)
+                                      accumulateDx: i > 0, scratch: scratch.p)
             }
             if inputGradient {
                 normBackward(lw.attentionNorm, dy: dA.p, x: tape.xIn.p, mean: tape.mean1.p, rstd: tape.rstd1.p,
