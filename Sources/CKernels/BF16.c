@@ -1,6 +1,7 @@
 // bfloat16 packing and the AMX product of CKernels.h. Packing is plain C (it runs once per weight
 // at load); the row conversion and the product use AVX512-BF16 and AMX, chosen at run time.
 #include "CKernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 static inline long ck_ceil(long x, long m) { return (x + m - 1) / m * m; }
@@ -161,15 +162,15 @@ static inline void ck_edge_write(const float *buf, float *y, int ldy, int r0, in
 }
 
 /// One block of up to 32 rows (`M2`: two row tiles) by up to 32 columns (`N2`: two column
-/// strips), over all of k: per 32-wide step of k, load the A and B tiles and multiply-add each
+/// strips, the first at `b0`, strip `sb` of the output, the second right after it), over all of k: per 32-wide step of k, load the A and B tiles and multiply-add each
 /// pair into its C tile. `M2` and `N2` are constants at every call site.
 CK_AMX static inline __attribute__((always_inline)) void
-ck_block(const uint16_t *a, long k32, const uint16_t *b, int rb, int sb, const int M2, const int N2,
+ck_block(const uint16_t *a, long k32, const uint16_t *b0, int rb, int sb, const int M2, const int N2,
          float *y, int ldy, int rows, int n1, int accumulate, float buf[4][256]) {
     const long steps = k32 / 32, astride = k32 * 2;
     const int r0 = rb * 16, r1 = r0 + 16, c0 = sb * 16, c1 = c0 + 16;
     const uint16_t *a0 = a + (long)r0 * k32, *a1 = a0 + 16 * k32;
-    const uint16_t *b0 = b + (long)sb * steps * 512, *b1 = b0 + steps * 512;
+    const uint16_t *b1 = b0 + steps * 512;
     CK_C_BEGIN(0, r0, c0);
     if (N2) CK_C_BEGIN(1, r0, c1);
     if (M2) CK_C_BEGIN(2, r1, c0);
@@ -194,6 +195,19 @@ ck_block(const uint16_t *a, long k32, const uint16_t *b, int rb, int sb, const i
     if (M2 && N2) CK_C_END(3, r1, c1);
 }
 
+/// Row tiles `rc ..< rcEnd` (in pairs) times column strip `sb` (and `sb + 1` with `twoN`) at `bs`.
+CK_AMX static inline __attribute__((always_inline)) void
+ck_row_blocks(const uint16_t *a, long k32, const uint16_t *bs, int rc, int rcEnd, int sb, int twoN,
+              float *y, int ldy, int rows, int n1, int accumulate, float buf[4][256]) {
+    for (int rb = rc; rb < rcEnd; rb += 2) {
+        const int twoM = rb + 1 < rcEnd;
+        if (twoM && twoN) ck_block(a, k32, bs, rb, sb, 1, 1, y, ldy, rows, n1, accumulate, buf);
+        else if (twoM) ck_block(a, k32, bs, rb, sb, 1, 0, y, ldy, rows, n1, accumulate, buf);
+        else if (twoN) ck_block(a, k32, bs, rb, sb, 0, 1, y, ldy, rows, n1, accumulate, buf);
+        else ck_block(a, k32, bs, rb, sb, 0, 0, y, ldy, rows, n1, accumulate, buf);
+    }
+}
+
 /// Rows go in chunks whose bf16 activations (about 256 KB) stay in L2 while every column strip of
 /// `b` passes over them; within a chunk, blocks of 32 x 32 outputs.
 CK_AMX static void ck_gemm_amx(const uint16_t *a, int rows, int k, const uint16_t *b, int n0, int n1,
@@ -208,16 +222,71 @@ CK_AMX static void ck_gemm_amx(const uint16_t *a, int rows, int k, const uint16_
         const int rcEnd = rc + chunk < rowTiles ? rc + chunk : rowTiles;
         for (int sb = s0; sb < s1; sb += 2) {
             const int twoN = sb + 1 < s1;
-            for (int rb = rc; rb < rcEnd; rb += 2) {
-                const int twoM = rb + 1 < rcEnd;
-                if (twoM && twoN) ck_block(a, k32, b, rb, sb, 1, 1, y, ldy, rows, n1, accumulate, buf);
-                else if (twoM) ck_block(a, k32, b, rb, sb, 1, 0, y, ldy, rows, n1, accumulate, buf);
-                else if (twoN) ck_block(a, k32, b, rb, sb, 0, 1, y, ldy, rows, n1, accumulate, buf);
-                else ck_block(a, k32, b, rb, sb, 0, 0, y, ldy, rows, n1, accumulate, buf);
-            }
+            ck_row_blocks(a, k32, b + (long)sb * (k32 / 32) * 512, rc, rcEnd, sb, twoN, y, ldy, rows, n1, accumulate, buf);
         }
     }
     _tile_release();
+}
+
+/// Up to 32 rows over a compact right-hand side: per pair of column strips, the C tiles stay on
+/// the tile unit over all of k while the weight tiles are rebuilt `CK_CHUNK` 32-deep slices at a
+/// time into a small buffer that stays in L1, then multiplied (the same order of products as
+/// `ck_block`, so the same results).
+enum { CK_CHUNK = 8 };
+CK_AMX static void ck_compact_gemm_small(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n0,
+                                         int n1, float *y, int ldy, int accumulate) {
+    const long k32 = k, steps = k / 32, astride = k32 * 2;
+    const int s0 = n0 / 16, s1 = (n1 + 15) / 16, twoM = rows > 16;
+    _Alignas(64) uint16_t tmp[2][CK_CHUNK][512];
+    float buf[4][256];
+    const uint16_t *a0 = a, *a1 = a + 16 * k32;
+    ck_tiles_configure();
+    for (int sb = s0; sb < s1; sb += 2) {
+        const int twoN = sb + 1 < s1, r0 = 0, r1 = 16, c0 = sb * 16, c1 = c0 + 16;
+        CK_C_BEGIN(0, r0, c0);
+        if (twoN) CK_C_BEGIN(1, r0, c1);
+        if (twoM) CK_C_BEGIN(2, r1, c0);
+        if (twoM && twoN) CK_C_BEGIN(3, r1, c1);
+        for (long t0 = 0; t0 < steps; t0 += CK_CHUNK) {
+            const long tn = steps - t0 < CK_CHUNK ? steps - t0 : CK_CHUNK;
+            ck_compact_tiles(b, bits, (long)sb * steps + t0, tn, tmp[0][0]);
+            if (twoN) ck_compact_tiles(b, bits, (long)(sb + 1) * steps + t0, tn, tmp[1][0]);
+            for (long i = 0; i < tn; i++) {
+                const long t = t0 + i;
+                _tile_loadd(4, a0 + t * 32, astride);
+                _tile_loadd(6, tmp[0][i], 64);
+                _tile_dpbf16ps(0, 4, 6);
+                if (twoN) { _tile_loadd(7, tmp[1][i], 64); _tile_dpbf16ps(1, 4, 7); }
+                if (twoM) { _tile_loadd(5, a1 + t * 32, astride); _tile_dpbf16ps(2, 5, 6); }
+                if (twoM && twoN) _tile_dpbf16ps(3, 5, 7);
+            }
+        }
+        CK_C_END(0, r0, c0);
+        if (twoN) CK_C_END(1, r0, c1);
+        if (twoM) CK_C_END(2, r1, c0);
+        if (twoM && twoN) CK_C_END(3, r1, c1);
+    }
+    _tile_release();
+}
+
+/// `ck_gemm_amx` over a compact right-hand side (`ck_compact_pack_transposed`, k a multiple of 32):
+/// each pair of column strips is rebuilt in bfloat16 (`ck_compact_strips`, the same values as
+/// `ck_bf16_pack_transposed` gives) into a local buffer, then multiplied as there.
+CK_AMX static void ck_compact_gemm_amx(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n0, int n1,
+                                       float *y, int ldy, int accumulate) {
+    const long k32 = k, steps = k / 32;
+    const int rowTiles = (rows + 15) / 16, s0 = n0 / 16, s1 = (n1 + 15) / 16;
+    uint16_t *tmp = aligned_alloc(64, sizeof(uint16_t) * 2 * steps * 512);
+    if (!tmp) return;
+    float buf[4][256];
+    ck_tiles_configure();
+    for (int sb = s0; sb < s1; sb += 2) {
+        const int twoN = sb + 1 < s1;
+        ck_compact_strips(b, bits, k, sb, sb + 1 + twoN, tmp);
+        ck_row_blocks(a, k32, tmp, 0, rowTiles, sb, twoN, y, ldy, rows, n1, accumulate, buf);
+    }
+    _tile_release();
+    free(tmp);
 }
 #endif
 
@@ -236,6 +305,24 @@ void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, i
     if (ck_has_amx_bf16()) { ck_gemm_amx(a, rows, k, b, n0, n1, y, ldy, accumulate); return; }
 #endif
     ck_gemm_portable(a, rows, k, b, n0, n1, y, ldy, accumulate);
+}
+
+void ck_compact_gemm(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0, int n1,
+                     float *y, int ldy, int accumulate) {
+    if (rows <= 0 || n0 >= n1) return;
+#if defined(__x86_64__)
+    if (ck_has_amx_bf16()) {
+        if (rows <= 32) ck_compact_gemm_small(a, rows, k, b, bits, n0, n1, y, ldy, accumulate);
+        else ck_compact_gemm_amx(a, rows, k, b, bits, n0, n1, y, ldy, accumulate);
+        return;
+    }
+#endif
+    // Without AMX: rebuild the bfloat16 weight and run the portable product (tests only).
+    uint16_t *full = malloc(sizeof(uint16_t) * ck_bf16_packed_count(k, n));
+    if (!full) return;
+    ck_compact_unpack_reference(b, bits, k, n, full);
+    ck_gemm_portable(a, rows, k, full, n0, n1, y, ldy, accumulate);
+    free(full);
 }
 
 /// The portable kernels, callable whatever the CPU (tests compare the AMX path against them).

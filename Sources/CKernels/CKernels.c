@@ -140,6 +140,8 @@ CK_AVX2 static inline float ck_dot(const float *a, const float *b, int n) {
 CK_AVX2 void ck_attend_rows(const float *q, int q_stride, const float *k, const float *v, int kv_stride,
                             int n, int past, int heads, int kv_heads, int hd, float scale,
                             float *out, int out_stride, float *scores) {
+    if (ck_has_avx512f() && ck_attend_rows_avx512(q, q_stride, k, v, kv_stride, n, past, heads, kv_heads, hd, scale, out,
+                                      out_stride, scores)) return;
     const int group = heads / kv_heads;
     for (int i = 0; i < n; i++) {
         const int valid = past + i + 1;

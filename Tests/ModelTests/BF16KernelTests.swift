@@ -188,4 +188,71 @@ import Testing
         print("ck_amx_gemm (AMX: \(Precision.hasAMX)) vs Double reference of the bf16-rounded inputs: \(checked) values, "
               + "max |error| / sum |terms| \(worst)")
     }
+
+    /// `[n, k]` weights of the form a quantised GGUF gives when dequantised: per 32 inputs of an
+    /// output, `Float(q) * d + m` (Q4_1), `Float(q - 8) * d` (Q4_0) or `Float(q) * d` (Q8_0), with
+    /// d and m float16 values as the file stores them.
+    static func quantisedLike(_ kind: String, n: Int, k: Int, seed: UInt64) -> [Float] {
+        var rng = InferenceRNG(seed: seed)
+        var w = [Float](repeating: 0, count: n * k)
+        for r in 0..<n {
+            for b in 0..<(k / 32) {
+                let d = Float(Float16(Float.random(in: 0.001...0.05, using: &rng)))
+                let m = Float(Float16(Float.random(in: -0.4...0.1, using: &rng)))
+                for i in 0..<32 {
+                    let x: Float
+                    switch kind {
+                    case "q4_1": x = Float(Int.random(in: 0...15, using: &rng)) * d + m
+                    case "q4_0": x = Float(Int.random(in: 0...15, using: &rng) - 8) * d
+                    default: x = Float(Int.random(in: -127...127, using: &rng)) * d
+                    }
+                    w[r * k + b * 32 + i] = x
+                }
+                if kind == "q4_1" { w[r * k + b * 32] = m; w[r * k + b * 32 + 1] = 15 * d + m }  // as the quantiser: q 0 and 15 occur
+                if kind == "q4_0" { w[r * k + b * 32 + 2] = -8 * d }  // the largest magnitude maps to -8
+                if kind == "q8_0" { w[r * k + b * 32 + 3] = -127 * d }
+            }
+        }
+        return w
+    }
+
+    @Test func compactCopiesRebuildTheBF16PackingAndGiveTheSameProducts() {
+        let n = 48, k = 320  // three column strips (an odd one at the end); ten 32-deep slices (rebuilt 8, then 2)
+        for (kind, bits) in [("q4_1", 4), ("q4_0", 8), ("q8_0", 8)] {
+            let w = Self.quantisedLike(kind, n: n, k: k, seed: UInt64(bits * 7 + kind.count))
+            var packed = [UInt16](repeating: 0, count: ck_bf16_packed_count(Int32(k), Int32(n)))
+            w.withUnsafeBufferPointer { ck_bf16_pack_transposed($0.baseAddress!, Int32(n), Int32(k), Int32(k), &packed) }
+            // The fewest bits that are exact: 4 for Q4_1; Q4_0 (q - 8 with no offset) and Q8_0 need 8.
+            let four = CompactWeights.pack(Tensor(shape: [n, k], data: w))
+            #expect(four?.1 == bits, "\(kind)")
+            guard let (buffer, _) = four else { continue }
+            defer { buffer.deallocate() }
+            let c = UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self))
+            var plainC = [UInt16](repeating: 1, count: packed.count), fast = plainC
+            ck_compact_unpack_reference(c, Int32(bits), Int32(k), Int32(n), &plainC)
+            ck_compact_unpack(c, Int32(bits), Int32(k), Int32(n), &fast)
+            #expect(plainC == packed, "\(kind): the compact copy stands for exactly the bfloat16 packing")
+            #expect(fast == packed, "\(kind)")
+            for rows in [1, 5, 17, 40] {
+                let x = Self.random(rows * k, seed: UInt64(rows))
+                var a = [UInt16](repeating: 0, count: ck_bf16_rows_count(Int32(rows), Int32(k)))
+                x.withUnsafeBufferPointer { ck_bf16_rows($0.baseAddress!, Int32(rows), Int32(k), Int32(k), &a) }
+                for (n0, n1, acc) in [(0, n, Int32(0)), (16, n, 1), (0, 32, 1)] {
+                    let start = Self.random(rows * n, seed: 99)
+                    var ref = start, got = start
+                    ck_amx_gemm(a, Int32(rows), Int32(k), packed, Int32(n), Int32(n0), Int32(n1), &ref, Int32(n), acc)
+                    ck_compact_gemm(a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1), &got, Int32(n), acc)
+                    #expect(got == ref, "\(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
+                    #expect(got != start)
+                }
+            }
+        }
+        // Weights not of that form (float32 values) have no compact copy; neither have ragged shapes.
+        #expect(CompactWeights.pack(Tensor(shape: [n, k], data: Self.random(n * k, seed: 5))) == nil)
+        #expect(ck_compact_bytes(80, 48, 4) == 0 && ck_compact_bytes(96, 40, 4) == 0)
+        // One value off its block's grid makes the copy inexact: refused.
+        var w = Self.quantisedLike("q4_1", n: n, k: k, seed: 11)
+        w[5 * k + 40] = w[5 * k + 40].nextUp
+        #expect(CompactWeights.pack(Tensor(shape: [n, k], data: w)) == nil)
+    }
 }

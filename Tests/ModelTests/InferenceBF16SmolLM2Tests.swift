@@ -94,4 +94,28 @@ import Testing
         #expect(worst > 0)
         #expect(worst < 3e-2)
     }
+
+    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
+    func compactDecodingWeightsGiveTheSameTokensAndLogits() throws {
+        let p = try Self.pair.get()
+        let c = p.fp32.config
+        // The Q4_1 projections are 4-bit compact, the Q8_0 output matrix (tied embedding) 8-bit.
+        let compact = try #require(p.bf16.compact)
+        for l in 0..<c.layerCount {
+            for proj in Projection.all(for: c.architecture) { #expect(compact.projection(layer: l, proj)?.bits == 4) }
+        }
+        #expect(compact.output?.bits == 8)
+        var plain = p.bf16
+        plain.compact = nil
+        #expect(plain.compact == nil && plain.effectivePrecision == .bfloat16)
+        // Decoding steps (one row per sequence) run every product on the compact copies: the same
+        // bfloat16 values, so the same greedy tokens and bit-identical last-token logits.
+        let a = try p.bf16.generate(prompts: Self.prompts, maxNewTokens: 12, eosTokenIds: [], maxBatch: 3)
+        let b = try plain.generate(prompts: Self.prompts, maxNewTokens: 12, eosTokenIds: [], maxBatch: 3)
+        #expect(a == b)
+        let steps = Self.prompts.map { Array($0.prefix(1)) }
+        let la = try p.bf16.forward(steps, outputs: ForwardOutputs(logits: .lastToken)).logits
+        let lb = try plain.forward(steps, outputs: ForwardOutputs(logits: .lastToken)).logits
+        #expect(la == lb)
+    }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Model
@@ -176,7 +177,7 @@ import Testing
         let q = randomArray(n * heads * hd, seed: 21)
         let k = randomArray(keys * kvHeads * hd, seed: 22), v = randomArray(keys * kvHeads * hd, seed: 23)
         var fast = [Float](repeating: 0, count: n * heads * hd), plain = fast
-        var scores = [Float](repeating: 0, count: keys)
+        var scores = [Float](repeating: 0, count: 4 * keys)
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
             scores.withUnsafeMutableBufferPointer { ps in
                 fast.withUnsafeMutableBufferPointer {
@@ -193,5 +194,40 @@ import Testing
         } } }
         #expect(InferenceFixtures.maxAbsDiff(fast, plain) < 1e-5)
         #expect(fast.contains { $0 != 0 })
+    }
+
+    @Test(.enabled(if: Kernels.hasAVX2FMA && ck_has_avx512f() != 0, "needs AVX-512F"))
+    func wideRowAttentionEqualsTheSwiftLoop() {
+        // The AVX-512 kernel (head sizes 64 and 128): groups of 3 query heads per kv head (one chunk),
+        // 9 per kv head (chunks of 4, 4, 1 at hd 64; 2, 2, 2, 2, 1 at hd 128), and no grouping;
+        // 1 and 3 query rows after prefixes of 0, 1 and 37 tokens, row strides wider than the heads.
+        for (heads, kvHeads, hd) in [(9, 3, 64), (18, 2, 64), (4, 4, 64), (6, 2, 128), (9, 1, 128)] {
+            for (n, past) in [(1, 0), (1, 1), (3, 37)] {
+                let keys = past + n, qStride = heads * hd + 16, kvStride = kvHeads * hd + 32
+                let q = randomArray(n * qStride, seed: UInt64(heads * 100 + hd + past))
+                let k = randomArray(keys * kvStride, seed: 31).map { $0 * 3 }, v = randomArray(keys * kvStride, seed: 32)
+                var fast = [Float](repeating: 0, count: n * qStride), plain = fast
+                var scores = [Float](repeating: 0, count: 4 * keys)
+                var handled: Int32 = 0
+                q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
+                    scores.withUnsafeMutableBufferPointer { ps in
+                        fast.withUnsafeMutableBufferPointer {
+                            handled = ck_attend_rows_avx512(pq.baseAddress!, Int32(qStride), pk.baseAddress!, pv.baseAddress!,
+                                                            Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
+                                                            Int32(hd), 1 / Float(hd).squareRoot(), $0.baseAddress!,
+                                                            Int32(qStride), ps.baseAddress!)
+                        }
+                        plain.withUnsafeMutableBufferPointer {
+                            Decoder.attendRowsPlain(q: pq.baseAddress!, qStride: qStride, k: pk.baseAddress!, v: pv.baseAddress!,
+                                                    kvStride: kvStride, n: n, past: past, heads: heads, kvHeads: kvHeads,
+                                                    headDim: hd, out: $0.baseAddress!, outStride: qStride, scores: ps.baseAddress!)
+                        }
+                    }
+                } } }
+                #expect(handled == 1)
+                #expect(InferenceFixtures.maxAbsDiff(fast, plain) < 2e-5, "heads \(heads)/\(kvHeads) hd \(hd) n \(n) past \(past)")
+                #expect(fast.contains { $0 != 0 })
+            }
+        }
     }
 }

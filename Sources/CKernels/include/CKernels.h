@@ -32,12 +32,24 @@ void ck_softmax(float *x, int n);
 /// and values at positions `0 ..< past + n` (row `t` of `k` / `v` is position `t`, stride
 /// `kv_stride`); query head `h` reads key/value head `h / (heads / kv_heads)`. Row `i` of `q` /
 /// `out` starts at `q + i * q_stride` / `out + i * out_stride`, head `h` at column `h * hd`.
-/// `scores` is scratch of `past + n` floats. Meant for decoding (few rows, one dot product per
-/// key). Requires `ck_has_avx2_fma()`.
+/// `scores` is scratch of `4 * (past + n)` floats. Meant for decoding (few rows, one dot product
+/// per key). Requires `ck_has_avx2_fma()`. With AVX-512F and head size 64 or 128 it runs
+/// `ck_attend_rows_avx512`.
 void ck_attend_rows(const float *q, int q_stride, const float *k, const float *v, int kv_stride,
                     int n, int past, int heads, int kv_heads, int hd, float scale,
                     float *out, int out_stride, float *scores);
 
+/// 1 when this CPU has AVX-512F.
+int ck_has_avx512f(void);
+
+/// `ck_attend_rows` with AVX-512F for head sizes 64 and 128 (returns 0 without doing anything for
+/// other head sizes or without AVX-512F, else 1): the query heads sharing a key/value head are
+/// processed together (up to 4 at a time), so each cached key and value row is read once for
+/// them, the output accumulators stay in registers, and key/value rows are prefetched ahead.
+/// Queries are scaled before the dot products (float32 throughout). `scores`: `4 * (past + n)` floats.
+int ck_attend_rows_avx512(const float *q, int q_stride, const float *k, const float *v, int kv_stride,
+                          int n, int past, int heads, int kv_heads, int hd, float scale,
+                          float *out, int out_stride, float *scores);
 
 // MARK: - bfloat16 products on AMX (Sapphire Rapids and later)
 //
@@ -78,6 +90,46 @@ void ck_bf16_pack(const float *w, int k, int n, int ldw, uint16_t *out);
 /// (pass `a + r0 * ceil32(k)`, `y + r0 * ldy`).
 void ck_amx_gemm(const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
                  float *y, int ldy, int accumulate);
+
+// MARK: - Compact weights for few-row products (decoding)
+//
+// A packed right-hand side whose every 32-input block of every output column holds values
+// `q * d + m` (float32 multiply, then add) with small integers q (what a Q4_1, Q4_0 or Q8_0 GGUF
+// weight becomes when dequantised) is stored as those integers (4 bits, q in 0..15, or 8 bits, q in
+// -128..127) with one float32 d and m per block: tiles of 32 inputs x 16 outputs in the packed
+// order (`ck_packed_index`'s tile order), each 16 d, 16 m, then the integers (4 bits: 16 bytes per
+// tile row, low nibbles pair positions 0-15, high nibbles 16-31; 8 bits: 32 bytes per tile row).
+// Products rebuild the bfloat16 tiles exactly (results equal `ck_amx_gemm`'s bit for bit) while
+// reading 2.7x (4 bits) or 1.6x (8 bits) fewer bytes.
+
+/// Bytes of a compact `[k, n]` right-hand side with `bits` 4 or 8; 0 when the shape cannot be
+/// compact (k not a multiple of 32 or n of 16) or `bits` is neither.
+long ck_compact_bytes(int k, int n, int bits);
+
+/// Stores `b = w^T` of `w[n, k]` (row stride `ldw`) compactly with `bits` into `out`
+/// (`ck_compact_bytes(k, n, bits)` bytes). Returns 1 when every block is exactly `q * d + m`,
+/// else 0 (the contents of `out` are then meaningless). Plain C, any CPU.
+int ck_compact_pack_transposed(const float *w, int n, int k, int ldw, int bits, uint8_t *out);
+
+/// The bfloat16 packed right-hand side (`ck_bf16_pack_transposed`'s layout, `[k, n]`) a compact
+/// one stands for; `_reference` in plain C, the other with AVX-512 where `ck_has_amx_bf16()`.
+void ck_compact_unpack(const uint8_t *b, int bits, int k, int n, uint16_t *out);
+void ck_compact_unpack_reference(const uint8_t *b, int bits, int k, int n, uint16_t *out);
+
+/// Rebuilds column strips `s0 ..< s1` (16 outputs each, all of k) of a compact right-hand side in
+/// bfloat16 into `dst` (`(s1 - s0) * k / 32` tiles of 512). Requires `ck_has_amx_bf16()`.
+void ck_compact_strips(const uint8_t *b, int bits, int k, int s0, int s1, uint16_t *dst);
+
+/// Rebuilds tiles `first ..< first + count` (storage order: strip-major, 32-deep slices within a
+/// strip) in bfloat16 into `dst` (`count` tiles of 512). Requires `ck_has_amx_bf16()`.
+void ck_compact_tiles(const uint8_t *b, int bits, long first, long count, uint16_t *dst);
+
+/// `ck_amx_gemm` with a compact right-hand side: columns `n0 ..< n1` (multiples of 16, or `n1 = n`)
+/// of `y[rows, n] (+)= a[rows, k] · b[k, n]`; the same results as `ck_amx_gemm` on the bfloat16
+/// packing of the same weight. Each pair of column strips is rebuilt once per call, so it pays
+/// when `rows` is small (up to a few tiles). Thread-safe on disjoint columns.
+void ck_compact_gemm(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0, int n1,
+                     float *y, int ldy, int accumulate);
 
 /// The portable C versions of `ck_bf16_rows` and `ck_amx_gemm` on every CPU: the reference the
 /// tests hold the AMX path to.

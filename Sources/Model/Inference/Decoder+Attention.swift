@@ -5,9 +5,18 @@ extension Decoder {
     /// per-row dot products.
     static let gemmAttentionThreshold = 8
 
+    /// Whether attention runs `ck_attend_rows` (AVX-512 path) for every query count, prefill
+    /// included: the CPU has AVX2 + FMA and AVX-512F and the head size is 64 or 128. Its work is
+    /// split by `AttentionItem`, so no sgemm (and no OpenBLAS threads) is involved.
+    static func wideRowAttention(headDim: Int) -> Bool {
+        (headDim == 64 || headDim == 128) && Kernels.hasAVX2FMA && hasAVX512F
+    }
+
+    static let hasAVX512F = ck_has_avx512f() != 0
+
     /// Scratch floats `attend` needs for `n` queries over `keys` keys.
     static func scoreScratch(n: Int, keys: Int) -> Int {
-        n >= gemmAttentionThreshold ? n * keys : keys
+        n >= gemmAttentionThreshold ? n * keys : 4 * keys  // ck_attend_rows: up to 4 heads' scores
     }
 
     /// Causal multi-head attention of one sequence: `n` queries at positions `past ..< past + n`

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 extension Decoder {
@@ -46,12 +47,20 @@ extension Decoder {
                 }
             }
         }
+        // With the AVX-512 row kernel (head sizes 64, 128), every sequence's attention, prefill
+        // included, runs as row ranges over the cores (`AttentionItem`); otherwise sequences of a
+        // decoding step run in parallel, one item per sequence, and longer ones use sgemm per head.
+        let rowItems = Decoder.wideRowAttention(headDim: hd) ? AttentionItem.split(spans, workers: LinearKernel.workers) : nil
         let maxScores = spans.map { Decoder.scoreScratch(n: $0.count, keys: $0.past + $0.count) }.max() ?? 0
-        // Sequences of a decoding step (a few new tokens each, per-row attention without sgemm)
-        // run their attention in parallel, one work item per sequence with its own score scratch.
         let parallelAttention = caches != nil && spans.count > 1 && LinearKernel.workers > 1
             && spans.allSatisfy { $0.count < Decoder.gemmAttentionThreshold }
-        let scores = ws.scores.reserve(maxScores * (parallelAttention ? spans.count : 1))
+        let maxKeys = spans.map { $0.past + $0.count }.max() ?? 0
+        let scores: UnsafeMutablePointer<Float>
+        if let rowItems {
+            scores = ws.scores.reserve(4 * maxKeys * max(1, min(rowItems.count, LinearKernel.workers * 4)))
+        } else {
+            scores = ws.scores.reserve(maxScores * (parallelAttention ? spans.count : 1))
+        }
 
         for l in 0..<c.layerCount {
             capture(l, x)
@@ -95,7 +104,40 @@ extension Decoder {
                                    out: out, outStride: qDim, scores: scores)
                 }
             }
-            if parallelAttention {
+            if let rowItems {
+                if let caches {
+                    for (si, s) in spans.enumerated() {
+                        let ck = caches[si].keys(layer: l), cv = caches[si].values(layer: l)
+                        for i in 0..<s.count {
+                            (ck + (s.past + i) * kvDim).update(from: kPtr + (s.offset + i) * kvStride, count: kvDim)
+                            (cv + (s.past + i) * kvDim).update(from: vPtr + (s.offset + i) * kvStride, count: kvDim)
+                        }
+                    }
+                }
+                // Items go to `slots` scratch areas by index: item j uses slot j % slots, and the items
+                // sharing a slot run on one thread in turn (one Parallel work unit per slot).
+                let slots = max(1, min(rowItems.count, LinearKernel.workers * 4))
+                Parallel.forEach(slots) { slot in
+                    let sc = scores + slot * 4 * maxKeys
+                    var j = slot
+                    while j < rowItems.count {
+                        let item = rowItems[j], s = spans[item.span]
+                        let k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvs: Int
+                        if let caches {
+                            k = UnsafePointer(caches[item.span].keys(layer: l)); v = UnsafePointer(caches[item.span].values(layer: l))
+                            kvs = kvDim
+                        } else {
+                            k = UnsafePointer(kPtr + s.offset * kvStride); v = UnsafePointer(vPtr + s.offset * kvStride)
+                            kvs = kvStride
+                        }
+                        let row = s.offset + item.first
+                        ck_attend_rows(qPtr + row * qStride, Int32(qStride), k, v, Int32(kvs), Int32(item.count),
+                                       Int32(s.past + item.first), Int32(heads), Int32(kvHeads), Int32(hd),
+                                       1 / Float(hd).squareRoot(), attn + row * qDim, Int32(qDim), sc)
+                        j += slots
+                    }
+                }
+            } else if parallelAttention {
                 Parallel.forEach(spans.count) { si in attendSpan(si, scores + si * maxScores) }
             } else {
                 for si in spans.indices { attendSpan(si, scores) }
@@ -140,7 +182,10 @@ extension Decoder {
                into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, lora: LoRAContext?, ws: Workspace,
                rowsConverted: Bool = false) {
         let inF = lin.inFeatures, outF = lin.outFeatures
-        if let packed = bf16?.projection(layer: layer, projection) {
+        if rows <= LinearKernel.bf16RowSplitAbove, let small = compact?.projection(layer: layer, projection) {
+            LinearKernel.applyCompact(x, rows: rows, weight: small, into: y, accumulate: accumulate, scratch: ws.bf16Rows,
+                                      convert: !rowsConverted)
+        } else if let packed = bf16?.projection(layer: layer, projection) {
             LinearKernel.applyBF16(x, rows: rows, inFeatures: inF, weight: packed, into: y, accumulate: accumulate,
                                    scratch: ws.bf16Rows, convert: !rowsConverted)
         } else {
@@ -177,6 +222,10 @@ extension Decoder {
     func lmHead(_ normed: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
                 ws: Workspace = Workspace()) {
         let c = config
+        if rows <= LinearKernel.bf16RowSplitAbove, let small = compact?.output {
+            LinearKernel.applyCompact(normed, rows: rows, weight: small, into: logits, accumulate: false, scratch: ws.bf16Rows)
+            return
+        }
         if let packed = bf16?.output {
             LinearKernel.applyBF16(normed, rows: rows, inFeatures: c.hiddenSize, weight: packed, into: logits,
                                    accumulate: false, scratch: ws.bf16Rows)

@@ -14,7 +14,9 @@ import Foundation
 /// float32 weights, which stay for LoRA merging, training and the float32 path; shared with other
 /// decoders and trainers over the same weights), and every
 /// product with them rounds its input rows to bfloat16 and sums in float32 on the tile unit.
-/// Norms, attention, biases and LoRA adapter products stay float32.
+/// Norms, attention, biases and LoRA adapter products stay float32. Products with few rows
+/// (decoding steps) read compact 4- or 8-bit copies of the weights that a quantised GGUF gives
+/// (`CompactWeights`: the same bfloat16 values, fewer bytes to read, identical results).
 public struct Decoder: Sendable {
     public let weights: ModelWeights
     /// The precision asked for; `effectivePrecision` is what runs.
@@ -25,6 +27,10 @@ public struct Decoder: Sendable {
     private let weightProblem: ModelError?
     /// Packed bfloat16 weights, present exactly when bfloat16 products run.
     let bf16: BF16Weights?
+    /// Compact (4- or 8-bit, exact) copies of the weights that have them, for products with at most
+    /// `LinearKernel.bf16RowSplitAbove` rows (decoding steps); present only with `bf16`. Set to nil
+    /// (tests), decoding steps use the bfloat16 copy.
+    var compact: CompactWeights?
 
     public var config: ModelConfig { weights.config }
 
@@ -43,6 +49,7 @@ public struct Decoder: Sendable {
         let problem = Decoder.check(weights)
         weightProblem = problem
         bf16 = problem == nil && precision.effective == .bfloat16 ? BF16Weights.shared(for: weights) : nil
+        compact = bf16 != nil ? CompactWeights.shared(for: weights) : nil
     }
 
     /// Tokens `[T]` packed from several sequences: `rows` of sequence s start at `offset` and sit

@@ -90,4 +90,26 @@ enum LinearKernel {
             }
         }
     }
+
+    /// `applyBF16` for at most `bf16RowSplitAbove` rows with a compact copy of the weight
+    /// (`ck_compact_gemm`: the same results, fewer bytes read), split by 16-aligned column ranges.
+    static func applyCompact(_ x: UnsafePointer<Float>, rows m: Int, weight c: CompactWeights.Matrix,
+                             into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
+                             convert: Bool = true) {
+        let n = c.outFeatures, k = c.inFeatures
+        guard m > 0, n > 0 else { return }
+        let a = convert ? scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k))) : scratch.pointer
+        if convert { ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a) }
+        let target = workers == 1 ? 1 : workers * itemsPerWorker
+        let acc: Int32 = accumulate ? 1 : 0
+        // Pairs of strips are rebuilt together: parts of an even number of strips.
+        let pairs = (n / 16 + 1) / 2
+        let parts = max(1, min(target, pairs))
+        let pairsPerPart = (pairs + parts - 1) / parts
+        Parallel.forEach(parts) { part in
+            let n0 = part * pairsPerPart * 32, n1 = min(n, n0 + pairsPerPart * 32)
+            guard n0 < n1 else { return }
+            ck_compact_gemm(a, Int32(m), Int32(k), c.pointer, Int32(c.bits), Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Weak references to packed copies of model weights (`BF16Weights`, `BF16TrainingWeights`), so
+/// Weak references to packed copies of model weights (`BF16Weights`, `CompactWeights`,
+/// `BF16TrainingWeights`), so
 /// every decoder and trainer over the same weights in a process shares one copy, built on first use
 /// and freed when the last user lets go.
 ///
