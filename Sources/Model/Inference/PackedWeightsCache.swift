@@ -1,9 +1,8 @@
 import Foundation
 
 /// Weak references to packed copies of model weights (`BF16Weights`, `CompactWeights`,
-/// `BF16TrainingWeights`), so
-/// every decoder and trainer over the same weights in a process shares one copy, built on first use
-/// and freed when the last user lets go.
+/// `BF16TrainingWeights`), so every decoder and trainer over the same weights in a process shares
+/// one copy, built on first use and freed when the last user lets go.
 ///
 /// Weights are matched by the storage of their matrices (`key(for:)`): a modified copy (an adapter
 /// merged in) gets its own pack. The packed object must keep its source `ModelWeights` alive, so the
