@@ -18,13 +18,13 @@ import Synchronization
 /// `events` holds at most `eventCapacity` events; when full, a worker's `send` waits until the
 /// consumer has taken some (back-pressure; nothing is dropped).
 public final class InProcessServer: ServerEndpoint {
-    public let events: AsyncStream<ServerEvent>
+    public let events: ServerEvents
     public let traffic = TrafficCounters()
     /// None: in-process delivery has no thread of its own.
     public var executor: (any TaskExecutor)? { nil }
     public let liveness: Liveness
     let limits: CodecLimits
-    private let continuation: AsyncStream<ServerEvent>.Continuation
+    private let mailbox: Mailbox<ServerEvent>
     private struct Entry {
         weak var worker: InProcessWorker?
         var lastSeen: ContinuousClock.Instant
@@ -56,7 +56,8 @@ public final class InProcessServer: ServerEndpoint {
     private init(limits: CodecLimits, checkedLiveness liveness: Liveness, eventCapacity: Int) {
         self.limits = limits
         self.liveness = liveness
-        (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingOldest(eventCapacity))
+        mailbox = Mailbox(capacity: eventCapacity)
+        events = ServerEvents(mailbox)
         let tick = max(0.002, min(0.1, InProcessServer.seconds(liveness.heartbeatInterval) / 2))
         let thread = Thread { [weak self] in
             while self?.tick(.now) ?? false {
@@ -105,7 +106,7 @@ public final class InProcessServer: ServerEndpoint {
             return s.workers.values.compactMap(\.worker)
         }
         for w in workers { w.serverClosed() }
-        continuation.finish()
+        mailbox.finish()
     }
 
     /// Called by a worker's `send`: decodes, then hands the message over, waiting while the event
@@ -132,7 +133,7 @@ public final class InProcessServer: ServerEndpoint {
                 }
                 retryStalled(&s)
                 guard s.stalled.isEmpty else { return false }
-                if case .dropped = continuation.yield(event) { return false }
+                if mailbox.push(event) == .full { return false }
                 return true
             }
             if taken { return }
@@ -201,7 +202,7 @@ public final class InProcessServer: ServerEndpoint {
 
     /// Hands a loss event to the stream, or keeps it in order while the stream is full.
     private func emit(_ s: inout State, _ event: ServerEvent) {
-        if s.stalled.isEmpty, case .dropped = continuation.yield(event) {
+        if s.stalled.isEmpty, mailbox.push(event) == .full {
             s.stalled.append(event)
         } else if !s.stalled.isEmpty {
             s.stalled.append(event)
@@ -211,7 +212,7 @@ public final class InProcessServer: ServerEndpoint {
     private func retryStalled(_ s: inout State) {
         var taken = 0
         for event in s.stalled {
-            if case .dropped = continuation.yield(event) { break }
+            if mailbox.push(event) == .full { break }
             taken += 1
         }
         if taken > 0 { s.stalled.removeFirst(taken) }

@@ -5,14 +5,14 @@ import Synchronization
 /// `close()`, it falls silent and the server declares it lost after the lease.
 public final class InProcessWorker: WorkerEndpoint {
     public let name: String
-    public let incoming: AsyncThrowingStream<Message, any Error>
+    public let incoming: IncomingMessages
     public let traffic = TrafficCounters()
     /// None: in-process delivery has no thread of its own.
     public var executor: (any TaskExecutor)? { nil }
     private let server: InProcessServer
     private let audit: WireAuditLog?
     private let limits: CodecLimits
-    private let continuation: AsyncThrowingStream<Message, any Error>.Continuation
+    private let mailbox = Mailbox<Message>()
     private struct State {
         var closedWith: TransportError? = nil
         /// `close()` was called: sends throw `closed` from then on, whatever ended the endpoint.
@@ -28,7 +28,7 @@ public final class InProcessWorker: WorkerEndpoint {
         self.server = server
         self.audit = audit
         self.limits = limits
-        (incoming, continuation) = AsyncThrowingStream.makeStream(of: Message.self, throwing: (any Error).self)
+        incoming = IncomingMessages(mailbox)
     }
 
     /// Sends to the server, waiting while the server's event stream is full.
@@ -54,7 +54,7 @@ public final class InProcessWorker: WorkerEndpoint {
             return true
         }
         guard first else { return false }
-        if error == .closed { continuation.finish() } else { continuation.finish(throwing: error) }
+        mailbox.finish(throwing: error == .closed ? nil : error)
         return true
     }
 
@@ -68,7 +68,7 @@ public final class InProcessWorker: WorkerEndpoint {
         }
         traffic.record(message.type, .received, bytes: size)
         if case .heartbeat = message { return }
-        continuation.yield(message)
+        _ = mailbox.push(message)
     }
 
     /// Called by the server's `close`.

@@ -2,7 +2,7 @@
 /// Implemented by `InProcessServer` and `ZMQServerEndpoint`; server code does not know which.
 public protocol ServerEndpoint: AnyObject, Sendable {
     /// Every event, in arrival order per peer. Finishes after `close()`.
-    var events: AsyncStream<ServerEvent> { get }
+    var events: ServerEvents { get }
     /// An executor that the task consuming this endpoint's messages may prefer
     /// (`withTaskExecutorPreference(endpoint.executor) { ... }`) to be resumed on the thread where
     /// they arrive, and to send its replies from there; nil when there is none (in-process). Only

@@ -5,7 +5,7 @@
 public protocol WorkerEndpoint: AnyObject, Sendable {
     /// Messages from the server in order (heartbeats are consumed by the endpoint). Finishes
     /// normally after `close()`, or throws `TransportError.peerLost` when the server goes away.
-    var incoming: AsyncThrowingStream<Message, any Error> { get }
+    var incoming: IncomingMessages { get }
     /// An executor that the task consuming this endpoint's messages may prefer
     /// (`withTaskExecutorPreference(endpoint.executor) { ... }`) to be resumed on the thread where
     /// they arrive, and to send its replies from there; nil when there is none (in-process). Only

@@ -12,7 +12,7 @@ import Foundation
 /// holds at most `options.eventCapacity` events; when the consumer falls that far behind, the
 /// socket stops being read (back-pressure through the high-water marks, nothing is dropped).
 public final class ZMQServerEndpoint: ServerEndpoint {
-    public let events: AsyncStream<ServerEvent>
+    public let events: ServerEvents
     public let traffic = TrafficCounters()
     /// The address actually bound (ZMQ_LAST_ENDPOINT), with the port chosen for `:*`.
     public let boundEndpoint: String
@@ -45,11 +45,11 @@ public final class ZMQServerEndpoint: ServerEndpoint {
             throw error
         }
         boundEndpoint = try socket.getString(ZMQ_LAST_ENDPOINT)
-        let (stream, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingOldest(options.eventCapacity))
-        events = stream
+        let mailbox = Mailbox<ServerEvent>(capacity: options.eventCapacity)
+        events = ServerEvents(mailbox)
         sendTimeout = options.sendTimeout
         loop = try ZMQServerLoop(socket: socket, authenticated: options.curve != nil, options: options,
-                                 continuation: continuation, traffic: traffic)
+                                 mailbox: mailbox, traffic: traffic)
         loop.start()
     }
 

@@ -15,7 +15,7 @@ import Synchronization
 /// dropped. While stalled, leases do not expire (nothing is being read), and they restart when
 /// reading resumes.
 final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock`
-    let continuation: AsyncStream<ServerEvent>.Continuation
+    let mailbox: Mailbox<ServerEvent>
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
@@ -62,7 +62,7 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private static let batchBytes = 8 << 20
 
     init(socket: ZMQSocket, authenticated: Bool, options: ZMQServerOptions,
-         continuation: AsyncStream<ServerEvent>.Continuation, traffic: TrafficCounters) throws {
+         mailbox: Mailbox<ServerEvent>, traffic: TrafficCounters) throws {
         self.socket = socket
         self.room = options.eventCapacity
         self.socketFD = try socket.fileDescriptor()
@@ -70,7 +70,7 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
         self.limits = options.limits
         self.lease = options.liveness.lease
         self.tickMs = max(1, min(50, Liveness.milliseconds(options.liveness.lease) / 8))
-        self.continuation = continuation
+        self.mailbox = mailbox
         self.traffic = traffic
         self.signal = try EventSignal()
         self.executor = SocketExecutor(signal: signal)
@@ -165,7 +165,7 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
             socket?.close()
             socket = nil
         }
-        continuation.finish()
+        mailbox.finish()
         executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
@@ -188,16 +188,14 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
 
     /// Yields `event`; false when the stream is full (it did not take it).
     private func offer(_ event: ServerEvent) -> Bool {
-        switch continuation.yield(event) {
-        case .dropped:
+        switch mailbox.push(event) {
+        case .full:
             room = 0
             return false
         case let .enqueued(remaining):
             room = remaining
             return true
-        case .terminated:
-            return true
-        @unknown default:
+        case .finished:
             return true
         }
     }

@@ -8,7 +8,7 @@ import Foundation
 /// Connecting does not wait for the server: messages queue until it is there (up to the
 /// high-water mark), and the lease starts at construction.
 public final class ZMQWorkerEndpoint: WorkerEndpoint {
-    public let incoming: AsyncThrowingStream<Message, any Error>
+    public let incoming: IncomingMessages
     public let traffic = TrafficCounters()
     public let name: String
     private let loop: ZMQWorkerLoop
@@ -33,12 +33,12 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
             try socket.set(ZMQ_CURVE_SECRETKEY, text: curve.keys.secretKey)
         }
         try socket.connect(options.endpoint)
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Message.self, throwing: (any Error).self)
-        incoming = stream
+        let mailbox = Mailbox<Message>()
+        incoming = IncomingMessages(mailbox)
         name = options.name
         sendTimeout = options.sendTimeout
         audit = options.audit
-        loop = try ZMQWorkerLoop(socket: socket, options: options, continuation: continuation, traffic: traffic)
+        loop = try ZMQWorkerLoop(socket: socket, options: options, mailbox: mailbox, traffic: traffic)
         loop.start()
     }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// and an eventfd, receives and decodes, sends a heartbeat every heartbeat interval (however busy),
 /// retries held-back sends, and declares the server lost when nothing arrived within the lease.
 final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable state only under `lock` or on the thread
-    let continuation: AsyncThrowingStream<Message, any Error>.Continuation
+    let mailbox: Mailbox<Message>
     let traffic: TrafficCounters
     let exit = ExitLatch()
     private let signal: EventSignal
@@ -50,14 +50,14 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private static let batchBytes = 8 << 20
 
     init(socket: ZMQSocket, options: ZMQWorkerOptions,
-         continuation: AsyncThrowingStream<Message, any Error>.Continuation, traffic: TrafficCounters) throws {
+         mailbox: Mailbox<Message>, traffic: TrafficCounters) throws {
         self.socket = socket
         self.socketFD = try socket.fileDescriptor()
         self.limits = options.limits
         self.lease = options.liveness.lease
         self.heartbeatInterval = options.liveness.heartbeatInterval
         self.tickMs = max(1, min(50, Liveness.milliseconds(options.liveness.heartbeatInterval) / 4))
-        self.continuation = continuation
+        self.mailbox = mailbox
         self.traffic = traffic
         self.signal = try EventSignal()
         self.executor = SocketExecutor(signal: signal)
@@ -160,7 +160,7 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
                 if more || (sent && socket.hasInput()) { return 0 }
                 return queue.isEmpty ? tickMs : 1
             }
-            for m in handing { continuation.yield(m) }
+            for m in handing { _ = mailbox.push(m) }
             let handedOver = !handing.isEmpty
             handing.removeAll(keepingCapacity: true)
             if lostError != nil { break }
@@ -176,7 +176,7 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
             socket?.close()
             socket = nil
         }
-        if let lostError, lostError != .closed { continuation.finish(throwing: lostError) } else { continuation.finish() }
+        mailbox.finish(throwing: lostError == .closed ? nil : lostError)
         executor.end()  // jobs left (e.g. the consumer just resumed by `finish`) run on the global executor
         exit.open()
     }
