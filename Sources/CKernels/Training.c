@@ -237,6 +237,17 @@ static inline void ck_block_masks(int cb, int c1, __mmask16 *m0, __mmask16 *m1) 
     *m1 = left >= 32 ? 0xFFFF : left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0;
 }
 
+/// `g[j, cb..] += scale * acc[j]` for the 8 rows j of a rank-8 gradient block (lanes m0, m1 of the
+/// 32 columns at `cb`).
+CK_AVX512 static inline void ck_add_block_r8(float *g, int ldg, int cb, __mmask16 m0, __mmask16 m1,
+                                             const __m512 acc0[8], const __m512 acc1[8], __m512 scale) {
+    for (int j = 0; j < 8; j++) {
+        float *gr = g + (long)j * ldg + cb;
+        _mm512_mask_storeu_ps(gr, m0, _mm512_fmadd_ps(scale, acc0[j], _mm512_maskz_loadu_ps(m0, gr)));
+        _mm512_mask_storeu_ps(gr + 16, m1, _mm512_fmadd_ps(scale, acc1[j], _mm512_maskz_loadu_ps(m1, gr + 16)));
+    }
+}
+
 CK_AVX512 static void ck_down_backward_r8(const float *x, int ldx, int rows, const float *a, int lda,
                                           const float *du, int lddu, const ck_dropout *drop, long row0,
                                           int c0, int c1, float *grad_a, float *dx, int lddx) {
@@ -276,12 +287,7 @@ CK_AVX512 static void ck_down_backward_r8(const float *x, int ldx, int rows, con
                 _mm512_mask_storeu_ps(o + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), t1));
             }
         }
-        if (grad_a)
-            for (int j = 0; j < 8; j++) {
-                float *gr = grad_a + (long)j * lda + cb;
-                _mm512_mask_storeu_ps(gr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, gr), g0[j]));
-                _mm512_mask_storeu_ps(gr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, gr + 16), g1[j]));
-            }
+        if (grad_a) ck_add_block_r8(grad_a, lda, cb, m0, m1, g0, g1, _mm512_set1_ps(1.0f));
     }
 }
 
@@ -302,11 +308,7 @@ CK_AVX512 static void ck_outer_r8(const float *d, int ldd, int rows, float alpha
                 g1[j] = _mm512_fmadd_ps(dj, v1, g1[j]);
             }
         }
-        for (int j = 0; j < 8; j++) {
-            float *gr = g + (long)j * ldg + cb;
-            _mm512_mask_storeu_ps(gr, m0, _mm512_fmadd_ps(al, g0[j], _mm512_maskz_loadu_ps(m0, gr)));
-            _mm512_mask_storeu_ps(gr + 16, m1, _mm512_fmadd_ps(al, g1[j], _mm512_maskz_loadu_ps(m1, gr + 16)));
-        }
+        ck_add_block_r8(g, ldg, cb, m0, m1, g0, g1, al);
     }
 }
 

@@ -14,3 +14,12 @@ public enum Projection: String, Sendable, Codable, CaseIterable, Hashable {
         }
     }
 }
+
+extension Projection {
+    /// Entries per layer in a flat per-layer table of projections (`[layer * slotCount + ...]`).
+    static let slotCount = allCases.count
+    private static let ordinals = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+
+    /// This projection's index in a flat per-layer table: `layer * slotCount +` its place in `allCases`.
+    func slot(layer: Int) -> Int { layer * Projection.slotCount + Projection.ordinals[self]! }
+}

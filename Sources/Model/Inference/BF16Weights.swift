@@ -27,13 +27,6 @@ final class BF16Weights: @unchecked Sendable {
     /// reused by other weights while this object lives. Copy-on-write: costs no memory.
     private let source: ModelWeights
 
-    private static let stride = Projection.allCases.count
-    private static let projectionIndex: [Projection: Int] = {
-        var m: [Projection: Int] = [:]
-        for (i, p) in Projection.allCases.enumerated() { m[p] = i }
-        return m
-    }()
-
     /// Packs every projection of every layer and the output matrix of `weights`, which must have
     /// passed `Decoder`'s shape check (each `Linear` weight is `[out, in]`). Matrices are packed
     /// in parallel (disjoint parts of the storage).
@@ -44,7 +37,7 @@ final class BF16Weights: @unchecked Sendable {
         for (l, layer) in weights.layers.enumerated() {
             for p in Projection.allCases {
                 guard let lin = layer.projections[p] else { continue }
-                jobs.append((l * BF16Weights.stride + BF16Weights.projectionIndex[p]!, lin.weight, total))
+                jobs.append((p.slot(layer: l), lin.weight, total))
                 total += ck_bf16_packed_count(Int32(lin.inFeatures), Int32(lin.outFeatures))
             }
         }
@@ -60,7 +53,7 @@ final class BF16Weights: @unchecked Sendable {
                                         Int32(job.tensor.columns), storage + job.offset)
             }
         }
-        var projections = [Matrix?](repeating: nil, count: weights.layers.count * BF16Weights.stride)
+        var projections = [Matrix?](repeating: nil, count: weights.layers.count * Projection.slotCount)
         var output: Matrix?
         for job in jobs {
             let m = Matrix(pointer: UnsafePointer(storage + job.offset), inFeatures: job.tensor.columns,
@@ -76,7 +69,7 @@ final class BF16Weights: @unchecked Sendable {
 
     /// The packed weight of `projection` in `layer`, nil when the layer has no such projection.
     func projection(layer: Int, _ projection: Projection) -> Matrix? {
-        projections[layer * BF16Weights.stride + BF16Weights.projectionIndex[projection]!]
+        projections[projection.slot(layer: layer)]
     }
 
     deinit { storage.deallocate() }

@@ -28,13 +28,6 @@ final class CompactWeights: @unchecked Sendable {
     /// reused by other weights while this object lives. Copy-on-write: costs no memory.
     private let source: ModelWeights
 
-    private static let stride = Projection.allCases.count
-    private static let projectionIndex: [Projection: Int] = {
-        var m: [Projection: Int] = [:]
-        for (i, p) in Projection.allCases.enumerated() { m[p] = i }
-        return m
-    }()
-
     /// Tries 4 bits, then 8 bits, for every projection of every layer and the output matrix
     /// (in parallel); the weights must have passed `Decoder`'s shape check.
     init(weights: ModelWeights) {
@@ -42,7 +35,7 @@ final class CompactWeights: @unchecked Sendable {
         for (l, layer) in weights.layers.enumerated() {
             for p in Projection.allCases {
                 guard let lin = layer.projections[p] else { continue }
-                tensors.append((l * CompactWeights.stride + CompactWeights.projectionIndex[p]!, lin.weight))
+                tensors.append((p.slot(layer: l), lin.weight))
             }
         }
         tensors.append((nil, weights.outputMatrix))
@@ -50,7 +43,7 @@ final class CompactWeights: @unchecked Sendable {
         packed.withUnsafeMutableBufferPointer { out in
             Parallel.forEach(tensors.count) { j in out[j] = CompactWeights.pack(tensors[j].tensor) }
         }
-        var projections = [Matrix?](repeating: nil, count: weights.layers.count * CompactWeights.stride)
+        var projections = [Matrix?](repeating: nil, count: weights.layers.count * Projection.slotCount)
         var output: Matrix?
         var bytes = 0
         for (j, job) in tensors.enumerated() {
@@ -93,7 +86,7 @@ final class CompactWeights: @unchecked Sendable {
 
     /// The compact copy of `projection` in `layer`, nil when it has none.
     func projection(layer: Int, _ projection: Projection) -> Matrix? {
-        projections[layer * CompactWeights.stride + CompactWeights.projectionIndex[projection]!]
+        projections[projection.slot(layer: layer)]
     }
 
     deinit { for b in buffers { b.deallocate() } }
