@@ -46,13 +46,7 @@ final class BF16Weights: @unchecked Sendable {
         total += ck_bf16_packed_count(Int32(out.columns), Int32(out.rows))
 
         let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: max(total, 1))
-        Parallel.forEach(jobs.count) { j in
-            let job = jobs[j]
-            job.tensor.data.withUnsafeBufferPointer { w in
-                ck_bf16_pack_transposed(w.baseAddress!, Int32(job.tensor.rows), Int32(job.tensor.columns),
-                                        Int32(job.tensor.columns), storage + job.offset)
-            }
-        }
+        BF16Weights.pack(jobs.map { ($0.tensor, $0.offset) }, transposed: true, into: storage)
         var projections = [Matrix?](repeating: nil, count: weights.layers.count * Projection.slotCount)
         var output: Matrix?
         for job in jobs {
@@ -73,6 +67,21 @@ final class BF16Weights: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// Packs every `[out, in]` tensor at its offset in `storage`, as `W^T` (`transposed`, the forward
+    /// operand) or as `W`, spread over the cores (the parts of `storage` are disjoint).
+    static func pack(_ jobs: [(tensor: Tensor, offset: Int)], transposed: Bool, into storage: UnsafeMutablePointer<UInt16>) {
+        Parallel.forEach(jobs.count) { j in
+            let (t, offset) = jobs[j]
+            t.data.withUnsafeBufferPointer { w in
+                if transposed {
+                    ck_bf16_pack_transposed(w.baseAddress!, Int32(t.rows), Int32(t.columns), Int32(t.columns), storage + offset)
+                } else {
+                    ck_bf16_pack(w.baseAddress!, Int32(t.rows), Int32(t.columns), Int32(t.columns), storage + offset)
+                }
+            }
+        }
+    }
 
     /// The packed copy of `weights` (which must have passed `Decoder`'s shape check), built on first
     /// use and shared by every decoder and trainer holding it.

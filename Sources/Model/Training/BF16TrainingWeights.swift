@@ -46,13 +46,7 @@ public final class BF16TrainingWeights: @unchecked Sendable {
         let layerOffsets = weights.layers.map { $0.projections.mapValues { reserve($0.weight) } }
         let outputOffset = reserve(weights.outputMatrix)
         let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: max(total, 1))
-        Parallel.forEach(jobs.count) { i in
-            let job = jobs[i]
-            job.tensor.data.withUnsafeBufferPointer { w in
-                ck_bf16_pack(w.baseAddress!, Int32(job.tensor.rows), Int32(job.tensor.columns),
-                             Int32(job.tensor.columns), storage + job.offset)
-            }
-        }
+        BF16Weights.pack(jobs, transposed: false, into: storage)
         func linear(_ w: Tensor, forward m: BF16Weights.Matrix, offset: Int) -> PackedLinear {
             PackedLinear(forward: BF16Operand(pointer: m.pointer, k: m.inFeatures, n: m.outFeatures),
                          backward: BF16Operand(pointer: UnsafePointer(storage + offset), k: w.rows, n: w.columns))
