@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "Model", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "Selection", dependencies: ["COpenBLAS"]),
         .target(name: "Data"),
-        .target(name: "Transport", dependencies: ["CZeroMQ"]),
+        // AVX-512 byte kernels of the Transport module (copying float frames), picked at run time.
+        .target(name: "CWire"),
+        .target(name: "Transport", dependencies: ["CZeroMQ", "CWire"]),
         .target(name: "Actors", dependencies: [
             "Model", "Selection", "Data", "Transport",
             .product(name: "TOMLKit", package: "TOMLKit"),

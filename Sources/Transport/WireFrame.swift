@@ -5,7 +5,9 @@ import Foundation
 /// large adapter is copied once per hop, by libzmq; envelopes are bytes.
 enum WireFrame: Sendable, Equatable {
     case bytes([UInt8])
-    /// Little-endian float32 values (the host's order on little-endian machines).
+    /// Little-endian float32 values (the host's order on little-endian machines), all finite:
+    /// whoever makes such a frame has checked that (the encoder before sending, the receiving
+    /// socket while copying the frame out of libzmq), so the decoder only counts them.
     case floats([Float])
 
     var byteCount: Int {

@@ -137,7 +137,8 @@ final class ZMQSocket {
 
     /// Receives one multipart message, keeping at most `maxFrames` frames; nil when none is
     /// waiting (non-blocking). Frames from index `floatFramesFrom` on whose size is a multiple of
-    /// 4 are received straight into float storage (the decoder then checks them).
+    /// 4 are received straight into float storage, checked finite in the same pass (see
+    /// `WireFrame.floats`); a frame that is not all finite is kept as bytes.
     /// With `userID` (a CURVE server), the first frame's "User-Id" property is read (the ZAP handler sets it per
     /// connection, so every frame of a message carries the same).
     func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
@@ -163,13 +164,9 @@ final class ZMQSocket {
                 #else
                 let asFloats = false
                 #endif
-                if asFloats && size > 0 && size % 4 == 0 {
-                    let n = size / 4
-                    incoming.frames.append(.floats([Float](unsafeUninitializedCapacity: n) { out, c in
-                        memcpy(out.baseAddress!, zmq_msg_data(msg), size)
-                        c = n
-                    }))
-                } else {
+                if asFloats, size > 0, size % 4 == 0, let values = finiteFloats(of: msg, bytes: size) {
+                    incoming.frames.append(.floats(values))
+                } else {  // not a float frame, or one the decoder will reject naming its first non-finite value
                     incoming.frames.append(.bytes([UInt8](unsafeUninitializedCapacity: size) { out, n in
                         if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
                         n = size
@@ -182,6 +179,17 @@ final class ZMQSocket {
             more = zmq_msg_more(msg) != 0
         }
         return incoming
+    }
+
+    /// The frame in `message` as floats when all of them are finite, else nil (copied and checked
+    /// in one pass).
+    private func finiteFloats(of message: UnsafeMutablePointer<zmq_msg_t>, bytes: Int) -> [Float]? {
+        var finite = false
+        let values = [Float](unsafeUninitializedCapacity: bytes / 4) { out, count in
+            finite = FloatFrame.copyFinite(zmq_msg_data(message), into: out.baseAddress!, count: bytes / 4)
+            count = bytes / 4
+        }
+        return finite ? values : nil
     }
 
     /// The socket's ZMQ_FD: readable (edge-triggered) whenever ZMQ_EVENTS may have changed.

@@ -13,8 +13,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Number of 2 MB messages.") var largeCount = 500
     @Option(help: "Number of 64 B messages.") var smallCount = 200_000
     @Option(help: "Number of 64 B round trips.") var roundTrips = 5000
-    @Flag(help: "Measure the 64 B round trips only (socket, endpoint on socket threads, endpoint on the pool).") var rttOnly = false
-    @Option(help: "With --rtt-only: measure only this one (socket, endpoint, pool; for profiling).") var rttVariant: String?
+    @Option(help: "Measure only these (comma-separated keys of the printed JSON, e.g. endpoint_large_GBps; for profiling).")
+    var only: String?
 
     @Option(help: "Instead of measuring: stream update messages to this server endpoint until killed (a test helper).")
     var streamTo: String?
@@ -31,42 +31,34 @@ struct TransportBenchCommand: AsyncParsableCommand {
             return
         }
         let large = 2 << 20
+        let keys = only.map { Set($0.split(separator: ",").map(String.init)) }
         var r: [String: Double] = [:]
-        func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-        if rttOnly {
-            let small = Message.shutdown(Shutdown(reason: String(repeating: "x", count: 44)))
-            func want(_ v: String) -> Bool { rttVariant == nil || rttVariant == v }
-            if want("socket") { r["socket_rtt_us"] = try TransportBenchmark.socketRoundTrip(bytes: 64, count: roundTrips) * 1e6 }
-            if want("endpoint") {
-                r["endpoint_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6
-            }
-            if want("pool") {
-                r["endpoint_pool_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips,
-                                                                                          onSocketThreads: false) * 1e6
-            }
-            let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            return
+        func measure(_ key: String, _ body: () async throws -> Double) async rethrows {
+            guard keys?.contains(key) ?? true else { return }
+            FileHandle.standardError.write(Data((key + "\n").utf8))
+            r[key] = try await body()
         }
-        note("socket_large_GBps")
-        r["socket_large_GBps"] = try TransportBenchmark.socketThroughput(bytes: large, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
-        note("socket_small_Mmsgps")
-        r["socket_small_Mmsgps"] = try TransportBenchmark.socketThroughput(bytes: 64, count: smallCount, highWaterMark: 100_000) / 1e6
-        note("socket_rtt_us")
-        r["socket_rtt_us"] = try TransportBenchmark.socketRoundTrip(bytes: 64, count: roundTrips) * 1e6
+        try await measure("socket_large_GBps") {
+            try TransportBenchmark.socketThroughput(bytes: large, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
+        }
+        try await measure("socket_small_Mmsgps") {
+            try TransportBenchmark.socketThroughput(bytes: 64, count: smallCount, highWaterMark: 100_000) / 1e6
+        }
+        try await measure("socket_rtt_us") { try TransportBenchmark.socketRoundTrip(bytes: 64, count: roundTrips) * 1e6 }
         // Endpoint messages of the same sizes: an update whose adapter frame is 2 MB, and a 64-byte envelope.
         let update = Message.update(ClientUpdate(round: 1, clientID: 1, adapter: [Float](repeating: 0.25, count: large / 4),
                                                  trainSamples: 1, trainBatches: 1, trainLoss: 1))
         let small = Message.shutdown(Shutdown(reason: String(repeating: "x", count: 44)))  // 16 + 4 + 44 = 64 B
-        note("endpoint_large_GBps")
-        r["endpoint_large_GBps"] = try await TransportBenchmark.endpointThroughput(message: update, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
-        note("endpoint_small_Mmsgps")
-        r["endpoint_small_Mmsgps"] = try await TransportBenchmark.endpointThroughput(message: small, count: smallCount / 3, highWaterMark: 100_000) / 1e6
-        note("endpoint_rtt_us")
-        r["endpoint_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6
-        note("endpoint_pool_rtt_us")
-        r["endpoint_pool_rtt_us"] = try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips,
-                                                                                  onSocketThreads: false) * 1e6
+        try await measure("endpoint_large_GBps") {
+            try await TransportBenchmark.endpointThroughput(message: update, count: largeCount, highWaterMark: 64) * Double(large) / 1e9
+        }
+        try await measure("endpoint_small_Mmsgps") {
+            try await TransportBenchmark.endpointThroughput(message: small, count: smallCount / 3, highWaterMark: 100_000) / 1e6
+        }
+        try await measure("endpoint_rtt_us") { try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips) * 1e6 }
+        try await measure("endpoint_pool_rtt_us") {
+            try await TransportBenchmark.endpointRoundTrip(message: small, count: roundTrips, onSocketThreads: false) * 1e6
+        }
         let data = try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }

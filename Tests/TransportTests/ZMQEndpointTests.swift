@@ -170,6 +170,37 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
     await server.close()
 }
 
+/// The receiving socket checks float frames while copying them out of libzmq: a frame with a
+/// NaN or an infinity (in the vector blocks or the tail) is rejected naming its first bad index,
+/// and a good frame after it decodes bit for bit.
+@Test func nonFiniteFloatFramesFromTheWireAreRejectedNamingTheirIndex() async throws {
+    let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
+    let inbox = ServerInbox(server)
+    let adapter = (0..<1000).map { Float($0) * 0.001 - 0.3 }
+    let update = Message.update(ClientUpdate(round: 2, clientID: 1, adapter: adapter, trainSamples: 1, trainBatches: 1, trainLoss: nil))
+    let frames = try MessageCodec.encode(update)
+    let withBits: @Sendable (UInt32, Int) -> [[UInt8]] = { bits, index in
+        var f = frames
+        withUnsafeBytes(of: bits.littleEndian) { f[1].replaceSubrange(index * 4..<index * 4 + 4, with: $0) }
+        return f
+    }
+    let endpoint = server.boundEndpoint
+    try await onThread {
+        let s = try rawDealer(endpoint, routingID: "raw")
+        _ = try s.send(withBits(0x7fc0_0000, 700), blocking: true)  // NaN inside the 64-value blocks
+        _ = try s.send(withBits(0xff80_0000, 999), blocking: true)  // -infinity in the tail
+        _ = try s.send(frames, blocking: true)
+        Thread.sleep(forTimeInterval: 0.3)
+        s.close()
+    }
+    let (peer, m) = try await inbox.next(timeout: .seconds(10))
+    #expect(peer == PeerID("raw") && m == update)
+    let rejected = await inbox.rejected
+    #expect(rejected.map(\.1) == [.nonFinite(field: "update.adapter", index: 700), .nonFinite(field: "update.adapter", index: 999)])
+    #expect(rejected.allSatisfy { $0.0 == PeerID("raw") })
+    await server.close()
+}
+
 @Test func closeNeverHangsEvenWithAnUnreachableServer() async throws {
     // Nothing listens on this inproc name: sends queue, close still returns at once.
     let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: "inproc://nobody-\(UUID().uuidString)", name: "w"))
