@@ -10,7 +10,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "Number of 2 MB messages.") var largeCount = 500
+    @Option(help: "Number of 2 MB messages.") var largeCount = 2000
     @Option(help: "Number of 64 B messages.") var smallCount = 200_000
     @Option(help: "Number of 64 B round trips.") var roundTrips = 5000
     @Option(help: "Measure only these (comma-separated keys of the printed JSON, e.g. endpoint_large_GBps; for profiling).")
