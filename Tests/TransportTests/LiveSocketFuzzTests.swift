@@ -44,15 +44,24 @@ import Testing
             s.close()
         }
     }
-    // Meanwhile the good worker talks to the server and gets every answer, in order.
+    // Meanwhile the good worker talks to the server and gets every answer, in order. A lost answer
+    // must fail the test, not hang it: unless the exchange ends within two minutes, the watchdog
+    // closes the good worker, which ends `incoming`.
     let goodCount = 300
     var acks: [Int32] = []
     var it = good.incoming.makeAsyncIterator()
+    let watchdog = Task {
+        guard (try? await Task.sleep(for: .seconds(120))) != nil else { return }
+        await good.close()
+    }
     for i in 0..<goodCount {
         try await good.send(.error(ErrorReport(code: Int32(i), text: "ping")))
-        if case let .error(r)? = try await it.next() { acks.append(r.code) }
+        guard case let .error(r)? = try await it.next() else { break }
+        acks.append(r.code)
     }
-    #expect(acks == (0..<Int32(goodCount)).map { $0 })
+    watchdog.cancel()
+    #expect(acks == (0..<Int32(goodCount)).map { $0 }, "the good worker got \(acks.count) of \(goodCount) answers")
+    try #require(acks.count == goodCount)
     // Every fuzz message reached the server and was either decoded or rejected.
     let goodSent: @Sendable () -> Int = { good.traffic.snapshot().filter { $0.direction == .sent }.reduce(0) { $0 + $1.messages } }
     try await waitUntil(30) {
