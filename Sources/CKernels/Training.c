@@ -237,6 +237,15 @@ static inline void ck_block_masks(int cb, int c1, __mmask16 *m0, __mmask16 *m1) 
     *m1 = left >= 32 ? 0xFFFF : left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0;
 }
 
+/// `acc[j] += d[j] * v` for the 8 rows j of a rank-8 gradient block (lanes v0, v1 of 32 columns).
+CK_AVX512 static inline void ck_accumulate_r8(const float *d, __m512 v0, __m512 v1, __m512 acc0[8], __m512 acc1[8]) {
+    for (int j = 0; j < 8; j++) {
+        const __m512 dj = _mm512_set1_ps(d[j]);
+        acc0[j] = _mm512_fmadd_ps(dj, v0, acc0[j]);
+        acc1[j] = _mm512_fmadd_ps(dj, v1, acc1[j]);
+    }
+}
+
 /// `g[j, cb..] += scale * acc[j]` for the 8 rows j of a rank-8 gradient block (lanes m0, m1 of the
 /// 32 columns at `cb`).
 CK_AVX512 static inline void ck_add_block_r8(float *g, int ldg, int cb, __mmask16 m0, __mmask16 m1,
@@ -267,11 +276,7 @@ CK_AVX512 static void ck_down_backward_r8(const float *x, int ldx, int rows, con
                 const float *xr = x + (long)i * ldx + cb;
                 __m512 v0 = _mm512_maskz_loadu_ps(m0, xr), v1 = _mm512_maskz_loadu_ps(m1, xr + 16);
                 if (drop) { v0 = _mm512_maskz_mul_ps(k0, v0, keep); v1 = _mm512_maskz_mul_ps(k1, v1, keep); }
-                for (int j = 0; j < 8; j++) {
-                    const __m512 dj = _mm512_set1_ps(dr[j]);
-                    g0[j] = _mm512_fmadd_ps(dj, v0, g0[j]);
-                    g1[j] = _mm512_fmadd_ps(dj, v1, g1[j]);
-                }
+                ck_accumulate_r8(dr, v0, v1, g0, g1);
             }
             if (dx) {
                 __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps();
@@ -301,12 +306,7 @@ CK_AVX512 static void ck_outer_r8(const float *d, int ldd, int rows, float alpha
         for (int j = 0; j < 8; j++) { g0[j] = _mm512_setzero_ps(); g1[j] = _mm512_setzero_ps(); }
         for (int i = 0; i < rows; i++) {
             const float *dr = d + (long)i * ldd, *xr = x + (long)i * ldx + cb;
-            const __m512 v0 = _mm512_maskz_loadu_ps(m0, xr), v1 = _mm512_maskz_loadu_ps(m1, xr + 16);
-            for (int j = 0; j < 8; j++) {
-                const __m512 dj = _mm512_set1_ps(dr[j]);
-                g0[j] = _mm512_fmadd_ps(dj, v0, g0[j]);
-                g1[j] = _mm512_fmadd_ps(dj, v1, g1[j]);
-            }
+            ck_accumulate_r8(dr, _mm512_maskz_loadu_ps(m0, xr), _mm512_maskz_loadu_ps(m1, xr + 16), g0, g1);
         }
         ck_add_block_r8(g, ldg, cb, m0, m1, g0, g1, al);
     }
