@@ -3,7 +3,8 @@
 /// (`KDTreeBoruvkaAlgorithm` with leaf size 40 / 3 = 13 and `approx_min_span_tree=True`), step for
 /// step, so that equal mutual reachability distances are resolved to the same edges:
 /// - core distances: the distance to the k-th nearest neighbour, k = min_samples, the point itself
-///   being the 0-th; kept squared (after the square root, as the library does);
+///   being the 0-th, from scikit-learn's dual-tree query on a KD-tree of leaf size 40 (so that
+///   neighbours at equal distance come in its order); kept squared after the square root;
 /// - first round: each point's edge goes to the first of its nearest neighbours (nearest first)
 ///   whose core distance is not larger than its own, at its own core distance;
 /// - later rounds: a dual traversal of the tree finds for each component the nearest other
@@ -34,6 +35,8 @@ struct BoruvkaMST {
     var squaredCoreDistances: [Double] { core }
 
     static let leafSize = 40 / 3
+    /// The library's leaf size for the core-distance tree (HDBSCAN's `leaf_size` default).
+    static let coreLeafSize = 40
 
     /// Runs the algorithm on the rows of `x` (at least two) with `minSamples` in 1..<rows.
     static func spanningTree(_ x: Matrix, minSamples: Int) throws -> [HDBSCANGraph.Edge] {
@@ -70,28 +73,10 @@ struct BoruvkaMST {
         return s
     }
 
-    /// Each point's k + 1 nearest points (itself included), nearest first; equal distances in
-    /// ascending index order.
-    private func neighbours(k: Int) -> [[(Double, Int)]] {
-        (0..<n).map { i in
-            var best: [(Double, Int)] = []
-            best.reserveCapacity(k + 2)
-            for j in 0..<n {
-                let v = squaredDistance(i, j)
-                if best.count == k + 1, !(v < best[k].0) { continue }
-                var t = best.count
-                best.append((v, j))
-                while t > 0 && best[t - 1].0 > v { best[t] = best[t - 1]; t -= 1 }
-                best[t] = (v, j)
-                if best.count > k + 1 { best.removeLast() }
-            }
-            return best
-        }
-    }
-
     mutating func run(minSamples k: Int) throws {
         // _compute_bounds: core distances from the (k+1)-nearest query, as distances then squared.
-        let knn = neighbours(k: k)
+        let knn = KDTree(Matrix(unchecked: n, dims, data), leafSize: BoruvkaMST.coreLeafSize)
+            .dualTreeKNearest(data, k: k + 1)
         core = knn.map { let d = $0[k].0.squareRoot(); return d * d }
         for p in 0..<n {
             for (_, m) in knn[p] where m != p {
