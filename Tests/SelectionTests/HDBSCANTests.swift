@@ -31,6 +31,8 @@ struct ArgsortGolden: Decodable {
     }
     let avx512: Bool
     let sets: [Set]
+    /// scikit-learn's `simultaneous_sort` of the keys with indices 0..<n.
+    let sklearnSimultaneousSort: [Set]
 }
 
 @Suite struct HDBSCANTests {
@@ -98,6 +100,15 @@ struct ArgsortGolden: Decodable {
         #expect(Self.argsortGolden.avx512)
         for (i, set) in Self.argsortGolden.sets.enumerated() {
             #expect(NumpyArgsort.argsort(set.keys) == set.order, "set \(i), n = \(set.keys.count)")
+        }
+    }
+
+    @Test func simultaneousSortMatchesScikitLearn() throws {
+        for set in Self.argsortGolden.sklearnSimultaneousSort {
+            var values = set.keys
+            var indices = Array(set.keys.indices)
+            SimultaneousSort.sort(&values, &indices)
+            #expect(indices == set.order, "n = \(set.keys.count)")
         }
     }
 

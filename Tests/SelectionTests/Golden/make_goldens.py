@@ -177,6 +177,10 @@ for mcs in (2, 5):
 # Above 60 dimensions the default path is Prim (prims_kdtree).
 add_hd("features-64d-120-mcs5", rng_u.normal(0, 1, size=(120, 64)) + np.repeat(rng_u.normal(0, 3, size=(4, 64)), 30, axis=0), 5)
 add_hd("features-64d-60-mcs2", rng_u.normal(0, 1, size=(60, 64)), 2)
+# min_samples above 14: the core-distance query's per-row sort leaves insertion sort for introsort.
+dup300 = np.vstack([np.repeat(on_uniform(60, 4, 0.8, 40, 12.0), 3, axis=0)])
+add_hd("duplicates-uniform-300-mcs5-ms20", dup300, 5, ms=20)
+add_hd("grid-jitter-120-mcs5-ms16", g, 5, ms=16)
 
 import sys
 import platform
@@ -201,8 +205,17 @@ for n in list(range(1, 40)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 25
             if n > 2 and kind == 2 and n % 2:
                 a[n // 2] = a[0] - 1.0  # nearly sorted
         arg_sets.append(dict(keys=a.tolist(), order=np.argsort(a).tolist()))
-json.dump(dict(numpy=np.__version__, cpu=cpu, avx512=bool(_cpu.get("AVX512_SKX")), sets=arg_sets),
-          open("numpy_argsort.json", "w"))
+# scikit-learn's simultaneous_sort (the k-NN query's per-row sort), with ties.
+from sklearn.utils._sorting import _py_simultaneous_sort
+sim_sets = []
+for n in [1, 2, 5, 15, 16, 17, 21, 40, 64, 100, 333]:
+    v = rng_a.integers(0, max(1, n // 3), size=n).astype(np.float64)
+    ix = np.arange(n, dtype=np.intp)
+    vv = v.copy()
+    _py_simultaneous_sort(vv, ix, n, use_three_way_partition=False)
+    sim_sets.append(dict(keys=v.tolist(), order=ix.tolist()))
+json.dump(dict(numpy=np.__version__, cpu=cpu, avx512=bool(_cpu.get("AVX512_SKX")), sets=arg_sets,
+               sklearnSimultaneousSort=sim_sets), open("numpy_argsort.json", "w"))
 
 if "--hdbscan-only" in sys.argv:
     sys.exit(0)
