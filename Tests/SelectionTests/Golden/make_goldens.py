@@ -1,6 +1,8 @@
 """Makes the Selection goldens from the reference stack (scikit-learn, hdbscan 0.8.x).
 
 Run: ~/.cache/fedhds-reference/venv/bin/python make_goldens.py   (writes *.json here)
+     add --hdbscan-only to write only hdbscan.json and numpy_argsort.json. These two must be made
+     on an x86 CPU with AVX-512 (numpy's argsort orders equal keys differently elsewhere).
 """
 import json
 import warnings
