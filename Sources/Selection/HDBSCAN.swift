@@ -1,19 +1,52 @@
-/// HDBSCAN clustering as the Python `hdbscan` 0.8.x library computes it with the euclidean metric
-/// and the exact (generic / Prim) minimum spanning tree: core distances, mutual reachability,
-/// single-linkage tree, condensed tree, excess-of-mass selection, labels, membership
-/// probabilities and probability-weighted centroids. Deterministic.
+/// HDBSCAN clustering as the Python `hdbscan` 0.8.x library computes it with its default
+/// arguments and the euclidean metric: core distances, the spanning tree of the mutual
+/// reachability graph by the library's default algorithm, single-linkage tree, condensed tree,
+/// excess-of-mass selection, labels, membership probabilities and probability-weighted centroids.
+/// Deterministic. The library sorts the spanning tree's edges with numpy's unstable argsort, whose
+/// order of equal weights depends on the CPU (see `TieOrder`).
 public struct HDBSCAN: Sendable {
+    /// How edges of equal weight are ordered when the spanning tree is sorted (the library's
+    /// `np.argsort`, which is not stable). The order changes the single-linkage tree and so can
+    /// change labels.
+    public enum TieOrder: Sendable, Equatable {
+        /// numpy 2.x on an x86 CPU with AVX-512 (x86-simd-sort), as on this project's machines.
+        /// numpy's AVX2 path orders up to 256 edges the same way and larger sets differently;
+        /// without AVX2 numpy's introsort orders them differently again.
+        case numpyAVX512
+        /// Equal weights keep the order in which the spanning tree produced them.
+        case stable
+    }
+
+    /// How the spanning tree of the mutual reachability graph is built.
+    public enum Algorithm: Sendable, Equatable {
+        /// The library's `algorithm='best'`: Boruvka up to 60 dimensions, Prim above.
+        case best
+        /// Dual-tree Boruvka over the KD-tree (`boruvka_kdtree`, approximate, as the library).
+        case boruvkaKDTree
+        /// Prim's algorithm from point 0 (`prims_kdtree`; the library's `generic` visits the same
+        /// way but on scikit-learn's pairwise distances, which may round differently).
+        case prim
+    }
+
     /// The smallest group that counts as a cluster (>= 2).
     public var minClusterSize: Int
     /// Neighbours that make a point a core point; nil means `minClusterSize` (the library's default).
     public var minSamples: Int?
     /// Whether one cluster covering everything may be returned.
     public var allowSingleCluster: Bool
+    /// The spanning-tree algorithm; `.best` is the library's default.
+    public var algorithm: Algorithm
+    /// The order of equal edge weights in the sort; `.numpyAVX512` reproduces the library as it
+    /// runs on AVX-512 machines.
+    public var tieOrder: TieOrder
 
-    public init(minClusterSize: Int, minSamples: Int? = nil, allowSingleCluster: Bool = false) {
+    public init(minClusterSize: Int, minSamples: Int? = nil, allowSingleCluster: Bool = false,
+                algorithm: Algorithm = .best, tieOrder: TieOrder = .numpyAVX512) {
         self.minClusterSize = minClusterSize
         self.minSamples = minSamples
         self.allowSingleCluster = allowSingleCluster
+        self.algorithm = algorithm
+        self.tieOrder = tieOrder
     }
 
     /// Clusters the rows of `points`. Fewer than two points give no cluster (all noise).
@@ -33,12 +66,7 @@ public struct HDBSCAN: Sendable {
         }
         var k = min(n - 1, minSamples ?? minClusterSize)
         if k == 0 { k = 1 }
-        let core = HDBSCANGraph.coreDistances(points, k: k)
-        var edges = HDBSCANGraph.primMST(points, core: core)
-        // The library sorts the MST edges by weight (np.argsort); ties keep Prim's order here.
-        edges = edges.enumerated().sorted { a, b in
-            a.element.weight != b.element.weight ? a.element.weight < b.element.weight : a.offset < b.offset
-        }.map(\.element)
+        let edges = try Self.sortedSpanningTree(points, minSamples: k, algorithm: algorithm, tieOrder: tieOrder)
         let linkage = SingleLinkageTree(edges: edges, pointCount: n)
         let condensed = CondensedTree(linkage: linkage, minClusterSize: minClusterSize)
         let (labels, probabilities) = condensed.selectClusters(allowSingleCluster: allowSingleCluster)
@@ -47,6 +75,35 @@ public struct HDBSCAN: Sendable {
                                                         clusterCount: clusterCount)
         return HDBSCANResult(labels: labels, probabilities: probabilities, centroids: centroids,
                              dimension: points.cols)
+    }
+
+    /// The spanning tree's edges sorted by weight, as the library feeds them to `label`. The
+    /// library sorts with `np.argsort` (numpy's default, unstable quicksort), which on x86 runs
+    /// x86-simd-sort's AVX-512 or AVX2 kernels where the CPU has them and numpy's introsort
+    /// otherwise, and these leave equal weights in different orders; `tieOrder` picks one.
+    /// Where no two edges weigh the same, every choice gives the library's order.
+    static func sortedSpanningTree(_ points: Matrix, minSamples k: Int, algorithm: Algorithm,
+                                   tieOrder: TieOrder = .numpyAVX512) throws -> [HDBSCANGraph.Edge] {
+        let useBoruvka: Bool
+        switch algorithm {
+        case .best: useBoruvka = points.cols <= 60
+        case .boruvkaKDTree: useBoruvka = true
+        case .prim: useBoruvka = false
+        }
+        let edges: [HDBSCANGraph.Edge]
+        if useBoruvka {
+            edges = try BoruvkaMST.spanningTree(points, minSamples: k)
+        } else {
+            edges = HDBSCANGraph.primMST(points, core: HDBSCANGraph.coreDistances(points, k: k))
+        }
+        switch tieOrder {
+        case .numpyAVX512:
+            return NumpyArgsort.argsort(edges.map(\.weight)).map { edges[$0] }
+        case .stable:
+            return edges.enumerated().sorted { a, b in
+                a.element.weight != b.element.weight ? a.element.weight < b.element.weight : a.offset < b.offset
+            }.map(\.element)
+        }
     }
 }
 

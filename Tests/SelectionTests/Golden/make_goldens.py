@@ -1,6 +1,8 @@
 """Makes the Selection goldens from the reference stack (scikit-learn, hdbscan 0.8.x).
 
 Run: ~/.cache/fedhds-reference/venv/bin/python make_goldens.py   (writes *.json here)
+     add --hdbscan-only to write only hdbscan.json and numpy_argsort.json. These two must be made
+     on an x86 CPU with AVX-512 (numpy's argsort orders equal keys differently elsewhere).
 """
 import json
 import warnings
@@ -59,11 +61,13 @@ hd_sets = []
 
 
 class _StableArgsortNumpy:
-    """numpy with a stable argsort. The library sorts the MST edges with np.argsort (numpy's
-    unstable SIMD quicksort): mutual-reachability distances tie often (core distances), and the
-    order of tied edges changes the single-linkage tree. Our implementation keeps Prim's order on
-    ties, so the goldens are made with the library running on a stable argsort; the labels of the
-    unpatched library are stored too (libraryLabels) to measure how often the tie order matters."""
+    """numpy with a stable argsort. The library sorts the spanning tree's edges with np.argsort,
+    numpy's unstable quicksort, whose order of equal keys depends on the CPU (x86-simd-sort's
+    AVX-512 or AVX2 kernels where present, numpy's introsort otherwise). Mutual-reachability
+    distances tie often (core distances), and the order of tied edges changes the single-linkage
+    tree. So the goldens are made with the library running on a stable argsort (equal weights keep
+    the spanning tree's order, our rule); the labels of the unpatched library on this machine are
+    stored too (libraryLabels), with whether the sorted weights hold any tie (tiesInSort)."""
 
     def __getattr__(self, name):
         return getattr(np, name)
@@ -81,27 +85,44 @@ def _same_up_to_renumbering(a, b):
     return True
 
 
+def _boruvka_edges(X, min_samples):
+    """The raw spanning tree of the default path for <= 60 dimensions, built as
+    hdbscan_._hdbscan_boruvka_kdtree builds it (KD-tree leaf 40, Boruvka leaf 40 // 3, approximate)."""
+    from sklearn.neighbors import KDTree
+    from hdbscan._hdbscan_boruvka import KDTreeBoruvkaAlgorithm
+    tree = KDTree(X, metric="euclidean", leaf_size=40)
+    alg = KDTreeBoruvkaAlgorithm(tree, min_samples, metric="euclidean", leaf_size=40 // 3,
+                                 approx_min_span_tree=True, n_jobs=4)
+    return np.asarray(alg.spanning_tree())
+
+
 def add_hd(name, X, mcs, ms=None, allow_single=False):
+    """The reference's call: hdbscan.HDBSCAN with default arguments (algorithm 'best', metric
+    euclidean, EOM, leaf size 40, approximate spanning tree) but for these three. labels,
+    probabilities and centroids are the library's as it runs here (numpy's argsort on this CPU);
+    stableLabels / stableProbabilities with the library's edge sort made stable."""
     X = np.asarray(X, dtype=np.float64)
     kw = dict(min_cluster_size=mcs, min_samples=ms, allow_single_cluster=allow_single)
-    unpatched = hdbscan.HDBSCAN(algorithm="generic", metric="euclidean", **kw).fit(X)
+    model = hdbscan.HDBSCAN(gen_min_span_tree=True, **kw).fit(X)
     hdbscan.hdbscan_.np = _StableArgsortNumpy()
     try:
-        model = hdbscan.HDBSCAN(algorithm="generic", metric="euclidean", **kw).fit(X)
+        stable = hdbscan.HDBSCAN(**kw).fit(X)
     finally:
         hdbscan.hdbscan_.np = np
-    best = hdbscan.HDBSCAN(**kw).fit(X)
-    same = _same_up_to_renumbering(model.labels_, best.labels_)
-    same_unpatched = _same_up_to_renumbering(model.labels_, unpatched.labels_)
-    labels = model.labels_.tolist()
+    weights = np.sort(model.minimum_spanning_tree_.to_numpy()[:, 2]) if len(X) > 1 else np.zeros(0)
+    ties = bool(len(weights) > 1 and (np.diff(weights) == 0).any())
+    same_stable = _same_up_to_renumbering(model.labels_, stable.labels_)
     ncl = int(model.labels_.max()) + 1
     cents = [model.weighted_cluster_centroid(c).tolist() for c in range(ncl)]
+    k = max(1, min(len(X) - 1, ms if ms is not None else mcs))
+    edges = _boruvka_edges(X, k).tolist() if X.shape[1] <= 60 and len(X) > 1 else None
     hd_sets.append(dict(name=name, minClusterSize=mcs, minSamples=ms, allowSingleCluster=allow_single,
-                        points=X.tolist(), labels=labels, probabilities=model.probabilities_.tolist(),
-                        centroids=cents, libraryLabels=unpatched.labels_.tolist(),
-                        sameAsUnpatched=same_unpatched, sameAsDefaultAlgorithm=same))
+                        points=X.tolist(), labels=model.labels_.tolist(),
+                        probabilities=model.probabilities_.tolist(), centroids=cents,
+                        stableLabels=stable.labels_.tolist(), stableProbabilities=stable.probabilities_.tolist(),
+                        sameAsStable=same_stable, tiesInSort=ties, boruvkaEdges=edges))
     print(f"hdbscan {name}: n={len(X)} clusters={ncl} noise={int((model.labels_ < 0).sum())} "
-          f"unpatched-same={same_unpatched} best-same={same}")
+          f"ties-in-sort={ties} same-as-stable-sort={same_stable}")
 
 
 add_hd("blobs-300-mcs5", blobs(300, 4, 1.0), 5)
@@ -129,9 +150,74 @@ for n, mcs in [(80, 2), (400, 5)]:
 cents = np.vstack([blobs(60, 5, 0.5)])
 add_hd("server-centroids-60-mcs2", cents, 2)
 
+# Uniform backgrounds (the issue's case: blobs on uniform noise), from a separate generator.
+rng_u = np.random.default_rng(20261207)
+
+
+def on_uniform(n_blob, centers, spread, n_uniform, half_width):
+    c = rng_u.uniform(-half_width * 0.7, half_width * 0.7, size=(centers, 2))
+    lab = rng_u.integers(0, centers, size=n_blob)
+    pts = c[lab] + rng_u.normal(0, spread, size=(n_blob, 2))
+    return np.vstack([pts, rng_u.uniform(-half_width, half_width, size=(n_uniform, 2))])
+
+
+for mcs in (2, 5):
+    add_hd(f"uniform-blobs-115-mcs{mcs}", on_uniform(75, 5, 0.6, 40, 12.0), mcs)
+    add_hd(f"uniform-blobs-230-mcs{mcs}", on_uniform(130, 7, 1.0, 100, 20.0), mcs)
+    add_hd(f"uniform-only-150-mcs{mcs}", rng_u.uniform(0, 1, size=(150, 2)), mcs)
+    add_hd(f"uniform-blobs-600-mcs{mcs}", on_uniform(400, 12, 0.8, 200, 30.0), mcs)
+    add_hd(f"uniform-blobs-2000-mcs{mcs}", on_uniform(1400, 20, 1.0, 600, 50.0), mcs)
+    # float32-rounded coordinates, as t-SNE hands them over
+    add_hd(f"uniform-blobs-f32-300-mcs{mcs}",
+           on_uniform(200, 6, 0.5, 100, 15.0).astype(np.float32).astype(np.float64), mcs)
+    # an integer grid with jitter on half the points: many exactly equal distances
+    g = np.array([[i, j] for i in range(12) for j in range(10)], dtype=np.float64)
+    g[::2] += rng_u.uniform(-0.3, 0.3, size=g[::2].shape)
+    add_hd(f"grid-jitter-120-mcs{mcs}", g, mcs)
+    add_hd(f"uniform-3d-250-mcs{mcs}", np.vstack([on_uniform(150, 4, 0.7, 100, 10.0),
+                                                   ]).dot(rng_u.normal(size=(2, 3))), mcs)
+# Above 60 dimensions the default path is Prim (prims_kdtree).
+add_hd("features-64d-120-mcs5", rng_u.normal(0, 1, size=(120, 64)) + np.repeat(rng_u.normal(0, 3, size=(4, 64)), 30, axis=0), 5)
+add_hd("features-64d-60-mcs2", rng_u.normal(0, 1, size=(60, 64)), 2)
+# min_samples above 14: the core-distance query's per-row sort leaves insertion sort for introsort.
+dup300 = np.vstack([np.repeat(on_uniform(60, 4, 0.8, 40, 12.0), 3, axis=0)])
+add_hd("duplicates-uniform-300-mcs5-ms20", dup300, 5, ms=20)
+add_hd("grid-jitter-120-mcs5-ms16", g, 5, ms=16)
+
 import sys
+import platform
+from numpy._core._multiarray_umath import __cpu_features__ as _cpu
+if not _cpu.get("AVX512_SKX"):
+    print("warning: no AVX-512 here; numpy's argsort orders ties differently from the goldens' rule")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 json.dump(dict(library=f"hdbscan {hdbscan.__version__ if hasattr(hdbscan, '__version__') else '0.8.x'}",
+               numpy=np.__version__, cpu=cpu, avx512=bool(_cpu.get("AVX512_SKX")),
                sets=hd_sets), open("hdbscan.json", "w"))
+# numpy's default argsort of float64 keys with many ties (the order HDBSCAN's edge sort inherits).
+rng_a = np.random.default_rng(314)
+arg_sets = []
+for n in list(range(1, 40)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 300, 511, 512, 513, 777, 1024, 1500, 2600]:
+    for kind in range(3):
+        if kind == 0:
+            a = rng_a.integers(0, max(1, n // 3), size=n).astype(np.float64)
+        elif kind == 1:
+            a = np.round(rng_a.exponential(1.0, size=n), 1)
+        else:
+            a = np.sort(rng_a.integers(0, max(1, n // 4), size=n)).astype(np.float64)
+            if n > 2 and kind == 2 and n % 2:
+                a[n // 2] = a[0] - 1.0  # nearly sorted
+        arg_sets.append(dict(keys=a.tolist(), order=np.argsort(a).tolist()))
+# scikit-learn's simultaneous_sort (the k-NN query's per-row sort), with ties.
+from sklearn.utils._sorting import _py_simultaneous_sort
+sim_sets = []
+for n in [1, 2, 5, 15, 16, 17, 21, 40, 64, 100, 333]:
+    v = rng_a.integers(0, max(1, n // 3), size=n).astype(np.float64)
+    ix = np.arange(n, dtype=np.intp)
+    vv = v.copy()
+    _py_simultaneous_sort(vv, ix, n, use_three_way_partition=False)
+    sim_sets.append(dict(keys=v.tolist(), order=ix.tolist()))
+json.dump(dict(numpy=np.__version__, cpu=cpu, avx512=bool(_cpu.get("AVX512_SKX")), sets=arg_sets,
+               sklearnSimultaneousSort=sim_sets), open("numpy_argsort.json", "w"))
 
 if "--hdbscan-only" in sys.argv:
     sys.exit(0)
