@@ -15,15 +15,18 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     /// Rouge-L by round ("0" = before tuning).
     public var evaluations: [String: Double]
     public var elapsedSeconds: Double
+    /// Coreset-Cent: the centrally chosen sample indices of each client (computed once before
+    /// round 1; a resume reuses them). Nil for other methods.
+    public var coresetCent: [Int: [Int]]?
     /// Not in the JSON part: stored as raw float32 after it.
     public var adapter: [Float] = []
 
     enum CodingKeys: String, CodingKey {
-        case version, config, round, sampler, metrics, evaluations, elapsedSeconds
+        case version, config, round, sampler, metrics, evaluations, elapsedSeconds, coresetCent
     }
 
     public init(config: RunConfig, round: Int, sampler: ParticipantSampler, metrics: [RoundMetrics],
-                evaluations: [String: Double], elapsedSeconds: Double, adapter: [Float]) {
+                evaluations: [String: Double], elapsedSeconds: Double, adapter: [Float], coresetCent: [Int: [Int]]? = nil) {
         self.config = config
         self.round = round
         self.sampler = sampler
@@ -31,6 +34,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         self.evaluations = evaluations
         self.elapsedSeconds = elapsedSeconds
         self.adapter = adapter
+        self.coresetCent = coresetCent
     }
 
     static let magic = Array("FHDSCKPT".utf8)
@@ -84,14 +88,20 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     /// The checkpoint's JSON with every run setting it lacks set to its default. A checkpoint written
     /// before a setting existed (e.g. `precision`) then resumes as it ran: with the default, as a TOML
     /// file without the key does. JSON that already has every key, or is not a checkpoint object, is
-    /// returned untouched (so decoding reports what is wrong with it).
+    /// returned untouched (so decoding reports what is wrong with it). The old boolean
+    /// `referenceDefect` becomes `selectionMode` "reference-pairing" (true) or "paper".
     static func withConfigDefaults(_ json: Data) throws -> Data {
         guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let stored = object["config"] as? [String: Any],
+              var stored = object["config"] as? [String: Any],
               let defaults = try JSONSerialization.jsonObject(with: RunOutput.jsonEncoder().encode(RunConfig()))
                 as? [String: Any] else { return json }
+        var renamed = false
+        if stored["selectionMode"] == nil, let old = stored["referenceDefect"] as? Bool {
+            stored["selectionMode"] = (old ? SelectionMode.referencePairing : .paper).rawValue
+            renamed = true
+        }
         let missing = defaults.filter { stored[$0.key] == nil }
-        guard !missing.isEmpty else { return json }
+        guard !missing.isEmpty || renamed else { return json }
         object["config"] = stored.merging(missing) { old, _ in old }
         return try JSONSerialization.data(withJSONObject: object)
     }

@@ -15,6 +15,8 @@ public actor ClientActor {
     let scatterOutput: URL?
     private var proxyFeatures: FeatureMatrix?
     private var clustering: ClientClustering?
+    /// `selection.mode` reference-shuffle: the sample whose features are row r of `clustering`.
+    private var featureOrder: [Int]?
     /// GlobalSelect: the fused points this round (n x 2, row-major).
     private var fusedOnly: [Double]?
     private var clusteringRound = 0
@@ -41,9 +43,21 @@ public actor ClientActor {
 
     /// Steps 2-5 (or the GlobalSelect upload): features, fusion, intra-client clustering; the
     /// centroids leave only through the DP boundary.
+    /// Coreset-Cent: in round 0 (once, before round 1) every client's last-layer features go to
+    /// the server; in the rounds, an empty acknowledgement (the server already knows the choice).
     public func selectPhase(round: Int, adapter: [Float]) async throws -> Message {
         times = RoundMetrics.ClientTimes()
-        let feats = try await features(round: round, adapter: adapter)
+        if plan.selection == .coresetCent {
+            clusteringRound = round
+            guard round == 0 else { return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: [])) }
+            let f = try await features(round: round, adapter: adapter)
+            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width, values: f.values))
+        }
+        var feats = try await features(round: round, adapter: adapter)
+        // The reference's order defect: its feature rows follow a shuffled DataLoader.
+        featureOrder = config.selectionMode.shuffleDefect && plan.selection == .hierarchical
+            ? SelectionSteps.referenceFeatureOrder(count: feats.count, seed: config.seed, round: round, client: id) : nil
+        if let order = featureOrder { feats = SelectionSteps.permuteRows(feats, order) }
         var fuseRng = rng(round, .tsne)
         let t0 = Date()
         clusteringRound = round
@@ -60,7 +74,7 @@ public actor ClientActor {
         times.intraClustering = clusteringSeconds
         clustering = local
         fusedOnly = nil
-        let out = local.outgoing(pairing: config.referenceDefect ? .referenceSampleLabel : .ownCluster)
+        let out = local.outgoing(pairing: config.selectionMode.pairingDefect ? .referenceSampleLabel : .ownCluster)
         let raw: RawCentroids
         do {
             raw = try RawCentroids(round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
@@ -95,6 +109,7 @@ public actor ClientActor {
         }
         times.training = Date().timeIntervalSince(t0)
         clustering = nil
+        featureOrder = nil
         fusedOnly = nil
         return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
                             trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
@@ -122,21 +137,20 @@ public actor ClientActor {
         case .hierarchical:
             guard let c = clustering, clusteringRound == round else { return [] }
             var r = rng(round, .shuffle)
-            return c.coreset(selectedIDs: chosen ?? [], using: &r)
-        case .global:
+            return SelectionSteps.coresetSamples(c, selectedIDs: chosen ?? [], order: featureOrder, mode: config.selectionMode, using: &r)
+        case .global, .coresetCent:
             return Array(Set((chosen ?? []).filter { (0..<local).contains($0) })).sorted()
         case .all:
             return Array(0..<local)
         case .random:
+            let k = try SelectionSteps.ratioCount(local, config: config, round: round, client: id)
             var r = rng(round, .randomSelection)
-            return try SelectionSteps.random(count: local, ratio: config.ratio, using: &r)
+            return SelectionSteps.random(k, of: local, using: &r)
         case .perplexity:
+            let k = try SelectionSteps.ratioCount(local, config: config, round: round, client: id)
+            guard k > 0 else { return [] }
             let p = try await compute.perplexities(client: id, adapter: adapter)
-            return try SelectionSteps.lowestPerplexity(p, ratio: config.ratio)
-        case .coresetCent:
-            let f = try await features(round: round, adapter: adapter)
-            var r = rng(round, .kmeans)
-            return try SelectionSteps.coresetCent(f, ratio: config.ratio, clusters: config.kmeansClusters, using: &r)
+            return try SelectionSteps.lowestPerplexity(k, of: p)
         }
     }
 }

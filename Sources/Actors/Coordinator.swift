@@ -58,6 +58,7 @@ public enum Coordinator {
         var evaluations: [String: Double] = [:]
         var elapsed = 0.0
         var firstRound = 1
+        var central: [Int: [Int]]?  // Coreset-Cent's chosen samples per client
         if options.resume, FileManager.default.fileExists(atPath: output.checkpointURL.path) {
             let cp = try Checkpoint.read(from: output.checkpointURL)
             guard RunIdentity.configDigest(cp.config) == RunIdentity.configDigest(config), cp.config.participation == config.participation,
@@ -68,6 +69,7 @@ public enum Coordinator {
                 throw ActorsError.storage("checkpoint adapter has \(cp.adapter.count) values, the model needs \(compute.adapterSize)")
             }
             (global, sampler, metrics, evaluations, elapsed) = (cp.adapter, cp.sampler, cp.metrics, cp.evaluations, cp.elapsedSeconds)
+            central = cp.coresetCent
             if sampler.upfront, sampler.schedule.count < config.rounds {  // more rounds than first planned
                 sampler = try ParticipantSampler(clients: config.clients, perRound: config.participantsPerRound,
                                                  rounds: config.rounds, seed: config.seed, upfront: true)
@@ -86,6 +88,13 @@ public enum Coordinator {
             }
         }
         try await server.waitForClients(Set(0..<config.clients), timeout: options.registrationTimeout)
+        if config.method.plan.selection == .coresetCent, firstRound <= config.rounds {
+            if central == nil {
+                if options.showProgress { Console.line("Coreset-Cent: one k-means over every client's last-layer features") }
+                central = try await server.centralCoresetCent(adapter: try compute.initialAdapter())
+            }
+            await server.setFixedSelection(central ?? [:])
+        }
         let evalAt = Set(config.evalRounds + [config.rounds])
         var roundSeconds: [Double] = metrics.map(\.seconds)
         if firstRound <= config.rounds {
@@ -110,7 +119,7 @@ public enum Coordinator {
                 metrics.append(m)
                 roundSeconds.append(m.seconds)
                 let cp = Checkpoint(config: config, round: r, sampler: sampler, metrics: metrics, evaluations: evaluations,
-                                    elapsedSeconds: elapsed + Date().timeIntervalSince(clock), adapter: global)
+                                    elapsedSeconds: elapsed + Date().timeIntervalSince(clock), adapter: global, coresetCent: central)
                 try cp.write(to: output.checkpointURL)
                 try output.writeMetrics(metrics)
                 try? Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
@@ -137,7 +146,7 @@ public enum Coordinator {
             totalSeconds: elapsed + Date().timeIntervalSince(clock),
             secondsPerClientRound: clientRounds.isEmpty ? 0 : clientRounds.reduce(0, +) / Double(clientRounds.count),
             evaluations: evaluations, adapterPath: output.adapterFolder.path, adapterSHA: AdapterDigest.hex(global),
-            privacy: metrics.compactMap(\.privacy).last)
+            privacy: metrics.compactMap(\.privacy).last, selectionMode: config.selectionMode.rawValue)
         try output.writeResult(result)
         try Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
                          result: result, scatters: Scatter.readAll(from: output.folder))

@@ -51,7 +51,9 @@ public struct MethodPlan: Sendable, Equatable {
         case random
         /// The fraction with the lowest perplexity under the global model.
         case perplexity
-        /// k-means on last-layer features, a fixed fraction (central coreset baseline).
+        /// Coreset-Cent: ONE k-means on every client's last-layer features (sent to the server
+        /// once, before round 1), a fixed fraction; each round the server tells each participant
+        /// its chosen samples (a centralised, privacy-violating upper reference).
         case coresetCent
         /// All fused features to the server, one global clustering (privacy-breaking ablation).
         case global
@@ -68,6 +70,7 @@ public struct MethodPlan: Sendable, Equatable {
     public var layers: Layers = .all
     public var optimizer: Optimizer = .adam
 
-    /// Whether clients send centroids and wait for the server's choice (a two-phase round).
-    public var hasSelectionPhase: Bool { selection == .hierarchical || selection == .global }
+    /// Whether clients send centroids (or features) and wait for the server's choice (a
+    /// two-phase round). Coreset-Cent's select phase is an empty acknowledgement after round 0.
+    public var hasSelectionPhase: Bool { selection == .hierarchical || selection == .global || selection == .coresetCent }
 }

@@ -85,4 +85,6 @@ public struct RunResult: Sendable, Codable, Equatable {
     public var adapterSHA: String
     /// DP on the centroids: (epsilon, delta) per round (nil: off).
     public var privacy: PrivacySummary?
+    /// `selection.mode`: the paper's coreset rule or the reference's defects (nil in older results).
+    public var selectionMode: String? = nil
 }

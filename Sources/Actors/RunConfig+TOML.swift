@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Selection
 import TOMLKit
 
 /// One settable key of the configuration: its dotted TOML name, how to read it and how to write
@@ -127,9 +128,10 @@ extension RunConfig {
         .bool("train.equal_weight", \.equalWeight, "FedAvg with equal weights"),
         .int("selection.min_cluster_size", \.minClusterSize, 0...100_000, "client HDBSCAN; 0 = 2 Dolly / 5 NI"),
         .int("selection.server_min_cluster_size", \.serverMinClusterSize, 2...100_000, "server HDBSCAN over centroids"),
-        .bool("selection.reference_defect", \.referenceDefect, "reproduce the reference's centroid/label pairing"),
+        .choice("selection.mode", \.selectionMode, "paper (Eq. 10), or the reference code's defects: reference-pairing, reference-shuffle, reference-both"),
         .double("selection.ratio", \.ratio, 1e-6...1, "data fraction of Random, Perplexity, Coreset-Cent"),
-        .int("selection.kmeans_clusters", \.kmeansClusters, 1...100_000, "k of Coreset-Cent's k-means"),
+        .choice("selection.ratio_rounding", \.ratioRounding, "Random/Perplexity count: stochastic (ratio over the federation) or floor-min1 (max(1, floor(n*ratio)))"),
+        .int("selection.kmeans_clusters", \.kmeansClusters, 1...100_000, "k of Coreset-Cent's one k-means over all clients' features"),
         .double("selection.tsne_perplexity", \.tsnePerplexity, 1...1000, "t-SNE perplexity cap (min with n - 1)"),
         .int("selection.tsne_iterations", \.tsneIterations, 250...100_000, "t-SNE iterations"),
         .double("federation.participation", \.participation, 1e-9...1, "participation rate k"),
@@ -152,6 +154,15 @@ extension RunConfig {
         .string("transport.curve_keys", \.curveKeys, "folder of CURVE keys; empty = no CURVE"),
     ]
 
+    /// Old key names still read (never written): `selection.reference_defect = true` adds the
+    /// pairing defect to `selection.mode` (false removes it).
+    public static let aliases: [ConfigField] = [
+        ConfigField(key: "selection.reference_defect", help: "old name; true = selection.mode \"reference-pairing\"", read: { c, v in
+            guard let x = v.bool else { throw ConfigField.bad("selection.reference_defect", "expected true or false, got \(v.debugDescription)") }
+            c.selectionMode = SelectionMode(pairingDefect: x, shuffleDefect: c.selectionMode.shuffleDefect)
+        }, render: { $0.selectionMode.pairingDefect ? "true" : "false" }),
+    ]
+
     /// Reads a configuration: defaults, overridden by the document's keys. Unknown keys, wrong
     /// types and values out of range throw `ActorsError.invalidConfiguration` naming the key.
     public static func parse(toml text: String) throws -> RunConfig {
@@ -160,7 +171,7 @@ extension RunConfig {
             throw ActorsError.invalidConfiguration("TOML syntax: \(e.description) (\(e.source.debugDescription))")
         }
         var config = RunConfig()
-        let byKey = Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0) })
+        let byKey = Dictionary(uniqueKeysWithValues: (fields + aliases).map { ($0.key, $0) })
         func walk(_ t: TOMLTable, prefix: String) throws {
             for key in t.keys.sorted() {
                 guard let value = t[key] else { continue }
@@ -215,7 +226,7 @@ extension RunConfig {
         }
         let key = assignment[..<eq].trimmingCharacters(in: .whitespaces)
         let text = assignment[assignment.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-        guard let field = RunConfig.fields.first(where: { $0.key == key }) else {
+        guard let field = (RunConfig.fields + RunConfig.aliases).first(where: { $0.key == key }) else {
             let near = RunConfig.fields.map(\.key).filter { $0.hasSuffix("." + key) }
             let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: " or "))?)"
             throw ActorsError.invalidConfiguration("unknown key `\(key)`\(hint)")

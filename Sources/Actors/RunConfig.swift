@@ -1,4 +1,5 @@
 import Model
+import Selection
 
 /// Everything a run needs, with SPEC.md's defaults. Read from TOML by `RunConfig.parse(toml:)`
 /// (every key is listed in `RunConfig.fields`, with its section) and written back, complete, into
@@ -56,10 +57,13 @@ public struct RunConfig: Sendable, Equatable, Codable {
     // [selection]
     public var minClusterSize = 0  // 0 = dataset default: 2 Dolly, 5 NI
     public var serverMinClusterSize = 2
-    /// Reproduce the reference code's centroid/label pairing defect (SPEC.md step 6).
-    public var referenceDefect = false
+    /// The paper's coreset rule, or the reference code's defects (see `SelectionMode`); the old
+    /// boolean `selection.reference_defect = true` reads as `reference-pairing`.
+    public var selectionMode: SelectionMode = .paper
     /// Data fraction of Random / Perplexity / Coreset-Cent.
     public var ratio = 0.015
+    /// How Random and Perplexity turn the ratio into a per-client count (see `RatioCount`).
+    public var ratioRounding: RatioRounding = .stochastic
     /// k of Coreset-Cent's k-means.
     public var kmeansClusters = 10
     public var tsnePerplexity = 30.0

@@ -6,7 +6,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     /// What a stream is for; part of its key.
     public enum Purpose: UInt64, Sendable {
         case participants = 1, partition, loraInit, shuffle, dropout, dpNoise, randomSelection,
-             tsne, kmeans, evalSample, tinyModel, other
+             tsne, kmeans, evalSample, tinyModel, other,
+             /// `selection.mode` reference-shuffle: the order of a client's feature rows.
+             featureOrder,
+             /// `selection.ratio_rounding` stochastic: whether a client takes one sample more.
+             ratioRounding
     }
 
     public private(set) var state: UInt64

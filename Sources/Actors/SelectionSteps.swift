@@ -71,15 +71,58 @@ enum SelectionSteps {
         return out
     }
 
-    static func random(count n: Int, ratio: Double, using rng: inout SeededGenerator) throws -> [Int] {
-        try wrap("Random selection") { try RandomSelector(ratio: ratio).select(count: n, using: &rng) }
+    /// `selection.mode` reference-shuffle: the order in which the reference's shuffled
+    /// `DataLoader` would visit the client's samples this round. Row r of its feature matrix holds
+    /// sample `order[r]`. Seeded by (seed, round, client).
+    static func referenceFeatureOrder(count n: Int, seed: UInt64, round: Int, client: Int) -> [Int] {
+        var rng = SeededGenerator(seed: seed, round: round, client: client, purpose: .featureOrder)
+        return Array(0..<n).shuffled(using: &rng)
     }
 
-    static func lowestPerplexity(_ p: [Double], ratio: Double) throws -> [Int] {
-        try wrap("Perplexity selection") { try PerplexitySelector(ratio: ratio).select(perplexities: p) }
+    /// The feature matrix whose row r is row `order[r]` of `f`.
+    static func permuteRows(_ f: FeatureMatrix, _ order: [Int]) -> FeatureMatrix {
+        var v = [Float]()
+        v.reserveCapacity(f.values.count)
+        for r in order { v.append(contentsOf: f.values[(r * f.width)..<((r + 1) * f.width)]) }
+        return FeatureMatrix(count: order.count, width: f.width, values: v)
     }
 
-    static func coresetCent(_ f: FeatureMatrix, ratio: Double, clusters: Int, using rng: inout SeededGenerator) throws -> [Int] {
-        try wrap("Coreset-Cent selection") { try CoresetCentSelector(ratio: ratio, clusters: clusters).select(features: try matrix(f), using: &rng) }
+    /// Step 7: the local samples a client trains on. The coreset rows come from `clustering`
+    /// (the member of each selected cluster nearest its centroid); `order[r]` is the sample whose
+    /// features are row r (nil: the identity). The paper's rule trains on sample `order[r]`; the
+    /// reference's shuffle defect (`mode.shuffleDefect`) trains on sample r, the row index taken
+    /// as an index into the dataset in its original order.
+    static func coresetSamples(_ clustering: ClientClustering, selectedIDs: [Int], order: [Int]?, mode: SelectionMode,
+                               using rng: inout SeededGenerator) -> [Int] {
+        let rows = clustering.coreset(selectedIDs: selectedIDs, using: &rng)
+        guard let order, !mode.shuffleDefect else { return rows }
+        return rows.map { order[$0] }
+    }
+
+    /// How many of its n samples a client takes under `selection.ratio` and
+    /// `selection.ratio_rounding` in `round` (the stochastic draw is keyed by (seed, round, client)).
+    static func ratioCount(_ n: Int, config: RunConfig, round: Int, client: Int) throws -> Int {
+        var rng = SeededGenerator(seed: config.seed, round: round, client: client, purpose: .ratioRounding)
+        return try wrap("selection ratio") { try RatioCount.count(of: n, ratio: config.ratio, rounding: config.ratioRounding, using: &rng) }
+    }
+
+    /// Random: `k` of the n local samples, uniformly.
+    static func random(_ k: Int, of n: Int, using rng: inout SeededGenerator) -> [Int] {
+        RandomSelector.sample(k, of: n, using: &rng)
+    }
+
+    /// Perplexity: the `k` samples with the lowest perplexity.
+    static func lowestPerplexity(_ k: Int, of p: [Double]) throws -> [Int] {
+        try wrap("Perplexity selection") { try PerplexitySelector.lowest(k, of: p) }
+    }
+
+    /// Coreset-Cent over the whole federation: one k-means over every client's (last-layer)
+    /// features; the chosen sample indices of each client.
+    static func centralCoresetCent(_ clients: [(client: Int, features: FeatureMatrix)], ratio: Double, clusters: Int,
+                                   using rng: inout SeededGenerator) throws -> [Int: [Int]] {
+        let matrices = try clients.map { (client: $0.client, features: try matrix($0.features)) }
+        return try wrap("Coreset-Cent selection") {
+            try CoresetCentSelector(ratio: ratio, clusters: clusters).selectAcrossClients(matrices, using: &rng)
+        }
     }
 }

@@ -19,6 +19,8 @@ public actor ServerActor {
     private var answers: [Int: Message] = [:]
     private var failed: [Int: String] = [:]
     private var roundFaults: [String] = []
+    /// Coreset-Cent: the centrally chosen samples of every client (set before round 1).
+    private var fixedSelection: [Int: [Int]]?
     private var eventTask: Task<Void, Never>?
     let log: @Sendable (String) -> Void
     let progress: @Sendable (String) -> Void
@@ -324,6 +326,9 @@ public actor ServerActor {
         switch plan.selection {
         case .global:
             return try SelectionSteps.globalSelect(points, dims: 2, minClusterSize: config.effectiveMinClusterSize)
+        case .coresetCent:
+            guard let fixed = fixedSelection else { throw ActorsError.protocolViolation("Coreset-Cent has no central selection yet") }
+            return fixed.filter { got[$0.key] != nil }
         default:
             if !plan.interClient {
                 var all: [Int: [Int]] = [:]
@@ -332,6 +337,46 @@ public actor ServerActor {
             }
             return try SelectionSteps.interClient(centroids, minClusterSize: config.serverMinClusterSize)
         }
+    }
+
+    /// Coreset-Cent's one-time central step (before round 1): EVERY client (not just a round's
+    /// participants) sends the last-layer features of its samples under `adapter` (the initial
+    /// adapter, i.e. the base model); the server runs one seeded k-means over all of them and
+    /// returns each client's chosen sample indices. The phase deadline is
+    /// `transport.feature_deadline` times (clients / participants per round), as it holds that
+    /// many rounds' worth of clients. Throws when a client does not answer: a partial pool is not
+    /// the centralised selection.
+    public func centralCoresetCent(adapter: [Float]) async throws -> [Int: [Int]] {
+        let all = Array(0..<config.clients)
+        beginPhase(round: 0, type: .centroids, clients: Set(all))
+        let unreachable = await broadcast(all) {
+            .roundStart(RoundStart(round: 0, clientIDs: $0, method: config.method.rawValue, phase: RoundPhase.select,
+                                   seed: config.seed, globalAdapter: adapter))
+        }
+        failed.merge(unreachable) { a, _ in a }
+        let scale = Double(max(1, config.clients / config.participantsPerRound))
+        let got = await collect(phase: "Coreset-Cent features of all clients", deadline: config.featureDeadline * scale)
+        var clients: [(client: Int, features: FeatureMatrix)] = []
+        var missing: [Int] = []
+        for c in all {
+            guard case let .features(f)? = got[c] else { missing.append(c); continue }
+            clients.append((c, FeatureMatrix(count: f.sampleIDs.count, width: f.dims, values: f.values)))
+        }
+        guard missing.isEmpty else {
+            let why = missing.prefix(5).map { "client \($0): \(failed[$0] ?? "no answer before the deadline")" }.joined(separator: "; ")
+            throw ActorsError.tooFewResponses(round: 0, phase: "Coreset-Cent features (\(why)\(missing.count > 5 ? "; ..." : ""))",
+                                              got: clients.count, needed: all.count)
+        }
+        var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .kmeans)
+        let chosen = try SelectionSteps.centralCoresetCent(clients, ratio: config.ratio, clusters: config.kmeansClusters, using: &rng)
+        let total = clients.reduce(0) { $0 + $1.features.count }
+        log("Coreset-Cent: \(chosen.values.reduce(0) { $0 + $1.count }) of \(total) samples chosen by one k-means (k = \(min(config.kmeansClusters, total))) over \(clients.count) clients")
+        return chosen
+    }
+
+    /// Coreset-Cent: the central choice the rounds hand out (computed or read from a checkpoint).
+    public func setFixedSelection(_ chosen: [Int: [Int]]) {
+        fixedSelection = chosen
     }
 
     static func bytesDelta(before: [TrafficRecord], after: [TrafficRecord]) -> [String: Int] {

@@ -67,11 +67,11 @@ public struct ClientClustering: Sendable, Equatable {
         return best
     }
 
-    /// The coreset (SPEC step 7): for each selected id, the local sample nearest to that
-    /// cluster's centroid, without repeats, then shuffled with `rng`. `withinCluster` restricts
-    /// the search to the cluster's own members (the paper's wording); by default every local
-    /// sample is a candidate (SPEC step 7).
-    public func coreset(selectedIDs: [Int], withinCluster: Bool = false,
+    /// The coreset (SPEC step 7, paper Eq. 10): for each selected id, the member of THAT cluster
+    /// (a sample labelled with it, never a noise point) nearest to the cluster's centroid, without
+    /// repeats, then shuffled with `rng`. `withinCluster: false` searches every local sample
+    /// instead, noise included (not the paper's rule; kept for comparison only).
+    public func coreset(selectedIDs: [Int], withinCluster: Bool = true,
                         using rng: inout some RandomNumberGenerator) -> [Int] {
         var chosen: [Int] = []
         var seen = Set<Int>()
@@ -85,8 +85,8 @@ public struct ClientClustering: Sendable, Equatable {
         return chosen
     }
 
-    /// The "w/o inter" ablation: the nearest sample to every local centroid, shuffled.
-    public func coresetOfAllClusters(withinCluster: Bool = false,
+    /// The "w/o inter" ablation: for every local cluster its member nearest to its centroid, shuffled.
+    public func coresetOfAllClusters(withinCluster: Bool = true,
                                      using rng: inout some RandomNumberGenerator) -> [Int] {
         coreset(selectedIDs: Array(0..<clusterCount), withinCluster: withinCluster, using: &rng)
     }

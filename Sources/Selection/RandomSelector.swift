@@ -1,4 +1,5 @@
-/// The Random baseline: a seeded uniform sample of max(1, floor(n * ratio)) local samples.
+/// The Random baseline: a seeded uniform sample of local samples; `select` takes
+/// max(1, floor(n * ratio)) of them, `sample` a given count (e.g. `RatioCount.stochasticCount`).
 public struct RandomSelector: Sendable {
     public var ratio: Double
 
@@ -6,7 +7,12 @@ public struct RandomSelector: Sendable {
 
     /// Indices of the chosen samples out of `count`, in random order.
     public func select(count n: Int, using rng: inout some RandomNumberGenerator) throws -> [Int] {
-        let k = try RatioCount.count(of: n, ratio: ratio)
+        Self.sample(try RatioCount.count(of: n, ratio: ratio), of: n, using: &rng)
+    }
+
+    /// `k` distinct indices of 0..<n, uniformly at random, in random order (k is clamped to 0...n).
+    public static func sample(_ k: Int, of n: Int, using rng: inout some RandomNumberGenerator) -> [Int] {
+        let k = max(0, min(k, n))
         var all = Array(0..<n)
         // Partial Fisher-Yates: the first k positions are a uniform sample.
         for i in 0..<k {

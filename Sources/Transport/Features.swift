@@ -1,5 +1,6 @@
-/// client -> server (GlobalSelect ablation only): the client's fused feature points, row-major
-/// `sampleIDs.count x dims`. This deliberately reveals per-sample features to the server.
+/// client -> server (the GlobalSelect ablation, and Coreset-Cent's one-time upload of last-layer
+/// features): the client's feature points, row-major `sampleIDs.count x dims`. This deliberately
+/// reveals per-sample features to the server.
 public struct Features: Sendable, Equatable {
     public var round: Int
     public var clientID: Int

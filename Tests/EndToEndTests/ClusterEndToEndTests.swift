@@ -47,6 +47,24 @@ import Testing
         #expect(fa == fb)
     }
 
+    /// Coreset-Cent's central k-means over every client's features runs the same in a 3-worker
+    /// cluster as in one process: the same chosen set and the same adapter.
+    @Test func coresetCentIsCentralInAClusterAsInOneProcess() async throws {
+        let dir = Harness.tempDir("coreset-cent")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = try Harness.config(in: dir) { Self.quick(&$0); $0.method = .coresetCent; $0.ratio = 0.05 }
+        let (s1, o1) = try await Harness.run(["run", cfg, "--out", dir + "/one"], log: dir + "/one.log")
+        #expect(s1 == 0, "\(o1)")
+        let (s2, o2) = try await Harness.run(["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"], log: dir + "/cluster.log")
+        #expect(s2 == 0, "\(o2)")
+        let ca = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/one/checkpoint.bin"))
+        let cb = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/cluster/checkpoint.bin"))
+        let chosen = try #require(ca.coresetCent)
+        #expect(!chosen.isEmpty && cb.coresetCent == chosen)
+        #expect(try Harness.result(dir + "/one").adapterSHA == (try Harness.result(dir + "/cluster").adapterSHA))
+        #expect(try Harness.metrics(dir + "/one").map(\.coresetSizes) == (try Harness.metrics(dir + "/cluster").map(\.coresetSizes)))
+    }
+
     @Test func aKilledWorkerCostsItsClientsOneRoundAndRejoins() async throws {
         let dir = Harness.tempDir("kill")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -88,3 +88,116 @@ enum SplitMix64Box {
         }
     }
 }
+
+/// Random and Perplexity at a federation-wide ratio: floor(n * ratio) plus one with probability
+/// frac(n * ratio).
+@Suite struct StochasticRatioTests {
+    @Test func theExtraSampleIsTakenExactlyWhenTheDrawIsBelowTheFraction() throws {
+        // n = 10, ratio 0.25: 2.5 -> 2 or 3; the threshold is the fraction 0.5.
+        #expect(try RatioCount.stochasticCount(of: 10, ratio: 0.25, uniform: 0) == 3)
+        #expect(try RatioCount.stochasticCount(of: 10, ratio: 0.25, uniform: 0.5.nextDown) == 3)
+        #expect(try RatioCount.stochasticCount(of: 10, ratio: 0.25, uniform: 0.5) == 2)
+        #expect(try RatioCount.stochasticCount(of: 10, ratio: 0.25, uniform: 0.999) == 2)
+        // n = 11 at 1.5%: 0.165 -> 1 with probability 0.165, else 0 (the old rule: always 1, i.e. 9%).
+        let x = 11 * 0.015
+        #expect(try RatioCount.stochasticCount(of: 11, ratio: 0.015, uniform: x.nextDown) == 1)
+        #expect(try RatioCount.stochasticCount(of: 11, ratio: 0.015, uniform: x) == 0)
+        #expect(try RatioCount.count(of: 11, ratio: 0.015) == 1)
+        // Whole products take no extra sample; ratio 1 takes everything; n = 0 takes nothing.
+        #expect(try RatioCount.stochasticCount(of: 8, ratio: 0.5, uniform: 0) == 4)
+        #expect(try RatioCount.stochasticCount(of: 7, ratio: 1, uniform: 0) == 7)
+        #expect(try RatioCount.stochasticCount(of: 0, ratio: 0.5, uniform: 0) == 0)
+        #expect(throws: SelectionError.self) { try RatioCount.stochasticCount(of: 10, ratio: 0, uniform: 0) }
+        #expect(throws: SelectionError.self) { try RatioCount.stochasticCount(of: 10, ratio: 0.5, uniform: 1) }
+    }
+
+    /// Since the rule is floor + [u < frac], its expectation is exactly n * ratio for u uniform in
+    /// [0, 1); checked here empirically per client size, to 5 standard errors.
+    @Test func perClientMeanIsTheRatio() throws {
+        var rng = SplitMix64(seed: 21)
+        let draws = 40_000
+        for (n, ratio) in [(11, 0.015), (224, 0.002), (75, 0.015), (37, 0.2)] {
+            var sum = 0
+            for _ in 0..<draws { sum += try RatioCount.stochasticCount(of: n, ratio: ratio, using: &rng) }
+            let x = Double(n) * ratio, f = x - x.rounded(.down)
+            let se = (f * (1 - f) / Double(draws)).squareRoot()
+            #expect(abs(Double(sum) / Double(draws) - x) <= 5 * se + 1e-12, "n \(n) ratio \(ratio): mean \(Double(sum) / Double(draws))")
+        }
+    }
+
+    /// A synthetic federation like the paper's Dolly partition (200 clients of 11 to 224 samples):
+    /// the realised ratio of one round's draw over all clients is within 5 standard deviations of
+    /// the target (sd = sqrt(sum f(1 - f)) / total), where the old rule inflates 0.2% to over 1%.
+    @Test func federationRatioHoldsWhereTheOldRuleInflatesIt() throws {
+        var sizes: [Int] = []
+        var g = SplitMix64(seed: 5)
+        for _ in 0..<200 { sizes.append(Int.random(in: 11...224, using: &g)) }
+        let total = sizes.reduce(0, +)
+        for ratio in [0.002, 0.015] {
+            var variance = 0.0
+            for n in sizes { let x = Double(n) * ratio; let f = x - x.rounded(.down); variance += f * (1 - f) }
+            let tolerance = 5 * variance.squareRoot() / Double(total)
+            for seed in 0..<20 as Range<UInt64> {
+                var rng = SplitMix64(seed: 100 + seed)
+                let taken = try sizes.reduce(0) { $0 + (try RatioCount.stochasticCount(of: $1, ratio: ratio, using: &rng)) }
+                #expect(abs(Double(taken) / Double(total) - ratio) <= tolerance, "ratio \(ratio): realised \(Double(taken) / Double(total))")
+            }
+            let old = try sizes.reduce(0) { $0 + (try RatioCount.count(of: $1, ratio: ratio)) }
+            if ratio == 0.002 { #expect(Double(old) / Double(total) > 3 * ratio) }  // every client at least 1
+        }
+    }
+
+    @Test func selectorsTakeAGivenCount() throws {
+        var rng = SplitMix64(seed: 2)
+        #expect(RandomSelector.sample(0, of: 10, using: &rng).isEmpty)
+        let s = RandomSelector.sample(4, of: 10, using: &rng)
+        #expect(s.count == 4 && Set(s).count == 4 && s.allSatisfy { (0..<10).contains($0) })
+        #expect(try PerplexitySelector.lowest(0, of: [3, 1]).isEmpty)
+        #expect(try PerplexitySelector.lowest(2, of: [9, 3, 7, 3, 1]) == [4, 1])
+    }
+}
+
+/// Coreset-Cent over the whole federation: one k-means over every client's features.
+@Suite struct CentralCoresetCentTests {
+    @Test func acrossClientsEqualsOneSelectionOverTheStackedRows() throws {
+        // Three clients whose samples come from 3 global groups in different mixes.
+        var g = SplitMix64(seed: 9)
+        var clients: [(client: Int, features: Matrix)] = []
+        for (client, mix) in [(4, [10, 1, 1]), (1, [1, 12, 0]), (7, [2, 2, 9])] {
+            var rows: [[Double]] = []
+            for (group, count) in mix.enumerated() {
+                for _ in 0..<count { rows.append((0..<4).map { j in (j == group ? 20.0 : 0) + Double.random(in: -1...1, using: &g) }) }
+            }
+            clients.append((client, try Matrix(rowArrays: rows)))
+        }
+        let selector = CoresetCentSelector(ratio: 0.1, clusters: 3)
+        var a = SplitMix64(seed: 4)
+        let central = try selector.selectAcrossClients(clients, using: &a)
+        // Direct: stack the rows in client-id order (1, 4, 7) and select once.
+        let ordered = clients.sorted { $0.client < $1.client }
+        let stacked = try Matrix(rowArrays: ordered.flatMap { $0.features.rowArrays })
+        var b = SplitMix64(seed: 4)
+        let rows = try selector.select(features: stacked, using: &b)
+        var expected: [Int: [Int]] = [:]
+        var offset = 0
+        for (c, f) in ordered {
+            let mine = rows.filter { $0 >= offset && $0 < offset + f.rows }.map { $0 - offset }.sorted()
+            if !mine.isEmpty { expected[c] = mine }
+            offset += f.rows
+        }
+        #expect(central == expected)
+        // 38 rows in groups of 13, 15, 10; ratio 0.1: max(1, floor(count * 0.1)) = 1 per cluster,
+        // then round robin up to ceil(3.8) = 4 in total.
+        #expect(central.values.reduce(0) { $0 + $1.count } == 4)
+        // Per-client k-means (3 clusters in each client) picks at least one per client and cluster: not this.
+        var perClient: [Int: [Int]] = [:]
+        var c2 = SplitMix64(seed: 4)
+        for (c, f) in ordered { perClient[c] = try selector.select(features: f, using: &c2).sorted() }
+        #expect(perClient != central)
+        #expect(perClient.values.reduce(0) { $0 + $1.count } == 9)  // 3 clusters x 3 clients
+        #expect(throws: SelectionError.self) {
+            var r = SplitMix64(seed: 1)
+            _ = try selector.selectAcrossClients([(0, try Matrix(rowArrays: [[1, 2]])), (1, try Matrix(rowArrays: [[1]]))], using: &r)
+        }
+    }
+}

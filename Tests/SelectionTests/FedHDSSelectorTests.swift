@@ -75,11 +75,29 @@ func threeGroups(size: Int, dim: Int = 10, seed: UInt64 = 11) throws -> Matrix {
         #expect(c.centroid(forID: 2) == nil)
         var rng = SplitMix64(seed: 1)
         #expect(c.coreset(selectedIDs: [1], using: &rng) == [2])
-        #expect(Set(c.coreset(selectedIDs: [0, 1, 0], using: &rng)) == [0, 2])
-        // Nearest to cluster 0's centroid (0, 0.5) overall is sample 0 (noise); within the
-        // cluster's members (1 and 4) it is sample 1.
-        #expect(c.coreset(selectedIDs: [0], using: &rng) == [0])
-        #expect(c.coreset(selectedIDs: [0], withinCluster: true, using: &rng) == [1])
+        #expect(Set(c.coreset(selectedIDs: [0, 1, 0], using: &rng)) == [1, 2])
+        // Nearest to cluster 0's centroid (0, 0.5) overall is sample 0 (noise); the paper's rule
+        // (the default) searches the cluster's members (1 and 4) only: sample 1.
+        #expect(c.coreset(selectedIDs: [0], using: &rng) == [1])
+        #expect(c.coreset(selectedIDs: [0], withinCluster: false, using: &rng) == [0])
+        #expect(Set(c.coresetOfAllClusters(using: &rng)) == [1, 2])
+    }
+
+    /// Paper Eq. 10: for each selected cluster, its own member nearest its centroid, never a noise
+    /// point and never a member of another cluster, even when those lie nearer the centroid.
+    @Test func coresetTakesTheNearestMemberOfTheSelectedClusterOnly() throws {
+        // Cluster 0: samples 1, 3, 5 (centroid (0, 0)); cluster 1: samples 2, 4 (centroid (10, 0)).
+        // Sample 0 is noise exactly at cluster 0's centroid; sample 6 (cluster 1) sits at (0.1, 0).
+        let c = ClientClustering(fused: try Matrix(rowArrays: [[0, 0], [2, 0], [10, 1], [0, -1.5], [11, 0], [-3, 0], [0.1, 0]]),
+                                 labels: [-1, 0, 1, 0, 1, 0, 1], probabilities: [0, 1, 1, 1, 1, 1, 1],
+                                 centroids: [[0, 0], [10, 0]], klDivergence: nil)
+        var rng = SplitMix64(seed: 3)
+        // Nearer to (0, 0) than any member of cluster 0 are the noise point 0 and cluster 1's sample 6.
+        #expect(c.coreset(selectedIDs: [0], using: &rng) == [3])  // members at 2, 1.5, 3: sample 3
+        #expect(c.coreset(selectedIDs: [1], using: &rng) == [2])  // (10, 1) and (11, 0) tie at 1: lower index
+        #expect(Set(c.coresetOfAllClusters(using: &rng)) == [3, 2])
+        // The old all-samples search takes the noise point.
+        #expect(c.coreset(selectedIDs: [0], withinCluster: false, using: &rng) == [0])
     }
 
     @Test func interClientChoosesOneCentroidPerServerCluster() throws {
