@@ -19,7 +19,8 @@ public struct RunnableModel: Sendable {
 public final class ModelCompute: FederatedCompute {
     public let config: RunConfig
     public let base: RunnableModel
-    /// Feature model of the -Turbo methods (the base model itself, frozen, when no proxy is set).
+    /// Feature model of the -Turbo methods (the base model itself, frozen, when no proxy is set);
+    /// with `model.proxy_layers` = K only its first K blocks run (`Decoder.lastTokenFeatures(_:layers:)`).
     public let proxy: RunnableModel
     let federated: FederatedDataset
     let lora: LoRAConfig
@@ -41,6 +42,10 @@ public final class ModelCompute: FederatedCompute {
         self.base = base
         self.proxy = proxy
         self.federated = federated
+        let proxyDepth = proxy.decoder.config.layerCount
+        guard config.proxyLayers <= proxyDepth else {
+            throw ActorsError.invalidConfiguration("`model.proxy_layers` is \(config.proxyLayers) but the proxy (\(proxy.name)) has \(proxyDepth) layers")
+        }
         let arch = base.decoder.config.architecture
         lora = LoRAConfig(rank: config.loraRank, alpha: Float(config.loraAlpha), dropout: Float(config.loraDropout),
                           targets: Projection.all(for: arch))
@@ -181,9 +186,13 @@ public final class ModelCompute: FederatedCompute {
         let m = useProxy ? proxy : base
         let seqs = try samples(client, proxy: useProxy).map(\.inputIDs)
         let a = try p.map { try adapter($0) }
-        let rows = try Self.model("features") { try m.decoder.lastTokenFeatures(seqs, adapter: useProxy ? nil : a) }
+        let k = useProxy ? config.proxyLayers : 0
+        let rows = try Self.model("features") {
+            k > 0 ? try m.decoder.lastTokenFeatures(seqs, layers: k)
+                  : try m.decoder.lastTokenFeatures(seqs, adapter: useProxy ? nil : a)
+        }
         let d = m.decoder.config.hiddenSize
-        let width = layers == .all ? m.decoder.config.featureWidth : d
+        let width = layers == .all ? (k > 0 ? (k + 1) * d : m.decoder.config.featureWidth) : d
         var values = [Float]()
         values.reserveCapacity(rows.count * width)
         for r in rows { values += layers == .all ? r : Array(r.suffix(d)) }

@@ -113,6 +113,7 @@ extension RunConfig {
         .int("data.max_samples_per_client", \.maxSamplesPerClient, 0...1_000_000, "cap per client, 0 = all"),
         .string("model.path", \.modelPath, "GGUF file or Hugging Face folder; empty = tiny random model"),
         .string("model.proxy_path", \.proxyPath, "feature model of -Turbo methods; empty = the base model, frozen"),
+        .int("model.proxy_layers", \.proxyLayers, 0...10_000, "-Turbo feature model = the first K layers of the proxy (slots 0...K); 0 = all"),
         .int("model.tiny_layers", \.tinyLayers, 1...64, "tiny model: layers"),
         .int("model.tiny_hidden", \.tinyHidden, 8...4096, "tiny model: width"),
         .int("model.tiny_heads", \.tinyHeads, 1...64, "tiny model: attention heads"),

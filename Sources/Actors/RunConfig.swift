@@ -34,6 +34,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var modelPath = ""
     /// Feature model of the -Turbo methods; empty = the base model itself, frozen.
     public var proxyPath = ""
+    /// The -Turbo feature model is the first K blocks of the base model (or of `proxyPath`), sharing
+    /// its weights: features from slots 0...K. 0 = the whole model.
+    public var proxyLayers = 0
     public var tinyLayers = 2
     public var tinyHidden = 64
     public var tinyHeads = 4

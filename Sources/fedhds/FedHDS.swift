@@ -21,6 +21,7 @@ struct FedHDS: AsyncParsableCommand {
             TrainCommand.self,
             RougeCommand.self,
             DataCommand.self,
+            StudyCommand.self,
         ]
     )
 }

@@ -25,6 +25,42 @@ import Testing
         #expect(stopped[1].count == single[1].firstIndex(of: eos)!)
     }
 
+    /// Continuous batching: a finished sequence's slot takes the next prompt in the very next step
+    /// (its prefill rides along with the others' decoding rows), prompts enter in input order, and
+    /// no row is padding. The steps and fed rows of `timing` must equal a slot-by-slot schedule
+    /// computed here from each sequence's own length; waiting for a whole batch to finish, or
+    /// padding to the longest, takes more of either.
+    @Test(arguments: configs)
+    func finishedSlotsAreRefilledAtOnceWithoutPadding(config: ModelConfig) throws {
+        let decoder = Decoder(weights: InferenceFixtures.model(config))
+        let prompts = InferenceFixtures.sequences(lengths: [4, 13, 1, 8, 20, 2, 9, 5, 3, 11], vocab: config.vocabSize, seed: 11)
+        let budget = 24
+        let single = try prompts.map { try decoder.generate(prompts: [$0], maxNewTokens: budget, eosTokenIds: [], adapter: nil)[0] }
+        // An EOS set that stops sequences at many different steps.
+        let eos: Set<Int> = [single[1][3], single[4][9], single[6][1]]
+        let lengths = single.map { ($0.firstIndex { eos.contains($0) } ?? budget) }
+        #expect(Set(lengths).count >= 3)
+        // Steps a sequence occupies its slot: one per kept token, plus the step that produced EOS.
+        let occupied = lengths.map { $0 < budget ? $0 + 1 : $0 }
+        for maxBatch in [2, 3, 4] {
+            var timing = GenerationTiming()
+            let out = try decoder.generate(prompts: prompts, maxNewTokens: budget, eosTokenIds: eos, maxBatch: maxBatch,
+                                           timing: &timing)
+            #expect(out == zip(single, lengths).map { Array($0.0.prefix($0.1)) })
+            // The schedule: slots free up after `occupied` steps; the next prompt enters at once.
+            var remaining: [Int] = [], next = 0, steps = 0
+            while true {
+                while remaining.count < maxBatch && next < prompts.count { remaining.append(occupied[next]); next += 1 }
+                if remaining.isEmpty { break }
+                steps += 1
+                remaining = remaining.map { $0 - 1 }.filter { $0 > 0 }
+            }
+            #expect(timing.prefillSteps + timing.decodeSteps == steps, "maxBatch \(maxBatch)")
+            let rows = prompts.map(\.count).reduce(0, +) + occupied.map { $0 - 1 }.reduce(0, +)
+            #expect(timing.prefillTokens + timing.decodeTokens == rows, "maxBatch \(maxBatch)")
+        }
+    }
+
     @Test(arguments: configs)
     func greedyTokensAreArgmaxesOfFullForwards(config: ModelConfig) throws {
         // Generation without any cache: re-run the whole sequence for every new token.

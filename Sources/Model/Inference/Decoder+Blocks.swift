@@ -6,9 +6,10 @@ extension Decoder {
     /// (before the final norm) in `ws.x`. `capture(slot, x)` sees the residual of every slot
     /// 0..<L (slot 0 the embedding output, slot l the output of block l). With `caches` (one per
     /// span), keys and values of the new tokens are stored at their positions and attention reads
-    /// the whole cached prefix.
+    /// the whole cached prefix. `layers` (default all L) runs only the first blocks, leaving the
+    /// output of block `layers` in `ws.x` (the layer proxy of the -Turbo methods).
     func runBlocks(_ tokens: [Int], spans: [Span], caches: [KVCache]?, lora: LoRAContext?, ws: Workspace,
-                   capture: (Int, UnsafePointer<Float>) -> Void) throws {
+                   layers: Int? = nil, capture: (Int, UnsafePointer<Float>) -> Void) throws {
         let c = config, d = c.hiddenSize, T = tokens.count
         let hd = c.headDim, heads = c.headCount, kvHeads = c.kvHeadCount
         let qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize
@@ -62,7 +63,7 @@ extension Decoder {
             scores = ws.scores.reserve(maxScores * (parallelAttention ? spans.count : 1))
         }
 
-        for l in 0..<c.layerCount {
+        for l in 0..<min(layers ?? c.layerCount, c.layerCount) {
             capture(l, x)
             let layer = weights.layers[l]
             norm(layer.attentionNorm, x, rows: T, into: h)
