@@ -85,4 +85,8 @@ public struct RunResult: Sendable, Codable, Equatable {
     public var adapterSHA: String
     /// DP on the centroids: (epsilon, delta) per round (nil: off).
     public var privacy: PrivacySummary?
+    /// Samples the final evaluation scored (the lines of predictions.jsonl).
+    public var evaluated: Int?
+    /// What ran: version, commit, model digest, precision, CPU, times (nil in older results).
+    public var provenance: Provenance?
 }

@@ -6,7 +6,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     /// What a stream is for; part of its key.
     public enum Purpose: UInt64, Sendable {
         case participants = 1, partition, loraInit, shuffle, dropout, dpNoise, randomSelection,
-             tsne, kmeans, evalSample, tinyModel, other
+             tsne, kmeans, evalSample, tinyModel, other, validation
     }
 
     public private(set) var state: UInt64
