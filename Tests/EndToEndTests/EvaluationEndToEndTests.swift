@@ -98,7 +98,7 @@ import Testing
         let config = try ModelLoader.load(path: model).weights.config
         var a = LoRAAdapter(config: LoRAConfig(rank: 8, alpha: 16, dropout: 0.05, targets: Projection.all(for: config.architecture)), model: config)
         var g = SeededGenerator(state: 3)
-        for i in a.parameters.indices { a.parameters[i] = Float.random(in: -0.05...0.05, using: &g) }
+        for i in a.parameters.indices { a.parameters[i] = Float.random(in: -0.5...0.5, using: &g) }
         try a.savePEFT(directory: dir + "/adapter", model: config)
         let args = ["generate", "--model", model, "--prompt", "The capital of France is", "--max-new-tokens", "6"]
         let (s0, plain) = try await Harness.run(args, log: dir + "/g0.txt")
