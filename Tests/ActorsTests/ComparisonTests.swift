@@ -76,6 +76,7 @@ import Testing
                                           "inter-client clustering (server, per round)"])
         #expect(abs(hds.steps[0].seconds - 3) < 1e-12 && abs(hds.steps[4].seconds - 4) < 1e-12 && abs(hds.steps[5].seconds - 0.25) < 1e-12)
         #expect(hds.roundsRun == [2, 2] && cmp.groups[3].roundsRun == [0])
+        #expect(cmp.groups[3].dataRatio.isNaN && cmp.groups[3].steps.allSatisfy { $0.seconds.isNaN })  // an eval folder: shown as "-"
         #expect(abs(hds.rougeByRound[1]! - 0.15) < 1e-12)
         // fedhds - random: per-sample differences 0.2, 0.1, 0.0: mean 0.1; every resample lies in [0, 0.2].
         let p = try #require(cmp.pairs.first { $0.a == 0 && $0.b == 1 })

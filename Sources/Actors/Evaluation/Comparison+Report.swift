@@ -176,7 +176,7 @@ extension Comparison {
     /// Stacked bars: mean seconds per client round of each step, one bar per group.
     func timePlot() -> String {
         let clientSteps = stepNames.count - 1
-        let totals = groups.map { $0.steps.prefix(clientSteps).map(\.seconds).reduce(0, +) }
+        let totals = groups.map { $0.steps.prefix(clientSteps).map(\.seconds).filter(\.isFinite).reduce(0, +) }
         guard let top = totals.max(), top > 0 else { return "<p>(no client-round times: no metrics.jsonl)</p>\n" }
         let axis = PlotAxis(0, top)
         let left = 300.0, width = 420.0, rowH = 24.0, y0 = 30.0
@@ -190,12 +190,12 @@ extension Comparison {
             let y = y0 + rowH * Double(i)
             svg += "<text x=\"\(left - 8)\" y=\"\(y + 14)\" font-size=\"11\" text-anchor=\"end\">\(Report.escape(g.label))</text>"
             var x = left
-            for (j, step) in g.steps.prefix(clientSteps).enumerated() where step.seconds > 0 {
+            for (j, step) in g.steps.prefix(clientSteps).enumerated() where step.seconds.isFinite && step.seconds > 0 {
                 let w = axis.fraction(step.seconds) * width
                 svg += "<rect x=\"\(f1(x))\" y=\"\(f1(y))\" width=\"\(f1(w))\" height=\"18\" fill=\"\(colors[j % colors.count])\"/>"
                 x += w
             }
-            svg += "<text x=\"\(f1(x + 4))\" y=\"\(f1(y + 14))\" font-size=\"11\">\(Comparison.secs(totals[i]))</text>"
+            svg += "<text x=\"\(f1(x + 4))\" y=\"\(f1(y + 14))\" font-size=\"11\">\(x > left ? Comparison.secs(totals[i]) : "no rounds")</text>"
         }
         svg += axis.horizontal(x0: left, width: width, y: y0 + rowH * Double(groups.count), title: "seconds per client round (mean over client rounds and seeds)")
         return svg + "</svg>\n"

@@ -201,11 +201,14 @@ public struct Comparison: Sendable {
             for (k, v) in r.result.evaluations { if let round = Int(k) { byRound[round, default: []].append(v) } }
         }
         let names = ["features", "fusion", "clustering", "selection", "training"]
-        var steps = zip(names, sums).map { (name: $0, seconds: clientRounds == 0 ? 0 : $1 / Double(clientRounds)) }
-        steps.append((name: "inter-client clustering (server, per round)", seconds: roundCount == 0 ? 0 : inter / Double(roundCount)))
+        // No rounds (an `fedhds eval` folder): no step times and no data ratio (NaN, shown as "-").
+        var steps = zip(names, sums).map { (name: $0, seconds: clientRounds == 0 ? .nan : $1 / Double(clientRounds)) }
+        steps.append((name: "inter-client clustering (server, per round)", seconds: roundCount == 0 ? .nan : inter / Double(roundCount)))
         let n = Double(runs.count)
+        let trained = runs.filter { !$0.isEvaluationOnly }
         return Group(label: label, method: method, variant: variant, runs: runs, scores: scores, perSample: perSample,
-                     interval: interval, dataRatio: runs.map(\.result.dataRatio).reduce(0, +) / n,
+                     interval: interval,
+                     dataRatio: trained.isEmpty ? .nan : trained.map(\.result.dataRatio).reduce(0, +) / Double(trained.count),
                      totalSeconds: runs.map(\.result.totalSeconds).reduce(0, +) / n, steps: steps,
                      roundsRun: runs.map { $0.metrics.count }, rougeByRound: byRound.mapValues { $0.reduce(0, +) / Double($0.count) })
     }
