@@ -90,7 +90,7 @@ import Testing
         #expect(md.contains("| fedhds [selection.reference_defect=false] | 2 | 1, 2 | 3 | 0.3000 ± 0.0000 |"))
         #expect(md.contains("| fedhds [selection.reference_defect=false] | random | 3 | 0.1000 |"))
         let html = cmp.html()
-        for title in ["Rouge-L F (dot: mean over seeds", "round (0 = untuned model)", "seconds per client round", "<table>"] {
+        for title in [">Rouge-L F</text>", "bar: 95% bootstrap interval", "round (0 = untuned model)", "seconds per client round", "<table>"] {
             #expect(html.contains(title), "compare.html lacks \(title)")
         }
         #expect(!html.contains("nan") && !html.contains("inf"))

@@ -82,6 +82,8 @@ extension Comparison {
     public func html() -> String {
         var body = "<h1>fedhds comparison</h1>\n"
         body += "<h2>Rouge-L by group</h2>\n" + rougePlot()
+        body += "<p>Large dot: mean over the group's seeds; bar: 95% bootstrap interval of the mean over test samples; "
+        body += "small grey dots: the single seeds.</p>\n"
         body += "<h2>Rouge-L per evaluated round</h2>\n" + roundPlot()
         body += "<h2>Time per client round</h2>\n" + timePlot()
         body += "<h2>Tables</h2>\n" + markdownTables()
@@ -130,7 +132,7 @@ extension Comparison {
         func px(_ v: Double) -> Double { left + axis.fraction(v) * width }
         var svg = "<svg width=\"\(Int(left + width + 30))\" height=\"\(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\">"
         let yAxis = top + rowH * Double(groups.count)
-        svg += axis.horizontal(x0: left, width: width, y: yAxis, title: "Rouge-L F (dot: mean over seeds; bar: 95% bootstrap interval over test samples; small dots: seeds)")
+        svg += axis.horizontal(x0: left, width: width, y: yAxis, title: "Rouge-L F")
         for (i, g) in groups.enumerated() {
             let y = top + rowH * (Double(i) + 0.5)
             let color = Comparison.palette[i % Comparison.palette.count]
