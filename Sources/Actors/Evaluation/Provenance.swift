@@ -29,12 +29,13 @@ public struct Provenance: Sendable, Codable, Equatable {
     public var cpuModel: String
     /// Cores this process may use.
     public var threads: Int
-    /// ISO 8601 UTC.
+    /// ISO 8601 UTC, of this process's session (a resumed run: since the resume).
     public var started: String
     public var ended: String?
-    /// Wall seconds of this process's part of the work (a resumed run: since the resume).
+    /// Wall seconds of the work (a resumed run: every session, as result.json's totalSeconds).
     public var wallSeconds: Double?
-    /// User + system CPU seconds of this process (getrusage) at `finish`.
+    /// User + system CPU seconds of this process (getrusage) at `finished` (a resumed run: this
+    /// session only).
     public var cpuSeconds: Double?
 
     /// Provenance of a configuration that is about to run (hashes the model file(s)).
