@@ -13,8 +13,13 @@ deps:
 model: deps
 	@bash scripts/fetch-model.sh >/dev/null
 
+# After each build, the commit it was built from goes beside the binary (.build is git-ignored), so
+# result.json and `fedhds --version` name it; "-dirty" when tracked files had changes.
+STAMP = git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD -- || printf -- '-dirty'; echo; } > .build/release/fedhds.commit || true
+
 build: deps
 	swift build $(SWIFT_FLAGS)
+	@$(STAMP)
 
 demo: model build
 	$(BIN) run experiments/demo.toml --model $(FEDHDS_MODEL) --out runs/demo
@@ -24,6 +29,7 @@ demo: model build
 # end the process at once and when the suite runs a second time.
 test: model deps
 	swift build --build-tests $(SWIFT_FLAGS)
+	@$(STAMP)
 	bash scripts/run-tests.sh $(SWIFT_FLAGS)
 
 bench: model build

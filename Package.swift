@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "SelectionTests", dependencies: ["Selection", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Model", "TestSupport"], exclude: ["Golden"]),  // Model: tokenizer goldens of prompts
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
-        .testTarget(name: "ActorsTests", dependencies: ["Actors"]),
+        .testTarget(name: "ActorsTests", dependencies: ["Actors"], exclude: ["Golden"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"]),
     ]
 )

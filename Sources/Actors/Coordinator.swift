@@ -51,7 +51,9 @@ public enum Coordinator {
     public static func serve(config: RunConfig, server: ServerActor, compute: any FederatedCompute, output: RunOutput,
                              options: RunOptions) async throws -> RunResult {
         let clock = Date()
-        try output.writeConfig(config)
+        let provenance = Provenance.start(config: config)
+        try output.writeConfig(config, ran: provenance)
+        var evaluated: Int?
         var global: [Float]
         var sampler: ParticipantSampler
         var metrics: [RoundMetrics] = []
@@ -84,7 +86,7 @@ public enum Coordinator {
             try? FileManager.default.removeItem(at: Scatter.folder(output.folder))
             if config.evalBefore {
                 if options.showProgress { Console.line("evaluating the untuned model") }
-                evaluations["0"] = try await compute.evaluate(adapter: global)
+                evaluations["0"] = try await evaluate(compute, adapter: global, round: 0, final: false, output: output).score
             }
         }
         try await server.waitForClients(Set(0..<config.clients), timeout: options.registrationTimeout)
@@ -111,7 +113,9 @@ public enum Coordinator {
                 }
                 if evalAt.contains(r) {
                     if options.showProgress { Console.line("round \(r)/\(config.rounds) · evaluation") }
-                    let score = try await compute.evaluate(adapter: global)
+                    let outcome = try await evaluate(compute, adapter: global, round: r, final: r == config.rounds, output: output)
+                    let score = outcome.score
+                    if r == config.rounds, !outcome.predictions.isEmpty { evaluated = outcome.predictions.count }
                     m.rougeL = score
                     evaluations[String(r)] = score
                 }
@@ -146,7 +150,8 @@ public enum Coordinator {
             totalSeconds: elapsed + Date().timeIntervalSince(clock),
             secondsPerClientRound: clientRounds.isEmpty ? 0 : clientRounds.reduce(0, +) / Double(clientRounds.count),
             evaluations: evaluations, adapterPath: output.adapterFolder.path, adapterSHA: AdapterDigest.hex(global),
-            privacy: metrics.compactMap(\.privacy).last, selectionMode: config.selectionMode.rawValue)
+            privacy: metrics.compactMap(\.privacy).last, selectionMode: config.selectionMode.rawValue,
+            evaluated: evaluated, provenance: provenance.finished(since: clock, wallSeconds: elapsed + Date().timeIntervalSince(clock)))
         try output.writeResult(result)
         try Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
                          result: result, scatters: Scatter.readAll(from: output.folder))

@@ -50,6 +50,9 @@ public protocol FederatedCompute: Sendable {
     func initialAdapter() throws -> [Float]
     /// SPEC step 10: mean Rouge-L F of greedy decoding on the held-out samples.
     func evaluate(adapter: [Float]) async throws -> Double
+    /// `evaluate` with each held-out sample's prediction (predictions.jsonl); its score is the
+    /// mean of the predictions' Rouge-L. Default: the score alone, no predictions.
+    func evaluateWithPredictions(adapter: [Float]) async throws -> EvaluationOutcome
     /// Mean response-token loss on the held-out samples.
     func testLoss(adapter: [Float]) async throws -> Double
     /// Writes the final adapter into `folder` (created).

@@ -37,7 +37,8 @@ public final class ModelCompute: FederatedCompute {
     public var clientCount: Int { federated.clientCount }
     public var adapterSize: Int { LoRAAdapter(config: lora, model: base.decoder.config).parameters.count }
 
-    init(config: RunConfig, base: RunnableModel, proxy: RunnableModel, federated: FederatedDataset) throws {
+    init(config: RunConfig, base: RunnableModel, proxy: RunnableModel, federated: FederatedDataset,
+         validation: [Sample]? = nil) throws {
         self.config = config
         self.base = base
         self.proxy = proxy
@@ -49,7 +50,7 @@ public final class ModelCompute: FederatedCompute {
         let arch = base.decoder.config.architecture
         lora = LoRAConfig(rank: config.loraRank, alpha: Float(config.loraAlpha), dropout: Float(config.loraDropout),
                           targets: Projection.all(for: arch))
-        var all = try federated.evaluationSamples()
+        var all = try validation ?? federated.evaluationSamples()
         if config.evalSamples > 0, all.count > config.evalSamples {
             var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .evalSample)
             all.shuffle(using: &rng)
@@ -74,15 +75,33 @@ public final class ModelCompute: FederatedCompute {
         let path = try resolveData(config.dataPath, configPath: configPath)
         let dataset: Dataset
         do { dataset = try DollyLoader.load(path: path) } catch { throw ActorsError.module("loading \(path): \(error)") }
+        let (fed, validation) = try dollyFederation(config: config, dataset: dataset)
+        let base = try loadModel(config.modelPath, config: config)
+        let proxy = config.proxyPath.isEmpty ? base : try loadModel(config.proxyPath, config: config)
+        return try ModelCompute(config: config, base: base, proxy: proxy, federated: fed, validation: validation)
+    }
+
+    /// The clients' partition and, with `eval.split = "validation"`, the validation samples:
+    /// drawn from the training categories (own seeded stream) and removed from the data before
+    /// the partition. With `eval.split = "test"` the partition is the one it always was.
+    static func dollyFederation(config: RunConfig, dataset: Dataset) throws -> (FederatedDataset, [Sample]?) {
+        var validationIDs: [Int] = []
+        if config.evalSplit == .validation {
+            var vrng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .validation)
+            do {
+                validationIDs = try DollyFederation.validationDraw(dataset: dataset, count: config.validationSamples,
+                                                                   heldOutCategory: config.heldoutCategory, using: &vrng)
+            } catch { throw ActorsError.invalidConfiguration("`data.validation_samples`: \(error)") }
+        }
         var prng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .partition)
         let fed: FederatedDataset
         do {
             fed = try DollyFederation.make(dataset: dataset, clients: config.clients, split: .dirichlet(alpha: config.alpha),
-                                           heldOutCategory: config.heldoutCategory, seed: config.seed, using: &prng)
+                                           heldOutCategory: config.heldoutCategory, seed: config.seed,
+                                           excluding: Set(validationIDs), using: &prng)
         } catch { throw ActorsError.module("partitioning Dolly: \(error)") }
-        let base = try loadModel(config.modelPath, config: config)
-        let proxy = config.proxyPath.isEmpty ? base : try loadModel(config.proxyPath, config: config)
-        return try ModelCompute(config: config, base: base, proxy: proxy, federated: fed)
+        guard config.evalSplit == .validation else { return (fed, nil) }
+        do { return (fed, try dataset.samples(withIDs: validationIDs)) } catch { throw ActorsError.module("validation split: \(error)") }
     }
 
     /// Natural Instructions: every kept training task is a client (SPEC), so `data.clients` must
@@ -241,6 +260,12 @@ public final class ModelCompute: FederatedCompute {
     }
 
     public func evaluate(adapter p: [Float]) async throws -> Double {
+        try await evaluateWithPredictions(adapter: p).score
+    }
+
+    /// Greedy decoding of every evaluated sample (continuous batching of `eval.batch_size`
+    /// sequences; results come back in sample order) and each one's Rouge-L F.
+    public func evaluateWithPredictions(adapter p: [Float]) async throws -> EvaluationOutcome {
         guard !evaluation.isEmpty else { throw ActorsError.module("no held-out samples to evaluate") }
         let a = try adapter(p)
         let out = try Self.model("generation") {
@@ -248,8 +273,15 @@ public final class ModelCompute: FederatedCompute {
                                       adapter: a, maxBatch: config.evalBatchSize)
         }
         let hyps = out.map { base.decode($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        return try Self.model("Rouge-L") { try RougeL.mean(hypotheses: hyps, references: evaluation.map(\.output)) }
+        let ni = config.dataset == .ni
+        return EvaluationOutcome(predictions: zip(evaluation, hyps).map { s, h in
+            Prediction(id: s.id, category: s.category, task: ni ? s.category : nil, prediction: h, reference: s.output,
+                       rougeL: RougeL.score(hypothesis: h, reference: s.output))
+        })
     }
+
+    /// The evaluated samples (held-out test set or validation split; `eval.samples` applied).
+    public var evaluationSamples: [Sample] { evaluation }
 
     /// Generated responses of the held-out samples (for inspection and the demo).
     public func generations(adapter p: [Float]) throws -> [String] {

@@ -9,6 +9,7 @@ public enum Report {
         var body = "<h1>fedhds run \(escape(config.name))</h1>\n"
         body += "<p>method <b>\(config.method.rawValue)</b>, \(config.clients) clients, participation \(config.participation), "
         body += "\(metrics.count) of \(config.rounds) rounds, seed \(config.seed)</p>\n"
+        body += provenanceHeader(config: config, provenance: result?.provenance)
         if let p = metrics.compactMap(\.privacy).last {
             body += "<p>centroids released with (epsilon \(p.epsilon), delta \(p.delta))-DP, Gaussian noise sigma \(fmt(p.sigma)) after tanh</p>\n"
         }
@@ -53,6 +54,27 @@ public enum Report {
                              result: RunResult?, scatters: [Scatter]) throws {
         let text = html(config: config, metrics: metrics, evaluations: evaluations, result: result, scatters: scatters)
         try AtomicFile.write(Data(text.utf8), to: url)
+    }
+
+    /// The header lines that say what ran: model (and digest), learning rate, precision that ran,
+    /// and, once the run has finished, version, commit, CPU, threads and times.
+    static func provenanceHeader(config: RunConfig, provenance p: Provenance?) -> String {
+        let model = config.modelPath.isEmpty ? "tiny random model (built in)" : config.modelPath
+        let ran = config.precision.effective
+        var precision = ran.rawValue
+        if ran != config.precision { precision += " (\(config.precision.rawValue) requested; no AMX-BF16 on this CPU)" }
+        var s = "<p>model <b>\(escape(model))</b>"
+        if let d = p?.modelSHA256 { s += " (sha256 \(d.prefix(16))…)" }
+        s += ", learning rate \(config.effectiveLearningRate), precision \(escape(precision)), seed \(config.seed)</p>\n"
+        if let p {
+            s += "<p>fedhds \(escape(p.version)), commit \(escape(p.commit)), kernel path \(escape(p.kernelPath)), proxy \(escape(p.proxy)), "
+            s += "CPU \(escape(p.cpuModel)), \(p.threads) threads, started \(p.started)"
+            if let e = p.ended { s += ", ended \(e)" }
+            if let w = p.wallSeconds { s += ", wall \(fmt(w)) s" }
+            if let c = p.cpuSeconds { s += ", CPU time \(fmt(c)) s" }
+            s += "</p>\n"
+        }
+        return s
     }
 
     static func fmt(_ x: Double?) -> String {

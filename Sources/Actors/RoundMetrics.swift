@@ -87,4 +87,8 @@ public struct RunResult: Sendable, Codable, Equatable {
     public var privacy: PrivacySummary?
     /// `selection.mode`: the paper's coreset rule or the reference's defects (nil in older results).
     public var selectionMode: String? = nil
+    /// Samples the final evaluation scored (the lines of predictions.jsonl).
+    public var evaluated: Int?
+    /// What ran: version, commit, model digest, precision, CPU, times (nil in older results).
+    public var provenance: Provenance?
 }

@@ -111,6 +111,7 @@ extension RunConfig {
         .int("data.heldout_category", \.heldoutCategory, 0...1000, "held-out category code (Dolly 7 = summarization)"),
         .int("data.max_length", \.maxLength, 8...1_000_000, "truncation of prompt + response, tokens"),
         .int("data.max_samples_per_client", \.maxSamplesPerClient, 0...1_000_000, "cap per client, 0 = all"),
+        .int("data.validation_samples", \.validationSamples, 1...1_000_000, "size of the validation split (eval.split = \"validation\")"),
         .string("model.path", \.modelPath, "GGUF file or Hugging Face folder; empty = tiny random model"),
         .string("model.proxy_path", \.proxyPath, "feature model of -Turbo methods; empty = the base model, frozen"),
         .int("model.proxy_layers", \.proxyLayers, 0...10_000, "-Turbo feature model = the first K layers of the proxy (slots 0...K); 0 = all"),
@@ -145,6 +146,7 @@ extension RunConfig {
         .int("eval.max_prompt_length", \.evalMaxPromptLength, 8...1_000_000, "held-out prompts cut to this many tokens"),
         .int("eval.samples", \.evalSamples, 0...1_000_000, "held-out samples, 0 = all"),
         .int("eval.batch_size", \.evalBatchSize, 1...1024, "sequences decoded together"),
+        .choice("eval.split", \.evalSplit, "test (the held-out category) or validation (drawn from the training categories)"),
         .bool("eval.test_loss", \.testLoss, "test loss on held-out samples every round"),
         .choice("transport.kind", \.transport, "in-process or zeromq"),
         .double("transport.feature_deadline", \.featureDeadline, 0.001...1e7, "seconds for the features/centroids phase"),
@@ -212,6 +214,9 @@ extension RunConfig {
         }
         if (tinyHidden / tinyHeads) % 2 != 0 {
             throw ActorsError.invalidConfiguration("`model.tiny_hidden` / `model.tiny_heads` must be even (rotary pairs)")
+        }
+        if evalSplit == .validation, dataset != .dolly {
+            throw ActorsError.invalidConfiguration("`eval.split` = \"validation\" is implemented for data.dataset = \"dolly\" only")
         }
         if let bad = evalRounds.first(where: { $0 > rounds }) {
             throw ActorsError.invalidConfiguration("`eval.rounds` holds \(bad), after the last round (\(rounds))")

@@ -28,6 +28,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var maxLength = 1024
     /// At most this many samples per client (0 = all); a knob for small runs on one machine.
     public var maxSamplesPerClient = 0
+    /// Size of the validation split (`eval.split = "validation"`): samples drawn from the training
+    /// categories with the run seed and kept out of every client's data.
+    public var validationSamples = 200
 
     // [model]
     /// GGUF file or Hugging Face folder; empty = the tiny random model below.
@@ -93,7 +96,11 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var evalMaxPromptLength = 1024
     /// Held-out samples evaluated (0 = all).
     public var evalSamples = 0
-    public var evalBatchSize = 8
+    /// Sequences decoded together (continuous batching: a finished sequence's slot takes the next prompt).
+    public var evalBatchSize = 32
+    /// What evaluations score: the held-out category (`test`), or the validation split drawn from
+    /// the training categories (`validation`, for choosing hyper-parameters without the test set).
+    public var evalSplit: EvalSplit = .test
     /// Test loss on held-out samples every round (the overfitting study).
     public var testLoss = false
 
@@ -112,6 +119,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public init() {}
 
     public enum Dataset: String, Sendable, Codable, Equatable, CaseIterable { case dolly, ni }
+    public enum EvalSplit: String, Sendable, Codable, Equatable, CaseIterable { case test, validation }
     public enum TransportKind: String, Sendable, Codable, Equatable, CaseIterable {
         case inProcess = "in-process", zeromq
     }

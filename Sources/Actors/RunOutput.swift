@@ -35,8 +35,15 @@ public struct RunOutput: Sendable {
         return d
     }
 
-    public func writeConfig(_ c: RunConfig) throws {
-        try AtomicFile.write(Data(c.renderTOML().utf8), to: configURL)
+    /// config.toml; `ran` adds comment lines at the head saying what actually ran (precision
+    /// after fallback, kernel path, model digest, version and commit).
+    public func writeConfig(_ c: RunConfig, ran: Provenance? = nil) throws {
+        try AtomicFile.write(Data(((ran?.tomlComment ?? "") + c.renderTOML()).utf8), to: configURL)
+    }
+
+    /// The predictions file of the evaluation after `round` (see `PredictionsFile.name`).
+    public func predictionsURL(round: Int, final: Bool) -> URL {
+        folder.appendingPathComponent(PredictionsFile.name(round: round, final: final))
     }
 
     /// Rewrites metrics.jsonl from the rounds so far (atomic, so a resumed run never holds a

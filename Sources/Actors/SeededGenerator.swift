@@ -10,7 +10,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
              /// `selection.mode` reference-shuffle: the order of a client's feature rows.
              featureOrder,
              /// `selection.ratio_rounding` stochastic: whether a client takes one sample more.
-             ratioRounding
+             ratioRounding,
+             /// `eval.split` validation: which training-category samples are held out.
+             validation
     }
 
     public private(set) var state: UInt64

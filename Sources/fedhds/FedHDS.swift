@@ -1,3 +1,4 @@
+import Actors
 import ArgumentParser
 
 /// The `fedhds` command: federated data-efficient instruction tuning, and the tools it is made of.
@@ -6,8 +7,11 @@ struct FedHDS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fedhds",
         abstract: "Federated data-efficient instruction tuning of LLMs (FedHDS), as an actor-based simulator.",
+        version: FedHDSVersion.line,
         subcommands: [
             RunCommand.self,
+            EvalCommand.self,
+            CompareCommand.self,
             ClusterCommand.self,
             ServerCommand.self,
             WorkerCommand.self,

@@ -18,6 +18,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "A GGUF file or a Hugging Face model folder (default: $FEDHDS_MODEL).")
     var model: String?
 
+    @Option(name: .long, help: "PEFT LoRA adapter folder (e.g. a run's adapter/) applied to the model.")
+    var adapter: String?
+
     @Option(name: .long, help: "The prompt text.")
     var prompt: String?
 
@@ -50,6 +53,12 @@ struct GenerateCommand: ParsableCommand {
         let loaded = try ModelLoader.load(path: path)
         let decoder = CommandPrecision.decoder(loaded.weights, precision: precision)
         let tokenizer = loaded.tokenizer
+        var lora: LoRAAdapter?
+        if let adapter {
+            do { lora = try LoRAAdapter.loadPEFT(directory: adapter, model: loaded.weights.config) } catch {
+                throw ValidationError("--adapter \(adapter): \(error)")
+            }
+        }
         var eos = Set<Int>()
         if !ignoreEos {
             if let e = tokenizer.eosTokenId { eos.insert(e) }
@@ -76,8 +85,8 @@ struct GenerateCommand: ParsableCommand {
         }
         let t0 = Date()
         var steps = GenerationTiming()
-        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, maxBatch: batch,
-                                           timing: &steps)
+        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, adapter: lora,
+                                           maxBatch: batch, timing: &steps)
         let seconds = Date().timeIntervalSince(t0)
         if prompt != nil {
             print(tokenizer.decode(outputs[0]))

@@ -82,6 +82,8 @@ enum Summary {
             Swift.print("DP on centroids: (epsilon \(p.epsilon), delta \(p.delta))-DP per release, noise sigma \(f(p.sigma))")
         }
         Swift.print("adapter: \(r.adapterPath) (digest \(r.adapterSHA))")
+        if r.evaluated != nil { Swift.print("predictions: \(output)/predictions.jsonl (\(r.evaluated!) samples)") }
+        if let p = r.provenance { Swift.print("ran: fedhds \(p.version) commit \(p.commit), precision \(p.precision), \(p.cpuModel)") }
         Swift.print("report: \(output)/report.html")
     }
 }

@@ -16,6 +16,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Passes over the data.") var epochs: Int = 1
     @Option(help: "Learning rate.") var lr: Float = 3e-4
     @Option(help: "Folder for adapter_model.safetensors and adapter_config.json.") var out: String
+    @Option(help: "Start from this PEFT LoRA adapter folder (its r, lora_alpha and targets must match --rank and --alpha) instead of a fresh initialisation.")
+    var initAdapter: String?
     @Option(help: "Samples per step (padded batch).") var batchSize: Int = 1
     @Option(help: "Optimizer: adam or sgd.") var optimizer: String = "adam"
     @Option(help: "LoRA rank.") var rank: Int = 8
@@ -59,7 +61,8 @@ struct TrainCommand: ParsableCommand {
         if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
         Self.announce(requested: requested, running: trainer.effectivePrecision, seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)
-        var adapter = trainer.makeAdapter(using: &rng)
+        var adapter = trainer.makeAdapter(using: &rng)  // drawn even when replaced, so shuffling and dropout stay the same
+        if let initAdapter { adapter.parameters = try Self.initialParameters(initAdapter, like: adapter, model: config) }
         let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
         let stepsPerEpoch = (usable + batchSize - 1) / batchSize
         print("train: \(examples.count) samples, \(epochs) epoch(s), \(stepsPerEpoch) steps per epoch, "
@@ -83,6 +86,27 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// The parameters of a PEFT adapter folder laid out as `like` (same rank, alpha and targets).
+    static func initialParameters(_ dir: String, like: LoRAAdapter, model: ModelConfig) throws -> [Float] {
+        let loaded: LoRAAdapter
+        do { loaded = try LoRAAdapter.loadPEFT(directory: dir, model: model) } catch { throw ValidationError("--init-adapter \(dir): \(error)") }
+        guard loaded.config.rank == like.config.rank, loaded.config.alpha == like.config.alpha,
+              Set(loaded.config.targets) == Set(like.config.targets) else {
+            throw ValidationError("--init-adapter \(dir): r \(loaded.config.rank), lora_alpha \(loaded.config.alpha), targets \(loaded.config.targets.map(\.rawValue)); "
+                + "this training uses --rank \(like.config.rank) --alpha \(like.config.alpha) on \(like.config.targets.map(\.rawValue))")
+        }
+        var out = like.parameters
+        for v in like.views {
+            guard let w = loaded.views.first(where: { $0.layer == v.layer && $0.projection == v.projection }) else {
+                throw ValidationError("--init-adapter \(dir): no factors for layer \(v.layer) \(v.projection.rawValue)")
+            }
+            let r = v.inFeatures * like.config.rank, q = v.outFeatures * like.config.rank
+            out.replaceSubrange(v.aOffset..<(v.aOffset + r), with: loaded.parameters[w.aOffset..<(w.aOffset + r)])
+            out.replaceSubrange(v.bOffset..<(v.bOffset + q), with: loaded.parameters[w.bOffset..<(w.bOffset + q)])
+        }
+        return out
+    }
+
     /// Says on stderr which precision runs (and why bf16 may not).
     static func announce(requested: Precision, running: Precision, seconds: Double) {
         let line: String

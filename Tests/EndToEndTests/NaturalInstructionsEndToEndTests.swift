@@ -41,6 +41,12 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: dir + "/run/adapter/adapter_model.safetensors"))
         #expect(FileManager.default.fileExists(atPath: dir + "/run/report.html"))
+        // predictions.jsonl: the loader's ids with their test task, averaging to the reported Rouge-L.
+        let preds = try PredictionsFile.read(URL(fileURLWithPath: dir + "/run/predictions.jsonl"))
+        #expect(preds.map(\.id) == compute.evaluation.map(\.id))
+        #expect(preds.allSatisfy { $0.task != nil && $0.task == $0.category })
+        #expect(preds.map(\.reference) == compute.evaluation.map(\.output))
+        #expect(abs(preds.reduce(0.0) { $0 + $1.rougeL } / Double(preds.count) - (r.rougeL ?? -1)) < 1e-12)
     }
 
     /// NI samples train (responses survive the truncation): one round of FedIT on 4 tasks, at
