@@ -57,7 +57,8 @@ struct TrainCommand: ParsableCommand {
         // bf16: our work items split the AMX products over the cores; OpenBLAS workers spinning
         // between its (now small) calls would take those cores (see BLASThreads).
         if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
-        Self.announce(requested: requested, running: trainer.effectivePrecision, seconds: Date().timeIntervalSince(packStart))
+        Self.announce(requested: requested, running: trainer.effectivePrecision, path: trainer.kernelPath,
+                      seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)
         var adapter = trainer.makeAdapter(using: &rng)
         let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
@@ -84,15 +85,11 @@ struct TrainCommand: ParsableCommand {
 
 extension TrainCommand {
     /// Says on stderr which precision runs (and why bf16 may not).
-    static func announce(requested: Precision, running: Precision, seconds: Double) {
-        let line: String
+    static func announce(requested: Precision, running: Precision, path: String, seconds: Double) {
+        var line = CommandPrecision.line(requested: requested, running: running, path: path)
         if running == .bfloat16 {
-            line = String(format: "precision: bf16 (frozen products in bfloat16 on AMX over %d cores, float32 sums; OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s)",
-                          ProcessInfo.processInfo.activeProcessorCount, seconds)
-        } else if requested == .bfloat16 {
-            line = "precision: bf16 requested, but this CPU has no AMX-BF16: running fp32"
-        } else {
-            line = "precision: fp32"
+            line += String(format: "; frozen products over %d cores, OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s",
+                           ProcessInfo.processInfo.activeProcessorCount, seconds)
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
