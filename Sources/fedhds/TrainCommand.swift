@@ -25,8 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use only the first N samples.") var limit: Int?
     @Option(help: "Clip the gradient norm to this value.") var maxGradNorm: Float?
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
-    @Option(help: "Frozen weights' products: fp32, or bf16 (bfloat16 on AMX with float32 sums; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has no AMX).")
-    var precision: String = "fp32"
+    @Option(help: "Frozen weights' products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has neither), or fp32.")
+    var precision: String = "bf16"
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
