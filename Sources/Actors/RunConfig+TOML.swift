@@ -103,7 +103,7 @@ extension RunConfig {
         .choice("method", \.method, "method of SPEC.md's table"),
         .seed("seed", \.seed, "run seed: every random draw derives from it"),
         .int("rounds", \.rounds, 1...100_000, "communication rounds"),
-        .choice("precision", \.precision, "fp32 or bf16 (bfloat16 weight products on AMX; fp32 where there is no AMX)"),
+        .choice("precision", \.precision, "bf16 (default: bfloat16 weight products, float32 sums, on AMX or AVX512-BF16; fp32 where the CPU has neither) or fp32"),
         .choice("data.dataset", \.dataset, "dolly or ni"),
         .string("data.path", \.dataPath, "Dolly jsonl file or Natural Instructions folder"),
         .int("data.clients", \.clients, 1...1_000_000, "number of clients N"),

@@ -11,8 +11,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var seed: UInt64 = 42
     public var rounds = 40
     /// Arithmetic of the frozen weights' products in inference (features, evaluation, perplexity) and
-    /// LoRA training: fp32, or bf16 (bfloat16 on AMX with float32 sums; runs as fp32 where the CPU has no AMX).
-    public var precision: Precision = .float32
+    /// LoRA training: bf16 (the default: bfloat16 with float32 sums on AMX or AVX512-BF16; runs as fp32 where the
+    /// CPU has neither), or fp32 (exact float32).
+    public var precision: Precision = .bfloat16
 
     // [data]
     public var dataset: Dataset = .dolly

@@ -119,7 +119,8 @@ CK_AMX static void ck_tiles_configure(void) {
     _tile_loadconfig(&c);
 }
 
-CK_AMX static void ck_bf16_rows_amx(const float *x, int rows, int k, int ldx, uint16_t *out) {
+/// AVX512-BF16 only (no tile instructions): runs on every CPU with `ck_has_avx512_bf16()`.
+__attribute__((target("avx512f,avx512bf16,avx512vl,avx512bw"))) static void ck_bf16_rows_avx512(const float *x, int rows, int k, int ldx, uint16_t *out) {
     const long k32 = ck_ceil(k, 32), r16 = ck_ceil(rows, 16);
     for (int r = 0; r < rows; r++) {
         const float *src = x + (long)r * ldx;
@@ -292,7 +293,7 @@ CK_AMX static void ck_compact_gemm_amx(const uint16_t *a, int rows, int k, const
 
 void ck_bf16_rows(const float *x, int rows, int k, int ldx, uint16_t *out) {
 #if defined(__x86_64__)
-    if (ck_has_amx_bf16()) { ck_bf16_rows_amx(x, rows, k, ldx, out); return; }
+    if (ck_has_avx512_bf16()) { ck_bf16_rows_avx512(x, rows, k, ldx, out); return; }
 #endif
     ck_bf16_rows_portable(x, rows, k, ldx, out);
 }
@@ -317,7 +318,13 @@ void ck_compact_gemm(const uint16_t *a, int rows, int k, const uint8_t *b, int b
         return;
     }
 #endif
-    // Without AMX: rebuild the bfloat16 weight and run the portable product (tests only).
+    ck_compact_gemm_reference(a, rows, k, b, bits, n, n0, n1, y, ldy, accumulate);
+}
+
+/// Rebuilds the bfloat16 weight and runs the portable product (tests, and CPUs without AVX512-BF16).
+void ck_compact_gemm_reference(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0, int n1,
+                               float *y, int ldy, int accumulate) {
+    if (rows <= 0 || n0 >= n1) return;
     uint16_t *full = malloc(sizeof(uint16_t) * ck_bf16_packed_count(k, n));
     if (!full) return;
     ck_compact_unpack_reference(b, bits, k, n, full);

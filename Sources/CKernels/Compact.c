@@ -121,7 +121,8 @@ void ck_compact_unpack_reference(const uint8_t *b, int bits, int k, int n, uint1
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#define CK_AMXC __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16,avx512vl,avx512bw")))
+// AVX512-BF16 only (no tile instructions): also the AVX512-BF16 path's weight rebuild.
+#define CK_AMXC __attribute__((target("avx512f,avx512bf16,avx512vl,avx512bw")))
 
 /// Rebuilds one bfloat16 tile: per tile row, 32 integers -> float32 -> `q * d + m` -> bfloat16.
 CK_AMXC static inline void ck_compact_tile_avx512(const uint8_t *tile, int bits, uint16_t *dst) {
@@ -154,7 +155,7 @@ CK_AMXC static inline void ck_compact_tile_avx512(const uint8_t *tile, int bits,
 }
 
 void ck_compact_unpack(const uint8_t *b, int bits, int k, int n, uint16_t *out) {
-    if (!ck_has_amx_bf16()) { ck_compact_unpack_reference(b, bits, k, n, out); return; }
+    if (!ck_has_avx512_bf16()) { ck_compact_unpack_reference(b, bits, k, n, out); return; }
     const long tiles = (long)(k / 32) * (n / 16), tb = ck_compact_tile_bytes(bits);
     for (long i = 0; i < tiles; i++) ck_compact_tile_avx512(b + i * tb, bits, out + i * 512);
 }

@@ -27,6 +27,7 @@ struct ClusterCommand: AsyncParsableCommand {
         let c = try options.load()
         guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
         let out = options.outputFolder(c)
+        CommandPrecision.announce(c.precision)
         let output = try RunOutput(folder: out)
         // Workers read the effective configuration (overrides included) from the run folder.
         let configCopy = output.folder.appendingPathComponent("cluster-config.toml").path

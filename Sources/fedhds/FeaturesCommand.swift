@@ -30,8 +30,8 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per forward pass (several samples are packed into one pass).")
     var batchTokens = 4096
 
-    @Option(name: .long, help: "Arithmetic of the weight products: fp32, or bf16 (bfloat16 on AMX, float32 sums; falls back to fp32 without AMX).")
-    var precision: Precision = .float32
+    @Option(name: .long, help: "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32.")
+    var precision: Precision = .bfloat16
 
     @Flag(name: .long, help: "Print timing and peak memory as JSON on stderr.")
     var timing = false

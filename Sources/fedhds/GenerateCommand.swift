@@ -39,8 +39,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not stop at EOS (benchmarks: always --max-new-tokens tokens).")
     var ignoreEos = false
 
-    @Option(name: .long, help: "Arithmetic of the weight products: fp32, or bf16 (bfloat16 on AMX, float32 sums; falls back to fp32 without AMX).")
-    var precision: Precision = .float32
+    @Option(name: .long, help: "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32.")
+    var precision: Precision = .bfloat16
 
     @Flag(name: .long, help: "Print prefill, decoding and end-to-end generation timing and peak memory as JSON on stderr.")
     var timing = false

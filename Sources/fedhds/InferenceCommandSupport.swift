@@ -34,17 +34,30 @@ enum CommandTiming {
 extension Precision: ExpressibleByArgument {}
 
 /// `--precision` of the inference commands: builds the decoder and says on stderr which
-/// precision actually runs (bfloat16 asked for on a CPU without AMX-BF16 runs float32).
+/// precision and kernels actually run (bfloat16 asked for on a CPU with neither AMX-BF16 nor
+/// AVX512-BF16 runs float32).
 enum CommandPrecision {
     static func decoder(_ weights: ModelWeights, precision: Precision) -> Decoder {
         let decoder = Decoder(weights: weights, precision: precision)
-        let line: String
-        switch (precision, decoder.effectivePrecision) {
-        case (.bfloat16, .bfloat16): line = "precision: bf16 (bfloat16 products on AMX, float32 sums)"
-        case (.bfloat16, _): line = "precision: fp32 (bf16 requested, but this CPU has no AMX-BF16: fell back to float32)"
-        default: line = "precision: fp32"
-        }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        announce(requested: precision, running: decoder.effectivePrecision, path: decoder.kernelPath)
         return decoder
+    }
+
+    /// The one stderr line every command prints before its work: what precision runs on which kernels.
+    static func line(requested: Precision, running: Precision, path: String) -> String {
+        switch (requested, running) {
+        case (.bfloat16, .bfloat16): "precision: bf16 on \(path) (bfloat16 products, float32 sums)"
+        case (.bfloat16, _): "precision: fp32 (bf16 requested, but this CPU has neither AMX-BF16 nor AVX512-BF16)"
+        default: "precision: fp32"
+        }
+    }
+
+    static func announce(requested: Precision, running: Precision, path: String) {
+        FileHandle.standardError.write(Data((line(requested: requested, running: running, path: path) + "\n").utf8))
+    }
+
+    /// The line for `run` and `cluster`, before the model loads (what `Precision.effective` will run).
+    static func announce(_ requested: Precision) {
+        announce(requested: requested, running: requested.effective, path: requested.kernelPath)
     }
 }

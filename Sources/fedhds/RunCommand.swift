@@ -62,6 +62,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try options.load()
         let out = options.outputFolder(c)
+        CommandPrecision.announce(c.precision)
         Console.line("run \(c.name): \(c.method.rawValue), \(c.clients) clients, \(c.participantsPerRound) a round, \(c.rounds) rounds -> \(out)")
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let result = try await Coordinator.runInProcess(

@@ -27,8 +27,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Use only the first N samples.") var limit: Int?
     @Option(help: "Clip the gradient norm to this value.") var maxGradNorm: Float?
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
-    @Option(help: "Frozen weights' products: fp32, or bf16 (bfloat16 on AMX with float32 sums; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has no AMX).")
-    var precision: String = "fp32"
+    @Option(help: "Frozen weights' products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has neither), or fp32.")
+    var precision: String = "bf16"
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
@@ -59,7 +59,8 @@ struct TrainCommand: ParsableCommand {
         // bf16: our work items split the AMX products over the cores; OpenBLAS workers spinning
         // between its (now small) calls would take those cores (see BLASThreads).
         if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
-        Self.announce(requested: requested, running: trainer.effectivePrecision, seconds: Date().timeIntervalSince(packStart))
+        Self.announce(requested: requested, running: trainer.effectivePrecision, path: trainer.kernelPath,
+                      seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)
         var adapter = trainer.makeAdapter(using: &rng)  // drawn even when replaced, so shuffling and dropout stay the same
         if let initAdapter { adapter.parameters = try Self.initialParameters(initAdapter, like: adapter, model: config) }
@@ -108,15 +109,11 @@ extension TrainCommand {
     }
 
     /// Says on stderr which precision runs (and why bf16 may not).
-    static func announce(requested: Precision, running: Precision, seconds: Double) {
-        let line: String
+    static func announce(requested: Precision, running: Precision, path: String, seconds: Double) {
+        var line = CommandPrecision.line(requested: requested, running: running, path: path)
         if running == .bfloat16 {
-            line = String(format: "precision: bf16 (frozen products in bfloat16 on AMX over %d cores, float32 sums; OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s)",
-                          ProcessInfo.processInfo.activeProcessorCount, seconds)
-        } else if requested == .bfloat16 {
-            line = "precision: bf16 requested, but this CPU has no AMX-BF16: running fp32"
-        } else {
-            line = "precision: fp32"
+            line += String(format: "; frozen products over %d cores, OpenBLAS 1 thread for the small float32 products; weights packed in %.1f s",
+                           ProcessInfo.processInfo.activeProcessorCount, seconds)
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

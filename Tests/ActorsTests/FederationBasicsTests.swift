@@ -96,8 +96,8 @@ import Testing
         var data = try cp.encoded()
         let jsonCount = Int(data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         var json = String(decoding: data[16..<(16 + jsonCount)], as: UTF8.self)
-        #expect(json.contains("\"precision\":\"fp32\","))
-        json = json.replacingOccurrences(of: "\"precision\":\"fp32\",", with: "")
+        #expect(json.contains("\"precision\":\"bf16\","))
+        json = json.replacingOccurrences(of: "\"precision\":\"bf16\",", with: "")
         var old = Data(Checkpoint.magic)
         withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { old.append(contentsOf: $0) }
         old.append(Data(json.utf8))

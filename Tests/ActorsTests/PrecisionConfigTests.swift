@@ -6,7 +6,7 @@ import Testing
 /// with a message naming the key and the value when unknown, and handed to the decoder.
 @Suite struct PrecisionConfigTests {
     @Test func precisionKeyParsesOverridesAndRendersBack() throws {
-        #expect(try RunConfig.parse(toml: "").precision.rawValue == "fp32")
+        #expect(try RunConfig.parse(toml: "").precision.rawValue == "bf16")
         let fromFile = try RunConfig.parse(toml: "precision = \"bf16\"\n[data]\nclients = 20\n")
         #expect(fromFile.precision.rawValue == "bf16")
         var fromSet = RunConfig()
@@ -30,6 +30,8 @@ import Testing
         let model = try ModelCompute.loadModel("", config: config)
         #expect(model.decoder.precision == .bfloat16)
         #expect(model.decoder.effectivePrecision == .bfloat16.effective)
-        #expect(try ModelCompute.loadModel("", config: RunConfig()).decoder.precision == .float32)
+        #expect(try ModelCompute.loadModel("", config: RunConfig()).decoder.precision == .bfloat16)
+        config.precision = .float32
+        #expect(try ModelCompute.loadModel("", config: config).decoder.precision == .float32)
     }
 }

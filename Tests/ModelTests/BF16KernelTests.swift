@@ -6,8 +6,8 @@ import Testing
 /// The bfloat16 kernels of CKernels.h: `ck_bf16_rows`, both pack functions and `ck_amx_gemm`
 /// against layouts built here from the header's description and a Double reference computed from
 /// the bfloat16-rounded inputs. The portable C versions (`ck_bf16_rows_reference`,
-/// `ck_amx_gemm_reference`, what runs without AMX) are held to the same references, so both paths
-/// are checked on an AMX machine and the portable one everywhere.
+/// `ck_amx_gemm_reference`) and every path of `ck_bf16_gemm` this CPU runs (AMX, AVX512-BF16,
+/// portable; each selected explicitly) are held to the same references.
 @Suite struct BF16KernelTests {
     /// float32 -> bfloat16 bits, round to nearest even (inputs here are finite).
     static func bits(_ f: Float) -> UInt16 {
@@ -76,11 +76,22 @@ import Testing
 
     /// Every shape of the brief, both pack functions, accumulate off and on, the full column range
     /// and two ranges that meet at a 16-aligned column; untouched columns and row padding checked.
+    typealias Gemm = (UnsafePointer<UInt16>?, Int32, Int32, UnsafePointer<UInt16>?, Int32, Int32, Int32,
+                      UnsafeMutablePointer<Float>?, Int32, Int32) -> Void
+
+    /// `ck_amx_gemm` (AMX where it runs, else portable) and `ck_bf16_gemm` on each path this CPU runs.
+    static var gemms: [(String, Gemm)] {
+        [("ck_amx_gemm", ck_amx_gemm)] + BF16Kernel.available.map { kernel in
+            (kernel.name, { ck_bf16_gemm(kernel.rawValue, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })
+        }
+    }
+
     @Test func amxProductMatchesDoubleReferenceOnOddShapes() {
         var worst = 0.0, checked = 0
+        // Rows: not multiples of the AMX tile (16) nor of the AVX512-BF16 block (6); columns: partial strips and blocks of 64.
         for rows in [1, 7, 16, 33, 100] {
             for k in [64, 576, 100] {
-                for n in [16, 40, 576] {
+                for n in [16, 40, 100, 576] {
                     let ldy = n + 3
                     let x = Self.random(rows * k, seed: UInt64(rows * 7919 + k * 31 + n))
                     let w = Self.random(n * k, seed: UInt64(n * 104_729 + k))  // [n, k]
@@ -107,10 +118,9 @@ import Testing
                     }
                     let y0 = Self.random(rows * ldy, seed: UInt64(rows + k + n))
                     let split = n >= 32 ? (n / 16 / 2) * 16 : 16
-                    typealias Gemm = (UnsafePointer<UInt16>?, Int32, Int32, UnsafePointer<UInt16>?, Int32, Int32, Int32,
-                                      UnsafeMutablePointer<Float>?, Int32, Int32) -> Void
-                    let variants: [([UInt16], String, Gemm)] = [(bt, "pack_transposed", ck_amx_gemm), (bp, "pack", ck_amx_gemm),
-                                                                (bt, "portable reference", ck_amx_gemm_reference)]
+                    let variants: [([UInt16], String, Gemm)] = Self.gemms.flatMap { name, gemm in
+                        [(bt, "\(name) pack_transposed", gemm), (bp, "\(name) pack", gemm)]
+                    } + [(bt, "portable reference", ck_amx_gemm_reference)]
                     for (packed, packName, gemm) in variants {
                         for accumulate in [false, true] {
                             var y = y0
@@ -142,12 +152,12 @@ import Testing
                     }
                     // Rows 16 ..< rows alone (`a + 16 * ceil32(k)`, `y + 16 * ldy`): the row split of the
                     // inference engine. Rows above stay untouched.
-                    if rows > 16 {
+                    for (name, gemm) in Self.gemms where rows > 16 {
                         let k32 = Self.ceil(k, 32)
                         var y = y0
                         a.withUnsafeBufferPointer { pa in bt.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
-                            ck_amx_gemm(pa.baseAddress! + 16 * k32, Int32(rows - 16), Int32(k), pb.baseAddress!, Int32(n), 0, Int32(n),
-                                        py.baseAddress! + 16 * ldy, Int32(ldy), 0)
+                            gemm(pa.baseAddress! + 16 * k32, Int32(rows - 16), Int32(k), pb.baseAddress!, Int32(n), 0, Int32(n),
+                                 py.baseAddress! + 16 * ldy, Int32(ldy), 0)
                         } } }
                         var bad = 0
                         for r in 0..<rows {
@@ -160,14 +170,14 @@ import Testing
                                 }
                             }
                         }
-                        #expect(bad == 0, "rows 16..<\(rows) k \(k) n \(n): \(bad) wrong values")
+                        #expect(bad == 0, "\(name) rows 16..<\(rows) k \(k) n \(n): \(bad) wrong values")
                     }
                     // A middle range n0 ..< n1 writes only those columns.
-                    if n >= 40 {
+                    for (name, gemm) in Self.gemms where n >= 40 {
                         let n0 = 16, n1 = n - 5
                         var y = y0
                         a.withUnsafeBufferPointer { pa in bt.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
-                            ck_amx_gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), Int32(n0), Int32(n1), py.baseAddress!, Int32(ldy), 0)
+                            gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), Int32(n0), Int32(n1), py.baseAddress!, Int32(ldy), 0)
                         } } }
                         var bad = 0
                         for r in 0..<rows {
@@ -180,12 +190,12 @@ import Testing
                                 }
                             }
                         }
-                        #expect(bad == 0, "rows \(rows) k \(k) n \(n) columns \(n0)..<\(n1): \(bad) wrong values")
+                        #expect(bad == 0, "\(name) rows \(rows) k \(k) n \(n) columns \(n0)..<\(n1): \(bad) wrong values")
                     }
                 }
             }
         }
-        print("ck_amx_gemm (AMX: \(Precision.hasAMX)) vs Double reference of the bf16-rounded inputs: \(checked) values, "
+        print("ck_amx_gemm and ck_bf16_gemm on \(BF16Kernel.available.map(\.name)) (AMX: \(Precision.hasAMX)) vs Double reference of the bf16-rounded inputs: \(checked) values, "
               + "max |error| / sum |terms| \(worst)")
     }
 
@@ -233,7 +243,7 @@ import Testing
             ck_compact_unpack(c, Int32(bits), Int32(k), Int32(n), &fast)
             #expect(plainC == packed, "\(kind): the compact copy stands for exactly the bfloat16 packing")
             #expect(fast == packed, "\(kind)")
-            for rows in [1, 5, 17, 40] {
+            for rows in [1, 5, 7, 17, 40, 64] {
                 let x = Self.random(rows * k, seed: UInt64(rows))
                 var a = [UInt16](repeating: 0, count: ck_bf16_rows_count(Int32(rows), Int32(k)))
                 x.withUnsafeBufferPointer { ck_bf16_rows($0.baseAddress!, Int32(rows), Int32(k), Int32(k), &a) }
@@ -244,6 +254,15 @@ import Testing
                     ck_compact_gemm(a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1), &got, Int32(n), acc)
                     #expect(got == ref, "\(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
                     #expect(got != start)
+                    // Each path: the compact copy gives the packed product's bits on that path.
+                    for kernel in BF16Kernel.available {
+                        var ref = start, got = start
+                        ck_bf16_gemm(kernel.rawValue, a, Int32(rows), Int32(k), packed, Int32(n), Int32(n0), Int32(n1), &ref, Int32(n), acc)
+                        ck_compact_gemm_path(kernel.rawValue, a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1),
+                                             &got, Int32(n), acc)
+                        #expect(got == ref, "\(kernel.name) \(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
+                        #expect(got != start)
+                    }
                 }
             }
         }

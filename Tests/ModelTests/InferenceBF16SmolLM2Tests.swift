@@ -2,28 +2,29 @@ import Foundation
 import Testing
 @testable import Model
 
-/// SmolLM2-135M-Instruct with bfloat16 products (AMX) against the float32 path on the golden
+/// SmolLM2-135M-Instruct with bfloat16 products (each fast path this CPU has: AMX, AVX512-BF16) against the float32 path on the golden
 /// prompts of Golden/inference/smollm2.json (the float32 path is itself checked against
 /// transformers and llama.cpp in `InferenceSmolLM2Tests`). Needs the model (env FEDHDS_MODEL or
-/// the default cache path; without it these tests fail naming the file) and AMX-BF16.
+/// the default cache path; without it these tests fail naming the file) and AMX-BF16 or AVX512-BF16.
 @Suite(.serialized) struct InferenceBF16SmolLM2Tests {
     struct Pair: Sendable {
         var fp32: Decoder
         var bf16: Decoder
     }
 
-    /// The suite's float32 decoder and a bfloat16 one over the same weights.
-    static let pair: Result<Pair, Error> = Result {
+    /// The suite's float32 decoder and a bfloat16 one on `kernel` over the same weights (the packed
+    /// copies are shared, so each call is cheap after the first).
+    static func pair(_ kernel: BF16Kernel) throws -> Pair {
         let fp32 = try InferenceSmolLM2Tests.decoder.get()
-        return Pair(fp32: fp32, bf16: Decoder(weights: fp32.weights, precision: .bfloat16))
+        return Pair(fp32: fp32, bf16: Decoder(weights: fp32.weights, precision: .bfloat16, bf16Kernel: kernel))
     }
 
     static var prompts: [[Int]] { InferenceSmolLM2Tests.golden.prompts.map(\.tokens) }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func hiddenStatesOfAllSlotsStayCloseToFloat32() throws {
-        let p = try Self.pair.get()
-        #expect(p.bf16.effectivePrecision == .bfloat16)
+    @Test(arguments: BF16Kernel.tested)
+    func hiddenStatesOfAllSlotsStayCloseToFloat32(kernel: BF16Kernel) throws {
+        let p = try Self.pair(kernel)
+        #expect(p.bf16.effectivePrecision == .bfloat16 && p.bf16.kernelPath == kernel.name)
         let c = p.fp32.config, d = c.hiddenSize, slots = c.hiddenStateSlots
         #expect(Self.prompts.count >= 5)
         let f32 = try p.fp32.lastTokenFeatures(Self.prompts), f16 = try p.bf16.lastTokenFeatures(Self.prompts)
@@ -41,16 +42,16 @@ import Testing
                 sum += rel; count += 1
             }
         }
-        print("SmolLM2 bf16 vs fp32, last-token hidden states of \(slots) slots x \(Self.prompts.count) prompts: "
+        print("SmolLM2 \(kernel.name) vs fp32, last-token hidden states of \(slots) slots x \(Self.prompts.count) prompts: "
               + "max relative L2 error \(worst) (slot \(worstSlot)), mean \(sum / Double(count))")
         // Measured: max 0.0084 (slot 27), mean 0.0040.
         #expect(worst > 0)
         #expect(worst < 2e-2)
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func logitsTop1AgreesWithFloat32() throws {
-        let p = try Self.pair.get()
+    @Test(arguments: BF16Kernel.tested)
+    func logitsTop1AgreesWithFloat32(kernel: BF16Kernel) throws {
+        let p = try Self.pair(kernel)
         let V = p.fp32.config.vocabSize
         let all = ForwardOutputs(logits: .allTokens)
         let l32 = try p.fp32.forward(Self.prompts, outputs: all).logits, l16 = try p.bf16.forward(Self.prompts, outputs: all).logits
@@ -64,40 +65,40 @@ import Testing
                 worst = max(worst, abs(b[top32] - a[top32]))
             }
         }
-        print("SmolLM2 bf16 vs fp32 logits: top-1 agreement last token \(lastAgree)/\(Self.prompts.count), all positions "
+        print("SmolLM2 \(kernel.name) vs fp32 logits: top-1 agreement last token \(lastAgree)/\(Self.prompts.count), all positions "
               + "\(agree)/\(positions); max |diff| of the fp32 top-1 logit \(worst)")
         // Measured: 6/6 last tokens, 106/106 positions; one near tie may flip.
         #expect(lastAgree >= Self.prompts.count - 1)
         #expect(Double(agree) >= 0.95 * Double(positions))
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func batchedBF16GenerationEqualsOneAtATime() throws {
-        let p = try Self.pair.get()
+    @Test(arguments: BF16Kernel.tested)
+    func batchedBF16GenerationEqualsOneAtATime(kernel: BF16Kernel) throws {
+        let p = try Self.pair(kernel)
         let batched = try p.bf16.generate(prompts: Self.prompts, maxNewTokens: 16, eosTokenIds: [], maxBatch: 4)
         for (s, prompt) in Self.prompts.enumerated() {
             #expect(try p.bf16.generate(prompts: [prompt], maxNewTokens: 16, eosTokenIds: [])[0] == batched[s], "prompt \(s)")
         }
         let fp32 = try p.fp32.generate(prompts: Self.prompts, maxNewTokens: 16, eosTokenIds: [], maxBatch: 4)
         let same = zip(batched, fp32).map { b, f in zip(b, f).prefix { $0 == $1 }.count }
-        print("SmolLM2 greedy bf16 vs fp32: leading equal tokens of 16 per prompt \(same)")
+        print("SmolLM2 greedy \(kernel.name) vs fp32: leading equal tokens of 16 per prompt \(same)")
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func perplexityStaysCloseToFloat32() throws {
-        let p = try Self.pair.get()
+    @Test(arguments: BF16Kernel.tested)
+    func perplexityStaysCloseToFloat32(kernel: BF16Kernel) throws {
+        let p = try Self.pair(kernel)
         let prompts = Self.prompts.map { Array($0.prefix($0.count / 2)) }, responses = Self.prompts.map { Array($0.dropFirst($0.count / 2)) }
         let l32 = try p.fp32.responseLoss(prompts: prompts, responses: responses)
         let l16 = try p.bf16.responseLoss(prompts: prompts, responses: responses)
         let worst = zip(l16, l32).map { abs($0 - $1) / $1 }.max()!
-        print("SmolLM2 bf16 vs fp32 response NLL: \(l16) vs \(l32), max relative difference \(worst)")
+        print("SmolLM2 \(kernel.name) vs fp32 response NLL: \(l16) vs \(l32), max relative difference \(worst)")
         #expect(worst > 0)
         #expect(worst < 3e-2)
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func compactDecodingWeightsGiveTheSameTokensAndLogits() throws {
-        let p = try Self.pair.get()
+    @Test(arguments: BF16Kernel.tested)
+    func compactDecodingWeightsGiveTheSameTokensAndLogits(kernel: BF16Kernel) throws {
+        let p = try Self.pair(kernel)
         let c = p.fp32.config
         // The Q4_1 projections are 4-bit compact, the Q8_0 output matrix (tied embedding) 8-bit.
         let compact = try #require(p.bf16.compact)

@@ -4,7 +4,8 @@ import Testing
 
 /// The bfloat16 path of `Decoder` on tiny random LLaMA (GQA) and GPT-2 models (biases, fused
 /// QKV): which precision runs, closeness to float32, unmerged LoRA, and per-row results that do
-/// not depend on the batch. The bfloat16 tests run where AMX-BF16 is available.
+/// not depend on the batch. The bfloat16 tests run on each fast path this CPU has (AMX-BF16,
+/// AVX512-BF16).
 @Suite struct InferenceBF16Tests {
     static let configs = [InferenceFixtures.llamaConfig, InferenceFixtures.gpt2Config]
 
@@ -20,7 +21,10 @@ import Testing
         let bf16 = Decoder(weights: w, precision: .bfloat16)
         #expect(bf16.precision == .bfloat16)
         #expect(bf16.effectivePrecision == Precision.bfloat16.effective)
-        #expect((bf16.bf16 != nil) == Precision.hasAMX)
+        #expect((bf16.bf16 != nil) == (BF16Kernel.best != nil))
+        #expect(bf16.kernelPath == (BF16Kernel.best?.name ?? "fp32") && fp32.kernelPath == "fp32")
+        #expect(Precision.bfloat16.kernelPath == bf16.kernelPath && Precision.float32.kernelPath == "fp32")
+        #expect(Precision.bfloat16.effective == (Precision.hasAMX || Precision.hasAVX512BF16 ? .bfloat16 : .float32))
         if let packed = bf16.bf16 {  // every projection and the output, k padded to 32 and n to 16
             let c = w.config
             var expected = ck_bf16_count(k: c.hiddenSize, n: c.vocabSize)
@@ -37,10 +41,11 @@ import Testing
 
     func ck_bf16_count(k: Int, n: Int) -> Int { (k + 31) / 32 * 32 * ((n + 15) / 16 * 16) }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"), arguments: configs)
-    func bf16StaysCloseToFloat32WithAndWithoutLoRA(config: ModelConfig) throws {
+    @Test(arguments: configs, BF16Kernel.tested)
+    func bf16StaysCloseToFloat32WithAndWithoutLoRA(config: ModelConfig, kernel: BF16Kernel) throws {
         let w = InferenceFixtures.model(config, gain: 5)
-        let fp32 = Decoder(weights: w), bf16 = Decoder(weights: w, precision: .bfloat16)
+        let fp32 = Decoder(weights: w), bf16 = Decoder(weights: w, precision: .bfloat16, bf16Kernel: kernel)
+        #expect(bf16.kernelPath == kernel.name)
         var adapter = LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8, targets: Projection.all(for: config.architecture)),
                                   model: config)
         var rng = InferenceRNG(seed: 99)
@@ -61,16 +66,16 @@ import Testing
         let effect32 = Self.relative(try fp32.forward(batch, adapter: adapter, outputs: all).logits[1],
                                      try fp32.forward(batch, outputs: all).logits[1])
         let effect16 = Self.relative(adapted.logits[1], plain.logits[1])
-        print("tiny \(config.architecture.rawValue) bf16 vs fp32: max rel. diff logits \(worstLogits), hidden \(worstHidden); "
+        print("tiny \(config.architecture.rawValue) \(kernel.name) vs fp32: max rel. diff logits \(worstLogits), hidden \(worstHidden); "
               + "LoRA effect fp32 \(effect32), bf16 \(effect16)")
         #expect(worstLogits < 3e-2)
         #expect(worstHidden < 3e-2)
         #expect(abs(effect16 - effect32) < 0.2 * effect32)
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"), arguments: configs)
-    func bf16RowsDoNotDependOnTheBatch(config: ModelConfig) throws {
-        let bf16 = Decoder(weights: InferenceFixtures.model(config), precision: .bfloat16)
+    @Test(arguments: configs, BF16Kernel.tested)
+    func bf16RowsDoNotDependOnTheBatch(config: ModelConfig, kernel: BF16Kernel) throws {
+        let bf16 = Decoder(weights: InferenceFixtures.model(config), precision: .bfloat16, bf16Kernel: kernel)
         // 93 rows in one pass (split by rows: 16-row blocks, a partial one) against each sequence
         // alone (up to 64 rows: split by columns), one of them a single row.
         let batch = InferenceFixtures.sequences(lengths: [5, 40, 1, 30, 17], vocab: config.vocabSize)
@@ -87,14 +92,14 @@ import Testing
         #expect(try prompts.map { try bf16.generate(prompts: [$0], maxNewTokens: 12, eosTokenIds: [])[0] } == batched)
     }
 
-    @Test(.enabled(if: Precision.hasAMX, "needs AMX-BF16"))
-    func bf16PerplexityIsCloseToFloat32() throws {
+    @Test(arguments: BF16Kernel.tested)
+    func bf16PerplexityIsCloseToFloat32(kernel: BF16Kernel) throws {
         let config = InferenceFixtures.llamaConfig
         let w = InferenceFixtures.model(config, gain: 5)
         let prompts = InferenceFixtures.sequences(lengths: [4, 1, 9], vocab: config.vocabSize, seed: 21)
         let responses = InferenceFixtures.sequences(lengths: [6, 3, 5], vocab: config.vocabSize, seed: 22)
         let l32 = try Decoder(weights: w).responseLoss(prompts: prompts, responses: responses)
-        let l16 = try Decoder(weights: w, precision: .bfloat16).responseLoss(prompts: prompts, responses: responses)
+        let l16 = try Decoder(weights: w, precision: .bfloat16, bf16Kernel: kernel).responseLoss(prompts: prompts, responses: responses)
         for (a, b) in zip(l16, l32) {
             #expect(a != b)
             #expect(abs(a - b) < 2e-2 * b, "bf16 loss \(a) vs fp32 \(b)")

@@ -3,13 +3,13 @@ import Foundation
 import Testing
 @testable import Model
 
-/// Mixed-precision (bfloat16 on AMX) training against our float32 path, which the goldens pin to
+/// Mixed-precision (bfloat16 on each fast path: AMX, AVX512-BF16) training against our float32 path, which the goldens pin to
 /// PyTorch: the packed products themselves (both orientations, strides, accumulation, column
 /// splits), then one step of the golden tiny LLaMA and GPT-2, where every LoRA view's gradient is
 /// compared with float32 separately (a backward product using `W^T` where `W` is needed breaks
-/// the views below it). Needs a CPU with AMX-BF16; elsewhere bfloat16 runs as float32 and these
-/// tests are skipped.
-@Suite(.enabled(if: Precision.hasAMX, "this CPU has no AMX-BF16: bfloat16 runs as float32"))
+/// the views below it). Needs a CPU with AMX-BF16 or AVX512-BF16; elsewhere bfloat16 runs as
+/// float32 and these tests are skipped.
+@Suite(.enabled(if: !BF16Kernel.tested.isEmpty, "this CPU has neither AMX-BF16 nor AVX512-BF16: bfloat16 runs as float32"))
 struct TrainingBF16Tests {
     static func bf16(_ x: Float) -> Float {  // round to nearest even, as ck_bf16_* do
         let u = x.bitPattern
@@ -25,7 +25,8 @@ struct TrainingBF16Tests {
     /// `y (+)= x W^T` and `dx (+)= dy W` through packed operands equal Double products of the
     /// bfloat16-rounded inputs (only the float32 summation differs), with row strides, odd sizes
     /// (padding of k to 32 and n to 16) and accumulation.
-    @Test func packedProductsMatchRoundedReference() {
+    @Test(arguments: BF16Kernel.available)
+    func packedProductsMatchRoundedReference(kernel: BF16Kernel) {
         var rng = TrainingTestRNG(seed: 7)
         let (rows, inF, outF, ldx, ldy) = (37, 50, 45, 53, 55)
         let x = rng.floats(rows * ldx), w = rng.floats(outF * inF), y0 = rng.floats(rows * ldy)
@@ -41,7 +42,7 @@ struct TrainingBF16Tests {
                 } else {
                     ck_bf16_pack(w, Int32(outF), Int32(inF), Int32(inF), p.baseAddress!)
                 }
-                let op = BF16Operand(pointer: UnsafePointer(p.baseAddress!), k: k, n: n)
+                let op = BF16Operand(pointer: UnsafePointer(p.baseAddress!), k: k, n: n).on(kernel)
                 scratch.withUnsafeMutableBufferPointer { s in
                     y.withUnsafeMutableBufferPointer { yp in
                         op.multiply(x, rows: rows, ldx: ldx, into: yp.baseAddress!, ldy: ldy, accumulate: true,
@@ -63,15 +64,15 @@ struct TrainingBF16Tests {
                 }
             }
             // Sums of ~50 products of magnitude <= 1 in float32: a few ulps of ~10.
-            #expect(worst < 1e-4, "transposed \(transposed): max error \(worst)")
+            #expect(worst < 1e-4, "\(kernel.name) transposed \(transposed): max error \(worst)")
         }
     }
 
     /// One step of the golden tiny models (padded batch of two, masked prompts, A and B non-zero),
     /// bfloat16 against float32: loss within 1e-2 relative, every view's A and B gradient with
     /// cosine similarity above 0.99 and norm within 5%.
-    @Test(arguments: [Architecture.llama, .gpt2])
-    func tinyModelStepMatchesFloat32(arch: Architecture) throws {
+    @Test(arguments: [Architecture.llama, .gpt2], BF16Kernel.tested)
+    func tinyModelStepMatchesFloat32(arch: Architecture, kernel: BF16Kernel) throws {
         let meta = try JSONDecoder().decode(TrainingGoldenTests.Meta.self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("tiny-\(arch)-step.json")))
         let tensors = try SafetensorsFile.read(path: TrainingGoldenTests.dir.appendingPathComponent("tiny-\(arch)-step.safetensors").path)
         let weights = try TrainingGoldenTests.baseWeights(arch)
@@ -79,8 +80,9 @@ struct TrainingBF16Tests {
         let adapter = try TrainingGoldenTests.adapter(from: tensors, prefix: "", like: LoRAAdapter(config: lora, model: weights.config), arch: arch)
         let examples = zip(meta.tokens, meta.masks).map { TrainingExample(tokens: $0, lossMask: $1.map { $0 != 0 }) }
         let fp32 = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: meta.lr))
-        let bf16 = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: meta.lr), precision: .bfloat16)
-        #expect(fp32.effectivePrecision == .float32 && bf16.effectivePrecision == .bfloat16)
+        let bf16 = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: meta.lr), precision: .bfloat16,
+                               bf16Kernel: kernel)
+        #expect(fp32.effectivePrecision == .float32 && bf16.effectivePrecision == .bfloat16 && bf16.kernelPath == kernel.name)
         var rng = TrainingTestRNG(seed: 1)
         let (loss32, grad32) = try fp32.lossAndGradient(examples: examples, adapter: adapter, training: false, using: &rng)
         let (loss16, grad16) = try bf16.lossAndGradient(examples: examples, adapter: adapter, training: false, using: &rng)
@@ -104,7 +106,7 @@ struct TrainingBF16Tests {
         let l16 = try bf16.logits(tokens: meta.tokens[0], adapter: adapter)
         let logitErr = TrainingGoldenTests.maxDiff(l16, l32) / TrainingGoldenTests.maxAbs(l32)
         #expect(logitErr < 2e-2, "\(arch) bf16 logits differ by \(logitErr) of the largest")
-        print("TrainingBF16 \(arch): loss bf16 \(loss16) vs fp32 \(loss32) (rel \(lossErr)); worst view gradient cosine \(worstCos), worst norm rel err \(worstNorm); logits rel err \(logitErr)")
+        print("TrainingBF16 \(arch) (\(kernel.name)): loss bf16 \(loss16) vs fp32 \(loss32) (rel \(lossErr)); worst view gradient cosine \(worstCos), worst norm rel err \(worstNorm); logits rel err \(logitErr)")
     }
 
     /// Trainers over the same weights share one packed copy; another weights storage gets its own.

@@ -68,12 +68,12 @@ import Testing
 
     /// The overfitting check's run: 30 steps of batch size 1 cycling through the 8 samples
     /// (dropout 0.05 on), one Adam state; the loss over all 8 before and after.
-    static func overfit(precision: Precision) throws -> (trainer: LoRATrainer, adapter: LoRAAdapter, examples: [TrainingExample],
+    static func overfit(precision: Precision, bf16Kernel: BF16Kernel? = nil) throws -> (trainer: LoRATrainer, adapter: LoRAAdapter, examples: [TrainingExample],
                                                           before: Float, after: Float, steps: [StepReport]) {
         let samples = try JSONDecoder().decode([Sample].self, from: Data(contentsOf: TrainingGoldenTests.dir.appendingPathComponent("dolly-overfit-8.json")))
         #expect(samples.count == 8)
         let trainer = LoRATrainer(weights: try weights(), lora: .paper(for: .llama), optimizer: .adam(learningRate: 2e-3),
-                                  precision: precision)
+                                  precision: precision, bf16Kernel: bf16Kernel)
         #expect(trainer.effectivePrecision == precision)
         var rng = TrainingTestRNG(seed: 42)
         var adapter = trainer.makeAdapter(using: &rng)

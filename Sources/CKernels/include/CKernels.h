@@ -68,7 +68,7 @@ int ck_has_amx_bf16(void);
 long ck_bf16_rows_count(int rows, int k);
 
 /// Rounds `x[rows, k]` (row stride `ldx`) to bfloat16 in `a`'s layout, zero padding included.
-/// AVX512-BF16 where `ck_has_amx_bf16()`, else portable C with the same results.
+/// AVX512-BF16 where `ck_has_avx512_bf16()`, else portable C with the same results.
 void ck_bf16_rows(const float *x, int rows, int k, int ldx, uint16_t *out);
 
 /// Elements (uint16) of a packed `[k, n]` right-hand side: `ceil32(k) * ceil16(n)`.
@@ -112,16 +112,16 @@ long ck_compact_bytes(int k, int n, int bits);
 int ck_compact_pack_transposed(const float *w, int n, int k, int ldw, int bits, uint8_t *out);
 
 /// The bfloat16 packed right-hand side (`ck_bf16_pack_transposed`'s layout, `[k, n]`) a compact
-/// one stands for; `_reference` in plain C, the other with AVX-512 where `ck_has_amx_bf16()`.
+/// one stands for; `_reference` in plain C, the other with AVX-512 where `ck_has_avx512_bf16()`.
 void ck_compact_unpack(const uint8_t *b, int bits, int k, int n, uint16_t *out);
 void ck_compact_unpack_reference(const uint8_t *b, int bits, int k, int n, uint16_t *out);
 
 /// Rebuilds column strips `s0 ..< s1` (16 outputs each, all of k) of a compact right-hand side in
-/// bfloat16 into `dst` (`(s1 - s0) * k / 32` tiles of 512). Requires `ck_has_amx_bf16()`.
+/// bfloat16 into `dst` (`(s1 - s0) * k / 32` tiles of 512). Requires `ck_has_avx512_bf16()`.
 void ck_compact_strips(const uint8_t *b, int bits, int k, int s0, int s1, uint16_t *dst);
 
 /// Rebuilds tiles `first ..< first + count` (storage order: strip-major, 32-deep slices within a
-/// strip) in bfloat16 into `dst` (`count` tiles of 512). Requires `ck_has_amx_bf16()`.
+/// strip) in bfloat16 into `dst` (`count` tiles of 512). Requires `ck_has_avx512_bf16()`.
 void ck_compact_tiles(const uint8_t *b, int bits, long first, long count, uint16_t *dst);
 
 /// `ck_amx_gemm` with a compact right-hand side: columns `n0 ..< n1` (multiples of 16, or `n1 = n`)
@@ -130,6 +130,40 @@ void ck_compact_tiles(const uint8_t *b, int bits, long first, long count, uint16
 /// when `rows` is small (up to a few tiles). Thread-safe on disjoint columns.
 void ck_compact_gemm(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0, int n1,
                      float *y, int ldy, int accumulate);
+
+// MARK: - The bfloat16 kernel paths (AMX, AVX512-BF16, portable C), chosen at run time
+//
+// Every path computes the same products of the same bfloat16-rounded inputs with float32 sums;
+// they differ in summation order (and AVX512-BF16 / AMX flush denormal products to zero), so
+// results agree within float32 rounding, not bit for bit. Within one path, a row's result does
+// not depend on the batch or the column split, and a compact weight gives the packed one's bits.
+
+enum { CK_BF16_PORTABLE = 0, CK_BF16_AVX512 = 1, CK_BF16_AMX = 2 };
+
+/// 1 when this CPU and OS run AVX-512F/BW/VL and AVX512-BF16 (`vdpbf16ps`), else 0.
+int ck_has_avx512_bf16(void);
+
+/// 1 when `path` (a `CK_BF16_*`) runs on this CPU (the portable path always does), else 0.
+int ck_bf16_path_available(int path);
+
+/// The fastest path this CPU runs: AMX, else AVX512-BF16, else portable.
+int ck_bf16_best_path(void);
+
+/// `ck_amx_gemm` on `path` (the portable product when `path` does not run here). AVX512-BF16:
+/// blocks of 6 rows x 64 columns of float32 accumulators, one `vdpbf16ps` per pair of k; any
+/// `rows`, `n0` a multiple of 16. Thread-safe on disjoint columns or rows, as `ck_amx_gemm`.
+void ck_bf16_gemm(int path, const uint16_t *a, int rows, int k, const uint16_t *b, int n, int n0, int n1,
+                  float *y, int ldy, int accumulate);
+
+/// `ck_compact_gemm` on `path` (the portable product when `path` does not run here): the same
+/// results as `ck_bf16_gemm` on that path with the bfloat16 packing of the same weight.
+void ck_compact_gemm_path(int path, const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0,
+                          int n1, float *y, int ldy, int accumulate);
+
+/// The portable `ck_compact_gemm`: rebuilds the bfloat16 weight (`ck_compact_unpack_reference`)
+/// and runs `ck_amx_gemm_reference`.
+void ck_compact_gemm_reference(const uint16_t *a, int rows, int k, const uint8_t *b, int bits, int n, int n0, int n1,
+                               float *y, int ldy, int accumulate);
 
 /// The portable C versions of `ck_bf16_rows` and `ck_amx_gemm` on every CPU: the reference the
 /// tests hold the AMX path to.

@@ -185,10 +185,10 @@ extension Decoder {
         let inF = lin.inFeatures, outF = lin.outFeatures
         if rows <= LinearKernel.bf16RowSplitAbove, let small = compact?.projection(layer: layer, projection) {
             LinearKernel.applyCompact(x, rows: rows, weight: small, into: y, accumulate: accumulate, scratch: ws.bf16Rows,
-                                      convert: !rowsConverted)
+                                      convert: !rowsConverted, kernel: bf16Kernel)
         } else if let packed = bf16?.projection(layer: layer, projection) {
             LinearKernel.applyBF16(x, rows: rows, inFeatures: inF, weight: packed, into: y, accumulate: accumulate,
-                                   scratch: ws.bf16Rows, convert: !rowsConverted)
+                                   scratch: ws.bf16Rows, convert: !rowsConverted, kernel: bf16Kernel)
         } else {
             lin.weight.data.withUnsafeBufferPointer { w in
                 LinearKernel.apply(x, rows: rows, inFeatures: inF, weight: w.baseAddress!, outFeatures: outF, into: y,
@@ -224,12 +224,13 @@ extension Decoder {
                 ws: Workspace = Workspace()) {
         let c = config
         if rows <= LinearKernel.bf16RowSplitAbove, let small = compact?.output {
-            LinearKernel.applyCompact(normed, rows: rows, weight: small, into: logits, accumulate: false, scratch: ws.bf16Rows)
+            LinearKernel.applyCompact(normed, rows: rows, weight: small, into: logits, accumulate: false, scratch: ws.bf16Rows,
+                                      kernel: bf16Kernel)
             return
         }
         if let packed = bf16?.output {
             LinearKernel.applyBF16(normed, rows: rows, inFeatures: c.hiddenSize, weight: packed, into: logits,
-                                   accumulate: false, scratch: ws.bf16Rows)
+                                   accumulate: false, scratch: ws.bf16Rows, kernel: bf16Kernel)
             return
         }
         weights.outputMatrix.data.withUnsafeBufferPointer { w in

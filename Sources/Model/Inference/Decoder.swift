@@ -9,11 +9,11 @@ import Foundation
 /// attention runs per sequence with a causal mask. A LoRA adapter, when given, is applied
 /// unmerged: `y += scale * (x A^T) B^T`.
 ///
-/// With `precision: .bfloat16` on a CPU with AMX-BF16, init packs a bfloat16 copy of every
+/// With `precision: .bfloat16` on a CPU with AMX-BF16 or AVX512-BF16, init packs a bfloat16 copy of every
 /// projection weight and of the output matrix once (`BF16Weights`, about half the size of the
 /// float32 weights, which stay for LoRA merging, training and the float32 path; shared with other
 /// decoders and trainers over the same weights), and every
-/// product with them rounds its input rows to bfloat16 and sums in float32 on the tile unit.
+/// product with them rounds its input rows to bfloat16 and sums in float32 (`BF16Kernel`).
 /// Norms, attention, biases and LoRA adapter products stay float32. Products with few rows
 /// (decoding steps) read compact 4- or 8-bit copies of the weights that a quantised GGUF gives
 /// (`CompactWeights`: the same bfloat16 values, fewer bytes to read, identical results).
@@ -35,12 +35,26 @@ public struct Decoder: Sendable {
     public var config: ModelConfig { weights.config }
 
     /// `.bfloat16` when the packed bfloat16 weights are in use, else `.float32` (float32 asked
-    /// for, no AMX-BF16 on this CPU, or weights that cannot run).
+    /// for, neither AMX-BF16 nor AVX512-BF16 on this CPU, or weights that cannot run).
     public var effectivePrecision: Precision { bf16 == nil ? .float32 : .bfloat16 }
 
+    /// The kernels of the bfloat16 products (meaningful only with `bf16`).
+    let bf16Kernel: BF16Kernel
+
+    /// "amx-bf16", "avx512-bf16" or "fp32": the kernels this decoder's products run on.
+    public var kernelPath: String { bf16 == nil ? "fp32" : bf16Kernel.name }
+
     public init(weights: ModelWeights, precision: Precision = .float32) {
+        self.init(weights: weights, precision: precision, bf16Kernel: nil)
+    }
+
+    /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has); it must be
+    /// available here. Nil picks the fastest.
+    init(weights: ModelWeights, precision: Precision, bf16Kernel: BF16Kernel?) {
         self.weights = weights
         self.precision = precision
+        let kernel = bf16Kernel ?? BF16Kernel.best
+        self.bf16Kernel = kernel ?? .portable
         let c = weights.config
         let hd = c.headDim
         inverseFrequencies = (0..<max(hd / 2, 0)).map { i in
@@ -48,7 +62,7 @@ public struct Decoder: Sendable {
         }
         let problem = Decoder.check(weights)
         weightProblem = problem
-        bf16 = problem == nil && precision.effective == .bfloat16 ? BF16Weights.shared(for: weights) : nil
+        bf16 = problem == nil && precision == .bfloat16 && kernel != nil ? BF16Weights.shared(for: weights) : nil
         compact = bf16 != nil ? CompactWeights.shared(for: weights) : nil
     }
 

@@ -46,13 +46,13 @@ enum LinearKernel {
         Parallel.forEach(parts, run)
     }
 
-    // MARK: - bfloat16 on AMX
+    // MARK: - bfloat16 (AMX or AVX512-BF16)
 
     /// Rows above which the bfloat16 product is split by rows rather than by columns.
     static let bf16RowSplitAbove = 64
 
     /// `y[m, n] = x[m, k] · W^T`, or `y +=` with `accumulate`, with `x` and the packed `W^T`
-    /// rounded to bfloat16 and the products summed in float32 (`ck_amx_gemm`). The rows are
+    /// rounded to bfloat16 and the products summed in float32 (`ck_bf16_gemm` on `kernel`). The rows are
     /// converted once into `scratch` (skipped with `convert` false: `scratch` already holds these
     /// rows, converted for the previous product of the same input), then the product is split over
     /// the cores: up to `bf16RowSplitAbove` rows (decoding) by 16-aligned column ranges, a few more
@@ -62,8 +62,9 @@ enum LinearKernel {
     /// whatever the split, so a row's result does not depend on the batch.
     static func applyBF16(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight b: BF16Weights.Matrix,
                           into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
-                          convert: Bool = true) {
+                          convert: Bool = true, kernel: BF16Kernel) {
         let n = b.outFeatures
+        let path = kernel.rawValue
         guard m > 0, n > 0 else { return }
         let a = convert ? scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k))) : scratch.pointer
         if convert { ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a) }
@@ -77,7 +78,7 @@ enum LinearKernel {
             Parallel.forEach(parts) { part in
                 let n0 = part * tilesPerPart * 16, n1 = min(n, n0 + tilesPerPart * 16)
                 guard n0 < n1 else { return }
-                ck_amx_gemm(a, Int32(m), Int32(k), b.pointer, Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
+                ck_bf16_gemm(path, a, Int32(m), Int32(k), b.pointer, Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
             }
         } else {
             let rowTiles = (m + 15) / 16
@@ -86,17 +87,18 @@ enum LinearKernel {
             Parallel.forEach(parts) { part in
                 let r0 = part * tilesPerPart * 16, r1 = min(m, r0 + tilesPerPart * 16)
                 guard r0 < r1 else { return }
-                ck_amx_gemm(a + r0 * k32, Int32(r1 - r0), Int32(k), b.pointer, Int32(n), 0, Int32(n), y + r0 * n, Int32(n), acc)
+                ck_bf16_gemm(path, a + r0 * k32, Int32(r1 - r0), Int32(k), b.pointer, Int32(n), 0, Int32(n), y + r0 * n, Int32(n), acc)
             }
         }
     }
 
     /// `applyBF16` for at most `bf16RowSplitAbove` rows with a compact copy of the weight
-    /// (`ck_compact_gemm`: the same results, fewer bytes read), split by 16-aligned column ranges.
+    /// (`ck_compact_gemm_path`: the same results, fewer bytes read), split by 16-aligned column ranges.
     static func applyCompact(_ x: UnsafePointer<Float>, rows m: Int, weight c: CompactWeights.Matrix,
                              into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
-                             convert: Bool = true) {
+                             convert: Bool = true, kernel: BF16Kernel) {
         let n = c.outFeatures, k = c.inFeatures
+        let path = kernel.rawValue
         guard m > 0, n > 0 else { return }
         let a = convert ? scratch.reserve(ck_bf16_rows_count(Int32(m), Int32(k))) : scratch.pointer
         if convert { ck_bf16_rows(x, Int32(m), Int32(k), Int32(k), a) }
@@ -109,7 +111,7 @@ enum LinearKernel {
         Parallel.forEach(parts) { part in
             let n0 = part * pairsPerPart * 32, n1 = min(n, n0 + pairsPerPart * 32)
             guard n0 < n1 else { return }
-            ck_compact_gemm(a, Int32(m), Int32(k), c.pointer, Int32(c.bits), Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
+            ck_compact_gemm_path(path, a, Int32(m), Int32(k), c.pointer, Int32(c.bits), Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
         }
     }
 }

@@ -1,13 +1,22 @@
 import CKernels
 
-/// One frozen matrix packed for the AMX product (`ck_bf16_pack*`): the right-hand side `b[k, n]`
-/// of `y = a · b`, read only. The memory belongs to a `BF16TrainingWeights` (or the shared
+/// One frozen matrix packed for the bfloat16 product (`ck_bf16_pack*`): the right-hand side `b[k, n]`
+/// of `y = a · b`, read only, and the kernels that multiply with it (`kernel`). The memory belongs to a `BF16TrainingWeights` (or the shared
 /// `BF16Weights` it holds for the forward orientation), which outlives
 /// every pass that uses it.
 struct BF16Operand {
     let pointer: UnsafePointer<UInt16>
     /// Rows (the summed dimension) and columns of `b`.
     let k: Int, n: Int
+    /// The bfloat16 path of `multiply` (the fastest here unless a pass asks for another: `on(_:)`).
+    var kernel: BF16Kernel = BF16Kernel.best ?? .portable
+
+    /// This operand multiplied on `kernel`.
+    func on(_ kernel: BF16Kernel) -> BF16Operand {
+        var o = self
+        o.kernel = kernel
+        return o
+    }
 
     /// Output columns per work item are a multiple of this: the kernel's blocks are 32 columns
     /// (two 16-column strips; work items must start on a 16-column boundary).
@@ -19,8 +28,8 @@ struct BF16Operand {
     static func scratchCount(rows: Int, k: Int) -> Int { Int(ck_bf16_rows_count(Int32(rows), Int32(k))) }
 
     /// `y[rows, n] (+)= x[rows, k] · b` in mixed precision: `x` (row stride `ldx`) is rounded to
-    /// bfloat16 once (split over the cores) into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on the
-    /// AMX unit, split over the cores by 32-aligned column ranges. `y` has row stride `ldy`; with
+    /// bfloat16 once (split over the cores) into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on
+    /// `kernel` (AMX or AVX512-BF16), split over the cores by 32-aligned column ranges. `y` has row stride `ldy`; with
     /// `accumulate` it is added to, else overwritten.
     func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                   accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>) {
@@ -31,11 +40,11 @@ struct BF16Operand {
         let parts = max(1, min(workers == 1 ? 1 : workers * Self.itemsPerWorker, strips))
         let stripsPerPart = (strips + parts - 1) / parts
         let a = UnsafePointer(scratch)
-        let (b, k, n) = (pointer, k, n)
+        let (b, k, n, path) = (pointer, k, n, kernel.rawValue)
         Parallel.forEach(parts) { part in
             let n0 = part * stripsPerPart * Self.columnStrip, n1 = min(n, n0 + stripsPerPart * Self.columnStrip)
             guard n0 < n1 else { return }
-            ck_amx_gemm(a, Int32(rows), Int32(k), b, Int32(n), Int32(n0), Int32(n1), y, Int32(ldy), accumulate ? 1 : 0)
+            ck_bf16_gemm(path, a, Int32(rows), Int32(k), b, Int32(n), Int32(n0), Int32(n1), y, Int32(ldy), accumulate ? 1 : 0)
         }
     }
 }

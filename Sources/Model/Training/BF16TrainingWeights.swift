@@ -1,6 +1,6 @@
 import CKernels
 
-/// The frozen matrices of one `ModelWeights` rounded to bfloat16 and packed for the AMX product,
+/// The frozen matrices of one `ModelWeights` rounded to bfloat16 and packed for the bfloat16 product,
 /// each both ways: every projection as `W^T` (forward, `y = x W^T`) and as `W` (backward,
 /// `dx = dy W`), and the output matrix `E` as `E^T` (`logits = h E^T`) and `E` (`dh = dlogits E`).
 /// The forward orientation is the inference pack (`BF16Weights`), shared with every decoder over the
@@ -11,7 +11,13 @@ import CKernels
 /// and clients. `@unchecked Sendable`: the buffer is written only in `init`, before the object is
 /// published, then only read (by any number of passes at once) until `deinit` frees it.
 public final class BF16TrainingWeights: @unchecked Sendable {
-    struct PackedLinear { let forward: BF16Operand; let backward: BF16Operand }
+    struct PackedLinear {
+        let forward: BF16Operand
+        let backward: BF16Operand
+
+        /// Both orientations multiplied on `kernel`.
+        func on(_ kernel: BF16Kernel) -> PackedLinear { PackedLinear(forward: forward.on(kernel), backward: backward.on(kernel)) }
+    }
 
     /// Packed projections per layer.
     let layers: [[Projection: PackedLinear]]

@@ -10,12 +10,16 @@ public struct LoRATrainer: Sendable {
     /// Token id used to pad batches (padding is never a target and never attended by real tokens).
     public var padToken: Int
     /// The precision asked for. `.bfloat16` runs the frozen weights' products (projections and LM
-    /// head, forward and backward) in bfloat16 on AMX with float32 sums; LoRA factors, their
-    /// gradients, attention, norms, the loss and the optimizer stay float32. Without AMX it runs
+    /// head, forward and backward) in bfloat16 on AMX or AVX512-BF16 with float32 sums; LoRA factors, their
+    /// gradients, attention, norms, the loss and the optimizer stay float32. Without either it runs
     /// as `.float32` (see `effectivePrecision`).
     public let precision: Precision
     /// What runs: `precision.effective`.
     public var effectivePrecision: Precision { packed == nil ? .float32 : .bfloat16 }
+    /// The kernels of the bfloat16 products (meaningful only with `packed`).
+    let bf16Kernel: BF16Kernel
+    /// "amx-bf16", "avx512-bf16" or "fp32": the kernels this trainer's frozen products run on.
+    public var kernelPath: String { packed == nil ? "fp32" : bf16Kernel.name }
     /// The packed bfloat16 weights (bfloat16 only), shared with every trainer over the same weights.
     let packed: BF16TrainingWeights?
 
@@ -24,13 +28,23 @@ public struct LoRATrainer: Sendable {
     /// over the same weights (`BF16TrainingWeights.shared(for:)`).
     public init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
                 precision: Precision = .float32) {
+        self.init(weights: weights, lora: lora, optimizer: optimizer, maxLength: maxLength, precision: precision,
+                  bf16Kernel: nil)
+    }
+
+    /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has; it must be available
+    /// here). Nil picks the fastest.
+    init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
+         precision: Precision = .float32, bf16Kernel: BF16Kernel?) {
+        let kernel = bf16Kernel ?? BF16Kernel.best
+        self.bf16Kernel = kernel ?? .portable
         self.weights = weights
         self.lora = lora
         self.optimizer = optimizer
         self.maxLength = maxLength
         self.padToken = weights.config.eosTokenId ?? 0
         self.precision = precision
-        self.packed = precision.effective == .bfloat16 ? BF16TrainingWeights.shared(for: weights) : nil
+        self.packed = precision == .bfloat16 && kernel != nil ? BF16TrainingWeights.shared(for: weights) : nil
     }
 
     /// A new adapter for this model, initialised as PEFT does (A uniform, B zero).
@@ -75,7 +89,8 @@ public struct LoRATrainer: Sendable {
                 withExtendedLifetime(scratch) {
                     body(TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
                                          parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
-                                         seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer))
+                                         seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer,
+                                         bf16Kernel: bf16Kernel))
                 }
             }
         }

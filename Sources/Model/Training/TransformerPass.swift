@@ -19,6 +19,8 @@ struct TransformerPass {
     /// `bf16ScratchCount(config:rows:)` for the converted rows (nil: float32 products).
     var packed: BF16TrainingWeights? = nil
     var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
+    /// The kernels of those products.
+    var bf16Kernel: BF16Kernel = BF16Kernel.best ?? .portable
 
     /// Attention heads spread over the cores: only when OpenBLAS runs single-threaded (as `fedhds
     /// train --precision bf16` sets), else OpenBLAS's own threads parallelise each head's products.
@@ -58,7 +60,7 @@ struct TransformerPass {
                                   rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
         return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
-                            packed: packed?.layers[layer][p], bf16Scratch: bf16Scratch)
+                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch)
     }
 
     private func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
@@ -148,7 +150,7 @@ struct TransformerPass {
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
             if let packed, let bf16Scratch {  // the scratch holds n rows of d (d <= the widest input)
-                packed.output.forward.multiply(h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
+                packed.output.forward.on(bf16Kernel).multiply(h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
                                                scratch: bf16Scratch)
             } else {
                 BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
@@ -172,7 +174,7 @@ struct TransformerPass {
         let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
         let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
                                                      targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
-                                                     packed: packed?.output)
+                                                     packed: packed?.output.on(bf16Kernel))
         guard let dhg, lossSum.isFinite else { return lossSum }
         let dxg = TrainingBuffer(m * d)
         normBackward(weights.finalNorm, dy: dhg.p, x: xg.p, mean: mean.p, rstd: rstd.p, rows: m, dx: dxg.p)
