@@ -201,6 +201,13 @@ extension RunConfig {
         if (tinyHidden / tinyHeads) % 2 != 0 {
             throw ActorsError.invalidConfiguration("`model.tiny_hidden` / `model.tiny_heads` must be even (rotary pairs)")
         }
+        // The name is the default output folder runs/<name>: it must stay inside it.
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw ActorsError.invalidConfiguration("`name` \"\(name)\" must be a plain folder name (no \"/\", not \".\" or \"..\")")
+        }
+        if minResponses > participantsPerRound {
+            throw ActorsError.invalidConfiguration("`transport.min_responses` (\(minResponses)) is larger than the \(participantsPerRound) participants a round: no round could train")
+        }
         if let bad = evalRounds.first(where: { $0 > rounds }) {
             throw ActorsError.invalidConfiguration("`eval.rounds` holds \(bad), after the last round (\(rounds))")
         }

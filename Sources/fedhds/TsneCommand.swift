@@ -25,6 +25,7 @@ struct TsneCommand: ParsableCommand {
     var angle: Double = 0.5
 
     func run() throws {
+        try OutputFile.checkFolder(of: out)
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         var rng = SeededGenerator(state: seed)
