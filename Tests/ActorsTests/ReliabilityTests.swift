@@ -132,6 +132,100 @@ import Transport
         await server.shutdown()
         _ = await Self.outcome(task, within: 5)
     }
+
+    @Test func aRunInWhichNoClientTrainsEndsWithAnError() async throws {
+        var c = RoundProtocolTests.config(.fedit, clients: 4, rounds: 2)
+        c.evalBefore = false
+        var compute = ArithmeticCompute(clientCount: 4, seed: 11)
+        compute.failing = Set(0..<4)
+        let dir = RoundProtocolTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        await #expect {
+            _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        } throws: { "\($0)".contains("nothing was trained") && "\($0)".contains("failed on purpose") }
+        // min_responses above the participants can never train: refused up front.
+        var m = c
+        m.minResponses = m.participantsPerRound + 1
+        #expect { try m.validate() } throws: { "\($0)".contains("min_responses") }
+    }
+
+    @Test func aRunWhoseWorkersAreAllGoneStopsWithTheReason() async throws {
+        var c = Self.config()
+        c.rounds = 3
+        c.rejoinGrace = 0.2
+        c.evalBefore = false
+        c.participation = 1
+        let transport = InProcessServer()
+        let progress = LogLines()
+        let server = ServerActor(endpoint: transport, config: c, progress: { progress.append($0) })
+        await server.start()
+        var compute = ArithmeticCompute(clientCount: 4, seed: 11)
+        compute.trainDelay = [0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0]
+        let ep = try transport.connectWorker(name: "worker-a")
+        let host = try WorkerHost(name: "worker-a", endpoint: ep, config: c, compute: compute, clientIDs: [0, 1, 2, 3])
+        let hostTask = Task<Void, any Error> { try await host.run() }
+        try await server.waitForClients(Set(0..<4), timeout: 5)
+        let dir = RoundProtocolTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = try RunOutput(folder: dir)
+        let run = Task<RunResult, any Error> {
+            try await Coordinator.serve(config: c, server: server, compute: compute, output: output,
+                                        options: RunOptions(output: dir, showProgress: false))
+        }
+        // The only worker goes away in the middle of round 1.
+        let end = Date().addingTimeInterval(10)
+        while Date() < end, !progress.all.contains(where: { $0.hasPrefix("round 1/3 · local training") }) {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        await ep.close()
+        await #expect { _ = try await run.value } throws: { "\($0)".contains("no worker is left") }
+        _ = await Self.outcome(hostTask, within: 5)
+        #expect(try Checkpoint.read(from: output.checkpointURL).round == 1)
+    }
+
+    @Test func aCleanEndIsNoLossAndRunLogLinesAreTimed() async throws {
+        let c = Self.config()
+        let transport = InProcessServer()
+        let lines = LogLines()
+        let server = ServerActor(endpoint: transport, config: c, log: { lines.append($0) })
+        await server.start()
+        let ep = try transport.connectWorker(name: "worker-a")
+        let host = try WorkerHost(name: "worker-a", endpoint: ep, config: c,
+                                  compute: ArithmeticCompute(clientCount: 4, seed: 11), clientIDs: [0, 1, 2, 3])
+        let task = Task<Void, any Error> { try await host.run() }
+        try await server.waitForClients(Set(0..<4), timeout: 5)
+        await server.shutdown()
+        _ = await Self.outcome(task, within: 5)
+        #expect(!lines.all.contains { $0.contains("lost") }, "\(lines.all)")
+
+        let dir = RoundProtocolTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try await Coordinator.runInProcess(config: RoundProtocolTests.config(.fedit, clients: 4, rounds: 2),
+                                               compute: ArithmeticCompute(clientCount: 4, seed: 11),
+                                               options: RunOptions(output: dir, showProgress: false))
+        let log = try String(contentsOfFile: dir + "/run.log", encoding: .utf8).split(separator: "\n")
+        #expect(log.contains { $0.contains("round 1/2 done") } && log.contains { $0.contains("round 2/2 done") }, "\(log)")
+        #expect(log.allSatisfy { $0.count > 21 && $0.prefix(20).last == "Z" && $0.dropFirst(4).first == "-" }, "\(log)")
+        #expect(!log.contains { $0.contains("lost") }, "\(log)")
+    }
+
+    @Test func outputFoldersHoldingARunAreNotOverwrittenUnlessAsked() throws {
+        let dir = RoundProtocolTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try RunOutput.prepare(folder: dir, resume: false, force: false)  // nothing there yet
+        #expect { try RunOutput.prepare(folder: dir, resume: true, force: false) } throws: { "\($0)".contains("no checkpoint") }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for f in ["result.json", "run.log", "checkpoint.bin"] { try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/" + f)) }
+        #expect { try RunOutput.prepare(folder: dir, resume: false, force: false) } throws: { "\($0)".contains("already holds a run") }
+        try RunOutput.prepare(folder: dir, resume: true, force: false)
+        try RunOutput.prepare(folder: dir, resume: false, force: true)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run.log") && !FileManager.default.fileExists(atPath: dir + "/result.json"))
+        var c = RunConfig()
+        for bad in ["../../x", "a/b", "..", ""] {
+            c.name = bad
+            #expect(throws: ActorsError.self, "\(bad)") { try c.validate() }
+        }
+    }
 }
 
 /// Log lines collected from any task.
