@@ -4,10 +4,10 @@ import Testing
 
 /// The checkpoint reader on damaged files: every input is read or refused with an `ActorsError`,
 /// never a crash or a hang. Half the mutations get a fresh valid digest, so they reach the parser
-/// behind it. FEDHDS_FUZZ_INPUTS sets the number of inputs (default 5,000 in the suite; issue 16
+/// behind it. FEDHDS_FUZZ_INPUTS sets the number of inputs (default 2,000 in the suite; issue 16
 /// ran 100,000).
 @Suite struct CheckpointFuzzTests {
-    static var inputs: Int { Int(ProcessInfo.processInfo.environment["FEDHDS_FUZZ_INPUTS"] ?? "") ?? 5_000 }
+    static var inputs: Int { Int(ProcessInfo.processInfo.environment["FEDHDS_FUZZ_INPUTS"] ?? "") ?? 2_000 }
 
     struct Rng { var s: UInt64; mutating func next() -> UInt64 { s &+= 0x9E37_79B9_7F4A_7C15; var z = s; z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9; z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB; return z ^ (z >> 31) } }
 

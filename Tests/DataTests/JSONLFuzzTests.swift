@@ -4,10 +4,10 @@ import TestSupport
 @testable import Data
 
 /// The JSONL reader on mutated files: every input is read or refused with a `DataError`, never a
-/// crash or a hang. FEDHDS_FUZZ_INPUTS sets the number of inputs (default 20,000 in the suite;
+/// crash or a hang. FEDHDS_FUZZ_INPUTS sets the number of inputs (default 5,000 in the suite;
 /// issue 16 ran 100,000).
 @Suite struct JSONLFuzzTests {
-    static var inputs: Int { Int(ProcessInfo.processInfo.environment["FEDHDS_FUZZ_INPUTS"] ?? "") ?? 20_000 }
+    static var inputs: Int { Int(ProcessInfo.processInfo.environment["FEDHDS_FUZZ_INPUTS"] ?? "") ?? 5_000 }
 
     static let seeds: [[UInt8]] = [
         "{\"instruction\": \"Say hi.\", \"input\": \"\", \"output\": \"hi\", \"category\": \"open_qa\"}\n",
