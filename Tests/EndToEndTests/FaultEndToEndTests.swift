@@ -97,4 +97,27 @@ import Testing
         (status, output) = try Self.run(["train", "--model", Self.tinyModel, "--data", dir + "/crlf.jsonl", "--out", dir + "/file"], in: dir, "outfile")
         #expect(status != 0 && output.contains("is a file") && !output.contains("step 1"), "\(output)")
     }
+
+    @Test func smallerFaultsGiveClearMessages() throws {
+        let dir = Harness.tempDir("smaller")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // t-SNE of identical rows: refused, not a negative KL.
+        let rows = 20
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(rows), 3), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        for _ in 0..<rows { for v in [1.0, 2.0, 3.0] { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } } }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/same.npy"))
+        var (status, output) = try Self.run(["tsne", "--input", dir + "/same.npy", "--out", dir + "/y.npy"], in: dir, "tsne")
+        #expect(status != 0 && output.contains("identical") && !output.contains("KL"), "\(output)")
+        // hdbscan into a missing folder: named before any work, no raw system error.
+        (status, output) = try Self.run(["hdbscan", "--input", dir + "/same.npy", "--min-cluster-size", "2",
+                                         "--out", dir + "/missing/labels.json"], in: dir, "hdbscan")
+        #expect(status != 0 && output.contains("does not exist") && !output.contains("NSCocoaErrorDomain"), "\(output)")
+        // A secret key others can read is used with a warning.
+        try KeyFolder.create(dir + "/keys", workers: ["worker-0"])
+        #expect(KeyFolder.permissionWarning(dir + "/keys", name: "worker-0") == nil)
+        chmod(dir + "/keys/worker-0.secret", 0o644)
+        #expect(KeyFolder.permissionWarning(dir + "/keys", name: "worker-0")?.contains("readable by other users") == true)
+    }
 }
