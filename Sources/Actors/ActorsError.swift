@@ -10,6 +10,10 @@ public enum ActorsError: Error, Equatable, CustomStringConvertible {
     case module(String)
     /// Too few clients answered a phase before its deadline.
     case tooFewResponses(round: Int, phase: String, got: Int, needed: Int)
+    /// A worker stopped serving before the server said the run is over (lost server, refused).
+    case workerEnded(String)
+    /// A run ended without any client's update (every worker gone, every client failing).
+    case nothingTrained(String)
 
     public var description: String {
         switch self {
@@ -19,6 +23,8 @@ public enum ActorsError: Error, Equatable, CustomStringConvertible {
         case let .module(what): return "module: \(what)"
         case let .tooFewResponses(round, phase, got, needed):
             return "round \(round), phase \(phase): \(got) answers before the deadline, at least \(needed) needed"
+        case let .workerEnded(why): return "worker ended before the run did: \(why)"
+        case let .nothingTrained(why): return "nothing was trained: \(why)"
         }
     }
 }

@@ -20,6 +20,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     public var coresetCent: [Int: [Int]]?
     /// Not in the JSON part: stored as raw float32 after it.
     public var adapter: [Float] = []
+    /// False when the file read had no integrity digest (written before digests existed): it was
+    /// accepted unverified (the run's log says so).
+    public internal(set) var verified = true
 
     enum CodingKeys: String, CodingKey {
         case version, config, round, sampler, metrics, evaluations, elapsedSeconds, coresetCent
@@ -39,7 +42,11 @@ public struct Checkpoint: Sendable, Codable, Equatable {
 
     static let magic = Array("FHDSCKPT".utf8)
 
-    /// Layout: magic, UInt64 JSON length, JSON, UInt64 float count, float32 little-endian.
+    /// Tag of the integrity trailer: the tag, then SHA-256 of every byte before the tag.
+    static let digestTag = Array("SHA256\0\0".utf8)
+
+    /// Layout: magic, UInt64 JSON length, JSON, UInt64 float count, float32 little-endian, then
+    /// the trailer `digestTag` + SHA-256 (32 bytes) of everything before it.
     public func encoded() throws -> Data {
         let json = try RunOutput.jsonEncoder().encode(self)  // a non-finite metric must not stop the run
         var out = Data(Checkpoint.magic)
@@ -50,20 +57,39 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         adapter.withUnsafeBufferPointer { p in
             for f in p { withUnsafeBytes(of: f.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
         }
+        var digest = SHA256()
+        digest.update(out)
+        out.append(contentsOf: Checkpoint.digestTag)
+        out.append(contentsOf: digest.finish())
         return out
     }
 
+    /// Reads `encoded()`'s layout. A file with the digest trailer must match it (else "damaged");
+    /// a file without one (written before digests existed) is read with `verified` false.
     public static func decode(_ data: Data) throws -> Checkpoint {
-        let bytes = [UInt8](data)
+        var bytes = [UInt8](data)
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw ActorsError.storage("not a fedhds checkpoint") }
+        let trailer = digestTag.count + 32
+        var verified = false
+        if bytes.count >= 16 + trailer, Array(bytes[(bytes.count - trailer)..<(bytes.count - 32)]) == digestTag {
+            var digest = SHA256()
+            digest.update(bytes[0..<(bytes.count - trailer)])
+            guard digest.finish() == Array(bytes[(bytes.count - 32)...]) else {
+                throw ActorsError.storage("checkpoint is damaged: its SHA-256 digest does not match its contents")
+            }
+            bytes.removeLast(trailer)
+            verified = true
+        }
         func u64(_ at: Int) throws -> UInt64 {
             guard at + 8 <= bytes.count else { throw ActorsError.storage("checkpoint truncated") }
             var x: UInt64 = 0
             for i in 0..<8 { x |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
             return x
         }
-        let jsonCount = Int(try u64(8))
-        guard 16 + jsonCount <= bytes.count else { throw ActorsError.storage("checkpoint truncated") }
+        // Lengths are checked against the bytes present before use: a damaged header may hold any number.
+        guard let jsonCount = Int(exactly: try u64(8)), jsonCount <= bytes.count - 16 else {
+            throw ActorsError.storage("checkpoint truncated")
+        }
         var cp: Checkpoint
         do {
             let json = try withConfigDefaults(Data(bytes[16..<(16 + jsonCount)]))
@@ -72,9 +98,12 @@ public struct Checkpoint: Sendable, Codable, Equatable {
             throw ActorsError.storage("checkpoint metadata unreadable: \(error)")
         }
         guard cp.version == version else { throw ActorsError.storage("checkpoint version \(cp.version), expected \(version)") }
-        let n = Int(try u64(16 + jsonCount))
         let start = 24 + jsonCount
+        guard let n = Int(exactly: try u64(16 + jsonCount)), n <= (bytes.count - start) / 4 else {
+            throw ActorsError.storage("checkpoint adapter truncated")
+        }
         guard start + 4 * n == bytes.count else { throw ActorsError.storage("checkpoint adapter truncated") }
+        cp.verified = verified
         var params = [Float](repeating: 0, count: n)
         for i in 0..<n {
             let o = start + 4 * i

@@ -61,8 +61,16 @@ public enum Coordinator {
         var elapsed = 0.0
         var firstRound = 1
         var central: [Int: [Int]]?  // Coreset-Cent's chosen samples per client
-        if options.resume, FileManager.default.fileExists(atPath: output.checkpointURL.path) {
+        if options.resume, !FileManager.default.fileExists(atPath: output.checkpointURL.path) {
+            throw ActorsError.storage("--resume: \(options.output) holds no checkpoint.bin to continue from")
+        }
+        if options.resume {
             let cp = try Checkpoint.read(from: output.checkpointURL)
+            if !cp.verified {
+                let warning = "warning: \(output.checkpointURL.path) has no integrity digest (written by an older fedhds); resuming from it unverified"
+                output.log(warning)
+                Console.line(warning)
+            }
             guard RunIdentity.configDigest(cp.config) == RunIdentity.configDigest(config), cp.config.participation == config.participation,
                   cp.config.upfrontSampling == config.upfrontSampling else {
                 throw ActorsError.invalidConfiguration("--resume: the checkpoint in \(options.output) was made with another configuration")
@@ -128,10 +136,16 @@ public enum Coordinator {
                 try output.writeMetrics(metrics)
                 try? Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
                                   result: nil, scatters: Scatter.readAll(from: output.folder))
-                if options.showProgress {
+                do {
                     let mean = roundSeconds.reduce(0, +) / Double(roundSeconds.count)
                     let eta = mean * Double(config.rounds - r)
-                    Console.line("round \(r)/\(config.rounds) done in \(Console.time(m.seconds)) · loss \(Report.fmt(m.trainLoss)) · data ratio \(Report.fmt(m.dataRatio)) · \(m.responders.count)/\(m.participants.count) updates\(m.dropped.isEmpty ? "" : " · dropped \(m.dropped.keys.sorted())") · ETA \(Console.time(eta))")
+                    let line = "round \(r)/\(config.rounds) done in \(Console.time(m.seconds)) · loss \(Report.fmt(m.trainLoss)) · data ratio \(Report.fmt(m.dataRatio)) · \(m.responders.count)/\(m.participants.count) updates\(m.dropped.isEmpty ? "" : " · dropped \(m.dropped.keys.sorted())") · ETA \(Console.time(eta))"
+                    output.log(line)  // run.log keeps the progress too
+                    if options.showProgress { Console.line(line) }
+                }
+                if m.responders.isEmpty, r < config.rounds, await server.hostedClients.isEmpty {
+                    await server.shutdown()
+                    throw ActorsError.nothingTrained("round \(r): no worker is left to host any client (\(Self.dropSummary(m))); the checkpoint after round \(r) can be resumed with --resume once workers run again")
                 }
                 if let stop = options.stopAfterRound, r >= stop, r < config.rounds {
                     await server.shutdown()
@@ -155,7 +169,17 @@ public enum Coordinator {
         try output.writeResult(result)
         try Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
                          result: result, scatters: Scatter.readAll(from: output.folder))
+        if let last = metrics.last, metrics.allSatisfy({ $0.responders.isEmpty }) {
+            throw ActorsError.nothingTrained("no participant sent an update in any of the \(metrics.count) rounds (round \(last.round): \(Self.dropSummary(last)))")
+        }
         return result
+    }
+
+    /// The first few dropped participants of a round with their reasons.
+    static func dropSummary(_ m: RoundMetrics) -> String {
+        if m.dropped.isEmpty { return "no participant answered" }
+        let keys = m.dropped.keys.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+        return keys.prefix(3).map { "client \($0): \(m.dropped[$0]!)" }.joined(separator: "; ") + (keys.count > 3 ? "; ..." : "")
     }
 }
 

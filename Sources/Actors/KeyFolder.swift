@@ -17,6 +17,15 @@ public enum KeyFolder {
         throw ActorsError.storage("\(url.path) holds no \(field)")
     }
 
+    /// A warning when the secret key file `name`.secret in `dir` can be read by other users (it
+    /// should be 0600), nil otherwise.
+    public static func permissionWarning(_ dir: String, name: String) -> String? {
+        let path = URL(fileURLWithPath: dir, isDirectory: true).appendingPathComponent("\(name).secret").path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 else { return nil }
+        return "warning: the secret key \(path) is readable by other users (mode \(String(mode, radix: 8))); run chmod 600 on it"
+    }
+
     static func write(_ k: CurveKeyPair, secret: URL, pub: URL) throws {
         try AtomicFile.write(Data("# fedhds CURVE key pair: keep this file secret\npublic_key = \"\(k.publicKey)\"\nsecret_key = \"\(k.secretKey)\"\n".utf8), to: secret)
         chmod(secret.path, 0o600)
@@ -75,14 +84,22 @@ public enum KeyFolder {
 
 /// Client id lists on the command line: "0-5,9,12-13" (inclusive ranges).
 public enum ClientRange {
-    public static func parse(_ text: String) throws -> [Int] {
+    /// The ids of `text`, each checked against `limit` (ids run 0..<limit) before any list is built,
+    /// so a huge range is refused at once instead of allocated.
+    public static func parse(_ text: String, below limit: Int) throws -> [Int] {
         var out: [Int] = []
         for part in text.split(separator: ",") {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let a = Int(bounds[0]), let b = Int(bounds.last!), a >= 0, a <= b else {
                 throw ActorsError.invalidConfiguration("--clients: \"\(part)\" is not a client id or an inclusive range like 0-5")
             }
+            guard b < limit else {
+                throw ActorsError.invalidConfiguration("--clients: \"\(part)\" goes beyond the last client: ids must be below data.clients = \(limit)")
+            }
             out += Array(a...b)
+            guard out.count <= limit else {
+                throw ActorsError.invalidConfiguration("--clients: \"\(text)\" names a client twice")
+            }
         }
         guard !out.isEmpty, Set(out).count == out.count else {
             throw ActorsError.invalidConfiguration("--clients: \"\(text)\" is empty or names a client twice")

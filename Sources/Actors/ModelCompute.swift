@@ -138,9 +138,19 @@ public final class ModelCompute: FederatedCompute {
                 dir = dir.deletingLastPathComponent()
             }
         }
-        do { return try fallback() } catch {
+        // The shipped data folder stands in only for a path that names the shipped file or folder
+        // (e.g. the default data/dolly/...): any other missing path is an error, never Dolly.
+        let shipped: String
+        do { shipped = try fallback() } catch {
             throw ActorsError.invalidConfiguration("`data.path`: \(p) not found (\(error))")
         }
+        let wanted = URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: "/")).standardizedFileURL.path
+        guard p.isEmpty || URL(fileURLWithPath: shipped).standardizedFileURL.path.hasSuffix(wanted) else {
+            var looked = [FileManager.default.currentDirectoryPath]
+            if let cp = configPath { looked.append(URL(fileURLWithPath: cp).deletingLastPathComponent().standardizedFileURL.path + " and its parents") }
+            throw ActorsError.invalidConfiguration("`data.path`: \(p) not found (looked in \(looked.joined(separator: ", ")))")
+        }
+        return shipped
     }
 
     /// The tiny random model (empty path) or a model file.

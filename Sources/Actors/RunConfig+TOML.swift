@@ -218,6 +218,13 @@ extension RunConfig {
         if evalSplit == .validation, dataset != .dolly {
             throw ActorsError.invalidConfiguration("`eval.split` = \"validation\" is implemented for data.dataset = \"dolly\" only")
         }
+        // The name is the default output folder runs/<name>: it must stay inside it.
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw ActorsError.invalidConfiguration("`name` \"\(name)\" must be a plain folder name (no \"/\", not \".\" or \"..\")")
+        }
+        if minResponses > participantsPerRound {
+            throw ActorsError.invalidConfiguration("`transport.min_responses` (\(minResponses)) is larger than the \(participantsPerRound) participants a round: no round could train")
+        }
         if let bad = evalRounds.first(where: { $0 > rounds }) {
             throw ActorsError.invalidConfiguration("`eval.rounds` holds \(bad), after the last round (\(rounds))")
         }

@@ -64,9 +64,10 @@ public struct RunOutput: Sendable {
         try AtomicFile.write(try enc.encode(r), to: resultURL)
     }
 
-    /// Appends one line to run.log (faults and notable events).
+    /// Appends one line to run.log (faults, notable events and each round's progress line),
+    /// prefixed with the UTC time, e.g. `2026-01-31T12:00:00Z`.
     public func log(_ line: String) {
-        let text = Data((line + "\n").utf8)
+        let text = Data((Date().ISO8601Format() + " " + line + "\n").utf8)
         if let h = try? FileHandle(forWritingTo: logURL) {
             _ = try? h.seekToEnd()
             try? h.write(contentsOf: text)

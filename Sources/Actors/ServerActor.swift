@@ -22,6 +22,12 @@ public actor ServerActor {
     /// Coreset-Cent: the centrally chosen samples of every client (set before round 1).
     private var fixedSelection: [Int: [Int]]?
     private var eventTask: Task<Void, Never>?
+    /// Messages rejected since the last round ended, by kind (`kind(of:)`).
+    private var rejected: [String: Int] = [:]
+    /// Rejected messages logged one by one per round; the rest are only counted.
+    static let rejectedSamples = 5
+    /// Set by `shutdown()`: workers that disconnect from now on leave normally.
+    private var finishing = false
     let log: @Sendable (String) -> Void
     let progress: @Sendable (String) -> Void
 
@@ -77,12 +83,29 @@ public actor ServerActor {
         case let .message(peer, message):
             await handle(message, from: peer)
         case let .peerLost(peer, error):
+            if finishing {  // told to stop: leaving now is the normal end, not a loss
+                homes = homes.filter { $0.value != peer }
+                log("worker \(peer) left at the end of the run")
+                return
+            }
             let lost = homes.filter { $0.value == peer }.map(\.key)
             for c in lost { homes[c] = nil }
             for c in lost where expected.contains(c) && answers[c] == nil { failed[c] = "worker \(peer) lost" }
             fault("worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers again")
         case let .rejected(peer, error):
-            fault("rejected a message from \(peer.map(\.name) ?? "an unknown peer"): \(error)")
+            // Anyone who reaches the port can send garbage: count it by kind, log a few samples.
+            let kind = Self.kind(of: error)
+            rejected[kind, default: 0] += 1
+            let total = rejected.values.reduce(0, +)
+            if total <= Self.rejectedSamples {
+                if case .invalidKey = error {
+                    fault("refused a connection: \(error)")
+                } else {
+                    fault("rejected a message from \(peer.map(\.name) ?? "an unknown peer"): \(error)")
+                }
+            } else if total == Self.rejectedSamples + 1 {
+                log("more messages rejected: counted by kind at the end of the round, not logged one by one")
+            }
         }
     }
 
@@ -91,8 +114,18 @@ public actor ServerActor {
         case let .register(r):
             guard r.capabilities.contains("config:" + digest) else {
                 fault("refused worker \(peer): its configuration differs from the server's")
-                try? await endpoint.send(.error(ErrorReport(code: 2, text: "configuration differs from the server's (digest \(digest))")), to: peer)
+                try? await endpoint.send(.error(ErrorReport(code: RoundPhase.refusedCode, text: "configuration differs from the server's (digest \(digest))")), to: peer)
                 try? await endpoint.send(.shutdown(Shutdown(reason: "configuration mismatch")), to: peer)
+                return
+            }
+            // Clients a live worker hosts stay with it: a second worker claiming them is refused.
+            let taken = r.clientIDs.filter { homes[$0].map { $0 != peer } ?? false }
+            if !taken.isEmpty {
+                let owners = Set(taken.compactMap { homes[$0]?.name }).sorted().joined(separator: ", ")
+                let list = taken.sorted().prefix(10).map(String.init).joined(separator: ", ") + (taken.count > 10 ? ", ..." : "")
+                fault("refused worker \(peer): clients \(list) are hosted by live worker \(owners)")
+                try? await endpoint.send(.error(ErrorReport(code: RoundPhase.refusedCode, text: "clients \(list) are hosted by live worker \(owners)")), to: peer)
+                try? await endpoint.send(.shutdown(Shutdown(reason: RoundPhase.clientsTaken)), to: peer)
                 return
             }
             // A worker that registers again is a new process: whatever its clients were doing in
@@ -120,6 +153,16 @@ public actor ServerActor {
         }
     }
 
+    /// The case name of a transport error (e.g. `badMagic`, `truncated`), for counting.
+    static func kind(of error: TransportError) -> String {
+        if let label = Mirror(reflecting: error).children.first?.label { return label }
+        switch error {
+        case .badMagic: return "badMagic"
+        case .closed: return "closed"
+        default: return "other"
+        }
+    }
+
     static func clientOf(_ text: String) -> Int? {
         guard text.hasPrefix("client ") else { return nil }
         return Int(text.dropFirst(7).prefix { $0.isNumber })
@@ -127,7 +170,10 @@ public actor ServerActor {
 
     func accept(_ client: Int, _ round: Int, _ type: MessageType, _ message: Message, from peer: PeerID) {
         guard round == phaseRound, type == phaseType || (phaseType == .centroids && type == .features) else {
-            fault("late or unexpected \(type) of client \(client) for round \(round) from \(peer) (now round \(phaseRound)); ignored")
+            let when = round == phaseRound
+                ? "for round \(round) but outside the phase that takes it (closed or not yet open)"
+                : "for round \(round) during round \(phaseRound)"
+            fault("late or unexpected \(type) of client \(client) from \(peer), \(when); ignored")
             return
         }
         guard expected.contains(client), homes[client] == peer else {
@@ -281,6 +327,11 @@ public actor ServerActor {
             newGlobal = avg
         }
         m.bytes = Self.bytesDelta(before: before, after: endpoint.traffic.snapshot())
+        if !rejected.isEmpty {
+            let kinds = rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            fault("round \(round): \(rejected.values.reduce(0, +)) messages rejected since the last round (\(kinds))")
+            rejected = [:]
+        }
         m.faults = roundFaults
         m.seconds = Date().timeIntervalSince(start)
         return (newGlobal, m)
@@ -393,8 +444,9 @@ public actor ServerActor {
 
     /// Tells every worker to stop and closes the endpoint.
     public func shutdown() async {
+        finishing = true
         for peer in Set(homes.values).sorted(by: { $0.name < $1.name }) {
-            try? await endpoint.send(.shutdown(Shutdown(reason: "run finished")), to: peer)
+            try? await endpoint.send(.shutdown(Shutdown(reason: RoundPhase.runFinished)), to: peer)
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         eventTask?.cancel()

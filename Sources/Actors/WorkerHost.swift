@@ -15,6 +15,8 @@ public actor WorkerHost {
     /// Faults seen (logged; the host goes on).
     public private(set) var faults: [String] = []
     private var log: (@Sendable (String) -> Void)?
+    /// The server's last error text (e.g. why it refused this worker), named when it sends us away.
+    private var refusal: String?
 
     public init(name: String, endpoint: any WorkerEndpoint, config: RunConfig, compute: any FederatedCompute,
                 clientIDs: [Int], scatterOutput: URL? = nil, log: (@Sendable (String) -> Void)? = nil) throws {
@@ -33,19 +35,33 @@ public actor WorkerHost {
         self.log = log
     }
 
-    /// Registers, then serves until the server says shutdown or goes away.
+    /// Registers, then serves until the server says shutdown or goes away. Returns only when the
+    /// server said the run is over (`RoundPhase.runFinished`); throws `ActorsError.workerEnded` when
+    /// the server went away (lease, wrong address, refused key) or sent this worker away (refused
+    /// configuration, clients hosted elsewhere), so a supervisor knows to restart it.
     public func run() async throws {
-        try await endpoint.send(.register(Register(workerID: name, clientIDs: clients.keys.sorted(),
-                                                   capabilities: ["config:" + RunIdentity.configDigest(config)])))
+        var ending = "the server's messages ended without a shutdown"
         do {
+            try await endpoint.send(.register(Register(workerID: name, clientIDs: clients.keys.sorted(),
+                                                       capabilities: ["config:" + RunIdentity.configDigest(config)])))
             for try await message in endpoint.incoming {
-                if case .shutdown = message { break }
+                if case let .shutdown(s) = message {
+                    if s.reason == RoundPhase.runFinished {
+                        await endpoint.close()
+                        return
+                    }
+                    ending = "the server sent this worker away: \(s.reason.isEmpty ? "no reason given" : s.reason)"
+                        + (refusal.map { " (\($0))" } ?? "")
+                    break
+                }
                 await handle(message)
             }
         } catch {
-            fault("connection to server ended: \(error)")
+            ending = "connection to the server ended: \(error)"
         }
+        fault(ending)
         await endpoint.close()
+        throw ActorsError.workerEnded(ending)
     }
 
     func fault(_ text: String) {
@@ -94,6 +110,7 @@ public actor WorkerHost {
                 }
             }
         case let .error(e):
+            refusal = e.text
             fault("server reported error \(e.code): \(e.text)")
         default:
             fault("unexpected \(message.type) message from the server; ignored")
@@ -114,4 +131,10 @@ public enum RoundPhase {
     public static let train = "train"
     /// ErrorReport code: a client failed; text starts "client N round R:".
     public static let clientFailedCode: Int32 = 10
+    /// Shutdown reason at the end of a run: the only shutdown after which a worker exits 0.
+    public static let runFinished = "run finished"
+    /// Shutdown reason for a worker that claims clients a live worker hosts.
+    public static let clientsTaken = "clients hosted by another live worker"
+    /// ErrorReport code: the server refused this worker's registration.
+    public static let refusedCode: Int32 = 2
 }

@@ -19,9 +19,22 @@ public struct JSONLFields: Sendable, Equatable {
         self.categoryRequired = categoryRequired
     }
 
+    /// Keys read when `input` / `output` is absent from a record (e.g. Dolly's context/response).
+    public var inputFallback: String?
+    public var outputFallback: String?
+
     /// Generic instruction data: instruction, input (optional), output, category (optional).
     public static let generic = JSONLFields()
     /// databricks-dolly-15k: instruction, context, response, category, all required.
     public static let dolly = JSONLFields(instruction: "instruction", input: "context", output: "response",
                                           category: "category", inputRequired: true, categoryRequired: true)
+    /// Instruction data in either naming, record by record: instruction, input or context
+    /// (optional), output or response, category (optional). What `train`, `features` and
+    /// `generate --input` read.
+    public static let instructionTuning: JSONLFields = {
+        var f = JSONLFields()
+        f.inputFallback = "context"
+        f.outputFallback = "response"
+        return f
+    }()
 }

@@ -10,7 +10,13 @@ public enum JSONLLoader {
     ///   - policy: stop at the first problem (throwing it) or skip the record and list it.
     public static func load(path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
                             policy: MalformedLinePolicy = .stop, name: String? = nil) throws -> Dataset {
-        let data = try readFile(path)
+        try load(data: try readFile(path), path: path, fields: fields, allowedCategories: allowedCategories,
+                 policy: policy, name: name)
+    }
+
+    /// Reads the bytes of a JSONL file (`path` only names it in errors).
+    public static func load(data: Data, path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
+                            policy: MalformedLinePolicy = .stop, name: String? = nil) throws -> Dataset {
         var samples: [Sample] = []
         var skipped: [DataError] = []
         var recordIndex = 0
@@ -76,8 +82,10 @@ public enum JSONLLoader {
             }
         }
         let instruction = try string(fields.instruction, required: true)
-        let input = try string(fields.input, required: fields.inputRequired)
-        let output = try string(fields.output, required: true)
+        let inputKey = record[fields.input] == nil ? fields.inputFallback ?? fields.input : fields.input
+        let outputKey = record[fields.output] == nil ? fields.outputFallback ?? fields.output : fields.output
+        let input = try string(inputKey, required: fields.inputRequired)
+        let output = try string(outputKey, required: true)
         let category = try string(fields.category, required: fields.categoryRequired)
         if let allowed = allowedCategories, !allowed.contains(category) {
             throw DataError.unknownCategory(path: path, line: lineNumber, category: category)

@@ -99,39 +99,96 @@ public enum RougeL {
         return result
     }
 
+    /// Largest DP block (cells) held at once: 4 M Int32, 16 MB.
+    static let blockCells = 1 << 22
+
     /// Adds the words of the LCS that `rouge_score._recon_lcs(x, y)` reconstructs to `union`.
-    static func unionLCS(_ x: [Int], _ y: [Int], _ table: inout [Int32], into union: inout Set<Int>) {
+    /// The path depends on ties in the whole n x m table, so it is walked exactly, but in bounded
+    /// memory: a pair whose table fits `blockCells` is walked in one table (`table`, reused);
+    /// a larger one is split at its middle row, whose DP row is computed forward in two rows, the
+    /// lower half walked first (the path runs from (n, m) up), then the upper half from the
+    /// column where the path crossed. Memory O(blockCells + m log n), time O(n m log n).
+    static func unionLCS(_ x: [Int], _ y: [Int], _ table: inout [Int32], into union: inout Set<Int>,
+                         blockCells: Int = RougeL.blockCells) {
         let n = x.count, m = y.count
-        let width = m + 1
-        let size = (n + 1) * width
-        if table.count < size { table = [Int32](repeating: 0, count: size) }
-        table.withUnsafeMutableBufferPointer { t in
-            for j in 0...m { t[j] = 0 }
-            for i in 1...max(1, n) where n > 0 {
-                let row = i * width, prev = row - width
-                t[row] = 0
-                let xi = x[i - 1]
-                for j in 1..<width {
-                    if xi == y[j - 1] {
-                        t[row + j] = t[prev + j - 1] + 1
+        guard n > 0, m > 0 else { return }
+        let top = [Int32](repeating: 0, count: m + 1)
+        _ = walk(x, y, top: 0, topRow: top, bottom: n, column: m, table: &table, union: &union, blockCells: max(4, blockCells))
+    }
+
+    /// Walks the backtracking path from (bottom, column) up to row `top`; `topRow` is the DP row
+    /// `top` over columns 0...column (columns beyond the path never matter). Returns the column at
+    /// which the path reached row `top`, or 0 when it ended at column 0.
+    private static func walk(_ x: [Int], _ y: [Int], top: Int, topRow: [Int32], bottom: Int, column: Int,
+                             table: inout [Int32], union: inout Set<Int>, blockCells: Int) -> Int {
+        let width = column + 1
+        let rows = bottom - top
+        if rows <= 1 || (rows + 1) * width <= blockCells {
+            let size = (rows + 1) * width
+            if table.count < size { table = [Int32](repeating: 0, count: size) }
+            return table.withUnsafeMutableBufferPointer { t -> Int in
+                for j in 0..<width { t[j] = topRow[j] }
+                if rows > 0 {
+                    for r in 1...rows {
+                        let row = r * width, prev = row - width
+                        t[row] = 0
+                        let xi = x[top + r - 1]
+                        for j in 1..<width {
+                            if xi == y[j - 1] {
+                                t[row + j] = t[prev + j - 1] + 1
+                            } else {
+                                let up = t[prev + j], left = t[row + j - 1]
+                                t[row + j] = up > left ? up : left
+                            }
+                        }
+                    }
+                }
+                var i = bottom, j = column
+                while i > top && j > 0 {
+                    let r = i - top
+                    if x[i - 1] == y[j - 1] {
+                        union.insert(x[i - 1])
+                        i -= 1
+                        j -= 1
+                    } else if t[(r - 1) * width + j] > t[r * width + j - 1] {
+                        i -= 1
                     } else {
-                        let up = t[prev + j], left = t[row + j - 1]
-                        t[row + j] = up > left ? up : left
+                        j -= 1
+                    }
+                }
+                return j
+            }
+        }
+        let mid = top + rows / 2
+        let midRow = forward(x, y, from: topRow, rows: top..<mid)
+        let crossing = walk(x, y, top: mid, topRow: midRow, bottom: bottom, column: column,
+                            table: &table, union: &union, blockCells: blockCells)
+        if crossing == 0 { return 0 }
+        return walk(x, y, top: top, topRow: Array(topRow[0...crossing]), bottom: mid, column: crossing,
+                    table: &table, union: &union, blockCells: blockCells)
+    }
+
+    /// The DP row after `rows` of x, from the row before them (two rows of memory).
+    private static func forward(_ x: [Int], _ y: [Int], from start: [Int32], rows: Range<Int>) -> [Int32] {
+        var prev = start
+        var cur = [Int32](repeating: 0, count: start.count)
+        for i in rows {
+            let xi = x[i]
+            prev.withUnsafeBufferPointer { p in
+                cur.withUnsafeMutableBufferPointer { c in
+                    c[0] = 0
+                    for j in 1..<c.count {
+                        if xi == y[j - 1] {
+                            c[j] = p[j - 1] + 1
+                        } else {
+                            let up = p[j], left = c[j - 1]
+                            c[j] = up > left ? up : left
+                        }
                     }
                 }
             }
-            var i = n, j = m
-            while i > 0 && j > 0 {
-                if x[i - 1] == y[j - 1] {
-                    union.insert(x[i - 1])
-                    i -= 1
-                    j -= 1
-                } else if t[(i - 1) * width + j] > t[i * width + j - 1] {
-                    i -= 1
-                } else {
-                    j -= 1
-                }
-            }
+            swap(&prev, &cur)
         }
+        return prev
     }
 }

@@ -20,12 +20,17 @@ final class ZAPAuthenticator: Sendable {
         thread.start()
     }
 
-    func register(domain: String, allowList: [String: String]) {
+    /// Told (on the ZAP thread) about each refused connection of a domain, with the reason.
+    private let refusalHandlers = Mutex<[String: @Sendable (String) -> Void]>([:])
+
+    func register(domain: String, allowList: [String: String], onRefused: (@Sendable (String) -> Void)? = nil) {
         domains.withLock { $0[domain] = allowList }
+        if let onRefused { refusalHandlers.withLock { $0[domain] = onRefused } }
     }
 
     func unregister(domain: String) {
         _ = domains.withLock { $0.removeValue(forKey: domain) }
+        _ = refusalHandlers.withLock { $0.removeValue(forKey: domain) }
     }
 
     func stop() { stopping.store(true, ordering: .relaxed) }
@@ -53,7 +58,11 @@ final class ZAPAuthenticator: Sendable {
         let domain = String(decoding: f[2], as: UTF8.self)
         guard f[5] == Array("CURVE".utf8) else { return reply("400", "only CURVE is accepted", "") }
         guard let key = CurveKeyPair.encode(f[6]) else { return reply("400", "bad CURVE credentials", "") }
-        guard let name = domains.withLock({ $0[domain]?[key] }) else { return reply("400", "key not allowed", "") }
+        guard let name = domains.withLock({ $0[domain]?[key] }) else {
+            let address = f.count > 3 ? String(decoding: f[3], as: UTF8.self) : "?"
+            refusalHandlers.withLock { $0[domain] }?("CURVE key \(key) from \(address.isEmpty ? "an unknown address" : address) is not on the allow-list; connection refused")
+            return reply("400", "key not allowed", "")
+        }
         return reply("200", "OK", name)
     }
 }

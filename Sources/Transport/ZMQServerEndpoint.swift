@@ -27,10 +27,13 @@ public final class ZMQServerEndpoint: ServerEndpoint {
         try socket.set(ZMQ_ROUTER_MANDATORY, 1)
         try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
                                     liveness: options.liveness, connecting: false)
+        let mailbox = Mailbox<ServerEvent>(capacity: options.eventCapacity)
         if let curve = options.curve {
             let zap = try context.authenticator()
             let domain = "fedhds-" + UUID().uuidString
-            zap.register(domain: domain, allowList: curve.allowList)
+            // A refused key is reported like a rejected message (no peer: it never connected).
+            zap.register(domain: domain, allowList: curve.allowList,
+                         onRefused: { text in _ = mailbox.push(.rejected(nil, .invalidKey(text))) })
             self.zap = (zap, domain)
             try socket.set(ZMQ_ZAP_DOMAIN, text: domain)
             try socket.set(ZMQ_CURVE_SERVER, 1)
@@ -45,7 +48,6 @@ public final class ZMQServerEndpoint: ServerEndpoint {
             throw error
         }
         boundEndpoint = try socket.getString(ZMQ_LAST_ENDPOINT)
-        let mailbox = Mailbox<ServerEvent>(capacity: options.eventCapacity)
         events = ServerEvents(mailbox)
         sendTimeout = options.sendTimeout
         loop = try ZMQServerLoop(socket: socket, authenticated: options.curve != nil, options: options,

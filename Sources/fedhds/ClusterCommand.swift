@@ -28,6 +28,7 @@ struct ClusterCommand: AsyncParsableCommand {
         guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
+        try RunOutput.prepare(folder: out, resume: resume, force: options.force)
         let output = try RunOutput(folder: out)
         // Workers read the effective configuration (overrides included) from the run folder.
         let configCopy = output.folder.appendingPathComponent("cluster-config.toml").path
@@ -47,6 +48,21 @@ struct ClusterCommand: AsyncParsableCommand {
         await server.start()
 
         let supervisor = Supervisor(pidFile: output.folder.appendingPathComponent("workers.json"))
+        // SIGTERM / SIGINT to the cluster stop its workers too (not only when their lease ends).
+        let signalSources = [Int32(SIGTERM), Int32(SIGINT)].map { (number: Int32) -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                supervisor.finish()
+                supervisor.terminateAll()
+                output.log("cluster: signal \(number): workers stopped, exiting")
+                Console.line("cluster: signal \(number): workers stopped, exiting")
+                Glibc.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+        defer { signalSources.forEach { $0.cancel() } }
         let ranges = ClientRange.split(c.clients, into: workers)
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for (i, name) in names.enumerated() {

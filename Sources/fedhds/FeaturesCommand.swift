@@ -62,17 +62,7 @@ struct FeaturesCommand: ParsableCommand {
         }
     }
 
-    /// Dolly's keys (context/response) when the first record has a `response`, else instruction/input/output.
-    static func fields(of path: String) throws -> JSONLFields {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ValidationError("cannot open \(path)")
-        }
-        defer { try? handle.close() }
-        let head = String(decoding: handle.readData(ofLength: 1 << 16), as: UTF8.self)
-        let firstLine = head.split(separator: "\n").first { !$0.allSatisfy(\.isWhitespace) } ?? ""
-        if firstLine.contains("\"response\"") || firstLine.contains("\"context\"") {
-            return JSONLFields(instruction: "instruction", input: "context", output: "response")
-        }
-        return .generic
-    }
+    /// The keys of instruction records, in either naming record by record (instruction, input or
+    /// context, output or response): one reader for `train`, `features` and `generate --input`.
+    static func fields(of path: String) throws -> JSONLFields { .instructionTuning }
 }

@@ -50,7 +50,11 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("give --model PATH (or set FEDHDS_MODEL)")
         }
         guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         let loaded = try ModelLoader.load(path: path)
+        // Nothing is generated past the context window: a larger number means "to the end of it".
+        let maxNewTokens = min(self.maxNewTokens, loaded.weights.config.contextLength)
         let decoder = CommandPrecision.decoder(loaded.weights, precision: precision)
         let tokenizer = loaded.tokenizer
         var lora: LoRAAdapter?

@@ -27,6 +27,7 @@ struct HdbscanCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFile.checkFolder(of: out)
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         let start = Date()
@@ -35,8 +36,8 @@ struct HdbscanCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(Output(labels: r.labels, probabilities: r.probabilities, centroids: r.centroids,
-                                  clusterCount: r.clusterCount)).write(to: URL(fileURLWithPath: out))
+        try OutputFile.write(try encoder.encode(Output(labels: r.labels, probabilities: r.probabilities, centroids: r.centroids,
+                                                       clusterCount: r.clusterCount)), to: out)
         print("\(r.clusterCount) clusters, \(r.labels.filter { $0 < 0 }.count) noise points of \(r.labels.count)")
         print(String(format: "HDBSCAN time: %.3f s", seconds))
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// A small reader and writer of NumPy `.npy` files holding 2-D (or 1-D, read as one column)
@@ -56,21 +57,34 @@ struct NPYFile: Equatable {
             throw Failure.unsupported("\(name): format version \(major)")
         }
         guard bytes.count >= offset + headerLength else { throw Failure.truncated("\(name): header") }
-        let header = String(decoding: bytes[offset..<(offset + headerLength)], as: UTF8.self)
+        // The header is read as bytes (Python-literal ASCII): no Unicode text search on untrusted bytes.
+        let header = Array(bytes[offset..<(offset + headerLength)])
         offset += headerLength
+        func trimmed(_ b: ArraySlice<UInt8>, _ drop: Set<UInt8>) -> ArraySlice<UInt8> {
+            var s = b
+            while let f = s.first, drop.contains(f) { s = s.dropFirst() }
+            while let l = s.last, drop.contains(l) { s = s.dropLast() }
+            return s
+        }
+        func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b.prefix(80), as: UTF8.self) }
         guard let descr = field("descr", in: header) else { throw Failure.notNPY("\(name): header has no descr") }
-        let cleaned = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+        let cleaned = text(trimmed(descr, [0x27, 0x22, 0x20]))
         let dtype: DType
         switch cleaned {
         case "<f4", "=f4", "f4": dtype = .float32
         case "<f8", "=f8", "f8": dtype = .float64
         default: throw Failure.unsupported("\(name): dtype \(cleaned) (only little-endian float32/float64)")
         }
-        let fortran = (field("fortran_order", in: header) ?? "False").contains("True")
-        guard let shapeText = field("shape", in: header) else { throw Failure.notNPY("\(name): header has no shape") }
-        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .compactMap { Int($0) }
+        let fortran = text(trimmed(field("fortran_order", in: header) ?? [], [0x20])) == "True"
+        guard let shapeBytes = field("shape", in: header) else { throw Failure.notNPY("\(name): header has no shape") }
+        let shapeText = text(shapeBytes)
+        let dimTexts = trimmed(shapeBytes, [0x28, 0x29, 0x20]).split(separator: 0x2C, omittingEmptySubsequences: false)
+            .map { trimmed($0, [0x20]) }
+        let pieces = dimTexts.last?.isEmpty == true && dimTexts.count > 1 ? dimTexts.dropLast() : dimTexts[...]  // (5,) is 1-D
+        let dims = pieces.compactMap { $0.count <= 20 ? Int(text($0)) : nil }
+        guard !pieces.isEmpty, dims.count == pieces.count, dims.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
+            throw Failure.notNPY("\(name): shape \(shapeText) is not a tuple of integers in 0...\(Int32.max)")
+        }
         let rows: Int, cols: Int
         switch dims.count {
         case 1: rows = dims[0]; cols = 1
@@ -78,9 +92,13 @@ struct NPYFile: Equatable {
         default: throw Failure.unsupported("\(name): shape \(shapeText) (only 1-D or 2-D)")
         }
         let width = dtype == .float32 ? 4 : 8
-        let count = rows * cols
-        guard bytes.count >= offset + count * width else {
-            throw Failure.truncated("\(name): needs \(count * width) data bytes, has \(bytes.count - offset)")
+        // The shape is checked against the bytes present before anything is allocated, without
+        // overflow: a header may declare any numbers.
+        let (count, o1) = rows.multipliedReportingOverflow(by: cols)
+        let (needed, o2) = count.multipliedReportingOverflow(by: width)
+        let available = bytes.count - offset
+        guard !o1, !o2, needed <= available else {
+            throw Failure.truncated("\(name): shape (\(rows), \(cols)) needs \(o1 || o2 ? "more than \(Int.max)" : String(needed)) data bytes, has \(available)")
         }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
@@ -101,16 +119,23 @@ struct NPYFile: Equatable {
         return NPYFile(rows: rows, cols: cols, values: values, dtype: dtype)
     }
 
-    /// The value text of `key` in the header dictionary.
-    private static func field(_ key: String, in header: String) -> String? {
-        guard let r = header.range(of: "'\(key)':") ?? header.range(of: "\"\(key)\":") else { return nil }
-        let rest = header[r.upperBound...].drop { $0 == " " }
-        if rest.first == "(" {
-            guard let close = rest.firstIndex(of: ")") else { return nil }
-            return String(rest[...close])
+    /// The value bytes of `key` in the header dictionary: a parenthesised tuple, or up to the next
+    /// "," or "}".
+    private static func field(_ key: String, in header: [UInt8]) -> ArraySlice<UInt8>? {
+        for pattern in [Array("'\(key)':".utf8), Array("\"\(key)\":".utf8)] {
+            guard header.count >= pattern.count,
+                  let start = (0...(header.count - pattern.count)).first(where: { header[$0..<($0 + pattern.count)].elementsEqual(pattern) })
+            else { continue }
+            var i = start + pattern.count
+            while i < header.count, header[i] == 0x20 { i += 1 }
+            if i < header.count, header[i] == 0x28 {
+                guard let close = header[i...].firstIndex(of: 0x29) else { return nil }
+                return header[i...close]
+            }
+            let end = header[i...].firstIndex { $0 == 0x2C || $0 == 0x7D } ?? header.count
+            return header[i..<end]
         }
-        let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
-        return String(rest[..<end])
+        return nil
     }
 
     /// The file's bytes (format 1.0, C order, header padded to 64 bytes).
@@ -140,5 +165,22 @@ struct NPYFile: Equatable {
     /// Writes a float32 matrix (e.g. feature vectors) without a Double copy by the caller.
     static func write(rows: Int, cols: Int, floats: [Float], to url: URL) throws {
         try NPYFile(rows: rows, cols: cols, values: floats.map { Double($0) }, dtype: .float32).write(to: url)
+    }
+}
+
+/// Output files of the commands: the folder is checked before the work, a failed write is named.
+enum OutputFile {
+    static func checkFolder(of path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--out \(path): the folder \(folder) does not exist")
+        }
+    }
+
+    static func write(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+        }
     }
 }

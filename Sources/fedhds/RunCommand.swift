@@ -23,6 +23,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Run seed, overriding seed.")
     var seed: UInt64?
 
+    @Flag(help: "Start over in an output folder that holds another run (its result, checkpoint and logs are removed).")
+    var force = false
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).", valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
@@ -63,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         let c = try options.load()
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
+        try RunOutput.prepare(folder: out, resume: resume, force: options.force)
         Console.line("run \(c.name): \(c.method.rawValue), \(c.clients) clients, \(c.participantsPerRound) a round, \(c.rounds) rounds -> \(out)")
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let result = try await Coordinator.runInProcess(

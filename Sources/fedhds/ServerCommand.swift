@@ -28,10 +28,12 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try options.load()
         let out = options.outputFolder(c)
+        try RunOutput.prepare(folder: out, resume: resume, force: options.force)
         var curve: CurveServerOptions?
         if let k = keys {
             if let names = makeKeys { try KeyFolder.create(k, workers: names.split(separator: ",").map(String.init)) }
             curve = try KeyFolder.server(k)
+            if let warning = KeyFolder.permissionWarning(k, name: "server") { Console.line(warning) }
         }
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let endpoint = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: bind, curve: curve))

@@ -1,5 +1,6 @@
 import Actors
 import ArgumentParser
+import Data
 import Foundation
 import Model
 
@@ -32,6 +33,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2 (a prompt token and a response token), got \(maxLength)") }
+        guard limit.map({ $0 >= 1 }) ?? true else { throw ValidationError("--limit must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard rank >= 1 else { throw ValidationError("--rank must be at least 1") }
@@ -41,6 +44,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Where the adapter goes is checked before any work: a file there, or a folder that cannot be made.
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--out \(out) is a file; the adapter is written into a folder")
+        }
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw ValidationError("--out: cannot create the folder \(out): \(error.localizedDescription)")
+        }
         let loaded = try ModelLoader.load(path: model)
         let config = loaded.weights.config
         guard let eos = config.eosTokenId else { throw ValidationError("the model declares no EOS token") }
@@ -65,6 +76,9 @@ struct TrainCommand: ParsableCommand {
         var adapter = trainer.makeAdapter(using: &rng)  // drawn even when replaced, so shuffling and dropout stay the same
         if let initAdapter { adapter.parameters = try Self.initialParameters(initAdapter, like: adapter, model: config) }
         let usable = examples.filter { $0.truncated(to: maxLength).targetCount > 0 }.count
+        guard usable > 0 else {
+            throw ValidationError("nothing to train: no sample keeps a response token within --max-length \(maxLength)")
+        }
         let stepsPerEpoch = (usable + batchSize - 1) / batchSize
         print("train: \(examples.count) samples, \(epochs) epoch(s), \(stepsPerEpoch) steps per epoch, "
               + "LoRA r \(rank) alpha \(alpha) dropout \(dropout), \(adapter.parameters.count) trainable parameters")
@@ -134,29 +148,15 @@ struct InstructionSample {
             + "Write a response for the task request.\n\n### Instruction:\n\(instruction)\n\n### Input:\n\(input)\n\n### Response:"
     }
 
+    /// The samples of a JSONL file, read by the Data module's reader (as `features` reads them):
+    /// CRLF line ends, the line and the JSON error of a bad record, a non-UTF-8 file named.
     static func readJSONL(path: String) throws -> [InstructionSample] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("cannot read \(path)")
+        let samples = try JSONLLoader.load(path: path, fields: .instructionTuning).samples
+        guard !samples.isEmpty else { throw ValidationError("\(path): no samples") }
+        return samples.map {
+            InstructionSample(instruction: $0.instruction, input: $0.input.trimmingCharacters(in: .whitespacesAndNewlines),
+                              response: $0.output)
         }
-        var out: [InstructionSample] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
-                throw ValidationError("\(path):\(i + 1): not a JSON object")
-            }
-            guard let instruction = obj["instruction"] as? String else {
-                throw ValidationError("\(path):\(i + 1): missing \"instruction\"")
-            }
-            guard let response = (obj["output"] ?? obj["response"]) as? String else {
-                throw ValidationError("\(path):\(i + 1): missing \"output\" or \"response\"")
-            }
-            let input = ((obj["input"] ?? obj["context"]) as? String) ?? ""
-            out.append(InstructionSample(instruction: instruction, input: input.trimmingCharacters(in: .whitespacesAndNewlines),
-                                         response: response))
-        }
-        guard !out.isEmpty else { throw ValidationError("\(path): no samples") }
-        return out
     }
 }
 

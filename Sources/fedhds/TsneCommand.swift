@@ -25,7 +25,13 @@ struct TsneCommand: ParsableCommand {
     var angle: Double = 0.5
 
     func run() throws {
+        try OutputFile.checkFolder(of: out)
         let file = try NPYFile.read(URL(fileURLWithPath: input))
+        // Identical rows have no neighbourhoods to keep (scikit-learn divides by zero on them): say so
+        // instead of printing a meaningless KL.
+        if file.rows > 1, file.cols > 0, (1..<file.rows).allSatisfy({ r in (0..<file.cols).allSatisfy { file.values[r * file.cols + $0] == file.values[$0] } }) {
+            throw ValidationError("\(input): all \(file.rows) rows are identical; t-SNE is undefined for them")
+        }
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         var rng = SeededGenerator(state: seed)
         let tsne = TSNE(components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)

@@ -101,7 +101,7 @@ import Testing
         var old = Data(Checkpoint.magic)
         withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { old.append(contentsOf: $0) }
         old.append(Data(json.utf8))
-        old.append(data[(16 + jsonCount)...])
+        old.append(data[(16 + jsonCount)..<(data.count - 40)])  // such a checkpoint has no digest either
         data = old
         let back = try Checkpoint.decode(data)
         #expect(back.config == config)

@@ -137,6 +137,8 @@ import Testing
         #expect(server.terminationStatus != 0)
         #expect(!log.contains("registered"), "\(log)")
         #expect(log.contains("have no worker"), "\(log)")
+        // The refused key is logged, not only counted.
+        #expect(log.contains("refused a connection") && log.contains("not on the allow-list"), "\(log)")
     }
 
     @Test func aMalformedMessageIsRejectedLoggedAndTheRunGoesOn() async throws {

@@ -5,7 +5,12 @@ import Foundation
 enum Harness {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static var binary: String { root.appendingPathComponent(".build/release/fedhds").path }
+    /// The built binary; env FEDHDS_BINARY runs the tests against another build (e.g. to see a
+    /// fault test fail on a build without the fix).
+    static var binary: String {
+        ProcessInfo.processInfo.environment["FEDHDS_BINARY"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? root.appendingPathComponent(".build/release/fedhds").path
+    }
     static var smoke: String { root.appendingPathComponent("experiments/smoke.toml").path }
 
     static func tempDir(_ tag: String) -> String {

@@ -37,7 +37,11 @@ func curveWorker(_ server: ZMQServerEndpoint, _ serverKeys: CurveKeyPair, _ keys
     // Give the refused worker time to retry: still nothing from it, and it hears nothing.
     try await Task.sleep(for: .milliseconds(500))
     await #expect(throws: TransportError.self) { _ = try await inbox.next(timeout: .milliseconds(200)) }
-    #expect(await inbox.rejected.isEmpty)
+    // The refused key is reported (no peer: it never connected), and nothing else is rejected.
+    let rejected = await inbox.rejected
+    #expect(!rejected.isEmpty && rejected.allSatisfy { $0.0 == nil })
+    #expect(rejected.allSatisfy { if case let .invalidKey(text) = $0.1 { text.contains(mallory.publicKey) && text.contains("allow-list") } else { false } },
+            "\(rejected)")
     #expect(server.traffic.messages(.register, .received) == 1)
     #expect(bad.traffic.snapshot().allSatisfy { $0.direction == .sent })
     await bad.close(); await good.close(); await server.close()
