@@ -35,8 +35,11 @@ import Testing
         try adapter.savePEFT(directory: tmp, model: weights.config, baseModel: "tiny-\(arch)-base")
         let reloaded = try LoRAAdapter.loadPEFT(directory: tmp, model: weights.config)
         #expect(reloaded == adapter)
+        // The committed adapter came from the same Adam step on another CPU: equal up to the float
+        // summation order of that CPU's kernels (OpenBLAS and ours pick their paths at run time).
         let fromCommitted = try LoRAAdapter.loadPEFT(directory: committed, model: weights.config)
-        #expect(fromCommitted == adapter)
+        let stepDiff = TrainingGoldenTests.maxDiff(fromCommitted.parameters, adapter.parameters)
+        #expect(stepDiff < 1e-6, "\(arch) adapter differs from the committed one by \(stepDiff)")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/adapter_config.json"))) as! [String: Any]
         #expect(config["peft_type"] as? String == "LORA" && config["r"] as? Int == 4)
         #expect(config["fan_in_fan_out"] as? Bool == (arch == .gpt2))
