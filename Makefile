@@ -22,7 +22,7 @@ build: deps
 	@$(STAMP)
 
 demo: model build
-	$(BIN) run experiments/demo.toml --model $(FEDHDS_MODEL) --out runs/demo
+	$(BIN) run experiments/demo.toml --model $(FEDHDS_MODEL) --out runs/demo --force
 
 # Serially: several tests check deadlines and leases of the federation protocol, and on 2 cores the
 # model tests running beside them would starve those clocks. scripts/run-tests.sh says why crashes

@@ -120,4 +120,31 @@ import Testing
         chmod(dir + "/keys/worker-0.secret", 0o644)
         #expect(KeyFolder.permissionWarning(dir + "/keys", name: "worker-0")?.contains("readable by other users") == true)
     }
+
+    /// Whether a process runs (a zombie waiting for its parent counts as ended).
+    static func alive(_ pid: Int) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    @Test func sigtermToAClusterStopsItsWorkers() async throws {
+        let dir = Harness.tempDir("sigterm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = try Harness.config(in: dir) { ClusterEndToEndTests.quick(&$0); $0.rounds = 50 }
+        let out = dir + "/run"
+        let p = try Harness.start(["cluster", cfg, "--workers", "2", "--out", out], log: dir + "/cluster.log")
+        #expect(try await Harness.waitFor(120) {
+            ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains("round 1/50") || !p.isRunning
+        })
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json"))) as? [String: Int])
+        #expect(pids.count == 2 && pids.values.allSatisfy { Self.alive($0) })
+        kill(p.processIdentifier, SIGTERM)
+        #expect(try await Harness.waitFor(10) { !p.isRunning })
+        #expect(p.terminationStatus == 128 + SIGTERM)
+        // Not left to run until their lease ends (10 s): stopped with the cluster. (On this machine the
+        // workers of a build without the forwarding also end at once; the test guards the behaviour.)
+        #expect(try await Harness.waitFor(5) { pids.values.allSatisfy { !Self.alive($0) } }, "\(pids)")
+        for pid in pids.values where Self.alive(pid) { kill(pid_t(pid), SIGKILL) }
+    }
 }
