@@ -39,7 +39,7 @@ import Testing
         // summation order of that CPU's kernels (OpenBLAS and ours pick their paths at run time).
         let fromCommitted = try LoRAAdapter.loadPEFT(directory: committed, model: weights.config)
         let stepDiff = TrainingGoldenTests.maxDiff(fromCommitted.parameters, adapter.parameters)
-        #expect(stepDiff < 1e-6, "\(arch) adapter differs from the committed one by \(stepDiff)")
+        #expect(stepDiff < 1e-5, "\(arch) adapter differs from the committed one by \(stepDiff)")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/adapter_config.json"))) as! [String: Any]
         #expect(config["peft_type"] as? String == "LORA" && config["r"] as? Int == 4)
         #expect(config["fan_in_fan_out"] as? Bool == (arch == .gpt2))
