@@ -139,8 +139,10 @@ final class ZMQSocket {
     /// waiting (non-blocking). Frames from index `floatFramesFrom` on whose size is a multiple of
     /// 4 are received straight into float storage, checked finite in the same pass (see
     /// `WireFrame.floats`); a frame that is not all finite is kept as bytes.
-    /// With `userID` (a CURVE server), the first frame's "User-Id" property is read (the ZAP handler sets it per
-    /// connection, so every frame of a message carries the same).
+    /// With `userID` (a CURVE server), the "User-Id" property of the first frame that has one is read (the ZAP
+    /// handler sets it per connection, so every frame that carries it carries the same). Debian's libzmq 4.3.4
+    /// now and then hands out a ROUTER's routing-id frame without the connection's metadata (seen in about 1 of
+    /// 3 Coreset-Cent cluster runs, on a small message right after large ones); the data frames still have it.
     func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
                  userID: Bool = false) throws -> ZMQIncoming? {
         var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
@@ -173,7 +175,7 @@ final class ZMQSocket {
                     }))
                 }
             }
-            if userID, index == 0, let uid = zmq_msg_gets(msg, "User-Id") {
+            if userID, incoming.userID == nil, let uid = zmq_msg_gets(msg, "User-Id") {
                 incoming.userID = String(cString: uid)
             }
             more = zmq_msg_more(msg) != 0

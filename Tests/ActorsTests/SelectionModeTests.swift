@@ -112,6 +112,30 @@ struct RecordingCompute: FederatedCompute {
     }
 }
 
+/// Random at a ratio under one sample a client: most clients draw 0 and answer with an update that
+/// trains nothing; the round goes on without a fault, and only those that trained report a loss.
+@Suite struct ZeroSampleClientTests {
+    @Test func clientsThatDrawNothingSendNoAdapterAndTheRunGoesOn() async throws {
+        var c = RoundProtocolTests.config(.random, clients: 6, rounds: 6)
+        c.ratio = 0.01  // 24-40 samples: 0.24-0.40 expected, so mostly 0, sometimes 1
+        c.evalBefore = false
+        let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
+        let dir = RoundProtocolTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir + "/metrics.jsonl"))
+        var zero = 0, one = 0
+        for m in metrics {
+            #expect(m.faults.isEmpty && m.dropped.isEmpty && m.responders == m.participants)
+            for n in m.coresetSizes.values { if n == 0 { zero += 1 } else { #expect(n == 1); one += 1 } }
+            let trained = m.coresetSizes.values.contains { $0 > 0 }
+            #expect((m.trainLoss != nil) == trained)
+            #expect(m.clientLosses.count == m.coresetSizes.values.filter { $0 > 0 }.count)
+        }
+        #expect(zero > 0 && one > 0, "zero \(zero), one \(one)")
+    }
+}
+
 /// Coreset-Cent: one k-means over EVERY client's last-layer features before round 1, kept in the
 /// checkpoint; each round the participants train on their centrally chosen samples.
 @Suite struct CentralCoresetCentRunTests {
