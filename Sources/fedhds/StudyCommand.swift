@@ -61,6 +61,14 @@ struct StudyCommand: AsyncParsableCommand {
         return "load average \(load) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 
+    /// User + system CPU seconds this process has used (all its threads).
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(u.ru_utime) + s(u.ru_stime)
+    }
+
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()

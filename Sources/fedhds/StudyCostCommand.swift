@@ -168,6 +168,7 @@ struct StudyCostCommand: AsyncParsableCommand {
                                                      targets: Projection.all(for: decoder.config.architecture)), model: decoder.config)
         adapter.parameters = adapterValues
 
+        let (wall0, cpu0) = (Date(), StudyCommand.cpuSeconds())
         // Features: full model with the round's adapter (FedHDS), full model frozen, each proxy K; interleaved twice.
         _ = try decoder.lastTokenFeatures(Array(ids.prefix(2)))  // warm-up
         var featureSeconds = [String: Double]()
@@ -214,18 +215,22 @@ struct StudyCostCommand: AsyncParsableCommand {
         var erng = SeededGenerator(seed: seed, round: 0, client: -1, purpose: .evalSample)
         order.shuffle(using: &erng)
         let evalSet = order.prefix(evalPrompts).map { heldOut[$0] }
-        var evalPerSample: [(batch: Int, seconds: Double, newTokens: Int)] = []
+        var evalPerSample: [(batch: Int, seconds: Double, cpu: Double, newTokens: Int)] = []
         for b in batches {
             var out: [[Int]] = []
+            let cpuBefore = StudyCommand.cpuSeconds()
             let s = try StudyCommand.seconds {
                 out = try decoder.generate(prompts: evalSet, maxNewTokens: config.maxNewTokens, eosTokenIds: base.stopTokens,
                                            adapter: adapter, maxBatch: b)
             }
-            evalPerSample.append((b, s / Double(evalSet.count), out.map(\.count).reduce(0, +)))
+            evalPerSample.append((b, s / Double(evalSet.count), (StudyCommand.cpuSeconds() - cpuBefore) / Double(evalSet.count),
+                                  out.map(\.count).reduce(0, +)))
         }
 
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let share = min(1, (StudyCommand.cpuSeconds() - cpu0) / (Date().timeIntervalSince(wall0) * cores))
         print("")
-        print("unit costs (measured in this process, one after another):")
+        print(String(format: "unit costs (measured in this process, one after another; it got %.0f%% of the %.0f cores' time):", share * 100, cores))
         print(String(format: "  features, full model + LoRA (FedHDS)   %7.3f s / 1,000 tokens  (%d samples, %d tokens, %d clients)",
                      per1k("adapter"), seqs.count, taken, perClient.count))
         print(String(format: "  features, full model frozen (K = %d)     %7.3f s / 1,000 tokens  1.00 of full", L, per1k("full")))
@@ -241,8 +246,8 @@ struct StudyCostCommand: AsyncParsableCommand {
         print(String(format: "  LoRA training, batch 1, Adam           %7.3f s / 1,000 tokens  (%d samples, %d tokens)",
                      trainPerToken * 1000, chosen.count, trainTokens))
         for e in evalPerSample {
-            print(String(format: "  evaluation, batch %-3d                  %7.3f s / sample  (%d prompts, %d new tokens, up to %d each)",
-                         e.batch, e.seconds, evalSet.count, e.newTokens, config.maxNewTokens))
+            print(String(format: "  evaluation, batch %-3d                  %7.3f s / sample  (CPU %.3f s; %d prompts, %d new tokens, up to %d each)",
+                         e.batch, e.seconds, e.cpu, evalSet.count, e.newTokens, config.maxNewTokens))
         }
 
         let feat = per1k("adapter") / 1000, proxy = per1k("\(turboLayers)") / 1000, frozen = per1k("full") / 1000
@@ -265,9 +270,14 @@ struct StudyCostCommand: AsyncParsableCommand {
             ]
             print(String(format: "  alpha %.1f (%d participant tokens over the run):", p.alpha, p.runTokens))
             for (name, work) in rows {
-                print("    " + name.padding(toLength: 40, withPad: " ", startingAt: 0) + StudyCommand.duration(work + evalAll))
+                let line = "    " + name.padding(toLength: 40, withPad: " ", startingAt: 0) + StudyCommand.duration(work + evalAll)
+                print(share < 0.8 ? line.padding(toLength: 56, withPad: " ", startingAt: 0)
+                      + "(idle cores: about \(StudyCommand.duration((work + evalAll) * share)))" : line)
             }
         }
         print("  (`eval.before` = true adds one more evaluation; server steps and transport are not counted)")
+        if share < 0.8 {
+            print(String(format: "  (busy machine: this process got %.0f%% of the cores; \"idle cores\" scales the wall times by that share, which assumes the work would use every core and is optimistic)", share * 100))
+        }
     }
 }
