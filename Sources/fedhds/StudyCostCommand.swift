@@ -230,7 +230,7 @@ struct StudyCostCommand: AsyncParsableCommand {
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
         let share = min(1, (StudyCommand.cpuSeconds() - cpu0) / (Date().timeIntervalSince(wall0) * cores))
         print("")
-        print(String(format: "unit costs (measured in this process, one after another; it got %.0f%% of the %.0f cores' time):", share * 100, cores))
+        print(String(format: "unit costs (measured in this process, one after another; it used %.0f%% of the %.0f cores' time):", share * 100, cores))
         print(String(format: "  features, full model + LoRA (FedHDS)   %7.3f s / 1,000 tokens  (%d samples, %d tokens, %d clients)",
                      per1k("adapter"), seqs.count, taken, perClient.count))
         print(String(format: "  features, full model frozen (K = %d)     %7.3f s / 1,000 tokens  1.00 of full", L, per1k("full")))
@@ -277,7 +277,7 @@ struct StudyCostCommand: AsyncParsableCommand {
         }
         print("  (`eval.before` = true adds one more evaluation; server steps and transport are not counted)")
         if share < 0.8 {
-            print(String(format: "  (busy machine: this process got %.0f%% of the cores; \"idle cores\" scales the wall times by that share, which assumes the work would use every core and is optimistic)", share * 100))
+            print(String(format: "  (this process used %.0f%% of the cores' time: other processes took the rest, or the work did not use every core; \"idle cores\" scales the wall times by that share: a bound no run reaches if the work does not spread over the cores)", share * 100))
         }
     }
 }
