@@ -42,7 +42,9 @@ public struct Provenance: Sendable, Codable, Equatable {
     public static func start(config: RunConfig) -> Provenance {
         let model = config.modelPath.isEmpty ? "tiny random model (built in)" : config.modelPath
         let usesProxy = config.method.plan.featureModel == .proxy
-        let proxy = !usesProxy ? "none" : (config.proxyPath.isEmpty ? "base model (frozen)" : config.proxyPath)
+        let proxyModel = config.proxyPath.isEmpty ? "base model" : config.proxyPath
+        let proxy = !usesProxy ? "none"
+            : config.proxyLayers > 0 ? "\(proxyModel), first \(config.proxyLayers) layers (frozen)" : "\(proxyModel) (frozen)"
         let effective = config.precision.effective
         let (commit, source) = FedHDSVersion.commit()
         let modelDigest: String? = config.modelPath.isEmpty ? nil : (try? SHA256.fileOrFolder(config.modelPath))
@@ -51,7 +53,7 @@ public struct Provenance: Sendable, Codable, Equatable {
             version: FedHDSVersion.version, commit: commit, commitSource: source, model: model,
             modelSHA256: modelDigest, proxy: proxy, proxySHA256: proxyDigest,
             precisionRequested: config.precision.rawValue, precision: effective.rawValue,
-            kernelPath: kernelPath(effective), cpuModel: cpuModel(), threads: ProcessInfo.processInfo.activeProcessorCount,
+            kernelPath: config.precision.kernelPath, cpuModel: cpuModel(), threads: ProcessInfo.processInfo.activeProcessorCount,
             started: timestamp(Date()), ended: nil, wallSeconds: nil, cpuSeconds: nil)
     }
 
@@ -62,12 +64,6 @@ public struct Provenance: Sendable, Codable, Equatable {
         p.wallSeconds = wallSeconds ?? Date().timeIntervalSince(since)
         p.cpuSeconds = Provenance.cpuSeconds()
         return p
-    }
-
-    /// The kernel path the Model module runs for a precision. (Model exposes only whether AMX runs
-    /// today; an AVX512_BF16 path will name itself here.)
-    public static func kernelPath(_ effective: Precision) -> String {
-        effective == .bfloat16 ? "amx-bf16" : "fp32"
     }
 
     public static func cpuModel() -> String {
