@@ -62,8 +62,8 @@ import Testing
         let r1 = try Self.folder(root, "random-1", method: .random, seed: 1, scores: [10: 0.2, 20: 0.1, 30: 0.3])
         let u = try Self.folder(root, "untuned", seed: 1, evalOnly: "untuned", scores: [10: 0.05, 20: 0.0, 30: 0.1])
         let cmp = try Comparison.make(runs: [a1, r1, a2, d1, u].map { try ComparedRun.load($0) }, resamples: 2000)
-        #expect(cmp.groups.map(\.label) == ["fedhds [selection.mode=paper]", "random",
-                                            "fedhds [selection.mode=reference-pairing]", "untuned"])
+        #expect(cmp.groups.map(\.label) == ["fedhds [selection.mode=\"paper\"]", "random",
+                                            "fedhds [selection.mode=\"reference-pairing\"]", "untuned"])
         let hds = cmp.groups[0]
         #expect(hds.runs.count == 2 && hds.seeds == [1, 2])
         #expect(abs(hds.mean - 0.3) < 1e-12)  // runs 0.3 and 0.3
@@ -87,8 +87,8 @@ import Testing
 
         let md = cmp.markdown()
         #expect(md.contains("| random | 1 | 1 | 3 | 0.2000 |"))
-        #expect(md.contains("| fedhds [selection.mode=paper] | 2 | 1, 2 | 3 | 0.3000 ± 0.0000 |"))
-        #expect(md.contains("| fedhds [selection.mode=paper] | random | 3 | 0.1000 |"))
+        #expect(md.contains("| fedhds [selection.mode=\"paper\"] | 2 | 1, 2 | 3 | 0.3000 ± 0.0000 |"))
+        #expect(md.contains("| fedhds [selection.mode=\"paper\"] | random | 3 | 0.1000 |"))
         let html = cmp.html()
         for title in [">Rouge-L F</text>", "bar: 95% bootstrap interval", "round (0 = untuned model)", "seconds per client round", "<table>"] {
             #expect(html.contains(title), "compare.html lacks \(title)")
