@@ -12,8 +12,7 @@ cd "$(dirname "$0")/.."
 BIN=${FEDHDS_BIN:-$PWD/.build/release/fedhds}
 PY=${FEDHDS_REFERENCE_PYTHON:-$HOME/.cache/fedhds-reference/venv/bin/python}
 MODEL=${FEDHDS_MODEL:-$(bash scripts/fetch-model.sh)}
-SHARED=${FEDHDS_SHARED:-../shared}
-DOLLY="$SHARED/data/dolly/databricks-dolly-15k.jsonl"
+DOLLY=data/dolly/databricks-dolly-15k.jsonl
 [ -x "$BIN" ] || { echo "model-inference: build first ($BIN missing)" >&2; exit 1; }
 [ -f "$DOLLY" ] || { echo "model-inference: $DOLLY missing" >&2; exit 1; }
 WORK=$(mktemp -d)

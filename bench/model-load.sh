@@ -11,8 +11,7 @@ MODEL=${FEDHDS_MODEL:-$(bash scripts/fetch-model.sh)}
 LINES=${MODEL_LOAD_BENCH_LINES:-15011}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-DATA=${FEDHDS_DATA:-../shared/data}/dolly/databricks-dolly-15k.jsonl
-[ -e "$DATA" ] || DATA=/work/shared/data/dolly/databricks-dolly-15k.jsonl
+DATA=${FEDHDS_DATA:-data}/dolly/databricks-dolly-15k.jsonl
 "$PY" -c "
 import json, sys
 with open(sys.argv[1]) as f, open(sys.argv[2], 'w') as o:

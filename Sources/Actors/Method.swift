@@ -1,4 +1,4 @@
-/// The methods of SPEC.md's table that the runtime can run. Each is a configuration of the same
+/// The methods of docs/ALGORITHM.md's table that the runtime can run. Each is a configuration of the same
 /// round protocol: which feature model, which fusion, whether the server clusters centroids, and
 /// how a client picks its training data (see `MethodPlan`).
 public enum Method: String, Sendable, Codable, CaseIterable {

@@ -104,7 +104,7 @@ public final class ModelCompute: FederatedCompute {
         do { return (fed, try dataset.samples(withIDs: validationIDs)) } catch { throw ActorsError.module("validation split: \(error)") }
     }
 
-    /// Natural Instructions: every kept training task is a client (SPEC), so `data.clients` must
+    /// Natural Instructions: every kept training task is a client (docs/ALGORITHM.md, Data), so `data.clients` must
     /// equal the number of tasks kept from the data folder.
     static func makeNI(config: RunConfig, configPath: String?) async throws -> ModelCompute {
         let root: String?

@@ -100,7 +100,7 @@ extension RunConfig {
     /// Every key a configuration file may hold, in the order `renderTOML` writes them.
     public static let fields: [ConfigField] = [
         .string("name", \.name, "name of the run"),
-        .choice("method", \.method, "method of SPEC.md's table"),
+        .choice("method", \.method, "method of docs/ALGORITHM.md's table"),
         .seed("seed", \.seed, "run seed: every random draw derives from it"),
         .int("rounds", \.rounds, 1...100_000, "communication rounds"),
         .choice("precision", \.precision, "bf16 (default: bfloat16 weight products, float32 sums, on AMX or AVX512-BF16; fp32 where the CPU has neither) or fp32"),

@@ -1,7 +1,7 @@
 import Model
 import Selection
 
-/// Everything a run needs, with SPEC.md's defaults. Read from TOML by `RunConfig.parse(toml:)`
+/// Everything a run needs, with docs/ALGORITHM.md's defaults. Read from TOML by `RunConfig.parse(toml:)`
 /// (every key is listed in `RunConfig.fields`, with its section) and written back, complete, into
 /// the run's output folder by `RunConfig.renderTOML()`.
 public struct RunConfig: Sendable, Equatable, Codable {

@@ -22,7 +22,10 @@ public enum RunIdentity {
         n.participation = 1
         n.upfrontSampling = true
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in n.renderTOML().utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        // Keys and values only: a reworded help text or a new key at its default must not stop a
+        // long run from resuming (the study's checkpoints live across sessions and builds).
+        let values = RunConfig.fields.map { "\($0.key)=\($0.render(n))" }.joined(separator: "\n")
+        for b in values.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         return String(h, radix: 16)
     }
 }

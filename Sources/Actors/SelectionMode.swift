@@ -3,9 +3,9 @@
 /// - `paper` (default): paper Eq. 10 and the reference's `client.py` as intended: each centroid
 ///   is sent with its own cluster id, and for each selected cluster the client trains on that
 ///   cluster's member nearest to its weighted centroid (never a noise point).
-/// - `reference-pairing`: the reference code's pairing defect (SPEC step 6): centroid i is sent
+/// - `reference-pairing`: the reference code's pairing defect (ALGORITHM.md step 6): centroid i is sent
 ///   with the label of SAMPLE i (`zip(cluster_labels, centroids)`).
-/// - `reference-shuffle`: the reference code's order defect (SPEC step 7): its feature matrix is
+/// - `reference-shuffle`: the reference code's order defect (ALGORITHM.md step 7): its feature matrix is
 ///   built by iterating a shuffled `DataLoader`, so row i holds the i-th sample of a random
 ///   permutation, but it trains on `dataset[i]` in the original order. Each "representative" is
 ///   then effectively a random sample.

@@ -1,4 +1,4 @@
-/// The preprocessing of Natural Instructions in the FedHDS reference (SPEC.md, Data).
+/// The preprocessing of Natural Instructions in the FedHDS reference (docs/ALGORITHM.md, Data).
 public struct NIOptions: Sendable, Equatable {
     /// Instances whose input has this many characters (Unicode code points) or more are dropped.
     public var maxInputCharacters: Int = 1024

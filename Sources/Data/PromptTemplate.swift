@@ -1,4 +1,4 @@
-/// The Alpaca-style prompt templates of the FedHDS reference (SPEC.md, Data).
+/// The Alpaca-style prompt templates of the FedHDS reference (docs/ALGORITHM.md, Data).
 public struct PromptTemplate: Sendable, Equatable {
     /// Used when the sample has an input (`{instruction}` and `{input}` are replaced).
     public var withInput: String

@@ -67,7 +67,7 @@ public struct ClientClustering: Sendable, Equatable {
         return best
     }
 
-    /// The coreset (SPEC step 7, paper Eq. 10): for each selected id, the member of THAT cluster
+    /// The coreset (ALGORITHM.md step 7, paper Eq. 10): for each selected id, the member of THAT cluster
     /// (a sample labelled with it, never a noise point) nearest to the cluster's centroid, without
     /// repeats, then shuffled with `rng`. `withinCluster: false` searches every local sample
     /// instead, noise included (not the paper's rule; kept for comparison only).

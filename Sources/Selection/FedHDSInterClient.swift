@@ -11,7 +11,7 @@ public struct ClientCentroid: Sendable, Equatable, Hashable {
     }
 }
 
-/// FedHDS's server step (SPEC step 6): HDBSCAN (min_cluster_size 2, no single cluster) over all
+/// FedHDS's server step (ALGORITHM.md step 6): HDBSCAN (min_cluster_size 2, no single cluster) over all
 /// centroids received in a round; in each server cluster the member nearest to that cluster's
 /// weighted centroid is chosen. Noise centroids are never chosen. Centroids are processed in
 /// (client, cluster) order, so the result does not depend on arrival order.

@@ -1,4 +1,4 @@
-/// FedHDS's client step (SPEC steps 3-4): fuse the client's feature vectors (t-SNE by default),
+/// FedHDS's client step (ALGORITHM.md steps 3-4): fuse the client's feature vectors (t-SNE by default),
 /// cluster them with HDBSCAN (min_samples = min_cluster_size, EOM, no single cluster) and keep
 /// the weighted centroids. Fewer than 2 samples, or no cluster found, give a clustering with no
 /// centroids: the client sends nothing.

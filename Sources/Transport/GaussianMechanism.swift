@@ -1,6 +1,6 @@
 import Foundation
 
-/// The Gaussian mechanism of SPEC.md step 5: each coordinate c becomes tanh(c) + N(0, sigma^2),
+/// The Gaussian mechanism of ALGORITHM.md step 5: each coordinate c becomes tanh(c) + N(0, sigma^2),
 /// sigma = 2 * sqrt(2 ln(1.25 / delta)) / epsilon (sensitivity 2 after tanh).
 public struct GaussianMechanism: Sendable, Equatable {
     public let epsilon: Double

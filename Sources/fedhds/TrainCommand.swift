@@ -133,7 +133,7 @@ extension TrainCommand {
     }
 }
 
-/// One instruction-tuning sample of a JSONL file, with the Alpaca prompt of SPEC.md.
+/// One instruction-tuning sample of a JSONL file, with the Alpaca prompt of docs/ALGORITHM.md.
 struct InstructionSample {
     var instruction: String
     var input: String

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Actors
 
-/// Natural Instructions (SPEC.md: one client per kept training task, held-out test tasks) on the
+/// Natural Instructions (docs/ALGORITHM.md, Data: one client per kept training task, held-out test tasks) on the
 /// tiny random model: `experiments/smoke-ni.toml` through the built binary.
 @Suite(.serialized) struct NaturalInstructionsEndToEndTests {
     static var config: String { Harness.root.appendingPathComponent("experiments/smoke-ni.toml").path }

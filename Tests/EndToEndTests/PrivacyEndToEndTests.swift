@@ -3,7 +3,7 @@ import Testing
 import Transport
 @testable import Actors
 
-/// DP on the centroids (SPEC step 5, the Transport DP boundary) through the actors: the same
+/// DP on the centroids (ALGORITHM.md step 5, the Transport DP boundary) through the actors: the same
 /// FedHDS run with and without the Gaussian mechanism, both with a wire audit log of everything
 /// the worker host sent.
 @Suite(.serialized) struct PrivacyEndToEndTests {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paper's Tables 2-7 at this machine's scale: every method of SPEC.md on Dolly-15K with
+# The paper's Tables 2-7 at this machine's scale: every method of docs/ALGORITHM.md on Dolly-15K with
 # alpha 0.5 and 5.0 and on Natural Instructions, then one markdown file of tables.
 #   experiments/scripts/methods.sh DOLLY_CONFIG NI_CONFIG [MODEL]
 #   e.g. experiments/scripts/methods.sh experiments/paper-tiny-dolly.toml experiments/paper-tiny-ni.toml

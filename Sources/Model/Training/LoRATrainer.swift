@@ -5,7 +5,7 @@ public struct LoRATrainer: Sendable {
     public let weights: ModelWeights
     public let lora: LoRAConfig
     public var optimizer: OptimizerConfig
-    /// Examples are cut to this many tokens (SPEC: max_length 1024).
+    /// Examples are cut to this many tokens (docs/ALGORITHM.md step 2: max_length 1024).
     public var maxLength: Int
     /// Token id used to pad batches (padding is never a target and never attended by real tokens).
     public var padToken: Int
