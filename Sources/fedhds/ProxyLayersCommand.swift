@@ -17,14 +17,7 @@ struct ProxyLayersCommand: AsyncParsableCommand {
         commandName: "proxy-layers",
         abstract: "Cost and quality of the -Turbo layer proxy (first K layers) against the full feature model, as Markdown.")
 
-    @Option(help: "A GGUF file or a Hugging Face model folder (default: $FEDHDS_MODEL).")
-    var model: String?
-
-    @Option(help: "The Dolly jsonl file (default: the repository's copy).")
-    var data: String?
-
-    @Option(help: "Seed of the partition and of the t-SNE draws.")
-    var seed: UInt64 = 42
+    @OptionGroup var source: StudySource
 
     @Option(help: "Dirichlet alpha of the partition.")
     var alpha = 0.5
@@ -45,6 +38,7 @@ struct ProxyLayersCommand: AsyncParsableCommand {
     var timingTokens = 3000
 
     func run() async throws {
+        let (model, data, seed) = (source.model, source.data, source.seed)
         let path = try StudyCommand.modelPath(model)
         let config = try StudyCommand.paperConfig(model: path, data: data, alpha: alpha, seed: seed, precision: nil)
         let compute = try await ModelCompute.make(config: config)

@@ -22,14 +22,7 @@ struct StudyCostCommand: AsyncParsableCommand {
             final evaluation of all held-out prompts (128 new tokens, greedy, at --eval-batch).
             """)
 
-    @Option(help: "A GGUF file or a Hugging Face model folder (default: $FEDHDS_MODEL).")
-    var model: String?
-
-    @Option(help: "The Dolly jsonl file (default: the repository's copy).")
-    var data: String?
-
-    @Option(help: "Seed of the partition and the participants (as a run's `seed`).")
-    var seed: UInt64 = 42
+    @OptionGroup var source: StudySource
 
     @Option(help: "fp32 or bf16 (default: a run's default).")
     var precision: Precision?
@@ -83,6 +76,7 @@ struct StudyCostCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let (model, data, seed) = (source.model, source.data, source.seed)
         let path = try StudyCommand.modelPath(model)
         let ks = try StudyCommand.list(proxyLayers, name: "--proxy-layers")
         let batches = try StudyCommand.list(evalBatch, name: "--eval-batch")
@@ -96,6 +90,7 @@ struct StudyCostCommand: AsyncParsableCommand {
     }
 
     func measure(config: RunConfig, compute: ModelCompute, ks: [Int], batches: [Int]) async throws {
+        let seed = source.seed
         let base = compute.base, decoder = base.decoder
         let L = decoder.config.layerCount
         print("== fedhds study cost: \(base.name), CPU \(StudyCommand.cpuModel()) (\(StudyCommand.cpuFlags()))")
