@@ -105,7 +105,7 @@ struct ProxyLayersCommand: AsyncParsableCommand {
         let sizes = chosen.map(\.seqs.count)
         print("Clients \(chosen.map { String($0.client) }.joined(separator: ", ")) of the Dolly partition (200 clients, alpha \(alpha), seed \(seed)): "
               + "\(sizes.reduce(0, +)) samples (\(sizes.min()!)-\(sizes.max()!) a client), \(timedTokens) tokens timed per model; "
-              + "\(compute.base.name), \(decoder.effectivePrecision.rawValue); \(StudyCommand.cpuModel()); \(StudyCommand.loadLine()) at the end (timings under this load).")
+              + "\(compute.base.name), \(decoder.effectivePrecision.rawValue); \(Provenance.cpuModel()); \(StudyCommand.loadLine()) at the end (timings under this load).")
         print("")
         print("| K (layers) | feature width | s / 1,000 tokens | time vs full | CH vs categories | CH / full CH | ARI vs full | selection Jaccard vs full | clusters | noise |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -34,18 +34,6 @@ struct StudyCommand: AsyncParsableCommand {
         return path
     }
 
-    /// "model name" of /proc/cpuinfo (or the machine name where there is none).
-    static func cpuModel() -> String {
-        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let colon = line.firstIndex(of: ":") {
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var u = utsname()
-        uname(&u)
-        return withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
-
     /// Which of the vector extensions that pick kernel paths the CPU reports.
     static func cpuFlags() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),

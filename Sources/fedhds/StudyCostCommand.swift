@@ -93,7 +93,7 @@ struct StudyCostCommand: AsyncParsableCommand {
         let seed = source.seed
         let base = compute.base, decoder = base.decoder
         let L = decoder.config.layerCount
-        print("== fedhds study cost: \(base.name), CPU \(StudyCommand.cpuModel()) (\(StudyCommand.cpuFlags()))")
+        print("== fedhds study cost: \(base.name), CPU \(Provenance.cpuModel()) (\(StudyCommand.cpuFlags()))")
         print("machine: \(StudyCommand.loadLine()) (timings taken under this load), precision \(decoder.effectivePrecision.rawValue) ran")
 
         // Token counts of the partitions (alpha 0.5 is checked against the run's own data).
