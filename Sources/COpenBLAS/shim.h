@@ -10,3 +10,8 @@ void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const i
 void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
              double *u, const int *ldu, double *vt, const int *ldvt, double *work,
              const int *lwork, int *iwork, int *info);
+// QR factorisation and its Q (LAPACK), used by FlexLoRA's low-rank mean (Model/LowRankMean.swift).
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+             const int *lwork, int *info);
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
+             double *work, const int *lwork, int *info);

@@ -128,6 +128,41 @@ import Testing
         return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
+    /// Defect 1: a worker paused past its lease (SIGSTOP for 15 s, then SIGCONT) must not exit 0 as
+    /// if the run were over. It exits with an error, `cluster` starts it again, it registers again
+    /// and its clients answer the rounds after.
+    @Test func aWorkerPausedPastItsLeaseIsRestartedAndItsClientsServeAgain() async throws {
+        let dir = Harness.tempDir("sigstop")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rounds = 6
+        let cfg = try Harness.config(in: dir) {
+            ClusterEndToEndTests.quick(&$0)
+            $0.rounds = rounds
+            $0.participation = 1.0
+            $0.rejoinGrace = 60
+        }
+        let out = dir + "/run"
+        let p = try Harness.start(["cluster", cfg, "--workers", "2", "--out", out], log: dir + "/cluster.log")
+        defer { if p.isRunning { p.terminate() } }
+        func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        #expect(try await Harness.waitFor(180) { text(out + "/run.log").contains("round 1/\(rounds) done") || !p.isRunning })
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json")))
+            as? [String: Int])
+        let paused = try #require(pids["worker-1"])
+        kill(pid_t(paused), SIGSTOP)
+        try await Task.sleep(nanoseconds: 15_000_000_000)
+        kill(pid_t(paused), SIGCONT)
+        #expect(try await Harness.waitFor(300) { !p.isRunning })
+        let log = text(dir + "/cluster.log")
+        #expect(p.terminationStatus == 0, "\(log)")
+        #expect(log.contains("worker worker-1 (pid \(paused)) exited with status 1"), "\(log)")
+        #expect(!log.contains("exited with status 0"), "\(log)")
+        let m = try Harness.metrics(out)
+        #expect(m.count == rounds)
+        #expect(m.last?.responders == Array(0..<12), "\(m.last?.dropped ?? [:])")
+        #expect(text(out + "/run.log").components(separatedBy: "worker worker-1 registered").count >= 3, "\(text(out + "/run.log"))")
+    }
+
     @Test func sigtermToAClusterStopsItsWorkers() async throws {
         let dir = Harness.tempDir("sigterm")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -4,10 +4,13 @@ import Testing
 
 /// Several hosts for real: the server and two workers in three network namespaces joined by veth
 /// pairs (10.77.0.0/24 and 10.77.1.0/24, which exist only inside these namespaces), with CURVE.
-/// A clean run gives the adapter `fedhds run` gives; with netem delay and loss on one link (when
-/// the kernel has sch_netem) and that link down for longer than the lease, the worker exits, is
-/// started again, registers again and the run completes. About a minute, so it runs only when
-/// asked: FEDHDS_NETNS=1, as root where `ip netns` is permitted; otherwise it is skipped.
+/// With 100 ms delay and 5% packet loss on one link the run gives the adapter `fedhds run` gives;
+/// with that link down for longer than the lease, the worker exits, is started again, registers
+/// again and the run completes. Delay and loss come from `tc netem` where the kernel has
+/// sch_netem; elsewhere loss comes from an nftables rule dropping 5% of the worker's outgoing
+/// packets at random and delay from `DelayRelay`, which holds each chunk 100 ms in each direction
+/// on the way to the server. About a minute, so it runs only when asked: FEDHDS_NETNS=1, as root
+/// where `ip netns` is permitted; otherwise it is skipped.
 @Suite(.serialized) struct NetworkNamespaceTests {
     static let requested = ProcessInfo.processInfo.environment["FEDHDS_NETNS"] == "1"
     static let available: Bool = requested && probe()
@@ -85,6 +88,7 @@ import Testing
     /// Runs a server in its namespace and keeps both workers running (started again whenever one
     /// exits, as a supervisor would) until the server ends; `during` runs while it is up.
     static func federation(_ net: Net, cfg: String, out: String, dir: String, tag: String,
+                           addresses: [String] = ["tcp://10.77.0.1:5555", "tcp://10.77.1.1:5555"],
                            during: (@Sendable () async throws -> Void)? = nil) async throws -> (Int32, String) {
         let port = 5555
         let serverLog = dir + "/\(tag)-server.log"
@@ -96,7 +100,7 @@ import Testing
         let clients = ["0-5", "6-11"]
         func keepWorkersUp() throws {
             for i in 0..<2 where workers[i]?.isRunning != true && server.isRunning {
-                workers[i] = try net.start(net.worker(i), ["worker", cfg, "--connect", "tcp://10.77.\(i).1:\(port)", "--clients", clients[i],
+                workers[i] = try net.start(net.worker(i), ["worker", cfg, "--connect", addresses[i], "--clients", clients[i],
                                                            "--name", "worker-\(i)", "--keys", dir + "/keys", "--lease", "3"],
                                            log: dir + "/\(tag)-worker-\(i).log")
             }
@@ -130,13 +134,47 @@ import Testing
         let (s0, o0) = try await Harness.run(["run", cfg, "--out", dir + "/one"], log: dir + "/one.log")
         #expect(s0 == 0, "\(o0)")
 
-        // 1. Clean, with 100 ms delay and 5% loss on worker-1's link where the kernel has netem.
-        let netem = Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "add", "dev", net.link(1), "root", "netem", "delay", "100ms", "loss", "5%"])
-        if netem.status != 0 { print("netns test: tc netem unavailable here (\(netem.output.trimmingCharacters(in: .whitespacesAndNewlines))); link without delay or loss") }
-        let (s1, log1) = try await Self.federation(net, cfg: cfg, out: dir + "/ns", dir: dir, tag: "clean")
+        // 1. 100 ms delay and 5% loss on worker-1's link: netem where the kernel has it, else
+        // nftables for the loss and a delaying relay in the server's namespace for the delay.
+        let netem = Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "add", "dev", net.link(1), "root",
+                             "netem", "delay", "100ms", "loss", "5%"])
+        var addresses = ["tcp://10.77.0.1:5555", "tcp://10.77.1.1:5555"]
+        var relay: DelayRelay?
+        if netem.status != 0 {
+            let why = netem.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let rules = [["add", "table", "inet", "fhloss"],
+                         ["add", "chain", "inet", "fhloss", "out", "{ type filter hook output priority 0; }"],
+                         ["add", "rule", "inet", "fhloss", "out", "oifname", net.link(1), "numgen", "random", "mod", "100", "<", "5",
+                          "counter", "drop"]]
+            for r in rules {
+                let done = Self.sh(["ip", "netns", "exec", net.worker(1), "nft"] + r)
+                try #require(done.status == 0, "tc netem is unavailable (\(why)) and so is nft (apt-get install nftables): \(done.output)")
+            }
+            let r = DelayRelay(namespace: net.server, listen: ("10.77.1.1", 6000), target: ("127.0.0.1", 5555), delay: 0.1)
+            try r.start()
+            relay = r
+            addresses[1] = "tcp://10.77.1.1:6000"
+            print("netns test: tc netem unavailable here (\(why)); 5% loss by nftables, 100 ms each way by DelayRelay")
+        }
+        let (s1, log1) = try await Self.federation(net, cfg: cfg, out: dir + "/ns", dir: dir, tag: "clean", addresses: addresses)
+        if let relay {
+            relay.stop()
+            let t = relay.traffic
+            print("netns test: DelayRelay forwarded \(t.bytes) bytes, each chunk held at least \(t.shortestHold) s")
+            #expect(t.bytes > 0 && t.shortestHold >= 0.1, "worker-1's traffic did not go through the delaying relay")
+        }
         #expect(s1 == 0, "\(log1)")
         #expect(try Harness.result(dir + "/ns").adapterSHA == Harness.result(dir + "/one").adapterSHA, "\(log1)")
-        if netem.status == 0 { Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "del", "dev", net.link(1), "root"]) }
+        if netem.status == 0 {
+            Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "del", "dev", net.link(1), "root"])
+        } else {
+            // The rule's counter: packets it dropped (so the loss really happened).
+            let listed = Self.sh(["ip", "netns", "exec", net.worker(1), "nft", "list", "table", "inet", "fhloss"]).output
+            let dropped = listed.firstRange(of: /counter packets (\d+)/).map { Int(listed[$0].split(separator: " ")[2]) ?? 0 } ?? 0
+            print("netns test: nftables dropped \(dropped) of worker-1's packets")
+            #expect(dropped > 0, "\(listed)")
+            Self.sh(["ip", "netns", "exec", net.worker(1), "nft", "delete", "table", "inet", "fhloss"])
+        }
 
         // 2. Worker-1's link down for 12 s (past the 3 s worker lease and the 10 s server lease).
         let (s2, log2) = try await Self.federation(net, cfg: cfg, out: dir + "/outage", dir: dir, tag: "outage") {
