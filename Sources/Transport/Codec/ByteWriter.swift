@@ -1,6 +1,8 @@
 /// Appends little-endian fields to an envelope frame.
 struct ByteWriter {
     var bytes: [UInt8] = []
+    /// The float payload written by `floats` (nil: the message has none).
+    private(set) var payload: [Float]?
 
     init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
@@ -30,14 +32,29 @@ struct ByteWriter {
         for s in a { string(s) }
     }
 
-    /// A map as (count, then key-sorted pairs), so the encoding is deterministic.
-    mutating func doubleMap(_ m: [String: Double]) {
-        count(m.count)
-        for k in m.keys.sorted() { string(k); f64(m[k]!) }
+    /// An optional integer: a flag byte (0 absent, 1 present), then the value when present.
+    mutating func optionalInt(_ v: Int?) {
+        if let v { u8(1); int(v) } else { u8(0) }
     }
 
-    mutating func intMap(_ m: [String: Int]) {
-        count(m.count)
-        for k in m.keys.sorted() { string(k); int(m[k]!) }
+    /// An optional finite double, flagged like `optionalInt`.
+    mutating func optionalDouble(_ v: Double?, _ field: String) throws {
+        guard let v else { u8(0); return }
+        guard v.isFinite else { throw TransportError.nonFinite(field: field, index: 0) }
+        u8(1)
+        f64(v)
+    }
+
+    mutating func finiteDouble(_ v: Double, _ field: String) throws {
+        guard v.isFinite else { throw TransportError.nonFinite(field: field, index: 0) }
+        f64(v)
+    }
+
+    /// The float payload of the message (frame 1): its count here, the values in `payload`. Throws
+    /// when a value is not finite, so that nothing is sent that the receiver would reject.
+    mutating func floats(_ values: [Float], _ field: String) throws {
+        if let bad = FloatFrame.firstNonFinite(values) { throw TransportError.nonFinite(field: field, index: bad) }
+        u64(UInt64(values.count))
+        payload = values
     }
 }
