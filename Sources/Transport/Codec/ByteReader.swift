@@ -98,22 +98,19 @@ struct ByteReader {
         return out
     }
 
-    /// An optional integer written by `ByteWriter.optionalInt`.
-    mutating func optionalInt(_ field: String) throws -> Int? {
+    /// The flag before an optional value (`ByteWriter.optionalInt`, `optionalDouble`): 0 absent, 1 present.
+    mutating func present(_ field: String) throws -> Bool {
         switch try u8(field + ".present") {
-        case 0: return nil
-        case 1: return try int(field)
+        case 0: return false
+        case 1: return true
         case let b: throw TransportError.invalidValue(field: field + ".present", reason: "flag \(b) is not 0 or 1")
         }
     }
 
-    /// An optional finite double written by `ByteWriter.optionalDouble`.
+    mutating func optionalInt(_ field: String) throws -> Int? { try present(field) ? try int(field) : nil }
+
     mutating func optionalDouble(_ field: String) throws -> Double? {
-        switch try u8(field + ".present") {
-        case 0: return nil
-        case 1: return try finiteDouble(field)
-        case let b: throw TransportError.invalidValue(field: field + ".present", reason: "flag \(b) is not 0 or 1")
-        }
+        try present(field) ? try finiteDouble(field) : nil
     }
 
     /// The float payload (frame 1) whose count `ByteWriter.floats` wrote here: at most
