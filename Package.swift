@@ -25,12 +25,14 @@ let package = Package(
         // AVX-512 byte kernels of the Transport module (copying float frames), picked at run time.
         .target(name: "CWire"),
         .target(name: "Transport", dependencies: ["CZeroMQ", "CWire"]),
+        // The transport benchmark (`fedhds transport-bench`, bench/transport.sh), outside the library.
+        .target(name: "TransportBench", dependencies: ["Transport", "CZeroMQ"], path: "bench/TransportBench"),
         .target(name: "Actors", dependencies: [
             "Model", "Selection", "Data", "Transport",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "fedhds", dependencies: [
-            "Actors", "Model", "Selection", "Data", "Transport",
+            "Actors", "Model", "Selection", "Data", "Transport", "TransportBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helpers shared by the test targets (the seeded generator tests pass in).

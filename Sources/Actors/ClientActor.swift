@@ -20,7 +20,7 @@ public actor ClientActor {
     /// GlobalSelect: the fused points this round (n x 2, row-major).
     private var fusedOnly: [Double]?
     private var clusteringRound = 0
-    private var times = RoundMetrics.ClientTimes()
+    private var times = ClientTimes()
 
     public init(id: Int, compute: any FederatedCompute, config: RunConfig, scatterOutput: URL? = nil) throws {
         self.id = id
@@ -46,7 +46,7 @@ public actor ClientActor {
     /// Coreset-Cent: in round 0 (once, before round 1) every client's last-layer features go to
     /// the server; in the rounds, an empty acknowledgement (the server already knows the choice).
     public func selectPhase(round: Int, adapter: [Float]) async throws -> Message {
-        times = RoundMetrics.ClientTimes()
+        times = ClientTimes()
         if plan.selection == .coresetCent {
             clusteringRound = round
             guard round == 0 else { return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: [])) }
@@ -90,7 +90,7 @@ public actor ClientActor {
     /// selected cluster ids (hierarchical) or sample indices (GlobalSelect); nil for methods
     /// without a selection phase.
     public func trainPhase(round: Int, adapter: [Float], chosen: [Int]?) async throws -> ClientUpdate {
-        if !plan.hasSelectionPhase { times = RoundMetrics.ClientTimes() }
+        if !plan.hasSelectionPhase { times = ClientTimes() }
         let local = try compute.localCount(client: id)
         var samples = try await chooseSamples(round: round, adapter: adapter, chosen: chosen, local: local)
         var shuffle = rng(round, .shuffle)
@@ -113,9 +113,7 @@ public actor ClientActor {
         fusedOnly = nil
         return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
                             trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
-                            timings: ["features": times.features, "fusion": times.fusion, "intra": times.intraClustering,
-                                      "selection": times.selection, "training": times.training],
-                            dataCounts: ["local": local, "coreset": samples.count])
+                            localSamples: local, times: times)
     }
 
     func features(round: Int, adapter: [Float]) async throws -> FeatureMatrix {

@@ -23,13 +23,28 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// Drives a run on the server side: initial adapter (or the checkpoint), the rounds, evaluation
-/// at the chosen rounds, a checkpoint + metrics.jsonl + report.html after every round, and at the
-/// end the adapter, result.json and the report.
+/// How a run ended: it finished (its result), or it stopped after a round as asked
+/// (`RunOptions.stopAfterRound`), with that round's checkpoint written for `--resume`.
+public enum RunOutcome: Sendable, Equatable {
+    case finished(RunResult)
+    case stopped(afterRound: Int)
+
+    /// The result of a finished run (nil: it stopped early).
+    public var result: RunResult? {
+        if case let .finished(r) = self { return r }
+        return nil
+    }
+}
+
+/// Drives a run on the server side: it only sequences the rounds (`ServerActor.runRound`), the
+/// evaluations at the chosen rounds and a checkpoint + metrics.jsonl + report.html after every
+/// round; at the end the adapter, result.json and the report.
 public enum Coordinator {
     /// One process: the in-process transport, one worker host holding every client over the
     /// same `compute` (one base model in memory).
-    public static func runInProcess(config: RunConfig, compute: any FederatedCompute, options: RunOptions) async throws -> RunResult {
+    @discardableResult
+    public static func runInProcess(config: RunConfig, compute: any FederatedCompute,
+                                    options: RunOptions) async throws -> RunOutcome {
         let output = try RunOutput(folder: options.output)
         let transport = InProcessServer()
         let log: @Sendable (String) -> Void = { output.log($0) }
@@ -42,137 +57,122 @@ public enum Coordinator {
                                   clientIDs: Array(0..<compute.clientCount), scatterOutput: output.folder, log: log)
         let hostTask = Task<Void, any Error> { try await host.run() }
         defer { hostTask.cancel() }
-        let result = try await serve(config: config, server: server, compute: compute, output: output, options: options)
+        let outcome = try await serve(config: config, server: server, compute: compute, output: output,
+                                      options: options)
         _ = try? await hostTask.value
-        return result
+        return outcome
     }
 
     /// The server side of a run, over any endpoint whose workers register the clients.
+    @discardableResult
     public static func serve(config: RunConfig, server: ServerActor, compute: any FederatedCompute, output: RunOutput,
-                             options: RunOptions) async throws -> RunResult {
+                             options: RunOptions) async throws -> RunOutcome {
         let clock = Date()
         let provenance = Provenance.start(config: config)
         try output.writeConfig(config, ran: provenance)
-        var evaluated: Int?
-        var global: [Float]
-        var sampler: ParticipantSampler
-        var metrics: [RoundMetrics] = []
-        var evaluations: [String: Double] = [:]
-        var elapsed = 0.0
-        var firstRound = 1
-        var central: [Int: [Int]]?  // Coreset-Cent's chosen samples per client
-        if options.resume, !FileManager.default.fileExists(atPath: output.checkpointURL.path) {
-            throw ActorsError.storage("--resume: \(options.output) holds no checkpoint.bin to continue from")
-        }
-        if options.resume {
-            let cp = try Checkpoint.read(from: output.checkpointURL)
-            if !cp.verified {
-                let warning = "warning: \(output.checkpointURL.path) has no integrity digest (written by an older fedhds); resuming from it unverified"
-                output.log(warning)
-                Console.line(warning)
-            }
-            guard RunIdentity.configDigest(cp.config) == RunIdentity.configDigest(config), cp.config.participation == config.participation,
-                  cp.config.upfrontSampling == config.upfrontSampling else {
-                throw ActorsError.invalidConfiguration("--resume: the checkpoint in \(options.output) was made with another configuration")
-            }
-            guard cp.adapter.count == compute.adapterSize else {
-                throw ActorsError.storage("checkpoint adapter has \(cp.adapter.count) values, the model needs \(compute.adapterSize)")
-            }
-            (global, sampler, metrics, evaluations, elapsed) = (cp.adapter, cp.sampler, cp.metrics, cp.evaluations, cp.elapsedSeconds)
-            central = cp.coresetCent
-            if sampler.upfront, sampler.schedule.count < config.rounds {  // more rounds than first planned
-                sampler = try ParticipantSampler(clients: config.clients, perRound: config.participantsPerRound,
-                                                 rounds: config.rounds, seed: config.seed, upfront: true)
-            }
-            firstRound = cp.round + 1
-            output.log("resumed after round \(cp.round)")
-            if options.showProgress { Console.line("resuming after round \(cp.round) of \(config.rounds)") }
-        } else {
-            global = try compute.initialAdapter()
-            sampler = try ParticipantSampler(clients: config.clients, perRound: config.participantsPerRound,
-                                             rounds: config.rounds, seed: config.seed, upfront: config.upfrontSampling)
-            try? FileManager.default.removeItem(at: Scatter.folder(output.folder))
-            if config.evalBefore {
-                if options.showProgress { Console.line("evaluating the untuned model") }
-                evaluations["0"] = try await evaluate(compute, adapter: global, round: 0, final: false, output: output).score
-            }
-        }
+        var run = try await start(config: config, compute: compute, output: output, options: options)
         try await server.waitForClients(Set(0..<config.clients), timeout: options.registrationTimeout)
-        if config.method.plan.selection == .coresetCent, firstRound <= config.rounds {
-            if central == nil {
-                if options.showProgress { Console.line("Coreset-Cent: one k-means over every client's last-layer features") }
-                central = try await server.centralCoresetCent(adapter: try compute.initialAdapter())
+        if config.method.plan.selection == .coresetCent, run.firstRound <= config.rounds {
+            if run.central == nil {
+                if options.showProgress {
+                    Console.line("Coreset-Cent: one k-means over every client's last-layer features")
+                }
+                run.central = try await server.centralCoresetCent(adapter: try compute.initialAdapter())
             }
-            await server.setFixedSelection(central ?? [:])
+            await server.setFixedSelection(run.central ?? [:])
         }
-        let evalAt = Set(config.evalRounds + [config.rounds])
-        var roundSeconds: [Double] = metrics.map(\.seconds)
-        if firstRound <= config.rounds {
-            for r in firstRound...config.rounds {
-                let t0 = Date()
-                let (next, mRound) = await server.runRound(r, participants: sampler.participants(round: r), global: global)
-                var m = mRound
-                global = next
-                if config.testLoss {
-                    let loss = try await compute.testLoss(adapter: global)
-                    if loss.isFinite { m.testLoss = loss } else {
-                        output.log("round \(r): no test loss: no held-out sample keeps response tokens within data.max_length = \(config.maxLength)")
-                    }
-                }
-                if evalAt.contains(r) {
-                    if options.showProgress { Console.line("round \(r)/\(config.rounds) · evaluation") }
-                    let outcome = try await evaluate(compute, adapter: global, round: r, final: r == config.rounds, output: output)
-                    let score = outcome.score
-                    if r == config.rounds, !outcome.predictions.isEmpty { evaluated = outcome.predictions.count }
-                    m.rougeL = score
-                    evaluations[String(r)] = score
-                }
-                m.seconds = Date().timeIntervalSince(t0)
-                metrics.append(m)
-                roundSeconds.append(m.seconds)
-                let cp = Checkpoint(config: config, round: r, sampler: sampler, metrics: metrics, evaluations: evaluations,
-                                    elapsedSeconds: elapsed + Date().timeIntervalSince(clock), adapter: global, coresetCent: central)
-                try cp.write(to: output.checkpointURL)
-                try output.writeMetrics(metrics)
-                try? Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
-                                  result: nil, scatters: Scatter.readAll(from: output.folder))
-                do {
-                    let mean = roundSeconds.reduce(0, +) / Double(roundSeconds.count)
-                    let eta = mean * Double(config.rounds - r)
-                    let line = "round \(r)/\(config.rounds) done in \(Console.time(m.seconds)) · loss \(Report.fmt(m.trainLoss)) · data ratio \(Report.fmt(m.dataRatio)) · \(m.responders.count)/\(m.participants.count) updates\(m.dropped.isEmpty ? "" : " · dropped \(m.dropped.keys.sorted())") · ETA \(Console.time(eta))"
-                    output.log(line)  // run.log keeps the progress too
-                    if options.showProgress { Console.line(line) }
-                }
-                if m.responders.isEmpty, r < config.rounds, await server.hostedClients.isEmpty {
-                    await server.shutdown()
-                    throw ActorsError.nothingTrained("round \(r): no worker is left to host any client (\(Self.dropSummary(m))); the checkpoint after round \(r) can be resumed with --resume once workers run again")
-                }
-                if let stop = options.stopAfterRound, r >= stop, r < config.rounds {
-                    await server.shutdown()
-                    throw ActorsError.storage("stopped after round \(r) as asked (checkpoint written)")
-                }
+        for r in stride(from: run.firstRound, through: config.rounds, by: 1) {
+            let m = try await round(r, &run, config: config, server: server, compute: compute, output: output,
+                                    options: options, since: clock)
+            if m.responders.isEmpty, r < config.rounds, await server.hostedClients.isEmpty {
+                await server.shutdown()
+                throw ActorsError.nothingTrained("round \(r): no worker is left to host any client "
+                    + "(\(dropSummary(m))); "
+                    + "the checkpoint after round \(r) can be resumed with --resume once workers run again")
+            }
+            if let stop = options.stopAfterRound, r >= stop, r < config.rounds {
+                await server.shutdown()
+                output.log("stopped after round \(r) as asked (checkpoint written)")
+                return .stopped(afterRound: r)
             }
         }
         await server.shutdown()
-        try compute.saveAdapter(global, to: output.adapterFolder)
-        let ratios = metrics.map(\.dataRatio)
-        let clientRounds = metrics.flatMap { $0.clientTimes.values.map(\.total) }
-        let result = RunResult(
-            name: config.name, method: config.method.rawValue, rounds: metrics.count,
-            rougeLBefore: evaluations["0"], rougeL: evaluations[String(config.rounds)],
-            dataRatio: ratios.isEmpty ? 0 : ratios.reduce(0, +) / Double(ratios.count),
-            totalSeconds: elapsed + Date().timeIntervalSince(clock),
-            secondsPerClientRound: clientRounds.isEmpty ? 0 : clientRounds.reduce(0, +) / Double(clientRounds.count),
-            evaluations: evaluations, adapterPath: output.adapterFolder.path, adapterSHA: AdapterDigest.hex(global),
-            privacy: metrics.compactMap(\.privacy).last, selectionMode: config.selectionMode.rawValue,
-            evaluated: evaluated, provenance: provenance.finished(since: clock, wallSeconds: elapsed + Date().timeIntervalSince(clock)))
+        try compute.saveAdapter(run.global, to: output.adapterFolder)
+        let result = run.result(config: config, output: output, provenance: provenance, since: clock)
         try output.writeResult(result)
-        try Report.write(to: output.reportURL, config: config, metrics: metrics, evaluations: evaluations,
+        try Report.write(to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
                          result: result, scatters: Scatter.readAll(from: output.folder))
-        if let last = metrics.last, metrics.allSatisfy({ $0.responders.isEmpty }) {
-            throw ActorsError.nothingTrained("no participant sent an update in any of the \(metrics.count) rounds (round \(last.round): \(Self.dropSummary(last)))")
+        if let last = run.metrics.last, run.metrics.allSatisfy({ $0.responders.isEmpty }) {
+            throw ActorsError.nothingTrained("no participant sent an update in any of the \(run.metrics.count) rounds "
+                                             + "(round \(last.round): \(dropSummary(last)))")
         }
-        return result
+        return .finished(result)
+    }
+
+    /// The run's state to begin with: from the checkpoint (`--resume`), or fresh (then the
+    /// untuned model is evaluated first when `eval.before` asks).
+    static func start(config: RunConfig, compute: any FederatedCompute, output: RunOutput,
+                      options: RunOptions) async throws -> RunProgress {
+        if options.resume {
+            let run = try RunProgress.resumed(config: config, compute: compute, output: output, folder: options.output)
+            output.log("resumed after round \(run.firstRound - 1)")
+            if options.showProgress { Console.line("resuming after round \(run.firstRound - 1) of \(config.rounds)") }
+            return run
+        }
+        var run = try RunProgress.fresh(config: config, compute: compute)
+        try? FileManager.default.removeItem(at: Scatter.folder(output.folder))
+        if config.evalBefore {
+            if options.showProgress { Console.line("evaluating the untuned model") }
+            let untuned = try await evaluate(compute, adapter: run.global, round: 0, final: false, output: output)
+            run.evaluations["0"] = untuned.score
+        }
+        return run
+    }
+
+    /// Round `r`: the protocol round, the test loss and the evaluation it asks for, then the
+    /// checkpoint, metrics, report and a progress line. Returns the round's metrics.
+    static func round(_ r: Int, _ run: inout RunProgress, config: RunConfig, server: ServerActor,
+                      compute: any FederatedCompute, output: RunOutput, options: RunOptions,
+                      since clock: Date) async throws -> RoundMetrics {
+        let t0 = Date()
+        let participants = run.sampler.participants(round: r)
+        let (global, metrics) = await server.runRound(r, participants: participants, global: run.global)
+        var m = metrics
+        run.global = global
+        if config.testLoss {
+            let loss = try await compute.testLoss(adapter: global)
+            if loss.isFinite { m.testLoss = loss } else {
+                output.log("round \(r): no test loss: no held-out sample keeps response tokens within "
+                           + "data.max_length = \(config.maxLength)")
+            }
+        }
+        if Set(config.evalRounds + [config.rounds]).contains(r) {
+            if options.showProgress { Console.line("round \(r)/\(config.rounds) · evaluation") }
+            let outcome = try await evaluate(compute, adapter: global, round: r, final: r == config.rounds,
+                                             output: output)
+            if r == config.rounds, !outcome.predictions.isEmpty { run.evaluated = outcome.predictions.count }
+            m.rougeL = outcome.score
+            run.evaluations[String(r)] = outcome.score
+        }
+        m.seconds = Date().timeIntervalSince(t0)
+        run.metrics.append(m)
+        try run.checkpoint(config: config, round: r, since: clock).write(to: output.checkpointURL)
+        try output.writeMetrics(run.metrics)
+        try? Report.write(to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
+                          result: nil, scatters: Scatter.readAll(from: output.folder))
+        let line = progressLine(m, of: config.rounds, seconds: run.metrics.map(\.seconds))
+        output.log(line)  // run.log keeps the progress too
+        if options.showProgress { Console.line(line) }
+        return m
+    }
+
+    /// "round r/R done in ... · loss · data ratio · updates · dropped · ETA".
+    static func progressLine(_ m: RoundMetrics, of rounds: Int, seconds: [Double]) -> String {
+        let eta = seconds.reduce(0, +) / Double(max(1, seconds.count)) * Double(rounds - m.round)
+        let dropped = m.dropped.isEmpty ? "" : " · dropped \(m.dropped.keys.sorted())"
+        return "round \(m.round)/\(rounds) done in \(Console.time(m.seconds)) · loss \(Report.fmt(m.trainLoss)) · "
+            + "data ratio \(Report.fmt(m.dataRatio)) · \(m.responders.count)/\(m.participants.count) updates"
+            + "\(dropped) · ETA \(Console.time(eta))"
     }
 
     /// The first few dropped participants of a round with their reasons.

@@ -1,15 +1,10 @@
+import Transport
+
 /// One line of metrics.jsonl: what happened in one round.
 public struct RoundMetrics: Sendable, Codable, Equatable {
-    /// Seconds each step took on one client (the paper's time breakdown, Tables 6-7).
-    public struct ClientTimes: Sendable, Codable, Equatable {
-        public var features = 0.0
-        public var fusion = 0.0
-        public var intraClustering = 0.0
-        public var selection = 0.0
-        public var training = 0.0
-        public init() {}
-        public var total: Double { features + fusion + intraClustering + selection + training }
-    }
+    /// Seconds each step took on one client (the paper's time breakdown, Tables 6-7), as the
+    /// client's update carried them.
+    public typealias ClientTimes = Transport.ClientTimes
 
     public var round: Int
     public var participants: [Int] = []
@@ -44,6 +39,33 @@ public struct RoundMetrics: Sendable, Codable, Equatable {
     public var privacy: PrivacySummary?
 
     public init(round: Int) { self.round = round }
+
+    /// Records one client's update: it responded, with its coreset and local sizes, its times
+    /// and, when it trained, its loss.
+    public mutating func add(_ u: ClientUpdate) {
+        let key = String(u.clientID)
+        responders.append(u.clientID)
+        coresetSizes[key] = u.trainSamples
+        localSizes[key] = u.localSamples
+        clientTimes[key] = u.times
+        if let l = u.trainLoss, l.isFinite, u.trainBatches > 0 { clientLosses[key] = l }
+    }
+
+    /// The round's totals over its `updates` (in client-id order): the data ratio (coreset over
+    /// local samples) and the train loss weighted by each client's batches.
+    public mutating func summarize(_ updates: [ClientUpdate]) {
+        var coreset = 0, local = 0, lossSum = 0.0, batches = 0
+        for u in updates {
+            coreset += u.trainSamples
+            local += u.localSamples
+            if let l = u.trainLoss, l.isFinite, u.trainBatches > 0 {
+                lossSum += l * Double(u.trainBatches)
+                batches += u.trainBatches
+            }
+        }
+        dataRatio = local > 0 ? Double(coreset) / Double(local) : 0
+        trainLoss = batches > 0 ? lossSum / Double(batches) : nil
+    }
 }
 
 /// The differential-privacy guarantee of a round's centroid messages, as the messages recorded it

@@ -21,24 +21,20 @@ enum SelectionSteps {
         }
     }
 
-    /// Steps 3-4: fusion, then HDBSCAN and weighted centroids, as `FedHDSIntraClient.run` does,
-    /// in two timed steps (the paper's breakdown separates fusion from intra-client clustering).
+    /// Steps 3-4 (`FedHDSIntraClient`): fusion, then HDBSCAN and weighted centroids, each step
+    /// timed (the paper's breakdown separates fusion from intra-client clustering).
     static func intraClient(_ f: FeatureMatrix, fusion kind: MethodPlan.Fusion, config: RunConfig,
                             using rng: inout SeededGenerator) throws -> (ClientClustering, fusion: Double, clustering: Double) {
         let x = try matrix(f)
+        let intra = FedHDSIntraClient(minClusterSize: config.effectiveMinClusterSize,
+                                      fusion: fusion(kind, samples: f.count, config: config))
         guard f.count >= 2 else {
-            return (try wrap("intra-client clustering") {
-                try FedHDSIntraClient(minClusterSize: config.effectiveMinClusterSize).run(features: x, using: &rng)
-            }, 0, 0)
+            return (try wrap("intra-client clustering") { try intra.run(features: x, using: &rng) }, 0, 0)
         }
         let t0 = Date()
-        let (points, kl) = try wrap("fusion") {
-            try x.checkFinite(name: "client features")
-            return try fusion(kind, samples: f.count, config: config).apply(x, using: &rng)
-        }
+        let (points, kl) = try wrap("fusion") { try intra.fuse(x, using: &rng) }
         let t1 = Date()
-        let h = try wrap("HDBSCAN") { try HDBSCAN(minClusterSize: config.effectiveMinClusterSize).fit(points) }
-        let c = ClientClustering(fused: points, labels: h.labels, probabilities: h.probabilities, centroids: h.centroids, klDivergence: kl)
+        let c = try wrap("HDBSCAN") { try intra.cluster(points, klDivergence: kl) }
         return (c, t1.timeIntervalSince(t0), Date().timeIntervalSince(t1))
     }
 

@@ -13,11 +13,18 @@ public actor ServerActor {
     let plan: MethodPlan
     let digest: String
     private var homes: [Int: PeerID] = [:]
+    // The open phase: its round, the answer it takes, who is asked, what came back.
     private var phaseRound = 0
     private var phaseType: MessageType?
     private var expected: Set<Int> = []
     private var answers: [Int: Message] = [:]
     private var failed: [Int: String] = [:]
+    /// Resumed when every expected client answered or failed, or at the deadline.
+    private var phaseWaiter: CheckedContinuation<Void, Never>?
+    /// Counts phases, so that a deadline timer of a closed phase wakes nobody.
+    private var phaseSerial = 0
+    private var phaseLabel = ""
+    private var shownDone = -1
     private var roundFaults: [String] = []
     /// Coreset-Cent: the centrally chosen samples of every client (set before round 1).
     private var fixedSelection: [Int: [Int]]?
@@ -66,7 +73,8 @@ public actor ServerActor {
             if missing.isEmpty { return }
             if Date() >= end {
                 let list = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
-                throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(missing.count > 10 ? ", ..." : "") have no worker)",
+                let more = missing.count > 10 ? ", ..." : ""
+                throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(more) have no worker)",
                                                   got: clients.count - missing.count, needed: clients.count)
             }
             try? await Task.sleep(nanoseconds: 20_000_000)
@@ -90,8 +98,9 @@ public actor ServerActor {
             }
             let lost = homes.filter { $0.value == peer }.map(\.key)
             for c in lost { homes[c] = nil }
-            for c in lost where expected.contains(c) && answers[c] == nil { failed[c] = "worker \(peer) lost" }
-            fault("worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers again")
+            for c in lost { markFailed(c, "worker \(peer) lost") }
+            fault("worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers "
+                  + "again")
         case let .rejected(peer, error):
             // Anyone who reaches the port can send garbage: count it by kind, log a few samples.
             let kind = Self.kind(of: error)
@@ -114,7 +123,8 @@ public actor ServerActor {
         case let .register(r):
             guard r.capabilities.contains("config:" + digest) else {
                 fault("refused worker \(peer): its configuration differs from the server's")
-                try? await endpoint.send(.error(ErrorReport(code: RoundPhase.refusedCode, text: "configuration differs from the server's (digest \(digest))")), to: peer)
+                let why = "configuration differs from the server's (digest \(digest))"
+                try? await endpoint.send(.error(ErrorReport(code: RoundProtocol.refusedCode, text: why)), to: peer)
                 try? await endpoint.send(.shutdown(Shutdown(reason: "configuration mismatch")), to: peer)
                 return
             }
@@ -122,19 +132,23 @@ public actor ServerActor {
             let taken = r.clientIDs.filter { homes[$0].map { $0 != peer } ?? false }
             if !taken.isEmpty {
                 let owners = Set(taken.compactMap { homes[$0]?.name }).sorted().joined(separator: ", ")
-                let list = taken.sorted().prefix(10).map(String.init).joined(separator: ", ") + (taken.count > 10 ? ", ..." : "")
+                let list = taken.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                    + (taken.count > 10 ? ", ..." : "")
                 fault("refused worker \(peer): clients \(list) are hosted by live worker \(owners)")
-                try? await endpoint.send(.error(ErrorReport(code: RoundPhase.refusedCode, text: "clients \(list) are hosted by live worker \(owners)")), to: peer)
-                try? await endpoint.send(.shutdown(Shutdown(reason: RoundPhase.clientsTaken)), to: peer)
+                let why = "clients \(list) are hosted by live worker \(owners)"
+                try? await endpoint.send(.error(ErrorReport(code: RoundProtocol.refusedCode, text: why)), to: peer)
+                try? await endpoint.send(.shutdown(Shutdown(reason: RoundProtocol.clientsTaken)), to: peer)
                 return
             }
             // A worker that registers again is a new process: whatever its clients were doing in
             // the current phase is lost, so they count as dropped now rather than at the deadline.
             let interrupted = r.clientIDs.filter { expected.contains($0) && answers[$0] == nil && failed[$0] == nil }
-            for c in interrupted { failed[c] = "worker \(peer) restarted during the round" }
+            for c in interrupted { markFailed(c, "worker \(peer) restarted during the round") }
             for c in r.clientIDs { homes[c] = peer }
             log("worker \(peer) registered with \(r.clientIDs.count) clients")
-            if !interrupted.isEmpty { fault("worker \(peer) registered again; clients \(interrupted) of this phase are lost") }
+            if !interrupted.isEmpty {
+                fault("worker \(peer) registered again; clients \(interrupted) of this phase are lost")
+            }
         case let .centroids(c):
             accept(c.clientID, c.round, .centroids, message, from: peer)
         case let .features(f):
@@ -142,8 +156,8 @@ public actor ServerActor {
         case let .update(u):
             accept(u.clientID, u.round, .update, message, from: peer)
         case let .error(e):
-            if e.code == RoundPhase.clientFailedCode, let c = Self.clientOf(e.text), expected.contains(c), answers[c] == nil {
-                failed[c] = e.text
+            if e.code == RoundProtocol.clientFailedCode, let c = e.clientID, e.round == phaseRound {
+                markFailed(c, e.text)
             }
             fault("worker \(peer) reported: \(e.text)")
         case .shutdown:
@@ -163,11 +177,6 @@ public actor ServerActor {
         }
     }
 
-    static func clientOf(_ text: String) -> Int? {
-        guard text.hasPrefix("client ") else { return nil }
-        return Int(text.dropFirst(7).prefix { $0.isNumber })
-    }
-
     func accept(_ client: Int, _ round: Int, _ type: MessageType, _ message: Message, from peer: PeerID) {
         guard round == phaseRound, type == phaseType || (phaseType == .centroids && type == .features) else {
             let when = round == phaseRound
@@ -180,37 +189,72 @@ public actor ServerActor {
             fault("\(type) for client \(client) from \(peer), which was not asked; ignored")
             return
         }
-        guard answers[client] == nil else { fault("duplicate \(type) of client \(client) in round \(round); ignored"); return }
-        answers[client] = message
-    }
-
-    /// Opens a phase: from now on answers of `clients` for `round` are accepted (set before the
-    /// requests go out, so an answer can never arrive before its phase).
-    func beginPhase(round: Int, type: MessageType, clients: Set<Int>) {
-        phaseRound = round
-        phaseType = type
-        expected = clients
-        answers = [:]
-        failed = [:]
-    }
-
-    /// Waits until every expected client answered (or is known failed) or `deadline` seconds passed.
-    func collect(phase: String, deadline: Double) async -> [Int: Message] {
-        let end = Date().addingTimeInterval(deadline)
-        var lastShown = -1
-        while true {
-            let done = answers.count + failed.keys.filter { expected.contains($0) && answers[$0] == nil }.count
-            if done != lastShown {
-                progress("round \(phaseRound)/\(config.rounds) · \(phase) · \(answers.count)/\(expected.count) answered")
-                lastShown = done
-            }
-            if done >= expected.count || Date() >= end { break }
-            try? await Task.sleep(nanoseconds: 5_000_000)
+        guard answers[client] == nil else {
+            fault("duplicate \(type) of client \(client) in round \(round); ignored")
+            return
         }
-        let got = answers
+        answers[client] = message
+        phaseMoved()
+    }
+
+    /// One phase of a round: opens it (so no answer can arrive before it), sends each worker
+    /// hosting some of `clients` its request, and waits until every client answered or failed, or
+    /// `deadline` seconds passed. `type` is the answer the phase takes (`.centroids` also takes
+    /// `.features`).
+    func exchange(_ type: MessageType, round: Int, clients: [Int], label: String, deadline: Double,
+                  make: ([Int]) -> Message) async -> PhaseAnswers {
+        phaseSerial += 1
+        (phaseRound, phaseType, expected, answers, failed) = (round, type, Set(clients), [:], [:])
+        (phaseLabel, shownDone) = (label, -1)
+        let unreachable = await broadcast(clients, make)
+        for (c, why) in unreachable { markFailed(c, why) }
+        phaseMoved()
+        if !phaseDone {
+            let serial = phaseSerial
+            let timer = Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
+                await self?.wakePhase(serial)
+            }
+            await withCheckedContinuation { phaseWaiter = $0 }
+            timer.cancel()
+        }
+        let got = PhaseAnswers(answers: answers, failed: failed)
         expected = []
         phaseType = nil
         return got
+    }
+
+    /// Expected clients that answered or are known failed.
+    private var phaseDoneCount: Int {
+        answers.count + failed.keys.filter { expected.contains($0) && answers[$0] == nil }.count
+    }
+
+    private var phaseDone: Bool { phaseDoneCount >= expected.count }
+
+    /// A client of the open phase failed (lost worker, restart, error report): it counts as
+    /// answered "dropped" at once rather than at the deadline.
+    private func markFailed(_ client: Int, _ why: String) {
+        guard expected.contains(client), answers[client] == nil, failed[client] == nil else { return }
+        failed[client] = why
+        phaseMoved()
+    }
+
+    /// After an answer or a failure: a progress line, and the waiting phase resumes when complete.
+    private func phaseMoved() {
+        guard phaseType != nil else { return }
+        let done = phaseDoneCount
+        if done != shownDone {
+            let line = "\(phaseLabel) · \(answers.count)/\(expected.count) answered"
+            progress("round \(phaseRound)/\(config.rounds) · " + line)
+            shownDone = done
+        }
+        if done >= expected.count { wakePhase(phaseSerial) }
+    }
+
+    private func wakePhase(_ serial: Int) {
+        guard serial == phaseSerial, let waiter = phaseWaiter else { return }
+        phaseWaiter = nil
+        waiter.resume()
     }
 
     /// Sends `make(clients)` to every worker hosting some of `clients`; returns the clients
@@ -230,111 +274,39 @@ public actor ServerActor {
         return unreachable
     }
 
-    /// One round: selection phase (methods that have one), training phase, FedAvg. Returns the
-    /// new global adapter and the round's metrics (without evaluation).
-    public func runRound(_ round: Int, participants: [Int], global: [Float]) async -> (global: [Float], metrics: RoundMetrics) {
-        var m = RoundMetrics(round: round)
-        m.participants = participants
+    /// One round (`Round`): selection phase (methods that have one), training phase, FedAvg.
+    /// Returns the new global adapter and the round's metrics (without evaluation).
+    public func runRound(_ number: Int, participants: [Int],
+                         global: [Float]) async -> (global: [Float], metrics: RoundMetrics) {
         let start = Date()
-        // A participant whose worker died may be on its way back: wait a little for it.
-        let absent = Set(participants).subtracting(homes.keys)
-        if !absent.isEmpty, config.rejoinGrace > 0 {
-            progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients \(absent.sorted())")
-            let end = Date().addingTimeInterval(config.rejoinGrace)
-            while Date() < end, !Set(participants).subtracting(homes.keys).isEmpty {
-                try? await Task.sleep(nanoseconds: 20_000_000)
-            }
-        }
+        await waitForRejoin(participants, round: number)
         let before = endpoint.traffic.snapshot()
         roundFaults = []
-        var trainers = participants
-        var chosen: [Int: [Int]]? = nil
-        if plan.hasSelectionPhase {
-            beginPhase(round: round, type: .centroids, clients: Set(participants))
-            let unreachable = await broadcast(participants) {
-                .roundStart(RoundStart(round: round, clientIDs: $0, method: config.method.rawValue, phase: RoundPhase.select,
-                                       seed: config.seed, globalAdapter: global))
-            }
-            failed.merge(unreachable) { a, _ in a }
-            let got = await collect(phase: "features + clustering", deadline: config.featureDeadline)
-            for c in participants where got[c] == nil { m.dropped[String(c)] = "select: " + (failed[c] ?? "no answer before the deadline") }
-            trainers = got.keys.sorted()
-            let t0 = Date()
-            var selection: [Int: [Int]] = [:]
-            do {
-                selection = try serverSelection(got)
-            } catch {
-                fault("round \(round): server selection failed: \(error); nobody trains")
-                selection = [:]
-            }
-            m.interClustering = Date().timeIntervalSince(t0)
-            for c in trainers {
-                if case let .centroids(cs)? = got[c] { m.centroids[String(c)] = cs.clusterIDs.count }
-                m.selected[String(c)] = selection[c] ?? []
-            }
-            m.privacy = privacySummary(got, round: round)
-            chosen = selection
-        }
-        let sel = chosen
-        beginPhase(round: round, type: .update, clients: Set(trainers))
-        let unreachable = await broadcast(trainers) { ids in
-            if let sel {
-                return .selection(ClusterSelection(round: round, chosen: Dictionary(uniqueKeysWithValues: ids.map { ($0, sel[$0] ?? []) })))
-            }
-            return .roundStart(RoundStart(round: round, clientIDs: ids, method: config.method.rawValue, phase: RoundPhase.train,
-                                          seed: config.seed, globalAdapter: global))
-        }
-        failed.merge(unreachable) { a, _ in a }
-        let got = await collect(phase: "local training", deadline: config.trainDeadline)
-        for c in trainers where got[c] == nil { m.dropped[String(c)] = "train: " + (failed[c] ?? "no answer before the deadline") }
-        var contributions: [FedAvg.Contribution] = []
-        var coreset = 0, local = 0
-        var lossSum = 0.0, lossWeight = 0
-        for c in got.keys.sorted() {
-            guard case let .update(u)? = got[c] else { continue }
-            m.responders.append(c)
-            let key = String(c)
-            m.coresetSizes[key] = u.dataCounts["coreset"] ?? u.trainSamples
-            m.localSizes[key] = u.dataCounts["local"] ?? 0
-            coreset += m.coresetSizes[key]!
-            local += m.localSizes[key]!
-            var t = RoundMetrics.ClientTimes()
-            t.features = u.timings["features"] ?? 0
-            t.fusion = u.timings["fusion"] ?? 0
-            t.intraClustering = u.timings["intra"] ?? 0
-            t.selection = u.timings["selection"] ?? 0
-            t.training = u.timings["training"] ?? 0
-            m.clientTimes[key] = t
-            if let l = u.trainLoss, l.isFinite, u.trainBatches > 0 {
-                m.clientLosses[key] = l
-                lossSum += l * Double(u.trainBatches)
-                lossWeight += u.trainBatches
-            }
-            if u.trainBatches > 0 {
-                guard u.adapter.count == global.count else {
-                    fault("client \(c) sent \(u.adapter.count) adapter values, expected \(global.count); update ignored")
-                    continue
-                }
-                contributions.append(FedAvg.Contribution(client: c, batches: u.trainBatches, parameters: u.adapter))
-            }
-        }
-        m.dataRatio = local > 0 ? Double(coreset) / Double(local) : 0
-        m.trainLoss = lossWeight > 0 ? lossSum / Double(lossWeight) : nil
-        var newGlobal = global
-        if m.responders.count < config.minResponses {
-            fault("round \(round): \(m.responders.count) updates, fewer than transport.min_responses = \(config.minResponses); global adapter kept")
-        } else if let avg = try? FedAvg.average(contributions, equalWeight: config.equalWeight) {
-            newGlobal = avg
-        }
-        m.bytes = Self.bytesDelta(before: before, after: endpoint.traffic.snapshot())
+        var round = Round(number: number, participants: participants, global: global)
+        if plan.hasSelectionPhase { await round.select(on: self) }
+        await round.train(on: self)
+        let next = round.aggregate(on: self)
+        round.metrics.bytes = Self.bytesDelta(before: before, after: endpoint.traffic.snapshot())
         if !rejected.isEmpty {
             let kinds = rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            fault("round \(round): \(rejected.values.reduce(0, +)) messages rejected since the last round (\(kinds))")
+            fault("round \(number): \(rejected.values.reduce(0, +)) messages rejected since the last round (\(kinds))")
             rejected = [:]
         }
-        m.faults = roundFaults
-        m.seconds = Date().timeIntervalSince(start)
-        return (newGlobal, m)
+        round.metrics.faults = roundFaults
+        round.metrics.seconds = Date().timeIntervalSince(start)
+        return (next, round.metrics)
+    }
+
+    /// A participant whose worker died may be on its way back: waits up to `transport.rejoin_grace`.
+    func waitForRejoin(_ participants: [Int], round: Int) async {
+        let absent = Set(participants).subtracting(homes.keys)
+        guard !absent.isEmpty, config.rejoinGrace > 0 else { return }
+        progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients "
+                 + "\(absent.sorted())")
+        let end = Date().addingTimeInterval(config.rejoinGrace)
+        while Date() < end, !Set(participants).subtracting(homes.keys).isEmpty {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
     }
 
     /// What DP release the round's centroid messages went through; a message without noise while
@@ -348,13 +320,15 @@ public actor ServerActor {
             if summary == nil {
                 summary = PrivacySummary(epsilon: p.epsilon, delta: p.delta, sigma: p.sigma, messages: 0, unnoised: 0)
             } else if summary!.epsilon != p.epsilon || summary!.delta != p.delta {
-                fault("round \(round): client \(c) released centroids with (epsilon \(p.epsilon), delta \(p.delta)), others with (\(summary!.epsilon), \(summary!.delta))")
+                fault("round \(round): client \(c) released centroids with (epsilon \(p.epsilon), delta \(p.delta)), "
+                      + "others with (\(summary!.epsilon), \(summary!.delta))")
             }
             summary!.messages += 1
         }
         summary?.unnoised = unnoised.count
         if config.dpEpsilon > 0, !unnoised.isEmpty {
-            fault("round \(round): clients \(unnoised) sent centroids without DP noise although privacy.epsilon = \(config.dpEpsilon)")
+            fault("round \(round): clients \(unnoised) sent centroids without DP noise although privacy.epsilon = "
+                  + "\(config.dpEpsilon)")
         }
         return summary
     }
@@ -367,7 +341,8 @@ public actor ServerActor {
             switch got[c] {
             case let .centroids(cs)?:
                 for i in 0..<cs.clusterIDs.count {
-                    centroids.append(ClientCentroid(client: c, cluster: cs.clusterIDs[i], point: cs.centroid(i).map(Double.init)))
+                    let point = cs.centroid(i).map(Double.init)
+                    centroids.append(ClientCentroid(client: c, cluster: cs.clusterIDs[i], point: point))
                 }
             case let .features(f)?:
                 points.append((c, f.values.map(Double.init)))
@@ -378,7 +353,9 @@ public actor ServerActor {
         case .global:
             return try SelectionSteps.globalSelect(points, dims: 2, minClusterSize: config.effectiveMinClusterSize)
         case .coresetCent:
-            guard let fixed = fixedSelection else { throw ActorsError.protocolViolation("Coreset-Cent has no central selection yet") }
+            guard let fixed = fixedSelection else {
+                throw ActorsError.protocolViolation("Coreset-Cent has no central selection yet")
+            }
             return fixed.filter { got[$0.key] != nil }
         default:
             if !plan.interClient {
@@ -399,14 +376,12 @@ public actor ServerActor {
     /// the centralised selection.
     public func centralCoresetCent(adapter: [Float]) async throws -> [Int: [Int]] {
         let all = Array(0..<config.clients)
-        beginPhase(round: 0, type: .centroids, clients: Set(all))
-        let unreachable = await broadcast(all) {
-            .roundStart(RoundStart(round: 0, clientIDs: $0, method: config.method.rawValue, phase: RoundPhase.select,
-                                   seed: config.seed, globalAdapter: adapter))
-        }
-        failed.merge(unreachable) { a, _ in a }
         let scale = Double(max(1, config.clients / config.participantsPerRound))
-        let got = await collect(phase: "Coreset-Cent features of all clients", deadline: config.featureDeadline * scale)
+        let phase = await exchange(.centroids, round: 0, clients: all, label: "Coreset-Cent features of all clients",
+                                   deadline: config.featureDeadline * scale) {
+            .roundStart(RoundStart(round: 0, clientIDs: $0, phase: .select, globalAdapter: adapter))
+        }
+        let got = phase.answers
         var clients: [(client: Int, features: FeatureMatrix)] = []
         var missing: [Int] = []
         for c in all {
@@ -414,14 +389,17 @@ public actor ServerActor {
             clients.append((c, FeatureMatrix(count: f.sampleIDs.count, width: f.dims, values: f.values)))
         }
         guard missing.isEmpty else {
-            let why = missing.prefix(5).map { "client \($0): \(failed[$0] ?? "no answer before the deadline")" }.joined(separator: "; ")
+            let why = missing.prefix(5).map { "client \($0): \(phase.reason($0))" }.joined(separator: "; ")
             throw ActorsError.tooFewResponses(round: 0, phase: "Coreset-Cent features (\(why)\(missing.count > 5 ? "; ..." : ""))",
                                               got: clients.count, needed: all.count)
         }
         var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .kmeans)
-        let chosen = try SelectionSteps.centralCoresetCent(clients, ratio: config.ratio, clusters: config.kmeansClusters, using: &rng)
+        let chosen = try SelectionSteps.centralCoresetCent(clients, ratio: config.ratio, clusters: config.kmeansClusters,
+                                                           using: &rng)
         let total = clients.reduce(0) { $0 + $1.features.count }
-        log("Coreset-Cent: \(chosen.values.reduce(0) { $0 + $1.count }) of \(total) samples chosen by one k-means (k = \(min(config.kmeansClusters, total))) over \(clients.count) clients")
+        let k = min(config.kmeansClusters, total)
+        log("Coreset-Cent: \(chosen.values.reduce(0) { $0 + $1.count }) of \(total) samples chosen by one k-means "
+            + "(k = \(k)) over \(clients.count) clients")
         return chosen
     }
 
@@ -446,7 +424,7 @@ public actor ServerActor {
     public func shutdown() async {
         finishing = true
         for peer in Set(homes.values).sorted(by: { $0.name < $1.name }) {
-            try? await endpoint.send(.shutdown(Shutdown(reason: RoundPhase.runFinished)), to: peer)
+            try? await endpoint.send(.shutdown(Shutdown(reason: RoundProtocol.runFinished)), to: peer)
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         eventTask?.cancel()

@@ -36,7 +36,7 @@ public actor WorkerHost {
     }
 
     /// Registers, then serves until the server says shutdown or goes away. Returns only when the
-    /// server said the run is over (`RoundPhase.runFinished`); throws `ActorsError.workerEnded` when
+    /// server said the run is over (`RoundProtocol.runFinished`); throws `ActorsError.workerEnded` when
     /// the server went away (lease, wrong address, refused key) or sent this worker away (refused
     /// configuration, clients hosted elsewhere), so a supervisor knows to restart it.
     public func run() async throws {
@@ -46,7 +46,7 @@ public actor WorkerHost {
                                                        capabilities: ["config:" + RunIdentity.configDigest(config)])))
             for try await message in endpoint.incoming {
                 if case let .shutdown(s) = message {
-                    if s.reason == RoundPhase.runFinished {
+                    if s.reason == RoundProtocol.runFinished {
                         await endpoint.close()
                         return
                     }
@@ -78,15 +78,12 @@ public actor WorkerHost {
                 guard let client = clients[id] else { fault("round \(start.round): client \(id) is not hosted here"); continue }
                 do {
                     switch start.phase {
-                    case RoundPhase.select:
+                    case .select:
                         let reply = try await client.selectPhase(round: start.round, adapter: start.globalAdapter)
                         try await endpoint.send(reply)
-                    case RoundPhase.train:
+                    case .train:
                         let update = try await client.trainPhase(round: start.round, adapter: start.globalAdapter, chosen: nil)
                         try await endpoint.send(.update(update))
-                    default:
-                        fault("round \(start.round): unknown phase \"\(start.phase)\"")
-                        return
                     }
                 } catch {
                     await report(client: id, round: start.round, error)
@@ -96,7 +93,8 @@ public actor WorkerHost {
             guard let adapter = roundAdapters[sel.round] else {
                 // E.g. this process was restarted mid-round: tell the server at once.
                 for id in sel.chosen.keys.sorted() where clients[id] != nil {
-                    await report(client: id, round: sel.round, ActorsError.protocolViolation("no state for round \(sel.round) here (worker restarted?)"))
+                    let lost = ActorsError.protocolViolation("no state for round \(sel.round) here (worker restarted?)")
+                    await report(client: id, round: sel.round, lost)
                 }
                 return
             }
@@ -120,16 +118,16 @@ public actor WorkerHost {
     /// Tells the server a client failed (so it does not wait for the deadline).
     func report(client: Int, round: Int, _ error: any Error) async {
         fault("round \(round), client \(client): \(error)")
-        try? await endpoint.send(.error(ErrorReport(code: RoundPhase.clientFailedCode,
-                                                    text: "client \(client) round \(round): \(error)")))
+        try? await endpoint.send(.error(ErrorReport(code: RoundProtocol.clientFailedCode,
+                                                    text: "client \(client) round \(round): \(error)",
+                                                    clientID: client, round: round)))
     }
 }
 
-/// Phase names and codes of the round protocol, shared by server and workers.
-public enum RoundPhase {
-    public static let select = "select"
-    public static let train = "train"
-    /// ErrorReport code: a client failed; text starts "client N round R:".
+/// Codes and shutdown reasons of the round protocol, shared by server and workers (the phases
+/// themselves are `Transport.RoundPhase`).
+public enum RoundProtocol {
+    /// ErrorReport code: a client failed; the report names it (`clientID`, `round`).
     public static let clientFailedCode: Int32 = 10
     /// Shutdown reason at the end of a run: the only shutdown after which a worker exits 0.
     public static let runFinished = "run finished"

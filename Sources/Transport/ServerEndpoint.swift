@@ -3,11 +3,6 @@
 public protocol ServerEndpoint: AnyObject, Sendable {
     /// Every event, in arrival order per peer. Finishes after `close()`.
     var events: ServerEvents { get }
-    /// An executor that the task consuming this endpoint's messages may prefer
-    /// (`withTaskExecutorPreference(endpoint.executor) { ... }`) to be resumed on the thread where
-    /// they arrive, and to send its replies from there; nil when there is none (in-process). Only
-    /// for light receive/dispatch/reply work: a default actor called from such a task runs there too.
-    var executor: (any TaskExecutor)? { get }
     /// Bytes and messages per type and direction.
     var traffic: TrafficCounters { get }
     /// Sends to one peer. Throws `unknownPeer`, `peerLost`, `sendTimeout`, `closed`, or an encoding error.

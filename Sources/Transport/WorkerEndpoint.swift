@@ -6,11 +6,6 @@ public protocol WorkerEndpoint: AnyObject, Sendable {
     /// Messages from the server in order (heartbeats are consumed by the endpoint). Finishes
     /// normally after `close()`, or throws `TransportError.peerLost` when the server goes away.
     var incoming: IncomingMessages { get }
-    /// An executor that the task consuming this endpoint's messages may prefer
-    /// (`withTaskExecutorPreference(endpoint.executor) { ... }`) to be resumed on the thread where
-    /// they arrive, and to send its replies from there; nil when there is none (in-process). Only
-    /// for light receive/dispatch/reply work: a default actor called from such a task runs there too.
-    var executor: (any TaskExecutor)? { get }
     /// Bytes and messages per type and direction.
     var traffic: TrafficCounters { get }
     /// Sends to the server. Throws `peerLost`, `sendTimeout`, `closed`, or an encoding error.

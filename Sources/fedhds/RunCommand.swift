@@ -26,7 +26,9 @@ struct ConfigOptions: ParsableArguments {
     @Flag(help: "Start over in an output folder that holds another run (its result, checkpoint and logs are removed).")
     var force = false
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).", valueName: "KEY=VALUE"))
+    @Option(name: .customLong("set"),
+            help: ArgumentHelp("Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).",
+                               valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
     func load() throws -> RunConfig {
@@ -77,6 +79,14 @@ struct RunCommand: AsyncParsableCommand {
 
 /// The lines printed at the end of a run.
 enum Summary {
+    static func print(_ outcome: RunOutcome, output: String) {
+        switch outcome {
+        case let .finished(r): print(r, output: output)
+        case let .stopped(round):
+            Swift.print("stopped after round \(round) as asked; continue with --resume (checkpoint: \(output)/checkpoint.bin)")
+        }
+    }
+
     static func print(_ r: RunResult, output: String) {
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "-" }
         Swift.print("method \(r.method), \(r.rounds) rounds in \(String(format: "%.1f", r.totalSeconds)) s")

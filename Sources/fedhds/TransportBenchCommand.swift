@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Transport
+import TransportBench
 
 /// `fedhds transport-bench` (hidden): the Swift half of bench/transport.sh; prints JSON.
 struct TransportBenchCommand: AsyncParsableCommand {

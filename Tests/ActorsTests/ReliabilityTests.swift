@@ -140,7 +140,8 @@ import Transport
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         await #expect {
-            _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+            _ = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false))
         } throws: { "\($0)".contains("nothing was trained") && "\($0)".contains("failed on purpose") }
         // min_responses above the participants can never train: refused up front.
         var m = c
@@ -167,7 +168,7 @@ import Transport
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let output = try RunOutput(folder: dir)
-        let run = Task<RunResult, any Error> {
+        let run = Task<RunOutcome, any Error> {
             try await Coordinator.serve(config: c, server: server, compute: compute, output: output,
                                         options: RunOptions(output: dir, showProgress: false))
         }

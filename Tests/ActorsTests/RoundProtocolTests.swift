@@ -29,7 +29,8 @@ import Transport
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r1 = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r1 = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                    options: RunOptions(output: dir, showProgress: false)).finished
         #expect(r1.rounds == 3)
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir).appendingPathComponent("metrics.jsonl"))
         #expect(metrics.map(\.round) == [1, 2, 3])
@@ -45,14 +46,15 @@ import Transport
         #expect((r1.rougeL ?? 0) > (r1.rougeLBefore ?? 1))  // training moved toward the targets
         let dir2 = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir2) }
-        let r2 = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir2, showProgress: false))
+        let r2 = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                    options: RunOptions(output: dir2, showProgress: false)).finished
         #expect(r2.adapterSHA == r1.adapterSHA)
         var other = c
         other.seed = 12
         let dir3 = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir3) }
         let r3 = try await Coordinator.runInProcess(config: other, compute: ArithmeticCompute(clientCount: 6, seed: 12),
-                                                    options: RunOptions(output: dir3, showProgress: false))
+                                                    options: RunOptions(output: dir3, showProgress: false)).finished
         #expect(r3.adapterSHA != r1.adapterSHA)
     }
 
@@ -61,14 +63,14 @@ import Transport
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let whole = Self.tempDir(), split = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: split) }
-        let full = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: whole, showProgress: false))
-        await #expect(throws: ActorsError.self) {
-            _ = try await Coordinator.runInProcess(config: c, compute: compute,
+        let full = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                      options: RunOptions(output: whole, showProgress: false)).finished
+        let stopped = try await Coordinator.runInProcess(config: c, compute: compute,
                                                    options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
-        }
+        #expect(stopped == .stopped(afterRound: 1))
         #expect(try Checkpoint.read(from: URL(fileURLWithPath: split + "/checkpoint.bin")).round == 1)
         let resumed = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                         options: RunOptions(output: split, resume: true, showProgress: false))
+                                                         options: RunOptions(output: split, resume: true, showProgress: false)).finished
         #expect(resumed.adapterSHA == full.adapterSHA)
         let a = try RunOutput.readMetrics(URL(fileURLWithPath: whole + "/metrics.jsonl"))
         let b = try RunOutput.readMetrics(URL(fileURLWithPath: split + "/metrics.jsonl"))
@@ -90,7 +92,7 @@ import Transport
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try await Coordinator.runInProcess(config: c, compute: ArithmeticCompute(clientCount: 6, seed: 11),
-                                                   options: RunOptions(output: dir, showProgress: false))
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         #expect(r.rounds == 2)
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir + "/metrics.jsonl"))
         #expect(metrics.allSatisfy { $0.dropped.isEmpty && $0.faults.isEmpty })

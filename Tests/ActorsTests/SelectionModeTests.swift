@@ -38,7 +38,9 @@ struct RecordingCompute: FederatedCompute {
         #expect(try RunConfig.parse(toml: "[selection]\nreference_defect = false").selectionMode == .paper)
         // The old key adds (or removes) the pairing defect to whatever mode says.
         #expect(try RunConfig.parse(toml: "[selection]\nmode = \"reference-shuffle\"\nreference_defect = true").selectionMode == .referenceBoth)
-        #expect(throws: ActorsError.invalidConfiguration("`selection.mode`: unknown value \"nope\"; expected one of paper, reference-pairing, reference-shuffle, reference-both")) {
+        let expected = "`selection.mode`: unknown value \"nope\"; expected one of paper, reference-pairing, "
+            + "reference-shuffle, reference-both"
+        #expect(throws: ActorsError.invalidConfiguration(expected)) {
             try RunConfig.parse(toml: "[selection]\nmode = \"nope\"")
         }
         var c = RunConfig()
@@ -124,7 +126,8 @@ struct RecordingCompute: FederatedCompute {
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        _ = try await Coordinator.runInProcess(config: c, compute: compute,
+                                               options: RunOptions(output: dir, showProgress: false))
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir + "/metrics.jsonl"))
         var zero = 0, one = 0
         for m in metrics {
@@ -148,7 +151,8 @@ struct RecordingCompute: FederatedCompute {
         let compute = RecordingCompute(inner: ArithmeticCompute(clientCount: c.clients, seed: c.seed))
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         let cp = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin"))
         let central = try #require(cp.coresetCent)
         // Direct computation: all clients' last-layer features under the initial adapter, one k-means.
@@ -190,17 +194,17 @@ struct RecordingCompute: FederatedCompute {
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let whole = RoundProtocolTests.tempDir(), split = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: split) }
-        let full = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: whole, showProgress: false))
-        await #expect(throws: ActorsError.self) {
-            _ = try await Coordinator.runInProcess(config: c, compute: compute,
+        let full = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                      options: RunOptions(output: whole, showProgress: false)).finished
+        let stopped = try await Coordinator.runInProcess(config: c, compute: compute,
                                                    options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
-        }
+        #expect(stopped == .stopped(afterRound: 1))
         // Plant a different stored selection: the resumed run must use it, not recompute.
         let url = URL(fileURLWithPath: split + "/checkpoint.bin")
         var cp = try Checkpoint.read(from: url)
         let stored = try #require(cp.coresetCent)
         let resumed = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                         options: RunOptions(output: split, resume: true, showProgress: false))
+                                                         options: RunOptions(output: split, resume: true, showProgress: false)).finished
         #expect(resumed.adapterSHA == full.adapterSHA)
         #expect(try Checkpoint.read(from: url).coresetCent == stored)
         cp.coresetCent = Dictionary(uniqueKeysWithValues: (0..<c.clients).map { ($0, [0]) })

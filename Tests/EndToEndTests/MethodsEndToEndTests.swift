@@ -19,7 +19,8 @@ import Testing
         c.maxNewTokens = 4
         c.ratio = 0.1
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         let m = try Harness.metrics(dir)
         #expect(r.rounds == 1 && m.count == 1)
         #expect(m[0].dropped.isEmpty, "\(m[0].dropped)")
@@ -40,7 +41,8 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         let m = try Harness.metrics(dir)[0]
         let local = m.localSizes.values.reduce(0, +)
         #expect(local > 1000)  // the participants' whole partitions, not a capped subset
@@ -64,7 +66,8 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         let central = try #require(try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin")).coresetCent)
         var all: [(client: Int, features: FeatureMatrix)] = []
         let initial = try compute.initialAdapter()

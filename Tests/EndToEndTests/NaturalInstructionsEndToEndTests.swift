@@ -63,7 +63,8 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Self.config)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+        let r = try await Coordinator.runInProcess(config: c, compute: compute,
+                                                   options: RunOptions(output: dir, showProgress: false)).finished
         let m = try Harness.metrics(dir)[0]
         #expect(r.dataRatio == 1)
         #expect(m.responders.count == 4 && m.clientLosses.count == 4, "\(m.clientLosses)")
@@ -83,7 +84,8 @@ import Testing
     @Test func aClientCountThatIsNotTheNumberOfTasksIsRefusedByName() async throws {
         var c = try RunConfig.load(path: Self.config)
         c.clients = 200
-        await #expect(throws: ActorsError.invalidConfiguration("`data.clients` is 200 but the Natural Instructions data keeps 96 training tasks (one client each)")) {
+        let tooMany = "`data.clients` is 200 but the Natural Instructions data keeps 96 training tasks (one client each)"
+        await #expect(throws: ActorsError.invalidConfiguration(tooMany)) {
             _ = try await ModelCompute.make(config: c, configPath: Self.config)
         }
     }

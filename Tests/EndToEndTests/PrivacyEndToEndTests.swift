@@ -26,7 +26,7 @@ import Transport
         var options = RunOptions(output: dir, showProgress: false)
         options.audit = audit
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: options)
+        let r = try await Coordinator.runInProcess(config: c, compute: compute, options: options).finished
         return (r, try Harness.metrics(dir), audit)
     }
 
@@ -103,6 +103,7 @@ import Transport
 
         // Same seed, noise on or off: the server's clustering sees other points, so the result differs.
         #expect(ra.adapterSHA != rb.adapterSHA)
-        print("dp: selected without noise \(ma.map(\.selected)), with noise \(mb.map(\.selected)); coreset \(ma.map(\.coresetSizes)) vs \(mb.map(\.coresetSizes))")
+        print("dp: selected without noise \(ma.map(\.selected)), with noise \(mb.map(\.selected)); "
+              + "coreset \(ma.map(\.coresetSizes)) vs \(mb.map(\.coresetSizes))")
     }
 }

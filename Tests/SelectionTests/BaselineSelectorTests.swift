@@ -59,12 +59,6 @@ import Testing
         #expect(GlobalSelect.samples(of: 1, in: chosen).count == 2)
     }
 
-    @Test func fullData() {
-        #expect(FullDataSelector().select(count: 3) == [0, 1, 2])
-        var rng = SplitMix64(seed: 1)
-        #expect(Set(FullDataSelector().select(count: 5, shuffledWith: &rng)) == [0, 1, 2, 3, 4])
-    }
-
     @Test func lastLayerSlice() throws {
         let x = try Matrix(rowArrays: [[1, 2, 3, 4], [5, 6, 7, 8]])
         #expect(try x.lastColumns(2).rowArrays == [[3, 4], [7, 8]])

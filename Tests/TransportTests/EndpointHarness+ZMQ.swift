@@ -1,6 +1,6 @@
 import CZeroMQ
 import Foundation
-@testable import Transport
+@_spi(Bench) @testable import Transport
 
 extension EndpointHarness {
     /// A ZeroMQ server on an ephemeral tcp port or a fresh inproc name, and workers that the server

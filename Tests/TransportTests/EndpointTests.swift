@@ -45,7 +45,7 @@ func multiMegabytePayloadsBothWays(kind: TransportKind) async throws {
     let h = try await EndpointHarness.make(kind, workers: 1)
     var rng = SplitMix64(seed: 5)
     let adapter = (0..<(3 << 20)).map { _ in Float(Int64(bitPattern: rng.next() >> 1) % 2001 - 1000) / 7 }  // 12 MB
-    let start = Message.roundStart(RoundStart(round: 1, clientIDs: [0, 1], method: "fedit", globalAdapter: adapter))
+    let start = Message.roundStart(RoundStart(round: 1, clientIDs: [0, 1], phase: .train, globalAdapter: adapter))
     try await h.server.send(start, to: PeerID(h.names[0]))
     var it = h.workers[0].incoming.makeAsyncIterator()
     let got = try await it.next()

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Transport
+@_spi(Bench) @testable import Transport
 
 /// 100,000 random and mutated multipart messages into a live ROUTER over tcp while a good worker
 /// keeps talking to the server: every fuzz message is accounted for (decoded or rejected with a

@@ -13,12 +13,49 @@ import Testing
 
 @Test func envelopeLayoutIsPinned() throws {
     let frames = try MessageCodec.encode(.heartbeat(Heartbeat(sequence: 0x0102_0304_0506_0708)))
-    #expect(frames == [[0x46, 0x48, 0x44, 0x53, 1, 0, 6, 1, 8, 0, 0, 0, 0, 0, 0, 0,
+    #expect(frames == [[0x46, 0x48, 0x44, 0x53, 2, 0, 6, 1, 8, 0, 0, 0, 0, 0, 0, 0,
                         8, 7, 6, 5, 4, 3, 2, 1]])
     // Float payloads are raw little-endian float32: 1.0 = 0x3f800000, -2.0 = 0xc0000000.
     let u = try MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: 0, adapter: [1, -2], trainSamples: 0,
                                                          trainBatches: 0, trainLoss: nil)))
     #expect(u[1] == [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0])
+}
+
+/// Version 2's bodies, byte by byte: a typed phase, an error naming its client and round, and an
+/// update's times as five doubles in a fixed order (no maps).
+@Test func versionTwoBodiesArePinned() throws {
+    let e = try MessageCodec.encode(.error(ErrorReport(code: 10, text: "x", clientID: 9, round: 4)))
+    #expect(e == [[0x46, 0x48, 0x44, 0x53, 2, 0, 7, 1, 27, 0, 0, 0, 0, 0, 0, 0,
+                   10, 0, 0, 0, 1, 0, 0, 0, 0x78, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0]])
+    let plain = try MessageCodec.encode(.error(ErrorReport(code: 1, text: "")))
+    #expect(plain[0].suffix(10) == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0])  // code, empty text, no client, no round
+    let start = RoundStart(round: 3, clientIDs: [7], phase: .train, globalAdapter: [1])
+    let s = try MessageCodec.encode(.roundStart(start))
+    #expect(s == [[0x46, 0x48, 0x44, 0x53, 2, 0, 2, 2, 29, 0, 0, 0, 0, 0, 0, 0,
+                   3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0],
+                  [0, 0, 0x80, 0x3f]])
+    var bad = s
+    bad[0][16 + 20] = 3
+    #expect(throws: TransportError.invalidValue(field: "roundStart.phase", reason: "3 is not a phase")) {
+        try MessageCodec.decode(bad)
+    }
+    let times = ClientTimes(features: 1, fusion: 2, intraClustering: 0.5, selection: -2, training: 0.25)
+    let u = try MessageCodec.encode(.update(ClientUpdate(round: 1, clientID: 2, adapter: [], trainSamples: 3,
+                                                         trainBatches: 3, trainLoss: nil, localSamples: 40, times: times)))
+    // ..., no loss (0), localSamples 40, then the times in order: 1.0, 2.0, 0.5, -2.0, 0.25, then the count 0.
+    let doubles: [UInt64] = [0x3ff0_0000_0000_0000, 0x4000_0000_0000_0000, 0x3fe0_0000_0000_0000,
+                             0xc000_0000_0000_0000, 0x3fd0_0000_0000_0000]
+    var tail: [UInt8] = [0, 40, 0, 0, 0, 0, 0, 0, 0]
+    for d in doubles { tail += (0..<8).map { UInt8(truncatingIfNeeded: d >> (8 * UInt64($0))) } }
+    tail += [UInt8](repeating: 0, count: 8)
+    #expect(Array(u[0].suffix(tail.count)) == tail)
+    #expect(throws: TransportError.nonFinite(field: "update.times.training", index: 0)) {
+        var t = times
+        t.training = .infinity
+        let update = ClientUpdate(round: 1, clientID: 2, adapter: [], trainSamples: 0, trainBatches: 0,
+                                  trainLoss: nil, times: t)
+        _ = try MessageCodec.encode(.update(update))
+    }
 }
 
 @Test func encodingRejectsNonFinitePayloadsAndBadCounts() throws {
@@ -47,7 +84,7 @@ import Testing
     #expect(throws: TransportError.frameCount(expected: 1, got: 0)) { try MessageCodec.decode([]) }
     #expect(throws: TransportError.truncated(field: "header")) { try MessageCodec.decode([[0x46, 0x48]]) }
     #expect(throws: TransportError.badMagic) { try MessageCodec.decode(mutated { $0[0][0] = 0x47 }) }
-    #expect(throws: TransportError.unsupportedVersion(2)) { try MessageCodec.decode(mutated { $0[0][4] = 2 }) }
+    #expect(throws: TransportError.unsupportedVersion(1)) { try MessageCodec.decode(mutated { $0[0][4] = 1 }) }
     #expect(throws: TransportError.unknownMessageType(200)) { try MessageCodec.decode(mutated { $0[0][6] = 200 }) }
     #expect(throws: TransportError.frameCount(expected: 2, got: 1)) { try MessageCodec.decode([good[0]]) }
     #expect(throws: TransportError.frameCount(expected: 2, got: 3)) { try MessageCodec.decode(good + [[1]]) }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Transport
+@_spi(Bench) @testable import Transport
 
 /// Tasks that prefer a ZeroMQ endpoint's socket thread as task executor (`endpoint.executor`).
 @Suite struct SocketExecutorTests {

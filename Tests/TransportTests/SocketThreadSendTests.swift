@@ -2,7 +2,7 @@ import CZeroMQ
 import Foundation
 import Synchronization
 import Testing
-@testable import Transport
+@_spi(Bench) @testable import Transport
 
 /// Sends from a consumer that runs on the server's socket thread (`executor` preference): the
 /// reply goes to libzmq from that thread, and what the high-water mark holds back is queued for

@@ -53,7 +53,7 @@ struct BinaryMissing: Error, CustomStringConvertible {
             #expect(u.adapter.count == 1 << 20 && u.adapter.allSatisfy { $0 == Float(u.round) })
         }
         let pending = Task {
-            try await inbox.next(from: PeerID(name), timeout: .seconds(300)) { if case .evaluationResult = $0 { true } else { false } }
+            try await inbox.next(from: PeerID(name), timeout: .seconds(300)) { if case .shutdown = $0 { true } else { false } }
         }
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()

@@ -1,7 +1,7 @@
 import CZeroMQ
 import Foundation
 import Testing
-@testable import Transport
+@_spi(Bench) @testable import Transport
 
 @Test(arguments: [TransportKind.zmqInproc, .zmqTCP])
 func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {

@@ -136,7 +136,7 @@ def smollm2():
     tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
     model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32,
                                                  attn_implementation="eager").eval()
-    # The first Dolly sample with a context, Alpaca prompt of SPEC.md, response + EOS as target.
+    # The first Dolly sample with a context, Alpaca prompt of docs/ALGORITHM.md, response + EOS as target.
     path = os.path.join(os.path.dirname(__file__), "../../../../data/dolly/databricks-dolly-15k.jsonl")
     with open(path) as fh:
         sample = next(json.loads(l) for l in fh if json.loads(l)["context"].strip())

@@ -57,8 +57,10 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
 
     /// The socket thread as a task executor (see `SocketExecutor`): a task that consumes this
     /// endpoint's messages under `withTaskExecutorPreference(endpoint.executor)` is resumed on the
-    /// thread that received them (one thread wake-up fewer per message). Light work only.
-    public var executor: (any TaskExecutor)? { loop.executor }
+    /// thread that received them (one thread wake-up fewer per message). Light work only; only
+    /// the round-trip benchmark (bench/TransportBench) uses it, so it is not part of the endpoint
+    /// protocols.
+    @_spi(Bench) public var executor: (any TaskExecutor)? { loop.executor }
 
     public func close() async {
         loop.stop()

@@ -3,8 +3,8 @@ import Glibc
 
 /// One multipart message as received: its frames (at most the requested number are kept),
 /// the total number of frames, and the "User-Id" the ZAP handler gave the connection.
-struct ZMQIncoming {
-    var frames: [WireFrame]
+@_spi(Bench) public struct ZMQIncoming {
+    @_spi(Bench) public var frames: [WireFrame]
     var totalFrames: Int
     var userID: String?
 }
@@ -17,13 +17,13 @@ final class FloatStorageOwner {
 
 /// A thin wrapper over a libzmq socket. Not thread-safe: created and configured on one thread,
 /// then owned by exactly one thread (handing over at `Thread.start`, a full memory barrier).
-final class ZMQSocket {
+@_spi(Bench) public final class ZMQSocket {
     private(set) var handle: UnsafeMutableRawPointer?
     private let msg: UnsafeMutablePointer<zmq_msg_t>
     /// Keeps the context alive as long as the socket is open.
     let context: ZMQContext
 
-    init(context: ZMQContext, type: Int32) throws {
+    @_spi(Bench) public init(context: ZMQContext, type: Int32) throws {
         guard let h = zmq_socket(context.handle, type) else { throw ZMQContext.lastError("zmq_socket") }
         handle = h
         self.context = context
@@ -36,7 +36,7 @@ final class ZMQSocket {
         msg.deallocate()
     }
 
-    func close() {
+    @_spi(Bench) public func close() {
         if let h = handle { zmq_close(h) }
         handle = nil
     }
@@ -45,7 +45,7 @@ final class ZMQSocket {
         if rc != 0 { throw ZMQContext.lastError(operation()) }
     }
 
-    func set(_ option: Int32, _ value: Int32) throws {
+    @_spi(Bench) public func set(_ option: Int32, _ value: Int32) throws {
         var v = value
         try check(zmq_setsockopt(handle, option, &v, MemoryLayout<Int32>.size), "zmq_setsockopt(\(option))")
     }
@@ -65,17 +65,17 @@ final class ZMQSocket {
         try set(option, bytes: Array(text.utf8))
     }
 
-    func getString(_ option: Int32) throws -> String {
+    @_spi(Bench) public func getString(_ option: Int32) throws -> String {
         var buffer = [CChar](repeating: 0, count: 1024)
         var size = buffer.count
         try check(zmq_getsockopt(handle, option, &buffer, &size), "zmq_getsockopt(\(option))")
         return ZMQContext.text(buffer)
     }
 
-    func bind(_ endpoint: String) throws { try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
-    func connect(_ endpoint: String) throws { try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))") }
+    @_spi(Bench) public func bind(_ endpoint: String) throws { try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
+    @_spi(Bench) public func connect(_ endpoint: String) throws { try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))") }
 
-    func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+    @_spi(Bench) public func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
         try send(frames.map { WireFrame.bytes($0) }, prefix: prefix, blocking: blocking)
     }
 
@@ -84,7 +84,7 @@ final class ZMQSocket {
 
     /// Sends `prefix` (if any) then `frames` as one multipart message without blocking.
     /// Returns false when nothing could be sent (EAGAIN: high-water mark or no peer yet).
-    func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+    @_spi(Bench) public func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
         let base = blocking ? 0 : ZMQ_DONTWAIT
         var index = 0
         if let prefix {
@@ -143,8 +143,8 @@ final class ZMQSocket {
     /// handler sets it per connection, so every frame that carries it carries the same). Debian's libzmq 4.3.4
     /// now and then hands out a ROUTER's routing-id frame without the connection's metadata (seen in about 1 of
     /// 3 Coreset-Cent cluster runs, on a small message right after large ones); the data frames still have it.
-    func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
-                 userID: Bool = false) throws -> ZMQIncoming? {
+    @_spi(Bench) public func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
+                                     userID: Bool = false) throws -> ZMQIncoming? {
         var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
         var more = true
         while more {

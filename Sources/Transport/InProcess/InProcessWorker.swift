@@ -7,8 +7,6 @@ public final class InProcessWorker: WorkerEndpoint {
     public let name: String
     public let incoming: IncomingMessages
     public let traffic = TrafficCounters()
-    /// None: in-process delivery has no thread of its own.
-    public var executor: (any TaskExecutor)? { nil }
     private let server: InProcessServer
     private let audit: WireAuditLog?
     private let limits: CodecLimits

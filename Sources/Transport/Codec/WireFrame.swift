@@ -3,7 +3,7 @@ import Foundation
 /// One frame of an encoded message. Float payloads stay `[Float]` from the message to the socket
 /// (sent zero-copy) and from the socket to the message (received straight into float storage), so a
 /// large adapter is copied once per hop, by libzmq; envelopes are bytes.
-enum WireFrame: Sendable, Equatable {
+@_spi(Bench) public enum WireFrame: Sendable, Equatable {
     case bytes([UInt8])
     /// Little-endian float32 values (the host's order on little-endian machines), all finite:
     /// whoever makes such a frame has checked that (the encoder before sending, the receiving

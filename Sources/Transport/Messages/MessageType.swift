@@ -1,5 +1,6 @@
 /// The kind of a federation-protocol message: the type byte of the envelope.
-/// New kinds get new numbers; numbers are never reused.
+/// New kinds get new numbers; numbers are never reused (10 and 11, an evaluation request and
+/// result that were never sent, were retired in wire version 2).
 public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case register = 1
     case roundStart = 2
@@ -10,8 +11,6 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case error = 7
     case shutdown = 8
     case features = 9
-    case evaluationRequest = 10
-    case evaluationResult = 11
 
     public var description: String {
         switch self {
@@ -24,8 +23,6 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .error: return "error"
         case .shutdown: return "shutdown"
         case .features: return "features"
-        case .evaluationRequest: return "evaluationRequest"
-        case .evaluationResult: return "evaluationResult"
         }
     }
 }

@@ -20,8 +20,6 @@ import Synchronization
 public final class InProcessServer: ServerEndpoint {
     public let events: ServerEvents
     public let traffic = TrafficCounters()
-    /// None: in-process delivery has no thread of its own.
-    public var executor: (any TaskExecutor)? { nil }
     public let liveness: Liveness
     let limits: CodecLimits
     private let mailbox: Mailbox<ServerEvent>

@@ -60,7 +60,8 @@ final class ZAPAuthenticator: Sendable {
         guard let key = CurveKeyPair.encode(f[6]) else { return reply("400", "bad CURVE credentials", "") }
         guard let name = domains.withLock({ $0[domain]?[key] }) else {
             let address = f.count > 3 ? String(decoding: f[3], as: UTF8.self) : "?"
-            refusalHandlers.withLock { $0[domain] }?("CURVE key \(key) from \(address.isEmpty ? "an unknown address" : address) is not on the allow-list; connection refused")
+            let from = address.isEmpty ? "an unknown address" : address
+            refusalHandlers.withLock { $0[domain] }?("CURVE key \(key) from \(from) is not on the allow-list; connection refused")
             return reply("400", "key not allowed", "")
         }
         return reply("200", "OK", name)
@@ -68,10 +69,10 @@ final class ZAPAuthenticator: Sendable {
 }
 
 /// Moves a socket into the thread that will own it.
-final class SocketBox: @unchecked Sendable {
+@_spi(Bench) public final class SocketBox: @unchecked Sendable {
     private var socket: ZMQSocket?
-    init(_ socket: ZMQSocket) { self.socket = socket }
-    func take() -> ZMQSocket {
+    @_spi(Bench) public init(_ socket: ZMQSocket) { self.socket = socket }
+    @_spi(Bench) public func take() -> ZMQSocket {
         let s = socket!
         socket = nil
         return s

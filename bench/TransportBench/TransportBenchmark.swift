@@ -1,8 +1,10 @@
 import CZeroMQ
 import Foundation
 import Glibc
+@_spi(Bench) import Transport
 
-/// Measurements for `bench/transport.sh` (run through `fedhds transport-bench`), over tcp
+/// Measurements for `bench/transport.sh` (run through `fedhds transport-bench`; a target of its
+/// own, outside the Transport library, which shows it the socket layer as `@_spi(Bench)`), over tcp
 /// loopback with a fresh context: the thin socket wrapper alone (DEALER -> ROUTER, copying sends
 /// and receives, as pyzmq does by default) and the full endpoints (encoding, checks, thread hops).
 public enum TransportBenchmark {
@@ -117,7 +119,8 @@ public enum TransportBenchmark {
             samples.sort()
             let place = onSocketThreads ? "socket threads" : "pool"
             let cpu = (cpuSeconds() - cpu0) / Double(count) * 1e6
-            note("endpoint rtt us (\(place)): p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) p99 \(samples[count * 99 / 100]); cpu us per round trip \(cpu)")
+            note("endpoint rtt us (\(place)): p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) "
+                 + "p99 \(samples[count * 99 / 100]); cpu us per round trip \(cpu)")
             return elapsed
         }
         await worker.close()

@@ -19,10 +19,6 @@ public enum Message: Sendable, Equatable {
     case shutdown(Shutdown)
     /// client -> server: fused features (GlobalSelect ablation; breaks privacy by design).
     case features(Features)
-    /// server -> worker: evaluate some clients.
-    case evaluationRequest(EvaluationRequest)
-    /// worker -> server: evaluation metrics of one client.
-    case evaluationResult(EvaluationResult)
 
     /// The envelope type byte of this message.
     public var type: MessageType {
@@ -36,8 +32,6 @@ public enum Message: Sendable, Equatable {
         case .error: return .error
         case .shutdown: return .shutdown
         case .features: return .features
-        case .evaluationRequest: return .evaluationRequest
-        case .evaluationResult: return .evaluationResult
         }
     }
 }

@@ -4,11 +4,16 @@ struct ByteReader {
     let bytes: [UInt8]
     private(set) var offset: Int
     let maxStringBytes: Int
+    /// The message's float frame (frame 1), read by `floats`.
+    let payload: WireFrame?
+    let maxFloats: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0, maxStringBytes: Int) {
+    init(_ bytes: [UInt8], offset: Int = 0, maxStringBytes: Int, payload: WireFrame? = nil, maxFloats: Int = 0) {
         self.bytes = bytes
         self.offset = offset
         self.maxStringBytes = maxStringBytes
+        self.payload = payload
+        self.maxFloats = maxFloats
     }
 
     var remaining: Int { bytes.count - offset }
@@ -93,29 +98,29 @@ struct ByteReader {
         return out
     }
 
-    mutating func doubleMap(_ field: String) throws -> [String: Double] {
-        let n = try count(field, minElementBytes: 12)
-        var out = [String: Double](minimumCapacity: n)
-        for _ in 0..<n {
-            let k = try string(field)
-            let v = try finiteDouble(field + "." + k)
-            guard out.updateValue(v, forKey: k) == nil else {
-                throw TransportError.invalidValue(field: field, reason: "duplicate key '\(k)'")
-            }
+    /// The flag before an optional value (`ByteWriter.optionalInt`, `optionalDouble`): 0 absent, 1 present.
+    mutating func present(_ field: String) throws -> Bool {
+        switch try u8(field + ".present") {
+        case 0: return false
+        case 1: return true
+        case let b: throw TransportError.invalidValue(field: field + ".present", reason: "flag \(b) is not 0 or 1")
         }
-        return out
     }
 
-    mutating func intMap(_ field: String) throws -> [String: Int] {
-        let n = try count(field, minElementBytes: 12)
-        var out = [String: Int](minimumCapacity: n)
-        for _ in 0..<n {
-            let k = try string(field)
-            let v = try int(field + "." + k)
-            guard out.updateValue(v, forKey: k) == nil else {
-                throw TransportError.invalidValue(field: field, reason: "duplicate key '\(k)'")
-            }
+    mutating func optionalInt(_ field: String) throws -> Int? { try present(field) ? try int(field) : nil }
+
+    mutating func optionalDouble(_ field: String) throws -> Double? {
+        try present(field) ? try finiteDouble(field) : nil
+    }
+
+    /// The float payload (frame 1) whose count `ByteWriter.floats` wrote here: at most
+    /// `maxFloats`, all finite.
+    mutating func floats(_ field: String) throws -> [Float] {
+        let n64 = try u64(field + ".count")
+        guard n64 <= UInt64(maxFloats) else {
+            throw TransportError.tooLarge(field: field, size: Int(clamping: n64) &* 4, limit: maxFloats * 4)
         }
-        return out
+        guard let payload else { throw TransportError.frameCount(expected: 2, got: 1) }
+        return try FloatFrame.floats(from: payload, count: Int(n64), field: field)
     }
 }
