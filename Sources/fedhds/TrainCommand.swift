@@ -67,6 +67,7 @@ struct TrainCommand: ParsableCommand {
         let requested = Precision(rawValue: precision) ?? .float32
         let packStart = Date()
         let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength, precision: requested)
+        trainer.runtime.prepareForTraining()  // bf16: OpenBLAS on one thread (see ModelRuntime)
         Self.announce(requested: requested, running: trainer.effectivePrecision, path: trainer.kernelPath,
                       seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)

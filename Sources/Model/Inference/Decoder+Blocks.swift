@@ -18,7 +18,7 @@ extension Decoder {
         }
         let x = ws.x.reserve(T * d), h = ws.h.reserve(T * d)
         let attn = ws.attention.reserve(T * qDim)
-        let arch = c.definition, shapes = arch.shapes(c), rotary = arch.positions == .rotary
+        let arch = c.definition, shapes = arch.shapes(c)
         let attentionColumns = arch.attentionColumns(c)
 
         // Embeddings (+ learned positions).
@@ -32,23 +32,10 @@ extension Decoder {
                 }
             }
         }
-        // Rotary cos / sin of every row's position, shared by all layers.
-        let half = hd / 2
-        var cosT = ws.cos.reserve(1), sinT = ws.sin.reserve(1)
-        if rotary {
-            cosT = ws.cos.reserve(T * half)
-            sinT = ws.sin.reserve(T * half)
-            for s in spans {
-                for i in 0..<s.count {
-                    let pos = Float(s.past + i), row = (s.offset + i) * half
-                    for j in 0..<half {
-                        let angle = Double(pos * inverseFrequencies[j])
-                        cosT[row + j] = Float(Foundation.cos(angle))
-                        sinT[row + j] = Float(Foundation.sin(angle))
-                    }
-                }
-            }
-        }
+        // Rotary cos / sin of every row's position (table row t for packed row t), shared by all layers.
+        let rotary = arch.positions == .rotary
+            ? RotaryOp(headDim: hd, theta: c.ropeTheta, positions: spans.flatMap { $0.past ..< $0.past + $0.count })
+            : nil
         // With the AVX-512 row kernel (head sizes 64, 128), every sequence's attention, prefill
         // included, runs as row ranges over the cores (`AttentionItem`); otherwise sequences of a
         // decoding step run in parallel, one item per sequence, and longer ones use sgemm per head.
@@ -82,11 +69,10 @@ extension Decoder {
                 return (part.y + (col - part.offset), part.width)
             }
             let (qPtr, qStride) = column(0), (kPtr, kvStride) = column(qDim), (vPtr, _) = column(qDim + kvDim)
-            if rotary {
+            if let rotary {
                 for t in 0..<T {
-                    Kernels.rope(qPtr + t * qStride, heads: heads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
-                    Kernels.rope(kPtr + t * kvStride, heads: kvHeads, headDim: hd, cos: cosT + t * half,
-                                 sin: sinT + t * half)
+                    rotary.apply(row: qPtr + t * qStride, tableRow: t, heads: heads)
+                    rotary.apply(row: kPtr + t * kvStride, tableRow: t, heads: kvHeads)
                 }
             }
             // One sequence's attention; `scores` is scratch of `maxScores` floats.
@@ -171,10 +157,10 @@ extension Decoder {
             switch config.definition.norm {
             case .layer:
                 n.bias!.data.withUnsafeBufferPointer { b in
-                    Kernels.layerNorm(x, rows: rows, d: d, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: eps, into: out)
+                    LayerNormOp.forward(x: x, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps, n: rows, d: d, y: out)
                 }
             case .rms:
-                Kernels.rmsNorm(x, rows: rows, d: d, weight: w.baseAddress!, epsilon: eps, into: out)
+                RMSNormOp.forward(x: x, weight: w.baseAddress!, eps: eps, n: rows, d: d, y: out)
             }
         }
     }

@@ -21,8 +21,6 @@ import Foundation
 public struct Decoder: Sendable {
     /// The weights, their packed copies and the kernels, shared with the other runners over them.
     public let runtime: ModelRuntime
-    /// Rotary inverse frequencies `theta^(-2i/hd)`, i < hd/2 (rotary positions).
-    let inverseFrequencies: [Float]
     /// Compact (4- or 8-bit, exact) copies of the weights that have them, for products with at most
     /// `LinearKernel.bf16RowSplitAbove` rows (decoding steps); present only with `bf16`. Set to nil
     /// (tests), decoding steps use the bfloat16 copy.
@@ -52,11 +50,6 @@ public struct Decoder: Sendable {
     /// A decoder over `runtime`, sharing its weights and packs with every other runner over it.
     public init(runtime: ModelRuntime) {
         self.runtime = runtime
-        let c = runtime.weights.config
-        let hd = c.headDim
-        inverseFrequencies = (0..<max(hd / 2, 0)).map { i in
-            1 / Float(pow(Double(c.ropeTheta), Double(Float(2 * i) / Float(hd))))
-        }
         compact = runtime.compact
     }
 

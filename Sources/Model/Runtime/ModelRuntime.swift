@@ -10,11 +10,12 @@ import Synchronization
 ///   copies for decoding steps (`CompactWeights`); the first trainer adds the backward orientation
 ///   (`BF16TrainingWeights`, `W`). The float32 weights stay for the float32 path, LoRA merging and
 ///   training.
-/// - Threads: OpenBLAS's worker count is process-wide. Training with bfloat16 products sets it to 1
-///   (`prepareForTraining`): OpenBLAS workers spin after each call and take the cores from our own
-///   work items (measured on 2 shared cores: a 256-token SmolLM2 bf16 step used 20-50% more CPU with
-///   2 OpenBLAS threads, and was slower); attention then spreads its heads over the cores instead
-///   (`parallelHeads`).
+/// - Threads: OpenBLAS's worker count is process-wide, so only the owner of the process sets it, by
+///   calling `prepareForTraining` (a run's `ModelCompute`, `fedhds train`): with bfloat16 products it
+///   sets 1, because OpenBLAS workers spin after each call and take the cores from our own work items
+///   (measured on 2 shared cores: a 256-token SmolLM2 bf16 step used 20-50% more CPU with 2 OpenBLAS
+///   threads, and was slower); attention then spreads its heads over the cores instead
+///   (`parallelHeads`). A trainer made over the runtime packs what it needs but leaves the threads.
 ///
 /// `@unchecked Sendable`: everything is immutable after init but the backward packs, which are made
 /// once under `lock` and then only read.
@@ -61,22 +62,27 @@ public final class ModelRuntime: @unchecked Sendable {
         singleBLASThread.store(BLASThreads.count == 1, ordering: .relaxed)
     }
 
-    /// Readies the runtime for training and returns the packed weights the trainer's frozen products
-    /// read (nil on the float32 path): packs the backward orientation on first use and, with bfloat16
-    /// products, sets OpenBLAS to one thread (see the type's notes). A run calls it once up front so
-    /// that every phase runs with the same threads; trainers call it too.
+    /// Readies the process for training on this runtime: packs the backward orientation (if not yet)
+    /// and, with bfloat16 products, sets OpenBLAS to one thread (see the type's notes). The owner of
+    /// the process calls it once up front, so that every phase runs with the same threads. Returns
+    /// the packed weights (nil on the float32 path).
     @discardableResult
     public func prepareForTraining() -> BF16TrainingWeights? {
+        guard let packed = trainingWeights() else { return nil }
+        BLASThreads.set(1)
+        singleBLASThread.store(true, ordering: .relaxed)
+        return packed
+    }
+
+    /// The packed weights a trainer's frozen products read (nil on the float32 path), packed on first use.
+    func trainingWeights() -> BF16TrainingWeights? {
         guard let bf16 else { return nil }
-        let packed = training.withLock { cached in
+        return training.withLock { cached in
             if let cached { return cached }
             let made = BF16TrainingWeights(weights: weights, forward: bf16)
             cached = made
             return made
         }
-        BLASThreads.set(1)
-        singleBLASThread.store(true, ordering: .relaxed)
-        return packed
     }
 
     /// Whether the training pass spreads attention heads over the cores itself.

@@ -40,7 +40,7 @@ public struct LoRATrainer: Sendable {
         self.optimizer = optimizer
         self.maxLength = maxLength
         self.padToken = runtime.weights.config.eosTokenId ?? 0
-        self.packed = runtime.prepareForTraining()
+        self.packed = runtime.trainingWeights()
     }
 
     /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has; it must be available
