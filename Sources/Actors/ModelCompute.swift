@@ -29,10 +29,6 @@ public final class ModelCompute: FederatedCompute {
     private let tokenized = Mutex<[Int: [TokenizedSample]]>([:])
     /// Held-out evaluation samples (a seeded subset when `eval.samples` > 0).
     let evaluation: [Sample]
-    /// With `precision = "bf16"` on an AMX CPU: the base weights packed for training, built once
-    /// and held for the whole run (trainers find it through `BF16TrainingWeights.shared(for:)`,
-    /// which keeps only weak references, so without this every round would pack them again).
-    let trainingWeights: BF16TrainingWeights?
 
     public var clientCount: Int { federated.clientCount }
     public var adapterSize: Int { LoRAAdapter(config: lora, model: base.decoder.config).parameters.count }
@@ -57,14 +53,9 @@ public final class ModelCompute: FederatedCompute {
             all = Array(all.prefix(config.evalSamples)).sorted { $0.id < $1.id }
         }
         evaluation = all
-        if config.precision.effective == .bfloat16 {
-            trainingWeights = BF16TrainingWeights.shared(for: base.decoder.weights)
-            // OpenBLAS's spinning workers would take the cores from the AMX work items between
-            // its (then small) calls; attention spreads its heads over the cores instead.
-            BLASThreads.set(1)
-        } else {
-            trainingWeights = nil
-        }
+        // Every client trains on the base model's runtime: its training packs and threads are set up
+        // once, before the first round, so every phase runs with the same threads.
+        base.decoder.runtime.prepareForTraining()
     }
 
     /// Loads the data and the model(s) a configuration names. `configPath` locates relative
@@ -246,9 +237,9 @@ public final class ModelCompute: FederatedCompute {
             return TrainingExample(tokens: all[i].inputIDs, lossMask: all[i].lossMask)
         }
         let lr = Float(config.effectiveLearningRate)
-        let trainer = LoRATrainer(weights: base.decoder.weights, lora: lora,
+        let trainer = LoRATrainer(runtime: base.decoder.runtime, lora: lora,
                                   optimizer: optimizer == .adam ? .adam(learningRate: lr) : .sgd(learningRate: lr),
-                                  maxLength: config.maxLength, precision: config.precision)
+                                  maxLength: config.maxLength)
         var a = try adapter(p)
         var rng = SeededGenerator(seed: config.seed, round: round, client: client, purpose: .dropout)
         let report = try Self.model("training") {

@@ -43,14 +43,7 @@ public struct LoRAAdapter: Sendable, Equatable {
 
     /// (out, in) of every projection of an architecture.
     public static func projectionShapes(_ m: ModelConfig) -> [Projection: (Int, Int)] {
-        let d = m.hiddenSize, hd = m.headDim, ff = m.intermediateSize
-        switch m.architecture {
-        case .llama:
-            return [.q: (m.headCount * hd, d), .k: (m.kvHeadCount * hd, d), .v: (m.kvHeadCount * hd, d),
-                    .o: (d, m.headCount * hd), .gate: (ff, d), .up: (ff, d), .down: (d, ff)]
-        case .gpt2:
-            return [.cAttn: (3 * d, d), .attnProj: (d, d), .fc: (ff, d), .mlpProj: (d, ff)]
-        }
+        m.definition.shapes(m)
     }
 
     /// The view of one projection, if it is adapted.

@@ -1,5 +1,5 @@
 /// The decoder families the engine runs.
-public enum Architecture: String, Sendable, Codable, Equatable {
+public enum Architecture: String, Sendable, Codable, Equatable, CaseIterable {
     /// RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP (SmolLM2, OpenLLaMA, ...).
     case llama
     /// LayerNorm, learned positions, GELU MLP, fused QKV (the FedHDS-Turbo proxy).

@@ -20,7 +20,7 @@ extension ModelWeights {
         }
         func ones(_ n: Int) -> Tensor { Tensor(shape: [n], data: [Float](repeating: 1, count: n)) }
         let d = c.hiddenSize
-        let isGPT2 = c.architecture == .gpt2
+        let arch = c.definition
         let shapes = LoRAAdapter.projectionShapes(c)
         var layers: [LayerWeights] = []
         for _ in 0..<c.layerCount {
@@ -28,15 +28,15 @@ extension ModelWeights {
             for projection in Projection.all(for: c.architecture) {
                 let (outF, inF) = shapes[projection]!
                 projections[projection] = Linear(weight: normal([outF, inF]),
-                                                 bias: isGPT2 ? Tensor(zeros: [outF]) : nil)
+                                                 bias: arch.biases ? Tensor(zeros: [outF]) : nil)
             }
-            layers.append(LayerWeights(attentionNorm: Norm(weight: ones(d), bias: isGPT2 ? Tensor(zeros: [d]) : nil),
-                                       mlpNorm: Norm(weight: ones(d), bias: isGPT2 ? Tensor(zeros: [d]) : nil),
+            layers.append(LayerWeights(attentionNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
+                                       mlpNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
                                        projections: projections))
         }
         return ModelWeights(config: c, tokenEmbedding: normal([c.vocabSize, d]),
-                            positionEmbedding: isGPT2 ? normal([c.contextLength, d]) : nil, layers: layers,
-                            finalNorm: Norm(weight: ones(d), bias: isGPT2 ? Tensor(zeros: [d]) : nil),
+                            positionEmbedding: arch.positions == .learned ? normal([c.contextLength, d]) : nil, layers: layers,
+                            finalNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
                             lmHead: c.tiedEmbeddings ? nil : normal([c.vocabSize, d]))
     }
 }

@@ -8,10 +8,7 @@ public enum Projection: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// The projections of an architecture, in the canonical order used by flat parameter vectors.
     public static func all(for architecture: Architecture) -> [Projection] {
-        switch architecture {
-        case .llama: return [.q, .k, .v, .o, .gate, .up, .down]
-        case .gpt2: return [.cAttn, .attnProj, .fc, .mlpProj]
-        }
+        architecture.definition.projections
     }
 }
 

@@ -67,9 +67,7 @@ struct TrainCommand: ParsableCommand {
         let requested = Precision(rawValue: precision) ?? .float32
         let packStart = Date()
         let trainer = LoRATrainer(weights: loaded.weights, lora: lora, optimizer: opt, maxLength: maxLength, precision: requested)
-        // bf16: our work items split the AMX products over the cores; OpenBLAS workers spinning
-        // between its (now small) calls would take those cores (see BLASThreads).
-        if trainer.effectivePrecision == .bfloat16 { BLASThreads.set(1) }
+        trainer.runtime.prepareForTraining()  // bf16: OpenBLAS on one thread (see ModelRuntime)
         Self.announce(requested: requested, running: trainer.effectivePrecision, path: trainer.kernelPath,
                       seconds: Date().timeIntervalSince(packStart))
         var rng = SeededGenerator(state: seed)

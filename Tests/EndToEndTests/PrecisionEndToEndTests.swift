@@ -25,7 +25,7 @@ import Testing
             let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
             let packed = precision == .bfloat16 && Precision.bfloat16.effective == .bfloat16
             #expect(compute.base.decoder.effectivePrecision == (packed ? .bfloat16 : .float32))
-            #expect((compute.trainingWeights != nil) == packed)
+            #expect((compute.base.decoder.runtime.prepareForTraining() != nil) == packed)
             _ = try await Coordinator.runInProcess(config: c, compute: compute,
                                                    options: RunOptions(output: dir, showProgress: false))
             let m = try Harness.metrics(dir)

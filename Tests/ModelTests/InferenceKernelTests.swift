@@ -28,8 +28,13 @@ import Testing
         let x = randomArray(rows * d, seed: 3), w = randomArray(d, seed: 4), b = randomArray(d, seed: 5)
         var rms = [Float](repeating: 0, count: rows * d), ln = rms
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
-            rms.withUnsafeMutableBufferPointer { Kernels.rmsNorm(px.baseAddress!, rows: rows, d: d, weight: pw.baseAddress!, epsilon: 1e-5, into: $0.baseAddress!) }
-            ln.withUnsafeMutableBufferPointer { Kernels.layerNorm(px.baseAddress!, rows: rows, d: d, weight: pw.baseAddress!, bias: pb.baseAddress!, epsilon: 1e-5, into: $0.baseAddress!) }
+            rms.withUnsafeMutableBufferPointer {
+                RMSNormOp.forward(x: px.baseAddress!, weight: pw.baseAddress!, eps: 1e-5, n: rows, d: d, y: $0.baseAddress!)
+            }
+            ln.withUnsafeMutableBufferPointer {
+                LayerNormOp.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, eps: 1e-5, n: rows, d: d,
+                                    y: $0.baseAddress!)
+            }
         } } }
         for r in 0..<rows {
             let row = x[(r * d)..<((r + 1) * d)].map(Double.init)
@@ -69,7 +74,7 @@ import Testing
         let c = angles.map { Foundation.cos($0) }, sn = angles.map { Foundation.sin($0) }
         var out = row
         c.withUnsafeBufferPointer { pc in sn.withUnsafeBufferPointer { ps in out.withUnsafeMutableBufferPointer {
-            Kernels.rope($0.baseAddress!, heads: heads, headDim: hd, cos: pc.baseAddress!, sin: ps.baseAddress!)
+            RotaryOp.rotate($0.baseAddress!, heads: heads, headDim: hd, cos: pc.baseAddress!, sin: ps.baseAddress!)
         } } }
         for h in 0..<heads {
             for i in 0..<(hd / 2) {

@@ -109,13 +109,14 @@ struct TrainingBF16Tests {
         print("TrainingBF16 \(arch) (\(kernel.name)): loss bf16 \(loss16) vs fp32 \(loss32) (rel \(lossErr)); worst view gradient cosine \(worstCos), worst norm rel err \(worstNorm); logits rel err \(logitErr)")
     }
 
-    /// Trainers over the same weights share one packed copy; another weights storage gets its own.
-    @Test func packedWeightsAreSharedPerWeightsStorage() throws {
+    /// Trainers and decoders over one `ModelRuntime` share its packed copy; another runtime (here over
+    /// changed weights) has its own.
+    @Test func packedWeightsAreSharedPerRuntime() throws {
         let weights = try TrainingGoldenTests.baseWeights(.llama)
         let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0, targets: Projection.all(for: .llama))
-        let a = LoRATrainer(weights: weights, lora: lora, optimizer: .sgd(learningRate: 1), precision: .bfloat16)
-        let copy = weights
-        let b = LoRATrainer(weights: copy, lora: lora, optimizer: .sgd(learningRate: 1), precision: .bfloat16)
+        let runtime = ModelRuntime(weights: weights, precision: .bfloat16)
+        let a = LoRATrainer(runtime: runtime, lora: lora, optimizer: .sgd(learningRate: 1))
+        let b = LoRATrainer(runtime: runtime, lora: lora, optimizer: .sgd(learningRate: 1))
         #expect(a.packed != nil && a.packed === b.packed)
         var changed = weights
         changed.layers[0].projections[.q]!.weight.data[0] += 1
@@ -124,16 +125,15 @@ struct TrainingBF16Tests {
         // 2 bytes per weight, twice, padded: at least 4 bytes per matrix weight.
         let matrix = weights.layers.flatMap(\.projections.values).map(\.weight.count).reduce(0, +) + weights.outputMatrix.count
         #expect(a.packed!.byteCount >= 4 * matrix)
-        // A decoder over the same weights uses the trainer's forward packs (one W^T copy per process),
+        // A decoder over the same runtime uses the trainer's forward packs (one W^T copy per runtime),
         // and the trainer's backward packs are separate memory.
-        let decoder = Decoder(weights: copy, precision: .bfloat16)
+        let decoder = Decoder(runtime: runtime)
         let packedQ = a.packed!.layers[0][.q]!
         #expect(decoder.bf16!.projection(layer: 0, .q)!.pointer == packedQ.forward.pointer)
         #expect(decoder.bf16!.output.pointer == a.packed!.output.forward.pointer)
         #expect(packedQ.backward.pointer != packedQ.forward.pointer)
-        #expect(Decoder(weights: changed, precision: .bfloat16).bf16!.projection(layer: 0, .q)!.pointer
+        #expect(Decoder(runtime: c.runtime).bf16!.projection(layer: 0, .q)!.pointer
                     == c.packed!.layers[0][.q]!.forward.pointer)
-        #expect(Decoder(weights: changed, precision: .bfloat16).bf16!.projection(layer: 0, .q)!.pointer
-                    != packedQ.forward.pointer)
+        #expect(Decoder(runtime: c.runtime).bf16!.projection(layer: 0, .q)!.pointer != packedQ.forward.pointer)
     }
 }

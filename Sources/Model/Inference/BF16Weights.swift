@@ -3,11 +3,11 @@ import CKernels
 /// bfloat16 copies of a decoder's projection weights and output matrix, packed once for
 /// `ck_amx_gemm` (`ck_bf16_pack_transposed`: `b = W^T` of every `[out, in]` weight).
 ///
-/// One allocation holds every matrix; it is written only in `init` and freed in `deinit`. Decoders
-/// and trainers over the same weights share one instance (`shared(for:)`; training adds only the
-/// other orientation, `BF16TrainingWeights`). `@unchecked Sendable` is safe because the storage is
-/// immutable after `init` returns: every thread only reads it, and each user (a `Decoder`, a
-/// `BF16TrainingWeights`) holds the instance, so the storage, for as long as its calls run.
+/// One allocation holds every matrix; it is written only in `init` and freed in `deinit`. A
+/// `ModelRuntime` owns it, and every decoder and trainer over that runtime reads it (training adds
+/// only the other orientation, `BF16TrainingWeights`). `@unchecked Sendable` is safe because the
+/// storage is immutable after `init` returns: every thread only reads it, and each user holds the
+/// runtime, so the storage, for as long as its calls run.
 final class BF16Weights: @unchecked Sendable {
     /// One packed `b = W^T` (`[inFeatures, outFeatures]`) inside the storage.
     struct Matrix {
@@ -23,9 +23,6 @@ final class BF16Weights: @unchecked Sendable {
     private let projections: [Matrix?]
     /// The LM head (or the tied embedding) `[V, d]`, packed as `[d, V]`.
     let output: Matrix
-    /// The weights packed here, held so the storage addresses that key `cache` cannot be freed and
-    /// reused by other weights while this object lives. Copy-on-write: costs no memory.
-    private let source: ModelWeights
 
     /// Packs every projection of every layer and the output matrix of `weights`, which must have
     /// passed `Decoder`'s shape check (each `Linear` weight is `[out, in]`). Matrices are packed
@@ -55,7 +52,6 @@ final class BF16Weights: @unchecked Sendable {
             if let slot = job.slot { projections[slot] = m } else { output = m }
         }
         self.storage = storage
-        self.source = weights
         self.count = total
         self.projections = projections
         self.output = output!
@@ -82,12 +78,4 @@ final class BF16Weights: @unchecked Sendable {
             }
         }
     }
-
-    /// The packed copy of `weights` (which must have passed `Decoder`'s shape check), built on first
-    /// use and shared by every decoder and trainer holding it.
-    static func shared(for weights: ModelWeights) -> BF16Weights {
-        cache.packed(for: weights) { BF16Weights(weights: $0) }
-    }
-
-    private static let cache = PackedWeightsCache<BF16Weights>()
 }

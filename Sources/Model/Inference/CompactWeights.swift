@@ -8,8 +8,7 @@ import CKernels
 /// of that form (e.g. float16 or float32 weights) has no compact copy and keeps the bfloat16 path.
 ///
 /// `@unchecked Sendable`: every buffer is written only in `init` and freed in `deinit`; calls only
-/// read them, and each owning `Decoder` keeps the instance alive while they run. Decoders over the
-/// same weights share one instance (`shared(for:)`).
+/// read them, and the owning `ModelRuntime` keeps the instance alive while they run.
 final class CompactWeights: @unchecked Sendable {
     struct Matrix {
         let pointer: UnsafePointer<UInt8>
@@ -24,9 +23,6 @@ final class CompactWeights: @unchecked Sendable {
     let output: Matrix?
     /// Bytes of all compact copies.
     let bytes: Int
-    /// The weights packed here, held so the storage addresses that key `cache` cannot be freed and
-    /// reused by other weights while this object lives. Copy-on-write: costs no memory.
-    private let source: ModelWeights
 
     /// Tries 4 bits, then 8 bits, for every projection of every layer and the output matrix
     /// (in parallel); the weights must have passed `Decoder`'s shape check.
@@ -57,16 +53,7 @@ final class CompactWeights: @unchecked Sendable {
         self.projections = projections
         self.output = output
         self.bytes = bytes
-        self.source = weights
     }
-
-    /// The compact copy of `weights` (which must have passed `Decoder`'s shape check), built on
-    /// first use and shared by every decoder holding it.
-    static func shared(for weights: ModelWeights) -> CompactWeights {
-        cache.packed(for: weights) { CompactWeights(weights: $0) }
-    }
-
-    private static let cache = PackedWeightsCache<CompactWeights>()
 
     /// The compact copy of `w` (`[out, in]`) with the fewest bits that is exact, or nil.
     static func pack(_ w: Tensor) -> (UnsafeMutableRawPointer, Int)? {

@@ -18,36 +18,24 @@ extension Decoder {
         }
         let x = ws.x.reserve(T * d), h = ws.h.reserve(T * d)
         let attn = ws.attention.reserve(T * qDim)
-        let isLlama = c.architecture == .llama
+        let arch = c.definition, shapes = arch.shapes(c)
+        let attentionColumns = arch.attentionColumns(c)
 
-        // Embeddings (+ learned positions for GPT-2).
+        // Embeddings (+ learned positions).
         weights.tokenEmbedding.data.withUnsafeBufferPointer { e in
             for (t, id) in tokens.enumerated() { (x + t * d).update(from: e.baseAddress! + id * d, count: d) }
         }
-        if let pos = weights.positionEmbedding {
+        if arch.positions == .learned, let pos = weights.positionEmbedding {
             pos.data.withUnsafeBufferPointer { p in
                 for s in spans {
                     for i in 0..<s.count { Kernels.axpy(1, p.baseAddress! + (s.past + i) * d, x + (s.offset + i) * d, d) }
                 }
             }
         }
-        // Rotary cos / sin of every row's position, shared by all layers.
-        let half = hd / 2
-        var cosT = ws.cos.reserve(1), sinT = ws.sin.reserve(1)
-        if isLlama {
-            cosT = ws.cos.reserve(T * half)
-            sinT = ws.sin.reserve(T * half)
-            for s in spans {
-                for i in 0..<s.count {
-                    let pos = Float(s.past + i), row = (s.offset + i) * half
-                    for j in 0..<half {
-                        let angle = Double(pos * inverseFrequencies[j])
-                        cosT[row + j] = Float(Foundation.cos(angle))
-                        sinT[row + j] = Float(Foundation.sin(angle))
-                    }
-                }
-            }
-        }
+        // Rotary cos / sin of every row's position (table row t for packed row t), shared by all layers.
+        let rotary = arch.positions == .rotary
+            ? RotaryOp(headDim: hd, theta: c.ropeTheta, positions: spans.flatMap { $0.past ..< $0.past + $0.count })
+            : nil
         // With the AVX-512 row kernel (head sizes 64, 128), every sequence's attention, prefill
         // included, runs as row ranges over the cores (`AttentionItem`); otherwise sequences of a
         // decoding step run in parallel, one item per sequence, and longer ones use sgemm per head.
@@ -67,24 +55,25 @@ extension Decoder {
             capture(l, x)
             let layer = weights.layers[l]
             norm(layer.attentionNorm, x, rows: T, into: h)
-            // Attention: projections, rotary, cache, per-sequence causal attention.
-            let qPtr: UnsafeMutablePointer<Float>, kPtr: UnsafeMutablePointer<Float>, vPtr: UnsafeMutablePointer<Float>
-            let qStride: Int, kvStride: Int
-            if isLlama {
-                qPtr = ws.q.reserve(T * qDim); kPtr = ws.k.reserve(T * kvDim); vPtr = ws.v.reserve(T * kvDim)
-                apply(layer.projections[.q]!, .q, layer: l, h, rows: T, into: qPtr, lora: lora, ws: ws)
-                apply(layer.projections[.k]!, .k, layer: l, h, rows: T, into: kPtr, lora: lora, ws: ws, rowsConverted: true)
-                apply(layer.projections[.v]!, .v, layer: l, h, rows: T, into: vPtr, lora: lora, ws: ws, rowsConverted: true)
+            // Attention: the projections writing q | k | v (one buffer each: [T, width]), rotary,
+            // cache, per-sequence causal attention.
+            var parts: [(y: UnsafeMutablePointer<Float>, offset: Int, width: Int)] = []
+            for (i, (p, offset)) in attentionColumns.enumerated() {
+                let width = shapes[p]!.0, y = [ws.q, ws.k, ws.v][i].reserve(T * width)
+                apply(layer.projections[p]!, p, layer: l, h, rows: T, into: y, lora: lora, ws: ws, rowsConverted: i > 0)
+                parts.append((y, offset, width))
+            }
+            // Column `col` of the q | k | v row: its pointer in row 0 and the row stride.
+            func column(_ col: Int) -> (UnsafeMutablePointer<Float>, Int) {
+                let part = parts.last { $0.offset <= col }!
+                return (part.y + (col - part.offset), part.width)
+            }
+            let (qPtr, qStride) = column(0), (kPtr, kvStride) = column(qDim), (vPtr, _) = column(qDim + kvDim)
+            if let rotary {
                 for t in 0..<T {
-                    Kernels.rope(qPtr + t * qDim, heads: heads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
-                    Kernels.rope(kPtr + t * kvDim, heads: kvHeads, headDim: hd, cos: cosT + t * half, sin: sinT + t * half)
+                    rotary.apply(row: qPtr + t * qStride, tableRow: t, heads: heads)
+                    rotary.apply(row: kPtr + t * kvStride, tableRow: t, heads: kvHeads)
                 }
-                qStride = qDim; kvStride = kvDim
-            } else {
-                let qkv = ws.q.reserve(T * 3 * d)
-                apply(layer.projections[.cAttn]!, .cAttn, layer: l, h, rows: T, into: qkv, lora: lora, ws: ws)
-                qPtr = qkv; kPtr = qkv + d; vPtr = qkv + 2 * d
-                qStride = 3 * d; kvStride = 3 * d
             }
             // One sequence's attention; `scores` is scratch of `maxScores` floats.
             func attendSpan(_ si: Int, _ scores: UnsafeMutablePointer<Float>) {
@@ -143,35 +132,35 @@ extension Decoder {
             } else {
                 for si in spans.indices { attendSpan(si, scores) }
             }
-            apply(layer.projections[isLlama ? .o : .attnProj]!, isLlama ? .o : .attnProj, layer: l, attn, rows: T,
-                  into: x, accumulate: true, lora: lora, ws: ws)
-            // MLP.
+            let out = arch.attentionOutput
+            apply(layer.projections[out]!, out, layer: l, attn, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
+            // MLP: its input projections ([T, ff] each), the activation into the first, the output.
             norm(layer.mlpNorm, x, rows: T, into: h)
-            let f1 = ws.ff1.reserve(T * ff)
-            if isLlama {
-                let f2 = ws.ff2.reserve(T * ff)
-                apply(layer.projections[.gate]!, .gate, layer: l, h, rows: T, into: f1, lora: lora, ws: ws)
-                apply(layer.projections[.up]!, .up, layer: l, h, rows: T, into: f2, lora: lora, ws: ws, rowsConverted: true)
-                Kernels.siluMul(f1, f2, T * ff)
-                apply(layer.projections[.down]!, .down, layer: l, f1, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
-            } else {
-                apply(layer.projections[.fc]!, .fc, layer: l, h, rows: T, into: f1, lora: lora, ws: ws)
-                Kernels.geluTanh(f1, T * ff)
-                apply(layer.projections[.mlpProj]!, .mlpProj, layer: l, f1, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
+            let f = arch.mlpInputs.enumerated().map { i, p in
+                let y = [ws.ff1, ws.ff2][i].reserve(T * ff)
+                apply(layer.projections[p]!, p, layer: l, h, rows: T, into: y, lora: lora, ws: ws, rowsConverted: i > 0)
+                return y
             }
+            switch arch.activation {
+            case .swiGLU: Kernels.siluMul(f[0], f[1], T * ff)
+            case .geluTanh: Kernels.geluTanh(f[0], T * ff)
+            }
+            apply(layer.projections[arch.mlpOutput]!, arch.mlpOutput, layer: l, f[0], rows: T, into: x, accumulate: true,
+                  lora: lora, ws: ws)
         }
     }
 
-    /// RMSNorm (LLaMA) or LayerNorm (GPT-2) of `rows` rows of `x` into `out`.
+    /// The architecture's norm (RMSNorm or LayerNorm) of `rows` rows of `x` into `out`.
     func norm(_ n: Norm, _ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         let d = config.hiddenSize, eps = config.normEpsilon
         n.weight.data.withUnsafeBufferPointer { w in
-            if let bias = n.bias {
-                bias.data.withUnsafeBufferPointer { b in
-                    Kernels.layerNorm(x, rows: rows, d: d, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: eps, into: out)
+            switch config.definition.norm {
+            case .layer:
+                n.bias!.data.withUnsafeBufferPointer { b in
+                    LayerNormOp.forward(x: x, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps, n: rows, d: d, y: out)
                 }
-            } else {
-                Kernels.rmsNorm(x, rows: rows, d: d, weight: w.baseAddress!, epsilon: eps, into: out)
+            case .rms:
+                RMSNormOp.forward(x: x, weight: w.baseAddress!, eps: eps, n: rows, d: d, y: out)
             }
         }
     }

@@ -9,61 +9,54 @@ import Foundation
 /// attention runs per sequence with a causal mask. A LoRA adapter, when given, is applied
 /// unmerged: `y += scale * (x A^T) B^T`.
 ///
-/// With `precision: .bfloat16` on a CPU with AMX-BF16 or AVX512-BF16, init packs a bfloat16 copy of every
-/// projection weight and of the output matrix once (`BF16Weights`, about half the size of the
-/// float32 weights, which stay for LoRA merging, training and the float32 path; shared with other
-/// decoders and trainers over the same weights), and every
+/// The weights and their packed copies come from a `ModelRuntime`, shared with every decoder and
+/// trainer made over it. With `precision: .bfloat16` on a CPU with AMX-BF16 or AVX512-BF16 the
+/// runtime holds a bfloat16 copy of every projection weight and of the output matrix
+/// (`BF16Weights`, about half the size of the float32 weights, which stay for LoRA merging, training
+/// and the float32 path), and every
 /// product with them rounds its input rows to bfloat16 and sums in float32 (`BF16Kernel`).
 /// Norms, attention, biases and LoRA adapter products stay float32. Products with few rows
 /// (decoding steps) read compact 4- or 8-bit copies of the weights that a quantised GGUF gives
 /// (`CompactWeights`: the same bfloat16 values, fewer bytes to read, identical results).
 public struct Decoder: Sendable {
-    public let weights: ModelWeights
-    /// The precision asked for; `effectivePrecision` is what runs.
-    public let precision: Precision
-    /// Rotary inverse frequencies `theta^(-2i/hd)`, i < hd/2 (LLaMA).
-    let inverseFrequencies: [Float]
-    /// Why the weights cannot run, found once at init and thrown by every call.
-    private let weightProblem: ModelError?
-    /// Packed bfloat16 weights, present exactly when bfloat16 products run.
-    let bf16: BF16Weights?
+    /// The weights, their packed copies and the kernels, shared with the other runners over them.
+    public let runtime: ModelRuntime
     /// Compact (4- or 8-bit, exact) copies of the weights that have them, for products with at most
     /// `LinearKernel.bf16RowSplitAbove` rows (decoding steps); present only with `bf16`. Set to nil
     /// (tests), decoding steps use the bfloat16 copy.
     var compact: CompactWeights?
 
+    public var weights: ModelWeights { runtime.weights }
     public var config: ModelConfig { weights.config }
-
+    /// The precision asked for; `effectivePrecision` is what runs.
+    public var precision: Precision { runtime.precision }
     /// `.bfloat16` when the packed bfloat16 weights are in use, else `.float32` (float32 asked
     /// for, neither AMX-BF16 nor AVX512-BF16 on this CPU, or weights that cannot run).
-    public var effectivePrecision: Precision { bf16 == nil ? .float32 : .bfloat16 }
-
-    /// The kernels of the bfloat16 products (meaningful only with `bf16`).
-    let bf16Kernel: BF16Kernel
-
+    public var effectivePrecision: Precision { runtime.effectivePrecision }
     /// "amx-bf16", "avx512-bf16" or "fp32": the kernels this decoder's products run on.
-    public var kernelPath: String { bf16 == nil ? "fp32" : bf16Kernel.name }
+    public var kernelPath: String { runtime.kernelPath }
+    /// Packed bfloat16 weights, present exactly when bfloat16 products run.
+    var bf16: BF16Weights? { runtime.bf16 }
+    /// The kernels of the bfloat16 products (meaningful only with `bf16`).
+    var bf16Kernel: BF16Kernel { runtime.bf16Kernel }
+    /// Why the weights cannot run, thrown by every call.
+    private var weightProblem: ModelError? { runtime.weightProblem }
 
+    /// A decoder with its own runtime (packing the weights when bfloat16 runs).
     public init(weights: ModelWeights, precision: Precision = .float32) {
-        self.init(weights: weights, precision: precision, bf16Kernel: nil)
+        self.init(runtime: ModelRuntime(weights: weights, precision: precision))
+    }
+
+    /// A decoder over `runtime`, sharing its weights and packs with every other runner over it.
+    public init(runtime: ModelRuntime) {
+        self.runtime = runtime
+        compact = runtime.compact
     }
 
     /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has); it must be
     /// available here. Nil picks the fastest.
     init(weights: ModelWeights, precision: Precision, bf16Kernel: BF16Kernel?) {
-        self.weights = weights
-        self.precision = precision
-        let kernel = bf16Kernel ?? BF16Kernel.best
-        self.bf16Kernel = kernel ?? .portable
-        let c = weights.config
-        let hd = c.headDim
-        inverseFrequencies = (0..<max(hd / 2, 0)).map { i in
-            1 / Float(pow(Double(c.ropeTheta), Double(Float(2 * i) / Float(hd))))
-        }
-        let problem = Decoder.check(weights)
-        weightProblem = problem
-        bf16 = problem == nil && precision == .bfloat16 && kernel != nil ? BF16Weights.shared(for: weights) : nil
-        compact = bf16 != nil ? CompactWeights.shared(for: weights) : nil
+        self.init(runtime: ModelRuntime(weights: weights, precision: precision, bf16Kernel: bf16Kernel))
     }
 
     /// Tokens `[T]` packed from several sequences: `rows` of sequence s start at `offset` and sit
@@ -210,7 +203,7 @@ public struct Decoder: Sendable {
         }
     }
 
-    private static func check(_ w: ModelWeights) -> ModelError? {
+    static func check(_ w: ModelWeights) -> ModelError? {
         let c = w.config
         func bad(_ tensor: String, _ reason: String) -> ModelError {
             .invalidTensor(path: "model weights", tensor: tensor, reason: reason)
@@ -219,18 +212,19 @@ public struct Decoder: Sendable {
               c.hiddenSize % c.headCount == 0, c.headCount % c.kvHeadCount == 0 else {
             return .unsupported("shape d=\(c.hiddenSize) heads=\(c.headCount) kv heads=\(c.kvHeadCount)")
         }
-        if c.architecture == .llama && c.headDim % 2 != 0 { return .unsupported("odd head size \(c.headDim) with rotary embeddings") }
+        let arch = c.definition
+        if arch.positions == .rotary && c.headDim % 2 != 0 { return .unsupported("odd head size \(c.headDim) with rotary embeddings") }
         let d = c.hiddenSize
         if w.tokenEmbedding.shape != [c.vocabSize, d] { return bad("token embedding", "shape \(w.tokenEmbedding.shape), expected [\(c.vocabSize), \(d)]") }
         if w.outputMatrix.shape != [c.vocabSize, d] { return bad("lm head", "shape \(w.outputMatrix.shape), expected [\(c.vocabSize), \(d)]") }
-        if c.architecture == .gpt2 {
+        if arch.positions == .learned {
             guard let p = w.positionEmbedding, p.shape == [c.contextLength, d] else {
                 return bad("position embedding", "missing or not [\(c.contextLength), \(d)]")
             }
         }
         guard w.layers.count == c.layerCount else { return bad("layers", "\(w.layers.count) blocks, expected \(c.layerCount)") }
         let shapes = LoRAAdapter.projectionShapes(c)
-        let needsBias = c.architecture == .gpt2
+        let needsBias = arch.biases
         func normOK(_ n: Norm) -> Bool { n.weight.count == d && (!needsBias || n.bias?.count == d) }
         guard normOK(w.finalNorm) else { return bad("final norm", "wrong size") }
         for (i, layer) in w.layers.enumerated() {

@@ -1,8 +1,8 @@
 import CKernels
 import Foundation
 
-/// Elementwise, normalisation and attention-row kernels over raw pointers: SIMD loads, no
-/// allocation. All matrices are row-major. Where the CPU has AVX2 + FMA, SwiGLU and softmax run
+/// Elementwise and attention-row kernels over raw pointers: SIMD loads, no
+/// allocation. All matrices are row-major. (The norms and rotary embeddings are op pairs in `Ops/`.) Where the CPU has AVX2 + FMA, SwiGLU and softmax run
 /// the C kernels (vectorised exp); the Swift loops are the fallback and the tests' reference.
 enum Kernels {
     typealias V8 = SIMD8<Float>
@@ -50,44 +50,6 @@ enum Kernels {
         for r in 0..<rows { axpy(1, bias, y + r * n, n) }
     }
 
-    /// RMSNorm of each row (`x * rsqrt(mean(x^2) + eps) * w`), from `x` (row stride `d`) into `out`.
-    static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: UnsafePointer<Float>,
-                        epsilon: Float, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let xr = x + r * d, yr = out + r * d
-            let inv = 1 / (dot(xr, xr, d) / Float(d) + epsilon).squareRoot()
-            let vi = V8(repeating: inv)
-            var i = 0
-            while i + 8 <= d { store(load(xr, i) * vi * load(weight, i), yr, i); i += 8 }
-            while i < d { yr[i] = xr[i] * inv * weight[i]; i += 1 }
-        }
-    }
-
-    /// LayerNorm of each row (`(x - mean) / sqrt(var + eps) * w + b`, biased variance).
-    static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>, epsilon: Float, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let xr = x + r * d, yr = out + r * d
-            var sum = V8()
-            var i = 0
-            while i + 8 <= d { sum += load(xr, i); i += 8 }
-            var s = sum.sum()
-            while i < d { s += xr[i]; i += 1 }
-            let mean = s / Float(d)
-            let vm = V8(repeating: mean)
-            var sq = V8()
-            i = 0
-            while i + 8 <= d { let c = load(xr, i) - vm; sq += c * c; i += 8 }
-            var v = sq.sum()
-            while i < d { let c = xr[i] - mean; v += c * c; i += 1 }
-            let inv = 1 / (v / Float(d) + epsilon).squareRoot()
-            let vi = V8(repeating: inv)
-            i = 0
-            while i + 8 <= d { store((load(xr, i) - vm) * vi * load(weight, i) + load(bias, i), yr, i); i += 8 }
-            while i < d { yr[i] = (xr[i] - mean) * inv * weight[i] + bias[i]; i += 1 }
-        }
-    }
-
     /// SwiGLU: `gate = silu(gate) * up`.
     static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
         if hasAVX2FMA { ck_silu_mul(gate, up, n) } else { siluMulPlain(gate, up, n) }
@@ -124,31 +86,6 @@ enum Kernels {
         for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
         let inv = 1 / s
         for i in 0..<n { x[i] *= inv }
-    }
-
-    /// Rotary embedding in the Hugging Face `rotate_half` convention on `heads` heads of size `hd`
-    /// of one row: pairs `(i, i + hd/2)` turn by the angle whose cos/sin are `cos[i]`, `sin[i]`.
-    @inline(__always)
-    static func rope(_ row: UnsafeMutablePointer<Float>, heads: Int, headDim hd: Int,
-                     cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
-        let half = hd / 2
-        for h in 0..<heads {
-            let a = row + h * hd, b = a + half
-            var i = 0
-            while i + 8 <= half {
-                let x1 = load(UnsafePointer(a), i), x2 = load(UnsafePointer(b), i)
-                let c = load(cos, i), s = load(sin, i)
-                store(x1 * c - x2 * s, a, i)
-                store(x2 * c + x1 * s, b, i)
-                i += 8
-            }
-            while i < half {
-                let x1 = a[i], x2 = b[i]
-                a[i] = x1 * cos[i] - x2 * sin[i]
-                b[i] = x2 * cos[i] + x1 * sin[i]
-                i += 1
-            }
-        }
     }
 
     /// Index of the largest value (first one on ties).

@@ -42,9 +42,6 @@ final class Workspace {
     let scores = ScratchBuffer<Float>()
     /// LoRA intermediate `x A^T` `[T, r]`.
     let lora = ScratchBuffer<Float>()
-    /// Rotary cos / sin per row `[T, hd/2]`.
-    let cos = ScratchBuffer<Float>()
-    let sin = ScratchBuffer<Float>()
     /// Gathered, final-normed rows `[R, d]` and their logits `[R, V]`.
     let rows = ScratchBuffer<Float>()
     let logits = ScratchBuffer<Float>()

@@ -51,7 +51,7 @@ extension ModelConfig {
         } else {
             throw ModelError.invalidFile(path: path, reason: "cannot tell the vocabulary size")
         }
-        let epsKey = architecture == .llama ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon"
+        let epsKey = architecture.definition.ggufNormEpsilonKey
         self.init(architecture: architecture, vocabSize: vocab, hiddenSize: d,
                   intermediateSize: try int("feed_forward_length"), layerCount: try int("block_count"),
                   headCount: heads, kvHeadCount: kvHeads, contextLength: try int("context_length"),

@@ -5,7 +5,7 @@ enum SwiGLUOp {
     /// gate, up `[count]` -> act `[count]`, split over the cores in large ranges.
     static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
                         count: Int) {
-        WorkParts.run(count) { start, end in
+        Parallel.run(count) { start, end in
             for i in start..<end {
                 let g = gate[i]
                 act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
@@ -18,7 +18,7 @@ enum SwiGLUOp {
     static func backward(dAct: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
                          dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int,
                          accumulate: Bool = true) {
-        WorkParts.run(count) { start, end in
+        Parallel.run(count) { start, end in
             if accumulate {
                 for i in start..<end {
                     let g = gate[i], s = 1 / (1 + VectorMath.exp(-g))

@@ -54,7 +54,7 @@ extension BF16Operand {
     /// range pads the rows to a multiple of 16, as one call would).
     static func convert(_ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int, into scratch: UnsafeMutablePointer<UInt16>) {
         let k32 = (k + 31) / 32 * 32
-        WorkParts.run(rows, unit: 16, minimum: 32) { r0, r1 in
+        Parallel.run(rows, unit: 16, minimum: 32) { r0, r1 in
             ck_bf16_rows(x + r0 * ldx, Int32(r1 - r0), Int32(k), Int32(ldx), scratch + r0 * k32)
         }
     }

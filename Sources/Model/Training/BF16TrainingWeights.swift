@@ -3,13 +3,13 @@ import CKernels
 /// The frozen matrices of one `ModelWeights` rounded to bfloat16 and packed for the bfloat16 product,
 /// each both ways: every projection as `W^T` (forward, `y = x W^T`) and as `W` (backward,
 /// `dx = dy W`), and the output matrix `E` as `E^T` (`logits = h E^T`) and `E` (`dh = dlogits E`).
-/// The forward orientation is the inference pack (`BF16Weights`), shared with every decoder over the
-/// same weights; only the backward orientation is packed here. About 2 bytes per frozen matrix weight
-/// each way (270 MB per orientation for SmolLM2-135M).
+/// The forward orientation is the inference pack (`BF16Weights`) of the same `ModelRuntime`, shared
+/// with every decoder over it; only the backward orientation is packed here. About 2 bytes per frozen
+/// matrix weight each way (270 MB per orientation for SmolLM2-135M).
 ///
-/// Built once per weights and shared by every trainer over them (`shared(for:)`), across rounds
-/// and clients. `@unchecked Sendable`: the buffer is written only in `init`, before the object is
-/// published, then only read (by any number of passes at once) until `deinit` frees it.
+/// Built once per runtime (`ModelRuntime.prepareForTraining`) and shared by every trainer over it,
+/// across rounds and clients. `@unchecked Sendable`: the buffer is written only in `init`, before the
+/// object is published, then only read (by any number of passes at once) until `deinit` frees it.
 public final class BF16TrainingWeights: @unchecked Sendable {
     struct PackedLinear {
         let forward: BF16Operand
@@ -27,18 +27,12 @@ public final class BF16TrainingWeights: @unchecked Sendable {
     private let forward: BF16Weights
     /// One allocation with every backward pack.
     private let storage: UnsafeMutablePointer<UInt16>
-    /// The weights packed here, held so their storage (whose addresses key the cache) cannot be
-    /// freed and reused by other weights while this object lives. Copy-on-write: costs no memory.
-    private let source: ModelWeights
     /// Bytes of packed bfloat16 data, both orientations.
     public let byteCount: Int
 
-    /// Takes the forward packs of `weights` from the shared inference copy (packing them if no
-    /// decoder has) and packs every projection and the output matrix the other way (plain C, spread
-    /// over the cores).
-    public init(weights: ModelWeights) {
-        source = weights
-        let forward = BF16Weights.shared(for: weights)
+    /// Takes the forward packs of `weights` (`forward`, the runtime's inference copy) and packs every
+    /// projection and the output matrix the other way (plain C, spread over the cores).
+    init(weights: ModelWeights, forward: BF16Weights) {
         self.forward = forward
         // w is [rows, cols] = [out, in]: the backward pack is w itself (k = out, n = in). Offsets
         // first, then one allocation, then the packing spread over the cores.
@@ -68,15 +62,4 @@ public final class BF16TrainingWeights: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
-
-    // MARK: sharing
-
-    /// The packed copy of `weights`, built on first use and reused while any trainer holds it:
-    /// trainers (clients) over the same weights storage share one copy. Weights are matched by the
-    /// storage of their matrices, so a modified copy (e.g. an adapter merged in) gets its own.
-    public static func shared(for weights: ModelWeights) -> BF16TrainingWeights {
-        cache.packed(for: weights) { BF16TrainingWeights(weights: $0) }
-    }
-
-    private static let cache = PackedWeightsCache<BF16TrainingWeights>()
 }

@@ -23,21 +23,21 @@ final class LayerTape {
 
     init(config c: ModelConfig, batch: Int, seqLen: Int, loraProjections: [Projection], rank: Int) {
         let n = batch * seqLen, d = c.hiddenSize, ff = c.intermediateSize
-        let isGPT2 = c.architecture == .gpt2
+        let arch = c.definition, means = arch.norm == .layer ? n : 0
         let qkvWidth = (c.headCount + 2 * c.kvHeadCount) * c.headDim
         xIn = TrainingBuffer(uninitialized: n * d)
-        mean1 = TrainingBuffer(uninitialized: isGPT2 ? n : 0)
+        mean1 = TrainingBuffer(uninitialized: means)
         rstd1 = TrainingBuffer(uninitialized: n)
         a = TrainingBuffer(uninitialized: n * d)
         qkv = TrainingBuffer(uninitialized: n * qkvWidth)
         lse = TrainingBuffer(uninitialized: batch * c.headCount * seqLen)
         o = TrainingBuffer(uninitialized: n * c.headCount * c.headDim)
         xMid = TrainingBuffer(uninitialized: n * d)
-        mean2 = TrainingBuffer(uninitialized: isGPT2 ? n : 0)
+        mean2 = TrainingBuffer(uninitialized: means)
         rstd2 = TrainingBuffer(uninitialized: n)
         m = TrainingBuffer(uninitialized: n * d)
         f1 = TrainingBuffer(uninitialized: n * ff)
-        f2 = TrainingBuffer(uninitialized: isGPT2 ? 0 : n * ff)
+        f2 = TrainingBuffer(uninitialized: arch.mlpInputs.count > 1 ? n * ff : 0)
         act = TrainingBuffer(uninitialized: n * ff)
         for p in loraProjections { u[p] = TrainingBuffer(uninitialized: n * rank) }
     }

@@ -12,13 +12,7 @@ extension LoRAAdapter {
     /// `base_model.model.transformer.h.0.attn.c_attn.lora_B.weight`.
     public static func peftName(layer: Int, projection: Projection, architecture: Architecture,
                                 factor: String) -> String {
-        switch architecture {
-        case .llama:
-            let block = [.q, .k, .v, .o].contains(projection) ? "self_attn" : "mlp"
-            return "base_model.model.model.layers.\(layer).\(block).\(projection.rawValue).\(factor).weight"
-        case .gpt2:
-            return "base_model.model.transformer.h.\(layer).\(projection.rawValue).\(factor).weight"
-        }
+        "base_model.model.\(architecture.definition.peftModule(layer, projection)).\(factor).weight"
     }
 
     /// The adapter's tensors under PEFT's names, in view order (A then B).
@@ -45,7 +39,7 @@ extension LoRAAdapter {
         let json: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": config.rank, "lora_alpha": shortest(config.alpha),
             "lora_dropout": shortest(config.dropout), "target_modules": config.targets.map(\.rawValue),
-            "fan_in_fan_out": model.architecture == .gpt2, "bias": "none", "base_model_name_or_path": baseModel,
+            "fan_in_fan_out": model.definition.peftFanInFanOut, "bias": "none", "base_model_name_or_path": baseModel,
             "inference_mode": true, "init_lora_weights": true, "use_rslora": false, "use_dora": false,
             "modules_to_save": NSNull(), "layers_to_transform": NSNull(), "revision": NSNull(),
         ]

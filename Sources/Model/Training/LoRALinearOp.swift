@@ -22,7 +22,7 @@ struct LoRAFactors {
 /// Forward saves u = dropout(x) A^T `[n, r]` (the input x is kept by the caller, the dropout
 /// mask is regenerated from its seed). Backward adds dx and the gradients of A and B; W and b
 /// are frozen and get none. The rank-r products run in C (`ck_lora_*`, AVX-512 where present)
-/// split over the cores (`WorkParts`), drawing the dropout mask inside their loops.
+/// split over the cores (`Parallel`), drawing the dropout mask inside their loops.
 struct LoRALinearOp {
     /// W `[out, in]`, bias `[out]`.
     let weight: UnsafePointer<Float>
@@ -53,11 +53,11 @@ struct LoRALinearOp {
         }
         guard let lora, let u else { return }
         let (r, inF, outF, a, b, scale) = (lora.rank, inFeatures, outFeatures, lora.a, lora.b, lora.scale)
-        let rows = WorkParts.rows(n)
+        let rows = Parallel.rows(n)
         withDropout(seed: seed) { drop in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: r * outF) { bt in
                 let bt = bt.baseAddress!
-                WorkParts.transpose(b, rows: outF, cols: r, into: bt)
+                Parallel.transpose(b, rows: outF, cols: r, into: bt)
                 // u = dropout(x) A^T, then y += scale u B^T, a range of rows per work item.
                 Parallel.forEach(rows.count) { k in
                     let (i0, i1) = rows[k]
@@ -90,11 +90,11 @@ struct LoRALinearOp {
         let (r, inF, outF, a, b, scale) = (lora.rank, inFeatures, outFeatures, lora.a, lora.b, lora.scale)
         let (gradA, gradB) = (lora.gradA, lora.gradB)
         let du = scratch  // [n, r]
-        let rows = WorkParts.rows(n), outColumns = gradB == nil ? [] : WorkParts.columns(outF)
+        let rows = Parallel.rows(n), outColumns = gradB == nil ? [] : Parallel.columns(outF)
         withDropout(seed: seed) { drop in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * r * outF) { tmp in
                 let bt = tmp.baseAddress!, gbt = bt + r * outF  // B^T and the B gradient transposed, [r, out]
-                WorkParts.transpose(b, rows: outF, cols: r, into: bt)
+                Parallel.transpose(b, rows: outF, cols: r, into: bt)
                 // du = scale dy B by rows; dB += scale dy^T u by columns of dB^T.
                 Parallel.forEach(rows.count + outColumns.count) { k in
                     if k < rows.count {
@@ -111,7 +111,7 @@ struct LoRALinearOp {
                 }
                 // dA += du^T dropout(x) and dx += dropout^T(du A) (the same mask), by columns of x.
                 guard gradA != nil || dx != nil else { return }
-                let inColumns = WorkParts.columns(inF)
+                let inColumns = Parallel.columns(inF)
                 Parallel.forEach(inColumns.count) { k in
                     let (c0, c1) = inColumns[k]
                     ck_lora_down_backward(x, Int32(ldx), Int32(n), a, Int32(inF), Int32(r), du, Int32(r), drop, 0,

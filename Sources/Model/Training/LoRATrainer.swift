@@ -2,7 +2,9 @@
 /// tokenized examples. The weights are shared read-only (many clients may use one trainer, or
 /// trainers over the same `ModelWeights`, at once); every call owns its workspace.
 public struct LoRATrainer: Sendable {
-    public let weights: ModelWeights
+    /// The frozen weights, their packed copies and the threads, shared with the other runners over them.
+    public let runtime: ModelRuntime
+    public var weights: ModelWeights { runtime.weights }
     public let lora: LoRAConfig
     public var optimizer: OptimizerConfig
     /// Examples are cut to this many tokens (docs/ALGORITHM.md step 2: max_length 1024).
@@ -13,38 +15,40 @@ public struct LoRATrainer: Sendable {
     /// head, forward and backward) in bfloat16 on AMX or AVX512-BF16 with float32 sums; LoRA factors, their
     /// gradients, attention, norms, the loss and the optimizer stay float32. Without either it runs
     /// as `.float32` (see `effectivePrecision`).
-    public let precision: Precision
+    public var precision: Precision { runtime.precision }
     /// What runs: `precision.effective`.
     public var effectivePrecision: Precision { packed == nil ? .float32 : .bfloat16 }
     /// The kernels of the bfloat16 products (meaningful only with `packed`).
-    let bf16Kernel: BF16Kernel
+    var bf16Kernel: BF16Kernel { runtime.bf16Kernel }
     /// "amx-bf16", "avx512-bf16" or "fp32": the kernels this trainer's frozen products run on.
     public var kernelPath: String { packed == nil ? "fp32" : bf16Kernel.name }
-    /// The packed bfloat16 weights (bfloat16 only), shared with every trainer over the same weights.
+    /// The packed bfloat16 weights (bfloat16 only), the runtime's, shared with every trainer over it.
     let packed: BF16TrainingWeights?
 
-    /// With `precision: .bfloat16` (and AMX), the weights' packed bfloat16 copy is made here (about
-    /// 4 bytes per matrix weight, a second or two for SmolLM2) or reused from another trainer
-    /// over the same weights (`BF16TrainingWeights.shared(for:)`).
+    /// A trainer with its own runtime. With `precision: .bfloat16` (and AMX or AVX512-BF16) the weights'
+    /// packed bfloat16 copy is made here (about 4 bytes per matrix weight, a second or two for SmolLM2).
     public init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
                 precision: Precision = .float32) {
-        self.init(weights: weights, lora: lora, optimizer: optimizer, maxLength: maxLength, precision: precision,
-                  bf16Kernel: nil)
+        self.init(runtime: ModelRuntime(weights: weights, precision: precision), lora: lora, optimizer: optimizer,
+                  maxLength: maxLength)
+    }
+
+    /// A trainer over `runtime` (its precision and packed weights, made once for every trainer over it).
+    public init(runtime: ModelRuntime, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024) {
+        self.runtime = runtime
+        self.lora = lora
+        self.optimizer = optimizer
+        self.maxLength = maxLength
+        self.padToken = runtime.weights.config.eosTokenId ?? 0
+        self.packed = runtime.trainingWeights()
     }
 
     /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has; it must be available
     /// here). Nil picks the fastest.
     init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
          precision: Precision = .float32, bf16Kernel: BF16Kernel?) {
-        let kernel = bf16Kernel ?? BF16Kernel.best
-        self.bf16Kernel = kernel ?? .portable
-        self.weights = weights
-        self.lora = lora
-        self.optimizer = optimizer
-        self.maxLength = maxLength
-        self.padToken = weights.config.eosTokenId ?? 0
-        self.precision = precision
-        self.packed = precision == .bfloat16 && kernel != nil ? BF16TrainingWeights.shared(for: weights) : nil
+        self.init(runtime: ModelRuntime(weights: weights, precision: precision, bf16Kernel: bf16Kernel), lora: lora,
+                  optimizer: optimizer, maxLength: maxLength)
     }
 
     /// A new adapter for this model, initialised as PEFT does (A uniform, B zero).
@@ -59,11 +63,11 @@ public struct LoRATrainer: Sendable {
             throw ModelError.adapterMismatch("adapter config \(adapter.config) differs from the trainer's \(lora)")
         }
         try adapter.validate(for: weights.config)
-        let needed = Projection.all(for: weights.config.architecture)
+        let arch = weights.config.definition
         guard weights.layers.count == weights.config.layerCount,
-              weights.layers.allSatisfy({ layer in needed.allSatisfy { layer.projections[$0] != nil } }),
-              weights.config.architecture == .llama || (weights.positionEmbedding != nil
-                  && weights.layers.allSatisfy { $0.attentionNorm.bias != nil && $0.mlpNorm.bias != nil }
+              weights.layers.allSatisfy({ layer in arch.projections.allSatisfy { layer.projections[$0] != nil } }),
+              arch.positions != .learned || weights.positionEmbedding != nil,
+              arch.norm != .layer || (weights.layers.allSatisfy { $0.attentionNorm.bias != nil && $0.mlpNorm.bias != nil }
                   && weights.finalNorm.bias != nil) else {
             throw ModelError.invalidInput("the weights lack layers, projections or norms their config declares")
         }
@@ -71,7 +75,7 @@ public struct LoRATrainer: Sendable {
 
     private func prepared(_ examples: [TrainingExample]) throws -> TrainingBatch {
         let cut = examples.map { $0.truncated(to: maxLength) }
-        if weights.config.architecture == .gpt2, let long = cut.first(where: { $0.tokens.count > weights.config.contextLength }) {
+        if weights.config.definition.positions == .learned, let long = cut.first(where: { $0.tokens.count > weights.config.contextLength }) {
             throw ModelError.invalidInput("sequence of \(long.tokens.count) tokens exceeds the context of \(weights.config.contextLength)")
         }
         return try TrainingBatch(examples: cut, vocabSize: weights.config.vocabSize, padToken: padToken)
@@ -90,7 +94,7 @@ public struct LoRATrainer: Sendable {
                     body(TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
                                          parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
                                          seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer,
-                                         bf16Kernel: bf16Kernel))
+                                         bf16Kernel: bf16Kernel, parallelHeads: runtime.parallelHeads))
                 }
             }
         }

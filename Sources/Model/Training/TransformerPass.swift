@@ -21,10 +21,9 @@ struct TransformerPass {
     var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
     /// The kernels of those products.
     var bf16Kernel: BF16Kernel = BF16Kernel.best ?? .portable
-
-    /// Attention heads spread over the cores: only when OpenBLAS runs single-threaded (as `fedhds
-    /// train --precision bf16` sets), else OpenBLAS's own threads parallelise each head's products.
-    var parallelHeads: Bool { BLASThreads.count == 1 && LinearKernel.workers > 1 }
+    /// Attention heads spread over the cores (`ModelRuntime.parallelHeads`: OpenBLAS runs
+    /// single-threaded), else OpenBLAS's own threads parallelise each head's products.
+    var parallelHeads = false
 
     /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
     static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
@@ -35,15 +34,16 @@ struct TransformerPass {
     private var n: Int { batch.batch * batch.seqLen }
     private var d: Int { config.hiddenSize }
     private var ff: Int { config.intermediateSize }
-    private var isGPT2: Bool { config.architecture == .gpt2 }
+    private var arch: ArchitectureDefinition { config.definition }
     private var attnWidth: Int { config.headCount * config.headDim }
     private var qkvWidth: Int { (config.headCount + 2 * config.kvHeadCount) * config.headDim }
-    private var oProjection: Projection { isGPT2 ? .attnProj : .o }
-    private var downProjection: Projection { isGPT2 ? .mlpProj : .down }
+    private var oProjection: Projection { arch.attentionOutput }
+    private var downProjection: Projection { arch.mlpOutput }
     /// The projections writing the fused QKV row, with their column offsets.
-    private var qkvParts: [(Projection, Int)] {
-        isGPT2 ? [(.cAttn, 0)]
-            : [(.q, 0), (.k, attnWidth), (.v, attnWidth + config.kvHeadCount * config.headDim)]
+    private var qkvParts: [(Projection, Int)] { arch.attentionColumns(config).map { ($0.projection, $0.offset) } }
+    /// The rotary embedding of q and k over `seqLen` positions, nil with learned positions.
+    private var rotary: RotaryOp? {
+        arch.positions == .rotary ? RotaryOp(headDim: config.headDim, positions: batch.seqLen, theta: config.ropeTheta) : nil
     }
     private var attention: CausalAttentionOp {
         CausalAttentionOp(batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
@@ -69,10 +69,11 @@ struct TransformerPass {
 
     private func normForward(_ np: WeightPointers.NormPointers, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                              mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, rows: Int) {
-        if isGPT2 {
+        switch arch.norm {
+        case .layer:
             LayerNormOp.forward(x: x, weight: np.weight, bias: np.bias!, eps: config.normEpsilon, n: rows, d: d,
                                 y: y, mean: mean, rstd: rstd)
-        } else {
+        case .rms:
             RMSNormOp.forward(x: x, weight: np.weight, eps: config.normEpsilon, n: rows, d: d, y: y, rstd: rstd)
         }
     }
@@ -80,10 +81,9 @@ struct TransformerPass {
     private func normBackward(_ np: WeightPointers.NormPointers, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                               mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int,
                               dx: UnsafeMutablePointer<Float>) {
-        if isGPT2 {
-            LayerNormOp.backward(dy: dy, x: x, weight: np.weight, mean: mean, rstd: rstd, n: rows, d: d, dx: dx)
-        } else {
-            RMSNormOp.backward(dy: dy, x: x, weight: np.weight, rstd: rstd, n: rows, d: d, dx: dx)
+        switch arch.norm {
+        case .layer: LayerNormOp.backward(dy: dy, x: x, weight: np.weight, mean: mean, rstd: rstd, n: rows, d: d, dx: dx)
+        case .rms: RMSNormOp.backward(dy: dy, x: x, weight: np.weight, rstd: rstd, n: rows, d: d, dx: dx)
         }
     }
 
@@ -95,10 +95,10 @@ struct TransformerPass {
         let x = TrainingBuffer(uninitialized: n * d)
         let T = batch.seqLen
         EmbeddingOp.forward(tokens: batch.tokens, table: weights.tokenEmbedding, d: d, y: x.p,
-                            positions: isGPT2 ? (0..<n).map { $0 % T } : nil,
+                            positions: arch.positions == .learned ? (0..<n).map { $0 % T } : nil,
                             positionTable: weights.positionEmbedding)
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, T * T))
-        let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
+        let rotary = self.rotary
         var tapes: [LayerTape] = []
         let loraTargets = lora.targets
         for l in 0..<config.layerCount {
@@ -123,16 +123,13 @@ struct TransformerPass {
             // MLP half
             tape.xMid.p.update(from: x.p, count: n * d)
             normForward(lw.mlpNorm, x: x.p, y: tape.m.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n)
-            if isGPT2 {
-                linear(l, .fc).forward(x: tape.m.p, ldx: d, n: n, y: tape.f1.p, ldy: ff, u: tape.u[.fc]?.p,
-                                       seed: seed(l, .fc), scratch: scratch.p)
-                GELUOp.forward(x: tape.f1.p, y: tape.act.p, count: n * ff)
-            } else {
-                linear(l, .gate).forward(x: tape.m.p, ldx: d, n: n, y: tape.f1.p, ldy: ff, u: tape.u[.gate]?.p,
-                                         seed: seed(l, .gate), scratch: scratch.p)
-                linear(l, .up).forward(x: tape.m.p, ldx: d, n: n, y: tape.f2.p, ldy: ff, u: tape.u[.up]?.p,
-                                       seed: seed(l, .up), scratch: scratch.p)
-                SwiGLUOp.forward(gate: tape.f1.p, up: tape.f2.p, act: tape.act.p, count: n * ff)
+            for (p, f) in zip(arch.mlpInputs, [tape.f1, tape.f2]) {
+                linear(l, p).forward(x: tape.m.p, ldx: d, n: n, y: f.p, ldy: ff, u: tape.u[p]?.p, seed: seed(l, p),
+                                     scratch: scratch.p)
+            }
+            switch arch.activation {
+            case .swiGLU: SwiGLUOp.forward(gate: tape.f1.p, up: tape.f2.p, act: tape.act.p, count: n * ff)
+            case .geluTanh: GELUOp.forward(x: tape.f1.p, y: tape.act.p, count: n * ff)
             }
             linear(l, downProjection).forward(x: tape.act.p, ldx: ff, n: n, y: x.p, ldy: d, accumulate: true,
                                               u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
@@ -200,28 +197,26 @@ struct TransformerPass {
         let dA = TrainingBuffer(uninitialized: n * d), dM = TrainingBuffer(uninitialized: n * d)
         let dQKV = TrainingBuffer(uninitialized: n * qkvWidth), dO = TrainingBuffer(uninitialized: n * attnWidth)
         let dAct = TrainingBuffer(uninitialized: n * ff), dF1 = TrainingBuffer(uninitialized: n * ff)
-        let dF2 = TrainingBuffer(uninitialized: isGPT2 ? 0 : n * ff)
+        let dF2 = TrainingBuffer(uninitialized: arch.mlpInputs.count > 1 ? n * ff : 0)
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, 2 * T * T))
-        let rotary = isGPT2 ? nil : RotaryOp(headDim: config.headDim, positions: T, theta: config.ropeTheta)
+        let rotary = self.rotary
         for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
             let tape = tapes[l], lw = weights.layers[l]
             // MLP half: x_out = xMid + down(mlp(norm2(xMid)))
             linear(l, downProjection).backward(dy: dx.p, ldy: d, x: tape.act.p, ldx: ff, n: n,
                                                u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
                                                dx: dAct.p, lddx: ff, accumulateDx: false, scratch: scratch.p)
-            if isGPT2 {
-                dF1.zero()
-                GELUOp.backward(dy: dAct.p, x: tape.f1.p, dx: dF1.p, count: n * ff)
-                linear(l, .fc).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.fc]?.p,
-                                        seed: seed(l, .fc), dx: dM.p, lddx: d, accumulateDx: false, scratch: scratch.p)
-            } else {
+            switch arch.activation {
+            case .swiGLU:
                 SwiGLUOp.backward(dAct: dAct.p, gate: tape.f1.p, up: tape.f2.p, dGate: dF1.p, dUp: dF2.p, count: n * ff,
                                   accumulate: false)
-                linear(l, .gate).backward(dy: dF1.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.gate]?.p,
-                                          seed: seed(l, .gate), dx: dM.p, lddx: d, accumulateDx: false,
-                                          scratch: scratch.p)
-                linear(l, .up).backward(dy: dF2.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[.up]?.p,
-                                        seed: seed(l, .up), dx: dM.p, lddx: d, scratch: scratch.p)
+            case .geluTanh:
+                dF1.zero()
+                GELUOp.backward(dy: dAct.p, x: tape.f1.p, dx: dF1.p, count: n * ff)
+            }
+            for (i, (p, dF)) in zip(arch.mlpInputs, [dF1, dF2]).enumerated() {
+                linear(l, p).backward(dy: dF.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[p]?.p, seed: seed(l, p),
+                                      dx: dM.p, lddx: d, accumulateDx: i > 0, scratch: scratch.p)
             }
             normBackward(lw.mlpNorm, dy: dM.p, x: tape.xMid.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n, dx: dx.p)
             // attention half: xMid = xIn + o_proj(attn(qkv(norm1(xIn))))

@@ -1,20 +1,26 @@
-/// RMSNorm over rows (LLaMA): `y = x * rstd * w`, `rstd = 1 / sqrt(mean(x^2) + eps)`. Rows are
-/// split over the cores.
+/// RMSNorm over rows: `y = x * rstd * w`, `rstd = 1 / sqrt(mean(x^2) + eps)`, the norm of the LLaMA
+/// family in both runners (`Decoder`'s forward, `TransformerPass`'s forward and backward). Rows are
+/// split over the cores (`Parallel.run`; a few rows, as in a decoding step, run inline).
 enum RMSNormOp {
-    /// x `[n, d]` -> y `[n, d]`; saves rstd `[n]`.
+    /// x `[n, d]` -> y `[n, d]`; saves rstd `[n]` when given (the backward needs it).
     static func forward(x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, eps: Float, n: Int, d: Int,
-                        y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
-        WorkParts.run(n, minimum: WorkParts.minimumRows) { i0, i1 in forwardRows(i0, i1, x: x, weight: w, eps: eps, d: d, y: y, rstd: rstd) }
+                        y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>? = nil) {
+        Parallel.run(n, minimum: Parallel.minimumRows) { i0, i1 in
+            forwardRows(i0, i1, x: x, weight: w, eps: eps, d: d, y: y, rstd: rstd)
+        }
     }
 
     private static func forwardRows(_ i0: Int, _ i1: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                                    eps: Float, d: Int, y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+                                    eps: Float, d: Int, y: UnsafeMutablePointer<Float>,
+                                    rstd: UnsafeMutablePointer<Float>?) {
         for i in i0..<i1 {
             let xr = x + i * d, yr = y + i * d
-            let ss = VectorMath.dot(xr, xr, count: d)
-            let r = 1 / (ss / Float(d) + eps).squareRoot()
-            rstd[i] = r
-            for j in 0..<d { yr[j] = xr[j] * r * w[j] }
+            let r = 1 / (Kernels.dot(xr, xr, d) / Float(d) + eps).squareRoot()
+            rstd?[i] = r
+            let vr = Kernels.V8(repeating: r)
+            var j = 0
+            while j + 8 <= d { Kernels.store(Kernels.load(xr, j) * vr * Kernels.load(w, j), yr, j); j += 8 }
+            while j < d { yr[j] = xr[j] * r * w[j]; j += 1 }
         }
     }
 
@@ -22,7 +28,7 @@ enum RMSNormOp {
     /// dx = rstd * (dy*w) - x * rstd^3 * mean(dy*w*x).
     static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                          rstd: UnsafePointer<Float>, n: Int, d: Int, dx: UnsafeMutablePointer<Float>) {
-        WorkParts.run(n, minimum: WorkParts.minimumRows) { i0, i1 in
+        Parallel.run(n, minimum: Parallel.minimumRows) { i0, i1 in
             backwardRows(i0, i1, dy: dy, x: x, weight: w, rstd: rstd, d: d, dx: dx)
         }
     }

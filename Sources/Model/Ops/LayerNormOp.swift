@@ -1,20 +1,24 @@
-/// LayerNorm over rows (GPT-2): `y = (x - mean) * rstd * w + b`.
+/// LayerNorm over rows: `y = (x - mean) * rstd * w + b` (biased variance), GPT-2's norm in both
+/// runners (`Decoder`'s forward, `TransformerPass`'s forward and backward). Rows are split over the
+/// cores (`Parallel.run`; a few rows run inline).
 enum LayerNormOp {
-    /// x `[n, d]` -> y `[n, d]`; saves mean `[n]` and rstd `[n]`.
+    /// x `[n, d]` -> y `[n, d]`; saves mean `[n]` and rstd `[n]` when given (the backward needs them).
     static func forward(x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
                         eps: Float, n: Int, d: Int, y: UnsafeMutablePointer<Float>,
-                        mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
-        for i in 0..<n {
-            let xr = x + i * d, yr = y + i * d
-            var s: Float = 0
-            for j in 0..<d { s += xr[j] }
-            let mu = s / Float(d)
-            var v: Float = 0
-            for j in 0..<d { let c = xr[j] - mu; v += c * c }
-            let r = 1 / (v / Float(d) + eps).squareRoot()
-            mean[i] = mu
-            rstd[i] = r
-            for j in 0..<d { yr[j] = (xr[j] - mu) * r * w[j] + b[j] }
+                        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil) {
+        Parallel.run(n, minimum: Parallel.minimumRows) { i0, i1 in
+            for i in i0..<i1 {
+                let xr = x + i * d, yr = y + i * d
+                var s: Float = 0
+                for j in 0..<d { s += xr[j] }
+                let mu = s / Float(d)
+                var v: Float = 0
+                for j in 0..<d { let c = xr[j] - mu; v += c * c }
+                let r = 1 / (v / Float(d) + eps).squareRoot()
+                mean?[i] = mu
+                rstd?[i] = r
+                for j in 0..<d { yr[j] = (xr[j] - mu) * r * w[j] + b[j] }
+            }
         }
     }
 

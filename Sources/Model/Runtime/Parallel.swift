@@ -1,8 +1,22 @@
-/// How the training pass's own loops (rank-r LoRA products, elementwise ops, norms) are split
-/// into work items over the cores (`Parallel.forEach`): ranges of rows or elements, or of columns
-/// on 32-column boundaries (the LoRA dropout mask is drawn 32 columns at a time). Small jobs stay
-/// one item (run inline, no dispatch).
-enum WorkParts {
+import Dispatch
+
+/// Runs work items of one call on the cores (`DispatchQueue.concurrentPerform`). The items
+/// write disjoint parts of buffers owned by the caller, which waits for all of them, so the
+/// closure need not be `Sendable`.
+///
+/// Both runners' own loops (rank-r LoRA products, elementwise ops, norms) are split into work items
+/// here: ranges of rows or elements, or of columns on 32-column boundaries (the LoRA dropout mask is
+/// drawn 32 columns at a time). Small jobs stay one item (run inline, no dispatch).
+enum Parallel {
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { body(0); return }
+        guard count > 1 else { return }
+        withoutActuallyEscaping(body) { escapable in
+            nonisolated(unsafe) let work = escapable
+            DispatchQueue.concurrentPerform(iterations: count) { work($0) }
+        }
+    }
+
     /// Work items per core, so a core taken by another process for a while does not stall the job.
     static let itemsPerWorker = 2
     /// Fewest rows / columns / elements worth a work item of their own.
