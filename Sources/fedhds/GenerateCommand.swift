@@ -11,7 +11,8 @@ struct GenerateCommand: ParsableCommand {
         discussion: """
             With --prompt, the text is tokenized as is (plus the tokens the model adds, e.g. BOS) and \
             the continuation is printed. With --input, each JSONL sample's Alpaca prompt (Dolly template) \
-            is continued and one JSON line {"id", "output"} is printed per sample; up to --batch \
+            is continued and one JSON line {"id", "output"} is printed per sample (the answer trimmed of \
+            surrounding whitespace, as evaluations score it); up to --batch \
             sequences decode together with a KV cache.
             """)
 
