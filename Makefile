@@ -5,7 +5,7 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release/fedhds
 export FEDHDS_MODEL ?= $(shell [ -n "$$FEDHDS_CACHE" ] && echo $$FEDHDS_CACHE || echo $$HOME/.cache/fedhds)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: deps model build demo test bench clean
+.PHONY: deps model build demo report test bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,6 +23,10 @@ build: deps
 
 demo: model build
 	$(BIN) run experiments/demo.toml --model $(FEDHDS_MODEL) --out runs/demo --force
+
+# The demo's report in headless Chromium (installed if missing): runs/demo/report.png, and checks on the laid-out page.
+report:
+	bash scripts/report-screenshot.sh --check runs/demo/report.html runs/demo/report.png
 
 # Serially: several tests check deadlines and leases of the federation protocol, and on 2 cores the
 # model tests running beside them would starve those clocks. scripts/run-tests.sh says why crashes

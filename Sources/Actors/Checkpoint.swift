@@ -129,6 +129,10 @@ public struct Checkpoint: Sendable, Codable, Equatable {
             stored["selectionMode"] = (old ? SelectionMode.referencePairing : .paper).rawValue
             renamed = true
         }
+        if stored["modelKind"] == nil, (stored["modelPath"] as? String)?.isEmpty == true {
+            stored["modelKind"] = RunConfig.ModelKind.tiny.rawValue  // before model.kind, no path meant the tiny model
+            renamed = true
+        }
         let missing = defaults.filter { stored[$0.key] == nil }
         guard !missing.isEmpty || renamed else { return json }
         object["config"] = stored.merging(missing) { old, _ in old }

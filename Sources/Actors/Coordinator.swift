@@ -142,8 +142,11 @@ public enum Coordinator {
         if config.testLoss {
             let loss = try await compute.testLoss(adapter: global)
             if loss.isFinite { m.testLoss = loss } else {
-                output.log("round \(r): no test loss: no held-out sample keeps response tokens within "
-                           + "data.max_length = \(config.maxLength)")
+                let why = "no test loss: no held-out sample keeps response tokens within "
+                    + "data.max_length = \(config.maxLength)"
+                output.log("round \(r): " + why)
+                // Asked for and missing: said on the console once (and in the report), not only in run.log.
+                if r == run.firstRound { Console.line("warning: eval.test_loss = true, but " + why) }
             }
         }
         if Set(config.evalRounds + [config.rounds]).contains(r) {

@@ -62,6 +62,7 @@ public final class ModelCompute: FederatedCompute {
     /// data paths (tried from the working directory, then from the configuration's folder and
     /// its parents, then the data folder the Data module finds).
     public static func make(config: RunConfig, configPath: String? = nil) async throws -> ModelCompute {
+        try config.requireModel()
         if config.dataset == .ni { return try await makeNI(config: config, configPath: configPath) }
         let path = try resolveData(config.dataPath, configPath: configPath)
         let dataset: Dataset
@@ -147,6 +148,7 @@ public final class ModelCompute: FederatedCompute {
     /// The tiny random model (empty path) or a model file.
     static func loadModel(_ path: String, config: RunConfig) throws -> RunnableModel {
         if path.isEmpty {
+            try config.requireModel()  // the tiny model runs only when the configuration names it
             let mc = ModelConfig(architecture: .llama, vocabSize: ByteTokenizer.vocabularySize, hiddenSize: config.tinyHidden,
                                  intermediateSize: config.tinyFFN, layerCount: config.tinyLayers, headCount: config.tinyHeads,
                                  kvHeadCount: config.tinyKVHeads, contextLength: config.tinyContext, tiedEmbeddings: true,
@@ -308,7 +310,8 @@ public final class ModelCompute: FederatedCompute {
         let a = try adapter(parameters)
         try Self.model("saving the PEFT adapter") {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try a.savePEFT(directory: folder.path, model: base.decoder.config, baseModel: base.name)
+            let baseModel = config.modelKind == .tiny ? base.name : PEFTBaseModel.name(forModel: config.modelPath)
+            try a.savePEFT(directory: folder.path, model: base.decoder.config, baseModel: baseModel)
         }
     }
 }

@@ -1,42 +1,45 @@
 import Foundation
+import Model
 
-/// report.html: self-contained, with inline SVG plots of train/test loss and Rouge-L per round,
-/// the data ratio per round, a t-SNE scatter of a few clients (chosen samples marked) and the
-/// time breakdown per client round.
+/// report.html: self-contained (inline SVG, no scripts). A header saying what ran (model, learning
+/// rate, precision, seed, provenance), then train/test loss, Rouge-L per evaluated round (points),
+/// the data ratio and the bytes by message type per round, the time breakdown per client round and
+/// a t-SNE scatter of several clients (clusters coloured, noise marked, chosen samples ringed).
+/// scripts/report-screenshot.sh renders it in headless Chromium.
 public enum Report {
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                          "#bcbd22"]
+
     public static func html(config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
                             result: RunResult?, scatters: [Scatter]) -> String {
         var body = "<h1>fedhds run \(escape(config.name))</h1>\n"
-        body += "<p>method <b>\(config.method.rawValue)</b>, \(config.clients) clients, participation \(config.participation), "
-        body += "\(metrics.count) of \(config.rounds) rounds, seed \(config.seed)</p>\n"
+        body += "<p class=\"run\">method <b>\(config.method.rawValue)</b>, \(Wording.count(config.clients, "client")), "
+        body += "\(config.participantsPerRound) a round (participation \(config.participation)), "
+        body += "\(metrics.count) of \(Wording.count(config.rounds, "round"))</p>\n"
         body += provenanceHeader(config: config, provenance: result?.provenance)
         if let p = metrics.compactMap(\.privacy).last {
-            body += "<p>centroids released with (epsilon \(p.epsilon), delta \(p.delta))-DP, Gaussian noise sigma \(fmt(p.sigma)) after tanh</p>\n"
+            body += "<p>centroids released with (epsilon \(p.epsilon), delta \(p.delta))-DP, "
+            body += "Gaussian noise sigma \(fmt(p.sigma)) after tanh</p>\n"
         }
         if let r = result {
-            body += "<table><tr><th>Rouge-L before</th><th>Rouge-L after</th><th>data ratio</th><th>total s</th><th>s per client round</th></tr>"
+            body += "<table><tr><th>Rouge-L before</th><th>Rouge-L after</th><th>data ratio</th><th>total s</th>"
+            body += "<th>s per client round</th></tr>"
             body += "<tr><td>\(fmt(r.rougeLBefore))</td><td>\(fmt(r.rougeL))</td><td>\(fmt(r.dataRatio))</td>"
             body += "<td>\(fmt(r.totalSeconds))</td><td>\(fmt(r.secondsPerClientRound))</td></tr></table>\n"
         }
-        let rounds = metrics.map { Double($0.round) }
-        body += "<h2>Loss per round</h2>\n" + lineChart(x: rounds, series: [
-            ("train loss", "#1f77b4", metrics.map { $0.trainLoss }),
-            ("test loss", "#d62728", metrics.map { $0.testLoss }),
-        ])
-        let evalRounds = evaluations.keys.compactMap(Int.init).sorted()
-        body += "<h2>Rouge-L</h2>\n" + lineChart(x: evalRounds.map(Double.init), series: [
-            ("Rouge-L", "#2ca02c", evalRounds.map { evaluations[String($0)] }),
-        ])
-        body += "<h2>Data ratio per round</h2>\n" + lineChart(x: rounds, series: [
-            ("selected / local", "#9467bd", metrics.map { $0.dataRatio }),
-        ])
-        body += "<h2>Time breakdown (mean seconds per client round)</h2>\n" + timeBars(metrics)
-        if !scatters.isEmpty {
-            body += "<h2>Fused features (t-SNE) of a few clients; chosen samples ringed</h2>\n<div>"
-            for s in scatters.prefix(4) { body += scatterPlot(s) }
-            body += "</div>\n"
-        }
-        body += "<h2>Rounds</h2>\n<table><tr><th>round</th><th>participants</th><th>responders</th><th>dropped</th><th>train loss</th><th>data ratio</th><th>seconds</th></tr>"
+        body += lossSection(config: config, metrics: metrics)
+        body += rougeSection(evaluations)
+        body += "<h2>Data ratio per round</h2>\n"
+        body += "<p class=\"note\">Samples the participants trained on over the samples they hold.</p>\n"
+        body += ReportChart(xTitle: "round", yTitle: "selected / local samples", series: [
+            .init(name: "data ratio", color: "#9467bd", points: metrics.map { (Double($0.round), $0.dataRatio) }),
+        ]).svg()
+        body += bytesSection(metrics)
+        body += "<h2>Time breakdown</h2>\n<p class=\"note\">Mean seconds per client round of each step "
+        body += "(the server's inter-client clustering: per round).</p>\n" + timeBars(metrics)
+        body += scatterSection(scatters)
+        body += "<h2>Rounds</h2>\n<table><tr><th>round</th><th>participants</th><th>responders</th><th>dropped</th>"
+        body += "<th>train loss</th><th>data ratio</th><th>seconds</th></tr>"
         for m in metrics {
             body += "<tr><td>\(m.round)</td><td>\(m.participants.count)</td><td>\(m.responders.count)</td><td>\(m.dropped.count)</td>"
             body += "<td>\(fmt(m.trainLoss))</td><td>\(fmt(m.dataRatio))</td><td>\(fmt(m.seconds))</td></tr>"
@@ -44,10 +47,82 @@ public enum Report {
         body += "</table>\n"
         return """
         <!doctype html><html><head><meta charset="utf-8"><title>fedhds \(escape(config.name))</title>
-        <style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse}
-        td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}svg{background:#fafafa;margin:4px}</style></head>
-        <body>\(body)</body></html>
+        <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse}
+        td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}svg{background:#fafafa;margin:4px}
+        .note{color:#555;font-size:90%}.warning{color:#a33;font-weight:bold}.panels{display:flex;flex-wrap:wrap}</style>
+        </head><body>\(body)</body></html>
         """
+    }
+
+    /// Train loss (and test loss) per round, with what a round's train loss is measured on.
+    static func lossSection(config: RunConfig, metrics: [RoundMetrics]) -> String {
+        var s = "<h2>Loss per round</h2>\n<p class=\"note\">Train loss: the batch-weighted mean over the clients "
+        s += "that trained that round, each on its own selected samples (coreset). Every round draws other clients, "
+        s += "so the curve mixes clients as well as progress.</p>\n"
+        if config.testLoss, !metrics.isEmpty, metrics.allSatisfy({ $0.testLoss == nil }) {
+            s += "<p class=\"warning\">Test loss was requested (eval.test_loss = true) but none was computed: no "
+            s += "held-out sample keeps response tokens within data.max_length = \(config.maxLength) (run.log).</p>\n"
+        }
+        var series: [ReportChart.Series] = [
+            .init(name: "train loss", color: "#1f77b4",
+                  points: metrics.compactMap { m in m.trainLoss.map { (Double(m.round), $0) } }),
+        ]
+        let test = metrics.compactMap { m in m.testLoss.map { (Double(m.round), $0) } }
+        if !test.isEmpty { series.append(.init(name: "test loss (held out)", color: "#d62728", points: test)) }
+        return s + ReportChart(xTitle: "round", yTitle: "cross-entropy (nats per token)", series: series).svg()
+    }
+
+    /// Rouge-L F of each evaluation as a point (round 0: the untuned model).
+    static func rougeSection(_ evaluations: [String: Double]) -> String {
+        let points = evaluations.compactMap { k, v in Int(k).map { (x: Double($0), y: v) } }
+        var s = "<h2>Rouge-L per evaluated round</h2>\n<p class=\"note\">Rouge-L F of greedy answers on the "
+        s += "held-out samples, after the rounds shown (round 0: the untuned model). Points, not a trend: rounds "
+        s += "between them were not evaluated.</p>\n"
+        return s + ReportChart(xTitle: "round", yTitle: "Rouge-L F (0 to 1)", series: [
+            .init(name: "Rouge-L", color: "#2ca02c", points: points, style: .points),
+        ]).svg()
+    }
+
+    /// Payload bytes each round by message type and direction, in the unit the largest fits.
+    static func bytesSection(_ metrics: [RoundMetrics]) -> String {
+        let keys = Set(metrics.flatMap(\.bytes.keys)).sorted()
+        let top = Double(metrics.flatMap(\.bytes.values).max() ?? 0)
+        let (unit, scale) = top >= 1e6 ? ("MB", 1e6) : top >= 1e3 ? ("kB", 1e3) : ("bytes", 1.0)
+        var s = "<h2>Bytes per round by message type</h2>\n<p class=\"note\">Payload bytes the server sent and "
+        s += "received each round (\(unit); 1 MB = 10^6 bytes).</p>\n"
+        let series = keys.enumerated().map { i, k in
+            ReportChart.Series(name: k.replacingOccurrences(of: ".", with: " "), color: palette[i % palette.count],
+                               points: metrics.map { (Double($0.round), Double($0.bytes[k] ?? 0) / scale) })
+        }
+        return s + ReportChart(xTitle: "round", yTitle: unit, series: series).svg()
+    }
+
+    /// Several clients' fused points, one panel each, under one legend.
+    static func scatterSection(_ scatters: [Scatter]) -> String {
+        var firstPerClient: [Int: Scatter] = [:]
+        for s in scatters where firstPerClient[s.client].map({ s.round < $0.round }) ?? true {
+            firstPerClient[s.client] = s
+        }
+        let shown = firstPerClient.values.sorted { ($0.round, $0.client) < ($1.round, $1.client) }.prefix(Scatter.keep)
+        guard !shown.isEmpty else { return "" }
+        var s = "<h2>Fused features (t-SNE) of \(Wording.count(shown.count, "client"))</h2>\n"
+        s += "<p class=\"note\">Each panel is one client in the round it clustered: its samples' fused features in "
+        s += "two t-SNE dimensions (no units), coloured by the client's HDBSCAN cluster.</p>\n"
+        s += "<svg class=\"legend\" width=\"520\" height=\"26\" xmlns=\"http://www.w3.org/2000/svg\">"
+        s += "<circle cx=\"10\" cy=\"13\" r=\"4\" fill=\"\(palette[0])\"/>"
+        s += "<circle cx=\"22\" cy=\"13\" r=\"4\" fill=\"\(palette[1])\"/>"
+        s += "<text x=\"32\" y=\"17\" font-size=\"12\">a cluster (colour per cluster)</text>"
+        s += noiseMark(x: 222, y: 13) + "<text x=\"232\" y=\"17\" font-size=\"12\">noise (no cluster)</text>"
+        s += "<circle cx=\"372\" cy=\"13\" r=\"7\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>"
+        s += "<text x=\"384\" y=\"17\" font-size=\"12\">chosen for training</text></svg>\n<div class=\"panels\">"
+        for one in shown { s += scatterPlot(one) }
+        return s + "</div>\n"
+    }
+
+    static func noiseMark(x: Double, y: Double) -> String {
+        let (a, b, c, d) = (f1(x - 3), f1(x + 3), f1(y - 3), f1(y + 3))
+        return "<path class=\"noise\" d=\"M\(a) \(c)L\(b) \(d)M\(a) \(d)L\(b) \(c)\" stroke=\"#888\" "
+            + "stroke-width=\"1.3\"/>"
     }
 
     public static func write(to url: URL, config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
@@ -59,11 +134,13 @@ public enum Report {
     /// The header lines that say what ran: model (and digest), learning rate, precision that ran,
     /// and, once the run has finished, version, commit, CPU, threads and times.
     static func provenanceHeader(config: RunConfig, provenance p: Provenance?) -> String {
-        let model = config.modelPath.isEmpty ? "tiny random model (built in)" : config.modelPath
-        let ran = config.precision.effective
+        let model = p?.model ?? config.modelDescription
+        let ran = p.flatMap { Precision(rawValue: $0.precision) } ?? config.precision.effective
         var precision = ran.rawValue
-        if ran != config.precision { precision += " (\(config.precision.rawValue) requested; no AMX-BF16 on this CPU)" }
-        var s = "<p>model <b>\(escape(model))</b>"
+        if ran != config.precision {
+            precision += " (\(config.precision.rawValue) requested; this CPU has neither AMX-BF16 nor AVX512-BF16)"
+        }
+        var s = "<p class=\"model\">model <b>\(escape(model))</b>"
         if let d = p?.modelSHA256 { s += " (sha256 \(d.prefix(16))…)" }
         s += ", learning rate \(config.effectiveLearningRate), precision \(escape(precision)), seed \(config.seed)</p>\n"
         if let p {
@@ -87,36 +164,6 @@ public enum Report {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static let w = 640.0, h = 240.0, pad = 40.0
-
-    static func lineChart(x: [Double], series: [(String, String, [Double?])]) -> String {
-        let ys = series.flatMap { $0.2.compactMap { $0 } }.filter(\.isFinite)
-        guard !x.isEmpty, let y0 = ys.min(), let y1 = ys.max() else { return "<p>(no data)</p>\n" }
-        let (x0, x1) = (x.min()!, max(x.max()!, x.min()! + 1))
-        let (lo, hi) = y0 == y1 ? (y0 - 0.5, y1 + 0.5) : (y0, y1)
-        func px(_ v: Double) -> Double { pad + (v - x0) / (x1 - x0) * (w - 2 * pad) }
-        func py(_ v: Double) -> Double { h - pad - (v - lo) / (hi - lo) * (h - 2 * pad) }
-        var svg = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        svg += "<line x1=\"\(pad)\" y1=\"\(h - pad)\" x2=\"\(w - pad)\" y2=\"\(h - pad)\" stroke=\"#444\"/>"
-        svg += "<line x1=\"\(pad)\" y1=\"\(pad)\" x2=\"\(pad)\" y2=\"\(h - pad)\" stroke=\"#444\"/>"
-        svg += "<text x=\"2\" y=\"\(pad)\" font-size=\"10\">\(fmt(hi))</text><text x=\"2\" y=\"\(h - pad)\" font-size=\"10\">\(fmt(lo))</text>"
-        svg += "<text x=\"\(pad)\" y=\"\(h - pad + 14)\" font-size=\"10\">\(fmt(x0))</text><text x=\"\(w - pad)\" y=\"\(h - pad + 14)\" font-size=\"10\">\(fmt(x1))</text>"
-        for (i, (name, color, values)) in series.enumerated() {
-            let pts = zip(x, values).compactMap { xv, yv -> String? in
-                guard let yv, yv.isFinite else { return nil }
-                return String(format: "%.1f,%.1f", px(xv), py(yv))
-            }
-            guard !pts.isEmpty else { continue }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>"
-            for p in pts {
-                let c = p.split(separator: ",")
-                svg += "<circle cx=\"\(c[0])\" cy=\"\(c[1])\" r=\"3\" fill=\"\(color)\"/>"
-            }
-            svg += "<text x=\"\(w - pad - 120)\" y=\"\(pad + 14 * Double(i))\" font-size=\"11\" fill=\"\(color)\">\(escape(name))</text>"
-        }
-        return svg + "</svg>\n"
-    }
-
     static func timeBars(_ metrics: [RoundMetrics]) -> String {
         var sums: [(String, Double)] = [("features", 0), ("fusion", 0), ("intra-client clustering", 0), ("selection", 0), ("training", 0)]
         var n = 0
@@ -130,7 +177,8 @@ public enum Report {
         let inter = metrics.reduce(0) { $0 + $1.interClustering } / Double(max(1, metrics.count))
         let rows = sums.map { ($0.0, $0.1 / Double(max(1, n))) } + [("inter-client clustering (server, per round)", inter)]
         let top = max(rows.map(\.1).max() ?? 0, 1e-9)
-        var svg = "<svg width=\"\(Int(w))\" height=\"\(rows.count * 24 + 10)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg = "<svg class=\"bars\" width=\"\(Int(ReportChart.width))\" height=\"\(rows.count * 24 + 10)\" "
+        svg += "xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, (name, v)) in rows.enumerated() {
             let y = 5 + 24 * i
             svg += "<text x=\"4\" y=\"\(y + 14)\" font-size=\"11\">\(escape(name))</text>"
@@ -140,6 +188,7 @@ public enum Report {
         return svg + "</svg>\n"
     }
 
+    /// One client's panel: clusters coloured, noise as grey crosses, chosen samples ringed.
     static func scatterPlot(_ s: Scatter) -> String {
         let n = s.labels.count
         guard n > 0, s.points.count == 2 * n else { return "" }
@@ -147,18 +196,26 @@ public enum Report {
         let ys = stride(from: 1, to: 2 * n, by: 2).map { Double(s.points[$0]) }
         let side = 300.0
         let (x0, x1, y0, y1) = (xs.min()!, xs.max()!, ys.min()!, ys.max()!)
-        func px(_ v: Double) -> Double { 10 + (v - x0) / max(x1 - x0, 1e-9) * (side - 20) }
-        func py(_ v: Double) -> Double { side - 10 - (v - y0) / max(y1 - y0, 1e-9) * (side - 20) }
-        let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-        var svg = "<svg width=\"\(Int(side))\" height=\"\(Int(side + 16))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        svg += "<text x=\"4\" y=\"\(side + 12)\" font-size=\"11\">client \(s.client), round \(s.round): \(n) samples, \(s.chosen.count) chosen</text>"
+        func px(_ v: Double) -> Double { 12 + (v - x0) / max(x1 - x0, 1e-9) * (side - 24) }
+        func py(_ v: Double) -> Double { 12 + (y1 - v) / max(y1 - y0, 1e-9) * (side - 24) }
+        let clusters = Set(s.labels.filter { $0 >= 0 }).count
+        let noise = s.labels.filter { $0 < 0 }.count
+        var svg = "<svg class=\"scatter\" width=\"\(Int(side))\" height=\"\(Int(side + 34))\" "
+        svg += "xmlns=\"http://www.w3.org/2000/svg\"><rect x=\"0.5\" y=\"0.5\" width=\"\(Int(side) - 1)\" "
+        svg += "height=\"\(Int(side) - 1)\" fill=\"none\" stroke=\"#ccc\"/>"
+        svg += "<text x=\"4\" y=\"\(Int(side) + 14)\" font-size=\"12\" font-weight=\"bold\">"
+        svg += "client \(s.client), round \(s.round)</text>"
+        svg += "<text x=\"4\" y=\"\(Int(side) + 29)\" font-size=\"11\">\(Wording.count(n, "sample")), "
+        svg += "\(Wording.count(clusters, "cluster")), \(noise) noise, \(s.chosen.count) chosen</text>"
         for i in 0..<n {
             let l = s.labels[i]
-            let color = l < 0 ? "#bbbbbb" : palette[l % palette.count]
-            svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" ", px(xs[i]), py(ys[i])) + "fill=\"\(color)\"/>"
+            if l < 0 { svg += noiseMark(x: px(xs[i]), y: py(ys[i])); continue }
+            svg += "<circle class=\"sample\" cx=\"\(f1(px(xs[i])))\" cy=\"\(f1(py(ys[i])))\" r=\"3\" "
+            svg += "fill=\"\(palette[l % palette.count])\"/>"
         }
         for i in s.chosen where i >= 0 && i < n {
-            svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>", px(xs[i]), py(ys[i]))
+            svg += "<circle class=\"chosen\" cx=\"\(f1(px(xs[i])))\" cy=\"\(f1(py(ys[i])))\" r=\"7\" fill=\"none\" "
+            svg += "stroke=\"black\" stroke-width=\"1.5\"/>"
         }
         return svg + "</svg>"
     }

@@ -112,7 +112,10 @@ extension RunConfig {
         .int("data.max_length", \.maxLength, 8...1_000_000, "truncation of prompt + response, tokens"),
         .int("data.max_samples_per_client", \.maxSamplesPerClient, 0...1_000_000, "cap per client, 0 = all"),
         .int("data.validation_samples", \.validationSamples, 1...1_000_000, "size of the validation split (eval.split = \"validation\")"),
-        .string("model.path", \.modelPath, "GGUF file or Hugging Face folder; empty = tiny random model"),
+        .choice("model.kind", \.modelKind,
+                "pretrained (the model at model.path / --model; required) or tiny (the built-in random model below)"),
+        .string("model.path", \.modelPath,
+                "GGUF file or Hugging Face folder (model.kind = \"pretrained\"); --model sets it"),
         .string("model.proxy_path", \.proxyPath, "feature model of -Turbo methods; empty = the base model, frozen"),
         .int("model.proxy_layers", \.proxyLayers, 0...10_000, "-Turbo feature model = the first K layers of the proxy (slots 0...K); 0 = all"),
         .int("model.tiny_layers", \.tinyLayers, 1...64, "tiny model: layers"),
@@ -214,6 +217,10 @@ extension RunConfig {
         }
         if (tinyHidden / tinyHeads) % 2 != 0 {
             throw ActorsError.invalidConfiguration("`model.tiny_hidden` / `model.tiny_heads` must be even (rotary pairs)")
+        }
+        if modelKind == .tiny, !modelPath.isEmpty {
+            throw ActorsError.invalidConfiguration("`model.kind` is \"tiny\" but `model.path` names \(modelPath): "
+                + "set model.kind = \"pretrained\" to run that model, or empty model.path")
         }
         if evalSplit == .validation, dataset != .dolly {
             throw ActorsError.invalidConfiguration("`eval.split` = \"validation\" is implemented for data.dataset = \"dolly\" only")

@@ -34,7 +34,10 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var validationSamples = 200
 
     // [model]
-    /// GGUF file or Hugging Face folder; empty = the tiny random model below.
+    /// What runs: a pretrained model from `modelPath` (the default; a run without one stops and
+    /// says how to pass one), or, only when asked for by name, the tiny random model below.
+    public var modelKind: ModelKind = .pretrained
+    /// GGUF file or Hugging Face folder (`model.kind = "pretrained"`; `--model` sets it).
     public var modelPath = ""
     /// Feature model of the -Turbo methods; empty = the base model itself, frozen.
     public var proxyPath = ""
@@ -122,6 +125,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public init() {}
 
     public enum Dataset: String, Sendable, Codable, Equatable, CaseIterable { case dolly, ni }
+    public enum ModelKind: String, Sendable, Codable, Equatable, CaseIterable { case pretrained, tiny }
     public enum EvalSplit: String, Sendable, Codable, Equatable, CaseIterable { case test, validation }
     public enum TransportKind: String, Sendable, Codable, Equatable, CaseIterable {
         case inProcess = "in-process", zeromq
@@ -135,6 +139,23 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var effectiveMinClusterSize: Int {
         minClusterSize > 0 ? minClusterSize : (dataset == .dolly ? 2 : 5)
     }
+    /// Where the cached default model lives (`make model` fetches it there).
+    public static let defaultModelHint = "~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// What the run's header and provenance call the model.
+    public var modelDescription: String {
+        modelKind == .tiny ? "tiny random model (built in, model.kind = \"tiny\")" : modelPath
+    }
+
+    /// Throws, saying how to pass one, when the configuration needs a pretrained model and names none.
+    public func requireModel() throws {
+        guard modelKind == .pretrained, modelPath.isEmpty else { return }
+        throw ActorsError.invalidConfiguration(
+            "no model: `model.kind` is \"pretrained\" and `model.path` is empty. Pass --model PATH (the default, "
+            + "fetched by `make model`: --model \(RunConfig.defaultModelHint)), or set model.path; for the built-in "
+            + "tiny random model set model.kind = \"tiny\"")
+    }
+
     /// floor(N * k), at least 1.
     public var participantsPerRound: Int { max(1, Int((Double(clients) * participation).rounded(.down))) }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 extension RunOutput {
     /// Files a run leaves in its folder (what `--force` clears before starting over).
-    static let runFiles = ["result.json", "checkpoint.bin", "metrics.jsonl", "run.log", "report.html", "config.toml",
-                           "workers.json", "cluster-config.toml", "adapter"]
+    static let runFiles = ["result.json", "checkpoint.bin", "metrics.jsonl", "metrics.csv", "run.log", "report.html",
+                           "config.toml", "workers.json", "cluster-config.toml", "adapter"]
 
     /// Checks an output folder before a run writes anything into it. Refuses `resume` without a
     /// checkpoint to continue from, and a folder that holds another run (result.json,

@@ -1,7 +1,9 @@
 import Foundation
+import Model
 
 /// The files of one run's output folder: config.toml (the effective configuration),
-/// metrics.jsonl (one line a round, appended and flushed as rounds finish), result.json,
+/// metrics.jsonl (one line a round, rewritten as rounds finish) and metrics.csv (the same in long
+/// form, one row per round and participant), result.json,
 /// checkpoint.bin, adapter/ (PEFT) and report.html.
 public struct RunOutput: Sendable {
     public let folder: URL
@@ -15,6 +17,7 @@ public struct RunOutput: Sendable {
 
     public var configURL: URL { folder.appendingPathComponent("config.toml") }
     public var metricsURL: URL { folder.appendingPathComponent("metrics.jsonl") }
+    public var metricsTableURL: URL { folder.appendingPathComponent("metrics.csv") }
     public var resultURL: URL { folder.appendingPathComponent("result.json") }
     public var checkpointURL: URL { folder.appendingPathComponent("checkpoint.bin") }
     public var adapterFolder: URL { folder.appendingPathComponent("adapter", isDirectory: true) }
@@ -35,10 +38,13 @@ public struct RunOutput: Sendable {
         return d
     }
 
-    /// config.toml; `ran` adds comment lines at the head saying what actually ran (precision
-    /// after fallback, kernel path, model digest, version and commit).
+    /// config.toml: what ran, not only what was asked. With `ran`, `precision` is the precision that
+    /// actually ran (bf16 asked for on a CPU without a bfloat16 unit is recorded as fp32), and comment
+    /// lines at the head say what was requested, the kernel path, model digest, version and commit.
     public func writeConfig(_ c: RunConfig, ran: Provenance? = nil) throws {
-        try AtomicFile.write(Data(((ran?.tomlComment ?? "") + c.renderTOML()).utf8), to: configURL)
+        var effective = c
+        if let p = ran?.precision, let ranPrecision = Precision(rawValue: p) { effective.precision = ranPrecision }
+        try AtomicFile.write(Data(((ran?.tomlComment ?? "") + effective.renderTOML()).utf8), to: configURL)
     }
 
     /// The predictions file of the evaluation after `round` (see `PredictionsFile.name`).
@@ -46,8 +52,8 @@ public struct RunOutput: Sendable {
         folder.appendingPathComponent(PredictionsFile.name(round: round, final: final))
     }
 
-    /// Rewrites metrics.jsonl from the rounds so far (atomic, so a resumed run never holds a
-    /// half line or a round twice).
+    /// Rewrites metrics.jsonl and metrics.csv (`MetricsTable`: one row per round and participant)
+    /// from the rounds so far (atomic, so a resumed run never holds a half line or a round twice).
     public func writeMetrics(_ rounds: [RoundMetrics]) throws {
         let enc = RunOutput.jsonEncoder()
         var out = Data()
@@ -56,6 +62,7 @@ public struct RunOutput: Sendable {
             out.append(0x0A)
         }
         try AtomicFile.write(out, to: metricsURL)
+        try AtomicFile.write(Data(MetricsTable.csv(rounds).utf8), to: metricsTableURL)
     }
 
     public func writeResult(_ r: RunResult) throws {

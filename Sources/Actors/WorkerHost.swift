@@ -28,8 +28,8 @@ public actor WorkerHost {
             guard (0..<compute.clientCount).contains(id) else {
                 throw ActorsError.invalidConfiguration("client \(id) is outside the partition's 0..<\(compute.clientCount)")
             }
-            // Keep fused points of the first few clients for the report.
-            c[id] = try ClientActor(id: id, compute: compute, config: config, scatterOutput: id < 3 ? scatterOutput : nil)
+            // Fused points of the first few clients that cluster, for the report (`Scatter.keep`).
+            c[id] = try ClientActor(id: id, compute: compute, config: config, scatterOutput: scatterOutput)
         }
         self.clients = c
         self.log = log

@@ -28,6 +28,7 @@ struct ClusterCommand: AsyncParsableCommand {
         guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
+        Console.line(ConfigOptions.header("cluster", c, out: out))
         try RunOutput.prepare(folder: out, resume: resume, force: options.force)
         let output = try RunOutput(folder: out)
         // Workers read the effective configuration (overrides included) from the run folder.

@@ -11,7 +11,8 @@ struct GenerateCommand: ParsableCommand {
         discussion: """
             With --prompt, the text is tokenized as is (plus the tokens the model adds, e.g. BOS) and \
             the continuation is printed. With --input, each JSONL sample's Alpaca prompt (Dolly template) \
-            is continued and one JSON line {"id", "output"} is printed per sample; up to --batch \
+            is continued and one JSON line {"id", "output"} is printed per sample (the answer trimmed of \
+            surrounding whitespace, as evaluations score it); up to --batch \
             sequences decode together with a KV cache.
             """)
 
@@ -27,10 +28,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "JSONL samples whose prompts to continue (instead of --prompt).")
     var input: String?
 
-    @Option(name: .long, help: "Stop after this many new tokens.")
+    @Option(name: .long, parsing: .unconditional, help: "Stop after this many new tokens.")
     var maxNewTokens = 64
 
-    @Option(name: .long, help: "Sequences decoded together.")
+    @Option(name: .long, parsing: .unconditional, help: "Sequences decoded together.")
     var batch = 32
 
     @Flag(name: .long, help: "Wrap --prompt in the Alpaca (Dolly) template without input.")
@@ -96,7 +97,9 @@ struct GenerateCommand: ParsableCommand {
             print(tokenizer.decode(outputs[0]))
         } else {
             for (i, out) in outputs.enumerated() {
-                let line = try JSONSerialization.data(withJSONObject: ["id": ids[i], "output": tokenizer.decode(out)],
+                // Trimmed as the evaluation trims its predictions (the model's answer starts after "### Response:").
+                let text = tokenizer.decode(out).trimmingCharacters(in: .whitespacesAndNewlines)
+                let line = try JSONSerialization.data(withJSONObject: ["id": ids[i], "output": text],
                                                       options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: line, as: UTF8.self))
             }

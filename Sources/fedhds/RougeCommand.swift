@@ -23,6 +23,7 @@ struct RougeCommand: ParsableCommand {
 
     func run() throws {
         let items = try RougePairsFile.load(path: pairs)
+        guard !items.isEmpty else { throw ValidationError("\(pairs) holds no pairs: nothing to score") }
         var lines: [String] = []
         lines.reserveCapacity(items.count)
         var sum = 0.0
@@ -31,7 +32,7 @@ struct RougeCommand: ParsableCommand {
             sum += f
             lines.append("{\"line\": \(item.line), \"f\": \(f)}")
         }
-        let mean = items.isEmpty ? 0 : sum / Double(items.count)
+        let mean = sum / Double(items.count)
         let outPath = out ?? (pairs.hasSuffix(".jsonl") ? String(pairs.dropLast(6)) : pairs) + ".scores.jsonl"
         do {
             try Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8).write(to: URL(fileURLWithPath: outPath))

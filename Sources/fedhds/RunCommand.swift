@@ -11,16 +11,16 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Output folder (default runs/<name>).")
     var out: String?
 
-    @Option(help: "Participation rate k, overriding federation.participation.")
+    @Option(parsing: .unconditional, help: "Participation rate k, overriding federation.participation.")
     var participation: Double?
 
     @Option(help: "Model file or folder, overriding model.path.")
     var model: String?
 
-    @Option(help: "Number of rounds, overriding rounds.")
+    @Option(parsing: .unconditional, help: "Number of rounds, overriding rounds.")
     var rounds: Int?
 
-    @Option(help: "Run seed, overriding seed.")
+    @Option(parsing: .unconditional, help: "Run seed, overriding seed.")
     var seed: UInt64?
 
     @Flag(help: "Start over in an output folder that holds another run (its result, checkpoint and logs are removed).")
@@ -37,7 +37,7 @@ struct ConfigOptions: ParsableArguments {
             guard p > 0, p <= 1 else { throw ValidationError("--participation must be in (0, 1], got \(p)") }
             c.participation = p
         }
-        if let m = model { c.modelPath = m }
+        if let m = model { (c.modelPath, c.modelKind) = (m, .pretrained) }
         if let r = rounds {
             guard r >= 1 else { throw ValidationError("--rounds must be at least 1") }
             c.rounds = r
@@ -45,7 +45,15 @@ struct ConfigOptions: ParsableArguments {
         if let s = seed { c.seed = s }
         for o in overrides { try c.set(o) }
         try c.validate()
+        try c.requireModel()
         return c
+    }
+
+    /// The header line of run, cluster and server: what runs, on which model, where to.
+    static func header(_ command: String, _ c: RunConfig, out: String) -> String {
+        "\(command) \(c.name): \(c.method.rawValue), \(Wording.count(c.clients, "client")), "
+            + "\(c.participantsPerRound) a round, \(Wording.count(c.rounds, "round")), model \(c.modelDescription), "
+            + "learning rate \(c.effectiveLearningRate), seed \(c.seed) -> \(out)"
     }
 
     func outputFolder(_ c: RunConfig) -> String { out ?? "runs/\(c.name)" }
@@ -69,7 +77,7 @@ struct RunCommand: AsyncParsableCommand {
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
         try RunOutput.prepare(folder: out, resume: resume, force: options.force)
-        Console.line("run \(c.name): \(c.method.rawValue), \(c.clients) clients, \(c.participantsPerRound) a round, \(c.rounds) rounds -> \(out)")
+        Console.line(ConfigOptions.header("run", c, out: out))
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let result = try await Coordinator.runInProcess(
             config: c, compute: compute, options: RunOptions(output: out, resume: resume, stopAfterRound: stopAfter))
@@ -89,7 +97,8 @@ enum Summary {
 
     static func print(_ r: RunResult, output: String) {
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "-" }
-        Swift.print("method \(r.method), \(r.rounds) rounds in \(String(format: "%.1f", r.totalSeconds)) s")
+        let seconds = String(format: "%.1f", r.totalSeconds)
+        Swift.print("method \(r.method), \(Wording.count(r.rounds, "round")) in \(seconds) s")
         Swift.print("Rouge-L before tuning: \(f(r.rougeLBefore))")
         Swift.print("Rouge-L after tuning:  \(f(r.rougeL))")
         Swift.print("data ratio (selected / local, mean over rounds): \(f(r.dataRatio))")

@@ -28,6 +28,7 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try options.load()
         let out = options.outputFolder(c)
+        Console.line(ConfigOptions.header("server", c, out: out))
         try RunOutput.prepare(folder: out, resume: resume, force: options.force)
         var curve: CurveServerOptions?
         if let k = keys {

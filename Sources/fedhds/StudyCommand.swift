@@ -17,7 +17,7 @@ struct StudyCommand: AsyncParsableCommand {
     /// summarization held out, max_length 1024, 10 clients a round, 40 rounds (RunConfig's defaults).
     static func paperConfig(model: String, data: String?, alpha: Double, seed: UInt64, precision: Precision?) throws -> RunConfig {
         var c = RunConfig()
-        c.modelPath = model
+        (c.modelPath, c.modelKind) = (model, .pretrained)
         c.alpha = alpha
         c.seed = seed
         if let precision { c.precision = precision }

@@ -14,18 +14,18 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model: a GGUF file or a Hugging Face folder.") var model: String
     @Option(help: "JSONL samples: instruction, optional input or context, output or response.") var data: String
-    @Option(help: "Passes over the data.") var epochs: Int = 1
+    @Option(parsing: .unconditional, help: "Passes over the data.") var epochs: Int = 1
     @Option(help: "Learning rate.") var lr: Float = 3e-4
     @Option(help: "Folder for adapter_model.safetensors and adapter_config.json.") var out: String
     @Option(help: "Start from this PEFT LoRA adapter folder (its r, lora_alpha and targets must match --rank and --alpha) instead of a fresh initialisation.")
     var initAdapter: String?
-    @Option(help: "Samples per step (padded batch).") var batchSize: Int = 1
+    @Option(parsing: .unconditional, help: "Samples per step (padded batch).") var batchSize: Int = 1
     @Option(help: "Optimizer: adam or sgd.") var optimizer: String = "adam"
-    @Option(help: "LoRA rank.") var rank: Int = 8
+    @Option(parsing: .unconditional, help: "LoRA rank.") var rank: Int = 8
     @Option(help: "LoRA alpha.") var alpha: Float = 16
     @Option(help: "LoRA dropout.") var dropout: Float = 0.05
-    @Option(help: "Truncate samples to this many tokens.") var maxLength: Int = 1024
-    @Option(help: "Use only the first N samples.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Truncate samples to this many tokens.") var maxLength: Int = 1024
+    @Option(parsing: .unconditional, help: "Use only the first N samples.") var limit: Int?
     @Option(help: "Clip the gradient norm to this value.") var maxGradNorm: Float?
     @Option(help: "Seed of initialisation, shuffling and dropout.") var seed: UInt64 = 42
     @Option(help: "Frozen weights' products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16; LoRA, attention, norms, loss and optimizer stay fp32; fp32 where the CPU has neither), or fp32.")
@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             stepStart = now
         }
         for s in report.skippedExamples { print("skipped sample \(s.index + 1): \(s.reason)") }
-        try adapter.savePEFT(directory: out, model: config, baseModel: model)
+        try adapter.savePEFT(directory: out, model: config, baseModel: PEFTBaseModel.name(forModel: model))
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "done: mean loss %.4f, %d tokens in %.1f s (%.0f tokens/s); adapter saved to %@",
                      report.meanLoss, report.tokens, seconds, Double(report.tokens) / max(seconds, 1e-9), out))

@@ -34,7 +34,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         var c = try RunConfig.load(path: config)
-        if let m = model { c.modelPath = m }
+        if let m = model { (c.modelPath, c.modelKind) = (m, .pretrained) }
+        try c.validate()
+        try c.requireModel()
         let ids = try ClientRange.parse(clients, below: c.clients)
         guard lease.isFinite, lease > 1, lease <= 86_400 else { throw ValidationError("--lease must be within (1, 86400] seconds") }
         let curve = try keys.map { try KeyFolder.worker($0, name: name) }

@@ -27,6 +27,7 @@ import Testing
 
     @Test func provenanceSaysWhatRan() throws {
         var c = RunConfig()
+        c.modelKind = .tiny
         c.precision = .bfloat16
         c.method = .fedhdsTurbo
         let p = Provenance.start(config: c)
@@ -37,7 +38,7 @@ import Testing
         let expected = flags.contains("amx_bf16") ? "amx-bf16" : flags.contains("avx512_bf16") ? "avx512-bf16" : "fp32"
         #expect(p.precision == (expected == "fp32" ? "fp32" : "bf16"))
         #expect(p.kernelPath == expected)
-        #expect(p.model == "tiny random model (built in)" && p.modelSHA256 == nil)
+        #expect(p.model == "tiny random model (built in, model.kind = \"tiny\")" && p.modelSHA256 == nil)
         #expect(p.proxy == "base model (frozen)")
         c.proxyLayers = 8
         #expect(Provenance.start(config: c).proxy == "base model, first 8 layers (frozen)")
@@ -54,7 +55,8 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
-        c.modelPath = path
+        (c.modelPath, c.modelKind) = (path, .pretrained)
+        #expect(Provenance.start(config: c).model == path)
         #expect(Provenance.start(config: c).modelSHA256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 

@@ -18,7 +18,7 @@ import Testing
         let cfg = try Harness.config(in: dir) {
             $0.name = "memory-200"
             $0.method = .fedhdsTurbo
-            $0.modelPath = model
+            ($0.modelPath, $0.modelKind) = (model, .pretrained)
             $0.clients = 200
             $0.rounds = 1
             $0.participation = 0.01  // 2 of 200 clients train

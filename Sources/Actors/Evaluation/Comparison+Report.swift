@@ -239,9 +239,11 @@ struct PlotAxis {
         return out
     }
 
+    /// As many decimals as the step needs (a step of 0.2 or 0.05 shows 0.2 or 0.05, not 0), no "-0".
     func label(_ v: Double) -> String {
-        let decimals = max(0, Int(-log10(step).rounded(.down)))
-        return String(format: "%.\(decimals)f", v)
+        let decimals = min(9, max(0, Int((-log10(step) - 1e-9).rounded(.up))))
+        let text = String(format: "%.\(decimals)f", v)
+        return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
     }
 
     func horizontal(x0: Double, width: Double, y: Double, title: String) -> String {

@@ -13,7 +13,7 @@ public struct Provenance: Sendable, Codable, Equatable {
     /// Where `commit` came from: "build" (the stamp `make` writes beside the binary), "git at run
     /// time" (the repository holding the binary, when no valid stamp exists) or "unknown".
     public var commitSource: String
-    /// The base model file or folder, or "tiny random model (built in)".
+    /// The base model file or folder, or "tiny random model (built in, model.kind = "tiny")".
     public var model: String
     /// SHA-256 of the model file (a folder: of its "name sha256" lines); nil for the tiny model.
     public var modelSHA256: String?
@@ -40,14 +40,15 @@ public struct Provenance: Sendable, Codable, Equatable {
 
     /// Provenance of a configuration that is about to run (hashes the model file(s)).
     public static func start(config: RunConfig) -> Provenance {
-        let model = config.modelPath.isEmpty ? "tiny random model (built in)" : config.modelPath
+        let model = config.modelDescription
         let usesProxy = config.method.plan.featureModel == .proxy
         let proxyModel = config.proxyPath.isEmpty ? "base model" : config.proxyPath
         let proxy = !usesProxy ? "none"
             : config.proxyLayers > 0 ? "\(proxyModel), first \(config.proxyLayers) layers (frozen)" : "\(proxyModel) (frozen)"
         let effective = config.precision.effective
         let (commit, source) = FedHDSVersion.commit()
-        let modelDigest: String? = config.modelPath.isEmpty ? nil : (try? SHA256.fileOrFolder(config.modelPath))
+        let modelDigest: String? = config.modelKind == .tiny || config.modelPath.isEmpty ? nil
+            : (try? SHA256.fileOrFolder(config.modelPath))
         let proxyDigest: String? = usesProxy && !config.proxyPath.isEmpty ? (try? SHA256.fileOrFolder(config.proxyPath)) : nil
         return Provenance(
             version: FedHDSVersion.version, commit: commit, commitSource: source, model: model,
@@ -95,7 +96,9 @@ public struct Provenance: Sendable, Codable, Equatable {
         var s = "# ran: fedhds \(version) (commit \(commit)), model \(model)"
         if let d = modelSHA256 { s += " (sha256 \(d))" }
         s += "\n# ran: precision \(precision)"
-        if precision != precisionRequested { s += " (\(precisionRequested) requested; this CPU has no AMX-BF16)" }
+        if precision != precisionRequested {
+            s += " (\(precisionRequested) requested; this CPU has neither AMX-BF16 nor AVX512-BF16)"
+        }
         s += ", kernel path \(kernelPath), proxy \(proxy), \(threads) threads, CPU \(cpuModel)\n"
         return s
     }
