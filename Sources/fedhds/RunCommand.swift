@@ -43,6 +43,10 @@ struct ConfigOptions: ParsableArguments {
         if let s = seed { c.seed = s }
         for o in overrides { try c.set(o) }
         try c.validate()
+        if c.clockKind == .simulated {  // the clock's core exists; the rounds do not run on it yet
+            throw ValidationError("`clock.kind` = \"simulated\" is not wired into the rounds yet "
+                                  + "(experiments/README.md, \"The simulated clock\")")
+        }
         return c
     }
 
