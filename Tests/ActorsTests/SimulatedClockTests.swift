@@ -148,6 +148,8 @@ import Testing
         let sleepy = Self.clock([late, late])
         let w = try sleepy.start(round: 1, at: 120, perRound: 2, plan: [.train])
         #expect(w.requested == 120 && w.start == 150 && w.invited == [0, 1])
+        #expect(throws: ActorsError.self) { try sleepy.start(round: 1, at: 0, perRound: 0, plan: [.train]) }
+        #expect(throws: ActorsError.self) { try sleepy.start(round: 1, at: 0, perRound: 3, plan: [.train]) }
         let never = Self.clock([early, late])
         #expect(throws: ActorsError.self) {
             try never.start(round: 1, at: 0, perRound: 2, plan: [.train], minOnline: 2)

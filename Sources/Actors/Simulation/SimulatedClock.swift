@@ -44,6 +44,10 @@ public struct SimulatedClock: Sendable {
     /// the run's participant sampler, used when everyone is online and f = 1.
     public func start(round: Int, at requested: Double, perRound: Int, plan: [SimulatedRound.Phase],
                       sampler: ParticipantSampler? = nil, minOnline: Int = 1) throws -> SimulatedRound {
+        guard perRound >= 1, perRound <= system.clients else {
+            throw ActorsError.invalidConfiguration(
+                "simulated clock: \(perRound) participants a round, with \(system.clients) clients")
+        }
         let start = try earliestStart(atOrAfter: requested, minOnline: max(1, minOnline))
         let online = (0..<system.clients).filter { system.devices[$0].availability.isOnline(at: start) }
         let n = min(invitations(perRound: perRound), online.count)
