@@ -14,6 +14,9 @@ public enum ActorsError: Error, Equatable, CustomStringConvertible {
     case workerEnded(String)
     /// A run ended without any client's update (every worker gone, every client failing).
     case nothingTrained(String)
+    /// A device trace of the simulated clock that cannot be used: its file, the line (1-based; nil
+    /// for the trace as a whole), the field, and what is wrong.
+    case invalidTrace(file: String, line: Int?, field: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,9 @@ public enum ActorsError: Error, Equatable, CustomStringConvertible {
             return "round \(round), phase \(phase): \(got) answers before the deadline, at least \(needed) needed"
         case let .workerEnded(why): return "worker ended before the run did: \(why)"
         case let .nothingTrained(why): return "nothing was trained: \(why)"
+        case let .invalidTrace(file, line, field, reason):
+            let at = (line.map { " line \($0)" } ?? "") + (field.map { ", field `\($0)`" } ?? "")
+            return "device trace \(file)\(at): \(reason)"
         }
     }
 }

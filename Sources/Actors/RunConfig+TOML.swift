@@ -158,6 +158,12 @@ extension RunConfig {
         .int("transport.min_responses", \.minResponses, 1...1_000_000, "answers a phase waits for at least"),
         .double("transport.rejoin_grace", \.rejoinGrace, 0...1e6, "seconds a round waits for a lost worker to register again"),
         .string("transport.curve_keys", \.curveKeys, "folder of CURVE keys; empty = no CURVE"),
+        .choice("clock.kind", \.clockKind, "wall (deadlines in host seconds) or simulated (the simulated clock)"),
+        .choice("clock.devices", \.clockDevices, "simulated devices: uniform, synthetic (seeded), trace"),
+        .string("clock.trace", \.clockTrace, "device trace (JSON Lines) when clock.devices = \"trace\""),
+        .double("clock.over_selection", \.overSelection, 1...10, "f: invite ceil(K x f), aggregate the first K"),
+        .double("clock.feature_deadline", \.simulatedFeatureDeadline, 0...1e9, "simulated s, features phase; 0 = none"),
+        .double("clock.train_deadline", \.simulatedTrainDeadline, 0...1e9, "simulated s, training phase; 0 = none"),
     ]
 
     /// Old key names still read (never written): `selection.reference_defect = true` adds the
@@ -235,6 +241,7 @@ extension RunConfig {
         if let bad = evalRounds.first(where: { $0 > rounds }) {
             throw ActorsError.invalidConfiguration("`eval.rounds` holds \(bad), after the last round (\(rounds))")
         }
+        try validateClock()
     }
 
     /// Applies one command-line override `KEY=VALUE` (e.g. `data.alpha=5.0`, `method=fedit`,

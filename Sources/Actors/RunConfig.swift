@@ -122,6 +122,23 @@ public struct RunConfig: Sendable, Equatable, Codable {
     /// Folder with CURVE keys (server.key, server.pub, authorized/*.pub); empty = no CURVE.
     public var curveKeys = ""
 
+    // [clock]
+    /// `wall`: phase deadlines in host seconds (`transport.*_deadline`); `simulated`: rounds run on
+    /// the simulated clock (`SimulatedClock`), so host load changes nothing but wall time.
+    public var clockKind: ClockKind = .wall
+    /// The simulated clients' devices: `uniform` (all alike, always online, never dropping out),
+    /// `synthetic` (drawn from the run seed, experiments/README.md) or `trace` (`clockTrace`).
+    public var clockDevices: DeviceSource = .uniform
+    /// Device trace (JSON Lines) when `clockDevices` is `trace`; relative paths resolve from the
+    /// working directory, then from the configuration file's folder.
+    public var clockTrace = ""
+    /// Over-selection f: a round invites ceil(K x f) online clients and aggregates the first K updates.
+    public var overSelection = 1.0
+    /// Simulated seconds of the features/centroids phase (0 = no deadline).
+    public var simulatedFeatureDeadline = 0.0
+    /// Simulated seconds of the training phase (0 = no deadline).
+    public var simulatedTrainDeadline = 0.0
+
     public init() {}
 
     public enum Dataset: String, Sendable, Codable, Equatable, CaseIterable { case dolly, ni }
@@ -130,6 +147,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public enum TransportKind: String, Sendable, Codable, Equatable, CaseIterable {
         case inProcess = "in-process", zeromq
     }
+    public enum ClockKind: String, Sendable, Codable, Equatable, CaseIterable { case wall, simulated }
+    public enum DeviceSource: String, Sendable, Codable, Equatable, CaseIterable { case uniform, synthetic, trace }
 
     /// The learning rate used: the configured one, or the reference commands' per dataset.
     public var effectiveLearningRate: Double {

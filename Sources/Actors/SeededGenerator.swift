@@ -12,7 +12,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
              /// `selection.ratio_rounding` stochastic: whether a client takes one sample more.
              ratioRounding,
              /// `eval.split` validation: which training-category samples are held out.
-             validation
+             validation,
+             /// The simulated clock: each client's synthetic device (round 0).
+             systemModel,
+             /// The simulated clock: whether and when an invited client drops out of a round.
+             clientDropout,
+             /// The simulated clock: which online clients a round invites, when not today's draw.
+             invitation
     }
 
     public private(set) var state: UInt64
