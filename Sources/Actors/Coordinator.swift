@@ -70,6 +70,10 @@ public enum Coordinator {
         let clock = Date()
         let provenance = Provenance.start(config: config)
         try output.writeConfig(config, ran: provenance)
+        if config.method.plan.aggregation == .flexLoRA, compute.adapterLayout == nil {
+            throw ActorsError.invalidConfiguration("`method` = \"flexlora\" needs a model: its server step reads the LoRA factors")
+        }
+        await server.useAdapterLayout(compute.adapterLayout)
         var run = try await start(config: config, compute: compute, output: output, options: options)
         try await server.waitForClients(Set(0..<config.clients), timeout: options.registrationTimeout)
         if config.method.plan.selection == .coresetCent, run.firstRound <= config.rounds {

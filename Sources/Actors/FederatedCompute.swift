@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Row-major `count x width` feature vectors of a client's samples.
 public struct FeatureMatrix: Sendable, Equatable {
@@ -48,6 +49,9 @@ public protocol FederatedCompute: Sendable {
                optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome
     /// The global adapter before round 1 (LoRA initialisation from the run seed).
     func initialAdapter() throws -> [Float]
+    /// Where each projection's LoRA factors sit in the flat adapter (FlexLoRA's server step
+    /// reads them). Default: nil, for stand-ins without a model.
+    var adapterLayout: LoRAAdapter? { get }
     /// ALGORITHM.md step 10: mean Rouge-L F of greedy decoding on the held-out samples.
     func evaluate(adapter: [Float]) async throws -> Double
     /// `evaluate` with each held-out sample's prediction (predictions.jsonl); its score is the
@@ -60,6 +64,8 @@ public protocol FederatedCompute: Sendable {
 }
 
 extension FederatedCompute {
+    public var adapterLayout: LoRAAdapter? { nil }
+
     /// Default adapter file: raw little-endian float32 (`adapter.f32`). `ModelCompute` writes
     /// a PEFT safetensors adapter instead.
     public func saveAdapter(_ parameters: [Float], to folder: URL) throws {

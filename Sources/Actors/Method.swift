@@ -6,6 +6,9 @@ public enum Method: String, Sendable, Codable, CaseIterable {
     case fedhdsTurbo = "fedhds-turbo"
     case fedit = "fedit"
     case feditSGD = "fedit-sgd"
+    /// FlexLoRA (Bai et al., NeurIPS 2024): all local data; the server averages the full updates
+    /// B·A and truncates the mean back to rank r by SVD.
+    case flexLoRA = "flexlora"
     case random = "random"
     case perplexity = "perplexity"
     case coresetCent = "coreset-cent"
@@ -27,6 +30,7 @@ public enum Method: String, Sendable, Codable, CaseIterable {
         case .fedhdsTurbo: return MethodPlan(selection: .hierarchical, featureModel: .proxy, fusion: .tsne, interClient: true, layers: .all)
         case .fedit: return MethodPlan(selection: .all, featureModel: .none, optimizer: .adam)
         case .feditSGD: return MethodPlan(selection: .all, featureModel: .none, optimizer: .sgd)
+        case .flexLoRA: return MethodPlan(selection: .all, featureModel: .none, aggregation: .flexLoRA)
         case .random: return MethodPlan(selection: .random, featureModel: .none)
         case .perplexity: return MethodPlan(selection: .perplexity, featureModel: .none)
         case .coresetCent: return MethodPlan(selection: .coresetCent, featureModel: .global, layers: .last)
@@ -62,6 +66,9 @@ public struct MethodPlan: Sendable, Equatable {
     public enum Fusion: String, Sendable, Equatable { case tsne, pca, kernelPCA = "kpca" }
     public enum Layers: String, Sendable, Equatable { case all, last }
     public enum Optimizer: String, Sendable, Equatable, Codable { case adam, sgd }
+    /// How the server combines the updates: FedAvg of the flat parameters (A and B averaged
+    /// separately), or FlexLoRA's rank-r SVD of the mean product B·A (`FlexLoRA`).
+    public enum Aggregation: String, Sendable, Equatable { case fedAvg = "fedavg", flexLoRA = "flexlora" }
 
     public var selection: Selection
     public var featureModel: FeatureModel
@@ -69,6 +76,7 @@ public struct MethodPlan: Sendable, Equatable {
     public var interClient: Bool = false
     public var layers: Layers = .all
     public var optimizer: Optimizer = .adam
+    public var aggregation: Aggregation = .fedAvg
 
     /// Whether clients send centroids (or features) and wait for the server's choice (a
     /// two-phase round). Coreset-Cent's select phase is an empty acknowledgement after round 0.

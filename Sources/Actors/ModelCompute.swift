@@ -251,6 +251,8 @@ public final class ModelCompute: FederatedCompute {
         return TrainOutcome(adapter: a.parameters, loss: loss, batches: report.steps.count)
     }
 
+    public var adapterLayout: LoRAAdapter? { LoRAAdapter(config: lora, model: base.decoder.config) }
+
     public func initialAdapter() throws -> [Float] {
         var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .loraInit)
         return LoRAAdapter.peftInitialized(config: lora, model: base.decoder.config, using: &rng).parameters

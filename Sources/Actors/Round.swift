@@ -93,7 +93,21 @@ struct Round {
                          + "\(minimum); global adapter kept")
             return global
         }
-        return (try? FedAvg.average(contributions, equalWeight: server.config.equalWeight)) ?? global
+        let equal = server.config.equalWeight
+        do {
+            switch server.config.method.plan.aggregation {
+            case .fedAvg:
+                return try FedAvg.average(contributions, equalWeight: equal) ?? global
+            case .flexLoRA:
+                guard let layout = server.adapterLayout else {
+                    throw ActorsError.invalidConfiguration("FlexLoRA needs the adapter's layout (a model)")
+                }
+                return try FlexLoRA.aggregate(contributions, layout: layout, equalWeight: equal) ?? global
+            }
+        } catch {
+            server.fault("round \(number): aggregation failed: \(error); global adapter kept")
+            return global
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Selection
 import Transport
 
@@ -28,6 +29,8 @@ public actor ServerActor {
     private var roundFaults: [String] = []
     /// Coreset-Cent: the centrally chosen samples of every client (set before round 1).
     private var fixedSelection: [Int: [Int]]?
+    /// Where each projection's factors sit in the flat adapter (FlexLoRA's aggregation reads them).
+    private(set) var adapterLayout: LoRAAdapter?
     private var eventTask: Task<Void, Never>?
     /// Messages rejected since the last round ended, by kind (`kind(of:)`).
     private var rejected: [String: Int] = [:]
@@ -402,6 +405,9 @@ public actor ServerActor {
             + "(k = \(k)) over \(clients.count) clients")
         return chosen
     }
+
+    /// The adapter layout of the model the run trains (needed by `flexlora`).
+    func useAdapterLayout(_ layout: LoRAAdapter?) { adapterLayout = layout }
 
     /// Coreset-Cent: the central choice the rounds hand out (computed or read from a checkpoint).
     public func setFixedSelection(_ chosen: [Int: [Int]]) {

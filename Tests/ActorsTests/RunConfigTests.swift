@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func badValuesNameTheKey() {
-        #expect(throws: ActorsError.invalidConfiguration("`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca")) {
+        #expect(throws: ActorsError.invalidConfiguration("`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, flexlora, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca")) {
             try RunConfig.parse(toml: "method = \"fedxx\"")
         }
         #expect(throws: ActorsError.invalidConfiguration("`federation.participation`: 1.5 is outside 1e-09...1.0")) {

@@ -32,6 +32,46 @@ import Testing
         if method.plan.selection == .all { #expect(r.dataRatio == 1) } else { #expect(r.dataRatio < 0.5) }
     }
 
+    /// FlexLoRA's server step really ran: its global adapter is an SVD, so every projection's A
+    /// has orthonormal rows (A = V_r^T), which FedAvg of the factors (FedIT) does not give.
+    @Test func flexLoRAsGlobalAdapterIsTheSVDOfTheMeanUpdate() async throws {
+        var rows: [Method: Double] = [:]
+        for method in [Method.flexLoRA, .fedit] {
+            let dir = Harness.tempDir(method.rawValue)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var c = try RunConfig.load(path: Harness.smoke)
+            c.method = method
+            c.rounds = 1
+            c.maxSamplesPerClient = 10
+            c.evalBefore = false
+            c.evalSamples = 1
+            c.maxNewTokens = 2
+            let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
+            _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+            let m = try Harness.metrics(dir)
+            #expect(m[0].responders.count >= 2 && m[0].faults.isEmpty, "\(m[0].faults)")
+            let adapter = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin")).adapter
+            let layout = try #require(compute.adapterLayout)
+            // The largest |A A^T - I| entry over all projections.
+            var worst = 0.0
+            let r = layout.config.rank
+            for v in layout.views {
+                for i in 0..<r {
+                    for j in 0..<r {
+                        var dot = 0.0
+                        for k in 0..<v.inFeatures {
+                            dot += Double(adapter[v.aOffset + i * v.inFeatures + k]) * Double(adapter[v.aOffset + j * v.inFeatures + k])
+                        }
+                        worst = max(worst, abs(dot - (i == j ? 1 : 0)))
+                    }
+                }
+            }
+            rows[method] = worst
+        }
+        #expect(try #require(rows[.flexLoRA]) < 1e-4, "\(rows)")
+        #expect(try #require(rows[.fedit]) > 0.1, "\(rows)")
+    }
+
     @Test func fedhdsSelectsUnderTenPercentOfTheShippedDollyPartition() async throws {
         let dir = Harness.tempDir("ratio")
         defer { try? FileManager.default.removeItem(atPath: dir) }
