@@ -71,7 +71,8 @@ public enum Coordinator {
         let provenance = Provenance.start(config: config)
         try output.writeConfig(config, ran: provenance)
         if config.method.plan.aggregation == .flexLoRA, compute.adapterLayout == nil {
-            throw ActorsError.invalidConfiguration("`method` = \"flexlora\" needs a model: its server step reads the LoRA factors")
+            throw ActorsError.invalidConfiguration("`method` = \"flexlora\" needs a model: its server step reads "
+                                                   + "the LoRA factors")
         }
         await server.useAdapterLayout(compute.adapterLayout)
         var run = try await start(config: config, compute: compute, output: output, options: options)

@@ -15,7 +15,8 @@ public enum FlexLoRA {
         guard !trained.isEmpty else { return nil }
         let n = adapter.parameters.count
         if let bad = trained.first(where: { $0.parameters.count != n }) {
-            throw ActorsError.protocolViolation("client \(bad.client) sent \(bad.parameters.count) parameters, expected \(n)")
+            throw ActorsError.protocolViolation("client \(bad.client) sent \(bad.parameters.count) parameters, "
+                                                + "expected \(n)")
         }
         let rank = adapter.config.rank
         let scale = Double(adapter.config.scale)

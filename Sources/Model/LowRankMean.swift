@@ -44,7 +44,8 @@ public struct LowRankMean: Sendable {
         let total = factors.reduce(0) { $0 + $1.weight }
         guard total > 0, total.isFinite else { throw ModelError.invalidInput("FlexLoRA: weights sum to \(total)") }
         for (i, f) in factors.enumerated() where f.rank <= 0 || f.a.count != f.rank * n || f.b.count != m * f.rank {
-            throw ModelError.adapterMismatch("FlexLoRA: factors \(i) have rank \(f.rank), |A| \(f.a.count), |B| \(f.b.count) for [\(m), \(n)]")
+            throw ModelError.adapterMismatch("FlexLoRA: factors \(i) have rank \(f.rank), |A| \(f.a.count), "
+                                             + "|B| \(f.b.count) for [\(m), \(n)]")
         }
         let r = factors.reduce(0) { $0 + $1.rank }
         // Column-major stacks: bs [m, R] with client i's columns scaled by w_i s_i; at = As^T [n, R].
