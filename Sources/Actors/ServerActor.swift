@@ -22,6 +22,8 @@ public actor ServerActor {
     private var failed: [Int: String] = [:]
     /// Resumed when every expected client answered or failed, or at the deadline.
     private var phaseWaiter: CheckedContinuation<Void, Never>?
+    /// The task in `waitUntilHosted`, resumed when a worker registers or the wait's time is up.
+    private var hostWaiter: CheckedContinuation<Void, Never>?
     /// Counts phases, so that a deadline timer of a closed phase wakes nobody.
     private var phaseSerial = 0
     private var phaseLabel = ""
@@ -70,18 +72,36 @@ public actor ServerActor {
     /// Waits until every client in `clients` is hosted by a registered worker, or throws after
     /// `timeout` seconds naming the missing ones.
     public func waitForClients(_ clients: Set<Int>, timeout: Double) async throws {
-        let end = Date().addingTimeInterval(timeout)
+        let missing = await waitUntilHosted(clients, seconds: timeout)
+        guard missing.isEmpty else {
+            let list = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
+            let more = missing.count > 10 ? ", ..." : ""
+            throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(more) have no worker)",
+                                              got: clients.count - missing.count, needed: clients.count)
+        }
+    }
+
+    /// Waits until a live worker hosts each of `clients` or `seconds` pass; returns the clients
+    /// still without one. Woken by each registration (`hostsChanged`) and once by a timer at the
+    /// end, never by polling.
+    private func waitUntilHosted(_ clients: Set<Int>, seconds: Double) async -> Set<Int> {
+        let end = ContinuousClock.now + .milliseconds(Int64(max(0, seconds) * 1000))
+        let timer = Task { [weak self] in
+            try? await Task.sleep(until: end, clock: .continuous)
+            if !Task.isCancelled { await self?.hostsChanged() }
+        }
+        defer { timer.cancel() }
         while true {
             let missing = clients.subtracting(homes.keys)
-            if missing.isEmpty { return }
-            if Date() >= end {
-                let list = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
-                let more = missing.count > 10 ? ", ..." : ""
-                throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(more) have no worker)",
-                                                  got: clients.count - missing.count, needed: clients.count)
-            }
-            try? await Task.sleep(nanoseconds: 20_000_000)
+            if missing.isEmpty || ContinuousClock.now >= end { return missing }
+            await withCheckedContinuation { hostWaiter = $0 }
         }
+    }
+
+    /// Wakes `waitUntilHosted` to look again (a worker registered, or its time is up).
+    private func hostsChanged() {
+        hostWaiter?.resume()
+        hostWaiter = nil
     }
 
     func fault(_ text: String) {
@@ -148,6 +168,7 @@ public actor ServerActor {
             let interrupted = r.clientIDs.filter { expected.contains($0) && answers[$0] == nil && failed[$0] == nil }
             for c in interrupted { markFailed(c, "worker \(peer) restarted during the round") }
             for c in r.clientIDs { homes[c] = peer }
+            hostsChanged()
             log("worker \(peer) registered with \(r.clientIDs.count) clients")
             if !interrupted.isEmpty {
                 fault("worker \(peer) registered again; clients \(interrupted) of this phase are lost")
@@ -306,10 +327,7 @@ public actor ServerActor {
         guard !absent.isEmpty, config.rejoinGrace > 0 else { return }
         progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients "
                  + "\(absent.sorted())")
-        let end = Date().addingTimeInterval(config.rejoinGrace)
-        while Date() < end, !Set(participants).subtracting(homes.keys).isEmpty {
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
+        _ = await waitUntilHosted(Set(participants), seconds: config.rejoinGrace)
     }
 
     /// What DP release the round's centroid messages went through; a message without noise while
