@@ -24,7 +24,7 @@ struct ClusterCommand: AsyncParsableCommand {
     var maxRestarts: Int = 5
 
     func run() async throws {
-        let c = try options.load()
+        let c = try options.load(simulatedClock: "`cluster` does not run on the simulated clock yet; run the scenario with `fedhds run`")
         guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
