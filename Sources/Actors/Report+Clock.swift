@@ -30,7 +30,8 @@ extension Report {
         s += "<table><tr><th>round</th><th>start (s)</th><th>end (s)</th><th>online</th><th>invited</th>"
         s += "<th>aggregated</th><th>late</th><th>dropped</th><th>surplus</th></tr>"
         for (m, r) in rounds {
-            s += "<tr><td>\(m.round)</td><td>\(fmt(r.start))</td><td>\(fmt(r.end))</td><td>\(r.online)</td>"
+            let (start, end) = (String(format: "%.1f", r.start), String(format: "%.1f", r.end))
+            s += "<tr><td>\(m.round)</td><td>\(start)</td><td>\(end)</td><td>\(r.online)</td>"
             s += "<td>\(r.invited.count)</td><td>\(r.answered.count)</td><td>\(r.late.count)</td>"
             s += "<td>\(r.dropped.count)</td><td>\(r.surplus.count)</td></tr>"
         }
