@@ -88,6 +88,25 @@ import Testing
         #expect(resumed == whole && resumed.count == 2)
         #expect(resumed[1].requested == resumed[0].end)
     }
+
+    /// On one machine `cluster` runs on the simulated clock too: three worker processes give the
+    /// one-process run's adapter and records (each answer's work does not depend on where it ran).
+    @Test func aThreeWorkerClusterGivesTheOneProcessRun() async throws {
+        let dir = Harness.tempDir("sim-cluster")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = try Self.scenario(in: dir)
+        _ = try await Self.run(cfg, dir, "one")
+        let (status, output) = try await Harness.run(["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"],
+                                                     log: dir + "/cluster.log")
+        #expect(status == 0, "\(output)")
+        #expect(try Harness.result(dir + "/cluster").adapterSHA == Harness.result(dir + "/one").adapterSHA)
+        #expect(try Self.records(dir + "/cluster") == Self.records(dir + "/one"))
+        #expect(try Harness.metrics(dir + "/cluster").map(\.dropped) == Harness.metrics(dir + "/one").map(\.dropped))
+        // `server` is for real deployments: it keeps wall-clock deadlines and says so.
+        let (refused, why) = try await Harness.run(["server", cfg, "--bind", "tcp://127.0.0.1:0", "--out", dir + "/server"],
+                                                   log: dir + "/server.log")
+        #expect(refused != 0 && why.contains("`clock.kind` = \"simulated\"") && why.contains("wall-clock"), "\(why)")
+    }
 }
 
 /// Threads that keep the CPU busy until `stop()` or for `atMost` seconds, whichever comes first.
