@@ -53,8 +53,8 @@ public actor ClientActor {
             clusteringRound = round
             guard round == 0 else { return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: [])) }
             let f = try await features(round: round, adapter: adapter)
-            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width, values: f.values,
-                                      featureTokens: try featureTokens()))
+            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width,
+                                      values: f.values, featureTokens: try featureTokens()))
         }
         var feats = try await features(round: round, adapter: adapter)
         // The reference's order defect: its feature rows follow a shuffled DataLoader.

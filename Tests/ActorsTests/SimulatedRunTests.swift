@@ -89,7 +89,9 @@ import Transport
         let m = try #require(try Self.metrics(dir).first)
         let r = try #require(m.simulated)
         #expect(r.invited == [0, 1, 2, 3, 4, 5] && r.target == 2)
-        let busy = (0..<6).map { c in Double(try! compute.tokenCounts(client: c, model: .global).reduce(0, +)) * speeds[c] }
+        let busy = try (0..<6).map { c in
+            Double(try compute.tokenCounts(client: c, model: .global).reduce(0, +)) * speeds[c]
+        }
         let order = (0..<6).sorted { busy[$0] < busy[$1] }
         let first = Array(order.prefix(2)).sorted()
         #expect(m.responders == first && r.answered == first)
@@ -103,7 +105,8 @@ import Transport
             var samples = Array(0..<(try compute.localCount(client: client)))
             var shuffle = SeededGenerator(seed: c.seed, round: 1, client: client, purpose: .shuffle)
             samples.shuffle(using: &shuffle)
-            let t = try await compute.train(client: client, round: 1, samples: samples, adapter: global, optimizer: .adam)
+            let t = try await compute.train(client: client, round: 1, samples: samples, adapter: global,
+                                            optimizer: .adam)
             contributions.append(.init(client: client, batches: t.batches, parameters: t.adapter))
         }
         let expected = try #require(try FedAvg.average(contributions, equalWeight: false))

@@ -103,8 +103,8 @@ import Testing
         #expect(try Self.records(dir + "/cluster") == Self.records(dir + "/one"))
         #expect(try Harness.metrics(dir + "/cluster").map(\.dropped) == Harness.metrics(dir + "/one").map(\.dropped))
         // `server` is for real deployments: it keeps wall-clock deadlines and says so.
-        let (refused, why) = try await Harness.run(["server", cfg, "--bind", "tcp://127.0.0.1:0", "--out", dir + "/server"],
-                                                   log: dir + "/server.log")
+        let server = ["server", cfg, "--bind", "tcp://127.0.0.1:0", "--out", dir + "/server"]
+        let (refused, why) = try await Harness.run(server, log: dir + "/server.log")
         #expect(refused != 0 && why.contains("`clock.kind` = \"simulated\"") && why.contains("wall-clock"), "\(why)")
     }
 }

@@ -42,8 +42,8 @@ import Testing
     }
     let times = ClientTimes(features: 1, fusion: 2, intraClustering: 0.5, selection: -2, training: 0.25)
     let u = try MessageCodec.encode(.update(ClientUpdate(round: 1, clientID: 2, adapter: [], trainSamples: 3,
-                                                         trainBatches: 3, trainLoss: nil, localSamples: 40, times: times,
-                                                         featureTokens: 5, trainTokens: 258)))
+                                                         trainBatches: 3, trainLoss: nil, localSamples: 40,
+                                                         times: times, featureTokens: 5, trainTokens: 258)))
     // ..., no loss (0), localSamples 40, feature tokens 5, trained tokens 258, then the times in
     // order: 1.0, 2.0, 0.5, -2.0, 0.25, then the count 0.
     let doubles: [UInt64] = [0x3ff0_0000_0000_0000, 0x4000_0000_0000_0000, 0x3fe0_0000_0000_0000,
