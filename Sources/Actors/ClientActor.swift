@@ -21,6 +21,8 @@ public actor ClientActor {
     private var fusedOnly: [Double]?
     private var clusteringRound = 0
     private var times = ClientTimes()
+    /// Tokens run forward (not trained) in this round's training phase: Perplexity's scoring.
+    private var scoredTokens = 0
 
     public init(id: Int, compute: any FederatedCompute, config: RunConfig, scatterOutput: URL? = nil) throws {
         self.id = id
@@ -51,7 +53,8 @@ public actor ClientActor {
             clusteringRound = round
             guard round == 0 else { return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: [])) }
             let f = try await features(round: round, adapter: adapter)
-            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width, values: f.values))
+            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width,
+                                      values: f.values, featureTokens: try featureTokens()))
         }
         var feats = try await features(round: round, adapter: adapter)
         // The reference's order defect: its feature rows follow a shuffled DataLoader.
@@ -67,7 +70,7 @@ public actor ClientActor {
             fusedOnly = fused
             clustering = nil
             return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<feats.count), dims: 2,
-                                      values: fused.map(Float.init)))
+                                      values: fused.map(Float.init), featureTokens: try featureTokens()))
         }
         let (local, fusionSeconds, clusteringSeconds) = try SelectionSteps.intraClient(feats, fusion: plan.fusion, config: config, using: &fuseRng)
         times.fusion = fusionSeconds
@@ -78,7 +81,8 @@ public actor ClientActor {
         let raw: RawCentroids
         do {
             raw = try RawCentroids(round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
-                                   coordinates: out.flatMap { $0.centroid.map(Float.init) })
+                                   coordinates: out.flatMap { $0.centroid.map(Float.init) },
+                                   featureTokens: try featureTokens())
         } catch {
             throw ActorsError.module("client \(id): centroids: \(error)")
         }
@@ -91,6 +95,7 @@ public actor ClientActor {
     /// without a selection phase.
     public func trainPhase(round: Int, adapter: [Float], chosen: [Int]?) async throws -> ClientUpdate {
         if !plan.hasSelectionPhase { times = ClientTimes() }
+        scoredTokens = 0
         let local = try compute.localCount(client: id)
         var samples = try await chooseSamples(round: round, adapter: adapter, chosen: chosen, local: local)
         var shuffle = rng(round, .shuffle)
@@ -111,9 +116,21 @@ public actor ClientActor {
         clustering = nil
         featureOrder = nil
         fusedOnly = nil
+        var trained = 0
+        if !samples.isEmpty {
+            let tokens = try compute.tokenCounts(client: id, model: .global)
+            trained = samples.reduce(0) { $0 + (tokens.indices.contains($1) ? tokens[$1] : 0) } * config.epochs
+        }
         return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
                             trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
-                            localSamples: local, times: times)
+                            localSamples: local, times: times, featureTokens: scoredTokens, trainTokens: trained)
+    }
+
+    /// Tokens of every local sample through this method's feature model (what one feature pass
+    /// runs; a frozen proxy's cached features count too: the server charges them once a device).
+    func featureTokens() throws -> Int {
+        let model: MethodPlan.FeatureModel = plan.featureModel == .proxy ? .proxy : .global
+        return try compute.tokenCounts(client: id, model: model).reduce(0, +)
     }
 
     func features(round: Int, adapter: [Float]) async throws -> FeatureMatrix {
@@ -148,6 +165,7 @@ public actor ClientActor {
             let k = try SelectionSteps.ratioCount(local, config: config, round: round, client: id)
             guard k > 0 else { return [] }
             let p = try await compute.perplexities(client: id, adapter: adapter)
+            scoredTokens = try compute.tokenCounts(client: id, model: .global).reduce(0, +)
             return try SelectionSteps.lowestPerplexity(k, of: p)
         }
     }

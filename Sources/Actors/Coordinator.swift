@@ -14,12 +14,16 @@ public struct RunOptions: Sendable {
     public var showProgress = true
     /// In one process: a log of everything the worker host sends, as encoded (tests, audits).
     public var audit: WireAuditLog?
+    /// The configuration file, whose folder a relative `clock.trace` may be under.
+    public var configPath: String?
 
-    public init(output: String, resume: Bool = false, stopAfterRound: Int? = nil, showProgress: Bool = true) {
+    public init(output: String, resume: Bool = false, stopAfterRound: Int? = nil, showProgress: Bool = true,
+                configPath: String? = nil) {
         self.output = output
         self.resume = resume
         self.stopAfterRound = stopAfterRound
         self.showProgress = showProgress
+        self.configPath = configPath
     }
 }
 
@@ -75,7 +79,10 @@ public enum Coordinator {
                                                    + "the LoRA factors")
         }
         await server.useAdapterLayout(compute.adapterLayout)
+        let simulated = config.clockKind == .simulated ? try config.simulatedClock(configPath: options.configPath) : nil
+        await server.useClock(simulated)
         var run = try await start(config: config, compute: compute, output: output, options: options)
+        run.clock = simulated
         try await server.waitForClients(Set(0..<config.clients), timeout: options.registrationTimeout)
         if config.method.plan.selection == .coresetCent, run.firstRound <= config.rounds {
             if run.central == nil {
@@ -140,8 +147,21 @@ public enum Coordinator {
                       compute: any FederatedCompute, output: RunOutput, options: RunOptions,
                       since clock: Date) async throws -> RoundMetrics {
         let t0 = Date()
-        let participants = run.sampler.participants(round: r)
-        let (global, metrics) = await server.runRound(r, participants: participants, global: run.global)
+        var participants = run.sampler.participants(round: r)
+        var simulated: SimulatedRound?
+        var cached: Set<Int> = []
+        if let clock = run.clock {
+            // The clock goes on from where the last round (perhaps before a resume) ended.
+            let history = run.metrics.compactMap(\.simulated)
+            let plan: [SimulatedRound.Phase] = config.method.plan.hasSelectionPhase ? [.select, .train] : [.train]
+            let opened = try clock.start(round: r, at: history.last?.end ?? 0, perRound: config.participantsPerRound,
+                                         plan: plan, sampler: run.sampler, minOnline: config.participantsPerRound)
+            participants = opened.invited
+            simulated = opened
+            cached = SimulatedRound.featuresComputed(in: history)
+        }
+        let (global, metrics) = try await server.runRound(r, participants: participants, global: run.global,
+                                                          simulated: simulated, featuresCached: cached)
         var m = metrics
         run.global = global
         if config.testLoss {
@@ -178,9 +198,10 @@ public enum Coordinator {
     static func progressLine(_ m: RoundMetrics, of rounds: Int, seconds: [Double]) -> String {
         let eta = seconds.reduce(0, +) / Double(max(1, seconds.count)) * Double(rounds - m.round)
         let dropped = m.dropped.isEmpty ? "" : " · dropped \(m.dropped.keys.sorted())"
+        let simulated = m.simulated.map { " · simulated clock \(Console.time($0.end))" } ?? ""
         return "round \(m.round)/\(rounds) done in \(Console.time(m.seconds)) · loss \(Report.fmt(m.trainLoss)) · "
             + "data ratio \(Report.fmt(m.dataRatio)) · \(m.responders.count)/\(m.participants.count) updates"
-            + "\(dropped) · ETA \(Console.time(eta))"
+            + "\(dropped)\(simulated) · ETA \(Console.time(eta))"
     }
 
     /// The first few dropped participants of a round with their reasons.

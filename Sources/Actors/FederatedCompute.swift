@@ -42,6 +42,10 @@ public protocol FederatedCompute: Sendable {
     /// `adapter` is the global adapter for `.global`, nil for the frozen proxy.
     func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
                   layers: MethodPlan.Layers) async throws -> FeatureMatrix
+    /// Tokens of each local sample as `model`'s tokenizer makes them (after `data.max_length`):
+    /// what features, perplexity scoring and training run through the model, which the simulated
+    /// clock charges. Default: none (stand-ins without a tokenizer).
+    func tokenCounts(client: Int, model: MethodPlan.FeatureModel) throws -> [Int]
     /// Perplexity of each local sample under the global model (Perplexity baseline).
     func perplexities(client: Int, adapter: [Float]) async throws -> [Double]
     /// ALGORITHM.md step 8: one epoch over `samples` (in this order) from `adapter`; fresh optimizer.
@@ -65,6 +69,10 @@ public protocol FederatedCompute: Sendable {
 
 extension FederatedCompute {
     public var adapterLayout: LoRAAdapter? { nil }
+
+    public func tokenCounts(client: Int, model: MethodPlan.FeatureModel) throws -> [Int] {
+        [Int](repeating: 0, count: try localCount(client: client))
+    }
 
     /// Default adapter file: raw little-endian float32 (`adapter.f32`). `ModelCompute` writes
     /// a PEFT safetensors adapter instead.

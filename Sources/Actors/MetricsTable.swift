@@ -15,9 +15,22 @@ public enum MetricsTable {
         "round_rouge_l", "round_data_ratio",
     ]
 
+    /// Columns of a run on the simulated clock (`RoundMetrics.simulated`), after the fixed ones:
+    /// the client's outcome, its phase times (seconds; `_reports_at` absolute simulated time), the
+    /// tokens and bytes it was charged for over the round, when it left the round, and the round's
+    /// simulated start, end and clients online.
+    public static let simulatedColumns = [
+        "sim_outcome", "sim_select_download_s", "sim_select_compute_s", "sim_select_upload_s", "sim_select_reports_at",
+        "sim_train_download_s", "sim_train_compute_s", "sim_train_upload_s", "sim_train_reports_at",
+        "sim_feature_tokens", "sim_train_tokens", "sim_bytes_down", "sim_bytes_up", "sim_left_at",
+        "round_sim_start", "round_sim_end", "round_sim_online",
+    ]
+
     public static func csv(_ rounds: [RoundMetrics]) -> String {
         let byteKeys = Set(rounds.flatMap(\.bytes.keys)).sorted()
-        let header = columns + byteKeys.map { "bytes_" + $0.replacingOccurrences(of: ".", with: "_") }
+        let simulated = rounds.contains { $0.simulated != nil }
+        let header = columns + (simulated ? simulatedColumns : [])
+            + byteKeys.map { "bytes_" + $0.replacingOccurrences(of: ".", with: "_") }
         var out = header.joined(separator: ",") + "\n"
         for m in rounds {
             let roundValues: [Double?] = [m.seconds, m.interClustering, m.trainLoss, m.testLoss, m.rougeL, m.dataRatio]
@@ -35,9 +48,28 @@ public enum MetricsTable {
                                      selected, number(m.clientLosses[k])]
                 let times: [Double?] = [t?.features, t?.fusion, t?.intraClustering, t?.selection, t?.training, t?.total]
                 row += times.map(number)
-                out += (row + roundFields + bytes).joined(separator: ",") + "\n"
+                let clock = simulated ? simulatedFields(m.simulated, client: client) : []
+                out += (row + roundFields + clock + bytes).joined(separator: ",") + "\n"
             }
         }
+        return out
+    }
+
+    /// The `simulatedColumns` of one client in one round (empty cells when the round has no record).
+    static func simulatedFields(_ r: SimulatedRound?, client: Int) -> [String] {
+        guard let r else { return [String](repeating: "", count: simulatedColumns.count) }
+        let c = r.clients[String(client)]
+        var out = [c?.outcome.rawValue ?? ""]
+        for phase in SimulatedRound.Phase.allCases {
+            let t = c?.phases[phase.rawValue]
+            out += [t?.download, t?.compute, t?.upload, t?.reports].map(number)
+        }
+        let work = (c?.phases.values.compactMap(\.work) ?? [])
+        func total(_ key: KeyPath<ClientWork, Int>) -> String {
+            work.isEmpty ? "" : String(work.reduce(0) { $0 + $1[keyPath: key] })
+        }
+        out += [total(\.featureTokens), total(\.trainTokens), total(\.bytesDown), total(\.bytesUp)]
+        out += [number(c?.at), number(r.start), number(r.end), String(r.online)]
         return out
     }
 

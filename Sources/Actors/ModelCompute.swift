@@ -202,6 +202,10 @@ public final class ModelCompute: FederatedCompute {
         return config.maxSamplesPerClient > 0 ? min(n, config.maxSamplesPerClient) : n
     }
 
+    public func tokenCounts(client: Int, model kind: MethodPlan.FeatureModel) throws -> [Int] {
+        try samples(client, proxy: kind == .proxy).map(\.inputIDs.count)
+    }
+
     public func features(client: Int, adapter p: [Float]?, model kind: MethodPlan.FeatureModel,
                          layers: MethodPlan.Layers) async throws -> FeatureMatrix {
         let useProxy = kind == .proxy

@@ -29,6 +29,7 @@ public enum Report {
         }
         body += lossSection(config: config, metrics: metrics)
         body += rougeSection(evaluations)
+        body += simulatedSection(metrics: metrics, evaluations: evaluations)
         body += "<h2>Data ratio per round</h2>\n"
         body += "<p class=\"note\">Samples the participants trained on over the samples they hold.</p>\n"
         body += ReportChart(xTitle: "round", yTitle: "selected / local samples", series: [

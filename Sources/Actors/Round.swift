@@ -6,7 +6,8 @@ import Transport
 /// the participants for centroids (or features) and picks what each trains on, `train` hands that
 /// choice out (or starts local training directly) and collects the updates, `aggregate` averages
 /// them. Each step runs on the server's actor (`isolated`), which owns the phase state the
-/// workers' answers arrive into.
+/// workers' answers arrive into. On the simulated clock (`simulated` set) every phase waits for
+/// all real answers, and the clock decides from each client's work which of them count.
 struct Round {
     let number: Int
     let participants: [Int]
@@ -18,37 +19,44 @@ struct Round {
     var chosen: [Int: [Int]]?
     /// After `train`: the updates that arrived, in client-id order.
     var updates: [ClientUpdate] = []
+    /// The round on the simulated clock (nil: the wall clock).
+    var simulated: SimulatedRound?
+    /// Simulated clock: clients whose devices already hold their frozen proxy features.
+    var featuresCached: Set<Int> = []
 
-    init(number: Int, participants: [Int], global: [Float]) {
+    init(number: Int, participants: [Int], global: [Float], simulated: SimulatedRound? = nil) {
         self.number = number
         self.participants = participants
         self.global = global
         self.metrics = RoundMetrics(round: number)
         self.metrics.participants = participants
         self.trainers = participants
+        self.simulated = simulated
     }
 
     /// Steps 2-6: the participants' centroids (or fused points), then the server's selection.
-    mutating func select(on server: isolated ServerActor) async {
+    mutating func select(on server: isolated ServerActor) async throws {
         let (round, global) = (number, global)
-        let phase = await server.exchange(.centroids, round: round, clients: participants, label: "features + clustering",
-                                          deadline: server.config.featureDeadline) {
+        let make: ([Int]) -> Message = {
             .roundStart(RoundStart(round: round, clientIDs: $0, phase: .select, globalAdapter: global))
         }
-        for c in participants where phase.answers[c] == nil {
-            metrics.dropped[String(c)] = "select: " + phase.reason(c)
+        let phase = await server.exchange(.centroids, round: round, clients: participants, label: "features + clustering",
+                                          deadline: server.wallDeadline(server.config.featureDeadline), make: make)
+        let answers = try charge(.select, phase, asked: participants, on: server, request: make)
+        for c in participants where answers[c] == nil {
+            metrics.dropped[String(c)] = simulated?.reasons[String(c)] ?? "select: " + phase.reason(c)
         }
-        trainers = phase.answers.keys.sorted()
+        trainers = answers.keys.sorted()
         let t0 = Date()
         var selection: [Int: [Int]] = [:]
         do {
-            selection = try server.serverSelection(phase.answers)
+            selection = try server.serverSelection(answers)
         } catch {
             server.fault("round \(number): server selection failed: \(error); nobody trains")
         }
         metrics.interClustering = Date().timeIntervalSince(t0)
         for c in trainers {
-            if case let .centroids(cs)? = phase.answers[c] { metrics.centroids[String(c)] = cs.clusterIDs.count }
+            if case let .centroids(cs)? = answers[c] { metrics.centroids[String(c)] = cs.clusterIDs.count }
             metrics.selected[String(c)] = selection[c] ?? []
         }
         metrics.privacy = server.privacySummary(phase.answers, round: number)
@@ -57,19 +65,23 @@ struct Round {
 
     /// Steps 7-8: each trainer's local training on what it was given (or on what the method
     /// picks locally when there is no selection phase); the updates that come back.
-    mutating func train(on server: isolated ServerActor) async {
+    mutating func train(on server: isolated ServerActor) async throws {
         let (round, global, chosen) = (number, global, chosen)
-        let phase = await server.exchange(.update, round: number, clients: trainers, label: "local training",
-                                          deadline: server.config.trainDeadline) { ids in
+        let make: ([Int]) -> Message = { ids in
             guard let chosen else {
                 return .roundStart(RoundStart(round: round, clientIDs: ids, phase: .train, globalAdapter: global))
             }
             let theirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, chosen[$0] ?? []) })
             return .selection(ClusterSelection(round: round, chosen: theirs))
         }
-        for c in trainers where phase.answers[c] == nil { metrics.dropped[String(c)] = "train: " + phase.reason(c) }
-        updates = phase.answers.keys.sorted().compactMap {
-            if case let .update(u)? = phase.answers[$0] { u } else { nil }
+        let phase = await server.exchange(.update, round: number, clients: trainers, label: "local training",
+                                          deadline: server.wallDeadline(server.config.trainDeadline), make: make)
+        let answers = try charge(.train, phase, asked: trainers, on: server, request: make)
+        for c in trainers where answers[c] == nil {
+            metrics.dropped[String(c)] = simulated?.reasons[String(c)] ?? "train: " + phase.reason(c)
+        }
+        updates = answers.keys.sorted().compactMap {
+            if case let .update(u)? = answers[$0] { u } else { nil }
         }
         for u in updates { metrics.add(u) }
         metrics.summarize(updates)

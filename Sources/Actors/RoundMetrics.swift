@@ -9,7 +9,8 @@ public struct RoundMetrics: Sendable, Codable, Equatable {
     public var round: Int
     public var participants: [Int] = []
     public var responders: [Int] = []
-    /// Participants that missed a deadline, with the phase.
+    /// Participants whose update is not aggregated, with the phase and why (a missed deadline, a
+    /// failed host; on the simulated clock also late, dropped out or surplus).
     public var dropped: [String: String] = [:]
     /// Centroids each client sent (client id as text).
     public var centroids: [String: Int] = [:]
@@ -37,6 +38,9 @@ public struct RoundMetrics: Sendable, Codable, Equatable {
     public var faults: [String] = []
     /// The DP release the centroids of this round went through (nil: no noise, or no centroids).
     public var privacy: PrivacySummary?
+    /// The round on the simulated clock: start, end, each invited client's phase times and
+    /// outcome (nil on the wall clock).
+    public var simulated: SimulatedRound?
 
     public init(round: Int) { self.round = round }
 

@@ -15,6 +15,9 @@ struct RunProgress {
     var central: [Int: [Int]]?
     /// Samples the final evaluation scored.
     var evaluated: Int?
+    /// The simulated clock the rounds run on (nil: the wall clock). Its time is not state: each
+    /// round starts where the previous round's record (`RoundMetrics.simulated`) ended.
+    var clock: SimulatedClock?
 
     /// A new run: the initial adapter and the participant schedule.
     static func fresh(config: RunConfig, compute: any FederatedCompute) throws -> RunProgress {

@@ -40,6 +40,8 @@ public actor ServerActor {
     static let rejectedSamples = 5
     /// Set by `shutdown()`: workers that disconnect from now on leave normally.
     private var finishing = false
+    /// The simulated clock the rounds run on (nil: the wall clock, deadlines in host seconds).
+    private(set) var clock: SimulatedClock?
     let log: @Sendable (String) -> Void
     let progress: @Sendable (String) -> Void
 
@@ -65,6 +67,13 @@ public actor ServerActor {
             }
         }
     }
+
+    /// Runs the rounds on `clock` (nil: the wall clock). On the simulated clock no phase has a
+    /// wall deadline: the server waits for every client's real answer (or its host's failure).
+    public func useClock(_ clock: SimulatedClock?) { self.clock = clock }
+
+    /// A phase's wall deadline: `seconds` on the wall clock, none on the simulated clock.
+    func wallDeadline(_ seconds: Double) -> Double? { clock == nil ? seconds : nil }
 
     /// Clients that currently have a live worker.
     public var hostedClients: Set<Int> { Set(homes.keys) }
@@ -223,9 +232,9 @@ public actor ServerActor {
 
     /// One phase of a round: opens it (so no answer can arrive before it), sends each worker
     /// hosting some of `clients` its request, and waits until every client answered or failed, or
-    /// `deadline` seconds passed. `type` is the answer the phase takes (`.centroids` also takes
-    /// `.features`).
-    func exchange(_ type: MessageType, round: Int, clients: [Int], label: String, deadline: Double,
+    /// `deadline` seconds passed (nil: no deadline). `type` is the answer the phase takes
+    /// (`.centroids` also takes `.features`).
+    func exchange(_ type: MessageType, round: Int, clients: [Int], label: String, deadline: Double?,
                   make: ([Int]) -> Message) async -> PhaseAnswers {
         phaseSerial += 1
         (phaseRound, phaseType, expected, answers, failed) = (round, type, Set(clients), [:], [:])
@@ -235,12 +244,14 @@ public actor ServerActor {
         phaseMoved()
         if !phaseDone {
             let serial = phaseSerial
-            let timer = Task { [weak self] in
-                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
-                await self?.wakePhase(serial)
+            let timer = deadline.map { seconds in
+                Task { [weak self] in
+                    try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
+                    await self?.wakePhase(serial)
+                }
             }
             await withCheckedContinuation { phaseWaiter = $0 }
-            timer.cancel()
+            timer?.cancel()
         }
         let got = PhaseAnswers(answers: answers, failed: failed)
         expected = []
@@ -300,16 +311,26 @@ public actor ServerActor {
 
     /// One round (`Round`): selection phase (methods that have one), training phase, FedAvg.
     /// Returns the new global adapter and the round's metrics (without evaluation).
-    public func runRound(_ number: Int, participants: [Int],
-                         global: [Float]) async -> (global: [Float], metrics: RoundMetrics) {
+    /// On the simulated clock (`useClock`), `simulated` is the round as `SimulatedClock.start`
+    /// opened it (its invited clients are `participants`), `featuresCached` the clients whose
+    /// devices hold their proxy features; the metrics carry the finished record. Throws only when
+    /// the clock's record and the round disagree (a bug).
+    public func runRound(_ number: Int, participants: [Int], global: [Float], simulated: SimulatedRound? = nil,
+                         featuresCached: Set<Int> = []) async throws -> (global: [Float], metrics: RoundMetrics) {
         let start = Date()
         await waitForRejoin(participants, round: number)
         let before = endpoint.traffic.snapshot()
         roundFaults = []
-        var round = Round(number: number, participants: participants, global: global)
-        if plan.hasSelectionPhase { await round.select(on: self) }
-        await round.train(on: self)
+        if clock != nil, simulated?.invited != participants {
+            throw ActorsError.protocolViolation("round \(number): on the simulated clock the participants must be "
+                                                + "the clients its record invited")
+        }
+        var round = Round(number: number, participants: participants, global: global, simulated: simulated)
+        round.featuresCached = featuresCached
+        if plan.hasSelectionPhase { try await round.select(on: self) }
+        try await round.train(on: self)
         let next = round.aggregate(on: self)
+        round.metrics.simulated = round.simulated
         round.metrics.bytes = Self.bytesDelta(before: before, after: endpoint.traffic.snapshot())
         if !rejected.isEmpty {
             let kinds = rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -399,7 +420,7 @@ public actor ServerActor {
         let all = Array(0..<config.clients)
         let scale = Double(max(1, config.clients / config.participantsPerRound))
         let phase = await exchange(.centroids, round: 0, clients: all, label: "Coreset-Cent features of all clients",
-                                   deadline: config.featureDeadline * scale) {
+                                   deadline: wallDeadline(config.featureDeadline * scale)) {
             .roundStart(RoundStart(round: 0, clientIDs: $0, phase: .select, globalAdapter: adapter))
         }
         let got = phase.answers

@@ -24,7 +24,7 @@ struct ClusterCommand: AsyncParsableCommand {
     var maxRestarts: Int = 5
 
     func run() async throws {
-        let c = try options.load()
+        let c = try options.load(simulatedClock: nil)  // on one machine the simulated clock runs as in `run`
         guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
@@ -71,7 +71,7 @@ struct ClusterCommand: AsyncParsableCommand {
             if !noCurve { args += ["--keys", keyDir] }
             supervisor.start(name: name, executable: exe, arguments: args, maxRestarts: maxRestarts, log: { output.log($0); Console.line($0) })
         }
-        var opts = RunOptions(output: out, resume: resume)
+        var opts = RunOptions(output: out, resume: resume, configPath: options.config)
         opts.registrationTimeout = 300
         do {
             let result = try await Coordinator.serve(config: c, server: server, compute: compute, output: output, options: opts)

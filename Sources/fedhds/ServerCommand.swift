@@ -26,7 +26,9 @@ struct ServerCommand: AsyncParsableCommand {
     var registrationTimeout: Double = 600
 
     func run() async throws {
-        let c = try options.load()
+        let c = try options.load(simulatedClock: "a server for real workers keeps wall-clock deadlines "
+                                     + "(transport.feature_deadline, transport.train_deadline); run the scenario "
+                                     + "with `fedhds run` or `fedhds cluster`")
         let out = options.outputFolder(c)
         Console.line(ConfigOptions.header("server", c, out: out))
         try RunOutput.prepare(folder: out, resume: resume, force: options.force)

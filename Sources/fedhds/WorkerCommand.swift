@@ -37,6 +37,8 @@ struct WorkerCommand: AsyncParsableCommand {
         if let m = model { (c.modelPath, c.modelKind) = (m, .pretrained) }
         try c.validate()
         try c.requireModel()
+        // `clock.kind` = "simulated" is the server's business: only `cluster` serves such a
+        // configuration (`server` refuses it), and the worker's config digest must match it.
         let ids = try ClientRange.parse(clients, below: c.clients)
         guard lease.isFinite, lease > 1, lease <= 86_400 else { throw ValidationError("--lease must be within (1, 86400] seconds") }
         let curve = try keys.map { try KeyFolder.worker($0, name: name) }

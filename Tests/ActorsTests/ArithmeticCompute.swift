@@ -16,6 +16,11 @@ struct ArithmeticCompute: FederatedCompute {
 
     func localCount(client: Int) throws -> Int { 24 + (client * 7) % 17 }
 
+    /// 40 to 129 tokens a sample, the same through every model (the simulated clock charges them).
+    func tokenCounts(client: Int, model: MethodPlan.FeatureModel) throws -> [Int] {
+        (0..<(try localCount(client: client))).map { 40 + ($0 * 13 + client * 7) % 90 }
+    }
+
     func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel, layers: MethodPlan.Layers) async throws -> FeatureMatrix {
         let n = try localCount(client: client), w = 6
         var rng = SeededGenerator(seed: seed, round: 0, client: client, purpose: .other)

@@ -58,6 +58,39 @@ import Testing
         #expect(c7["bytes_roundStart_sent"] == "0" && c7["bytes_update_received"] == "50")
     }
 
+    /// A round on the simulated clock: client 0 answers both phases, client 1 misses the training
+    /// deadline (hand-computed as in `SimulatedClockTests`).
+    static func simulatedRound() throws -> RoundMetrics {
+        let devices = [SimulatedClockTests.device(train: 10), SimulatedClockTests.device(train: 30)]
+        let clock = SimulatedClockTests.clock(devices, deadlines: [.train: 20])
+        var r = try clock.start(round: 1, at: 100, perRound: 2, plan: [.select, .train])
+        let features = ClientWork(featureTokens: 1000, bytesDown: 1_000_000)
+        try clock.run(.select, in: &r, work: [0: features, 1: features])
+        try clock.run(.train, in: &r, work: [0: ClientWork(trainTokens: 1000), 1: ClientWork(trainTokens: 1000)])
+        var m = RoundMetrics(round: 1)
+        (m.participants, m.responders, m.dropped, m.simulated) = ([0, 1], [0], ["1": "train: late"], r)
+        return m
+    }
+
+    @Test func simulatedRoundsAddTheClocksColumns() throws {
+        let plain = MetricsTable.csv(Self.rounds()).split(separator: "\n")[0]
+        #expect(!plain.contains("sim_"))
+        let text = MetricsTable.csv([try Self.simulatedRound()])
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = lines[0].map(String.init)
+        #expect(header == MetricsTable.columns + MetricsTable.simulatedColumns)
+        func cell(_ row: Int, _ name: String) -> String { String(lines[row][header.firstIndex(of: name)!]) }
+        // 1 MB at 8 Mbit/s = 1 s, 1,000 feature tokens at 1 s/1k: both report at 102 s; client 0
+        // trains 10 s (112 s), client 1 would need 30 s, after the deadline at 122 s.
+        #expect(cell(1, "sim_outcome") == "aggregated" && cell(1, "sim_select_reports_at") == "102.0")
+        #expect(cell(1, "sim_train_compute_s") == "10.0" && cell(1, "sim_train_reports_at") == "112.0")
+        #expect(cell(1, "sim_feature_tokens") == "1000" && cell(1, "sim_train_tokens") == "1000")
+        #expect(cell(1, "sim_bytes_down") == "1000000" && cell(1, "sim_left_at") == "")
+        #expect(cell(2, "sim_outcome") == "late" && cell(2, "sim_train_reports_at") == "")
+        #expect(cell(2, "sim_left_at") == "132.0" && cell(2, "round_sim_start") == "100.0")
+        #expect(cell(2, "round_sim_end") == "122.0" && cell(2, "round_sim_online") == "2")
+    }
+
     @Test func writtenBesideMetricsJSONL() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

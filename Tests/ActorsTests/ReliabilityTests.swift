@@ -75,7 +75,7 @@ import Transport
         // The intruder then goes away; worker-a still hosts clients 2 and 3.
         await epB.close()
         #expect(await setup.server.hostedClients == Set(0..<4))
-        let (_, m) = await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3], "\(m.dropped)")
         #expect(!m.faults.contains { $0.contains("which was not asked") }, "\(m.faults)")
         guard case let .failure(error)? = end else { Issue.record("the second worker was not refused: \(String(describing: end))"); return }
@@ -119,14 +119,14 @@ import Transport
         for i in 0..<10_000 {
             await server.handle(.rejected(PeerID("stranger"), i % 3 == 0 ? TransportError.truncated(field: "x") : .badMagic))
         }
-        let (_, m) = await server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3])
         #expect(m.faults.count <= ServerActor.rejectedSamples + 1, "\(m.faults.count) faults")
         #expect(m.faults.contains { $0.contains("10000 messages rejected") && $0.contains("badMagic 6666") && $0.contains("truncated 3334") },
                 "\(m.faults.suffix(2))")
         #expect(lines.count < 20, "\(lines.count) log lines")
         // The next round starts counting afresh.
-        let (_, m2) = await server.runRound(2, participants: [0, 1], global: try compute.initialAdapter())
+        let (_, m2) = try await server.runRound(2, participants: [0, 1], global: try compute.initialAdapter())
         #expect(m2.faults.isEmpty, "\(m2.faults)")
         await server.shutdown()
         _ = await Self.outcome(task, within: 5)

@@ -73,6 +73,31 @@ import Testing
             1).label(-0.0) == "0.0")
     }
 
+    @Test func aSimulatedRunIsPlottedAgainstSimulatedTimeToo() throws {
+        let plain = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
+                                result: nil, scatters: [])
+        #expect(!plain.contains("On the simulated clock"))
+        // Rounds ending at 2, 4 and 6 hours of simulated time.
+        var metrics = Self.metrics()
+        let record = try MetricsTableTests.simulatedRound().simulated!
+        for i in metrics.indices {
+            var r = record
+            (r.round, r.start, r.end) = (i + 1, Double(i) * 7200, Double(i + 1) * 7200)
+            metrics[i].simulated = r
+        }
+        let html = Report.html(config: Self.config(), metrics: metrics, evaluations: ["0": 0.1, "3": 0.2],
+                               result: nil, scatters: [])
+        let section = Self.section(html, "On the simulated clock")
+        #expect(section.contains("simulated time (hours)") && section.contains("in hours"))
+        // Rouge-L at 0 h (untuned) and at 6 h (round 3), and the train loss at 2, 4 and 6 h.
+        #expect(section.contains("<title>Rouge-L: 0, 0.1</title>"))
+        #expect(section.contains("<title>Rouge-L: 6, 0.2</title>"))
+        #expect(section.contains("<title>train loss: 2, 2.5</title>"))
+        #expect(section.contains("<title>train loss: 6, 1.5</title>"))
+        let row = ["3", "14400.0", "21600.0", "2", "2", "1", "1", "0", "0"].map { "<td>\($0)</td>" }.joined()
+        #expect(section.contains(row))
+    }
+
     @Test func headerNamesModelLearningRatePrecisionAndSeed() {
         let html = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: [:], result: nil,
             scatters: [])

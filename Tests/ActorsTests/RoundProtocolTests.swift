@@ -139,7 +139,7 @@ import Transport
         let g0 = try slow.initialAdapter()
         Task { try await Task.sleep(nanoseconds: 300_000_000); await epB.close() }
         let t0 = Date()
-        let (g1, m1) = await setup.server.runRound(1, participants: [0, 1, 2, 3], global: g0)
+        let (g1, m1) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: g0)
         #expect(Date().timeIntervalSince(t0) < 5)  // not the 20 s deadline: the loss is known at once
         #expect(m1.responders == [0, 1])
         #expect(Set(m1.dropped.keys) == ["2", "3"])
@@ -148,7 +148,7 @@ import Transport
         // The worker comes back under the same name; the next round includes its clients.
         let (_, _) = try setup.host("worker-b", [2, 3], ArithmeticCompute(clientCount: 4, seed: 11))
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
-        let (_, m2) = await setup.server.runRound(2, participants: [0, 1, 2, 3], global: g1)
+        let (_, m2) = try await setup.server.runRound(2, participants: [0, 1, 2, 3], global: g1)
         #expect(m2.responders == [0, 1, 2, 3] && m2.dropped.isEmpty)
         await setup.server.shutdown()
         _ = try? await ta.value
@@ -165,14 +165,14 @@ import Transport
         let (_, _) = try setup.host("worker-b", [3], compute)
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         let t0 = Date()
-        let (_, m) = await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         let took = Date().timeIntervalSince(t0)
         #expect(took >= 3.0 && took < 8)
         #expect(m.responders == [0, 2])
         #expect(m.dropped["1"]?.contains("failed on purpose") == true)
         #expect(m.dropped["3"]?.contains("deadline") == true)
         // The next round goes on with the others while the slow client is still busy.
-        let (_, m2) = await setup.server.runRound(2, participants: [0, 2], global: try compute.initialAdapter())
+        let (_, m2) = try await setup.server.runRound(2, participants: [0, 2], global: try compute.initialAdapter())
         #expect(m2.responders == [0, 2])
         await setup.server.shutdown()
     }
@@ -191,7 +191,7 @@ import Transport
         // The mismatched worker is told to shut down and never hosts client 0.
         _ = try? await badTask.value
         await setup.server.handle(.rejected(PeerID("worker-x"), TransportError.badMagic))
-        let (_, m) = await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3])
         await setup.server.shutdown()
     }

@@ -99,5 +99,15 @@ import Testing
         let tomls = files.filter { $0.hasSuffix(".toml") }
         #expect(tomls.contains("smoke.toml"))
         for f in tomls { _ = try RunConfig.load(path: dir.appendingPathComponent(f).path) }
+        // The scenarios run on the simulated clock, their traces found from their own folder.
+        let scenarios = dir.appendingPathComponent("scenarios")
+        let more = try FileManager.default.contentsOfDirectory(atPath: scenarios.path).filter { $0.hasSuffix(".toml") }
+        #expect(more.contains("smoke-stragglers.toml"))
+        for f in more {
+            let path = scenarios.appendingPathComponent(f).path
+            let c = try RunConfig.load(path: path)
+            #expect(c.clockKind == .simulated, "\(f)")
+            #expect(try c.simulatedClock(configPath: path).system.clients == c.clients, "\(f)")
+        }
     }
 }

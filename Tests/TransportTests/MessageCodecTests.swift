@@ -13,7 +13,7 @@ import Testing
 
 @Test func envelopeLayoutIsPinned() throws {
     let frames = try MessageCodec.encode(.heartbeat(Heartbeat(sequence: 0x0102_0304_0506_0708)))
-    #expect(frames == [[0x46, 0x48, 0x44, 0x53, 2, 0, 6, 1, 8, 0, 0, 0, 0, 0, 0, 0,
+    #expect(frames == [[0x46, 0x48, 0x44, 0x53, 3, 0, 6, 1, 8, 0, 0, 0, 0, 0, 0, 0,
                         8, 7, 6, 5, 4, 3, 2, 1]])
     // Float payloads are raw little-endian float32: 1.0 = 0x3f800000, -2.0 = 0xc0000000.
     let u = try MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: 0, adapter: [1, -2], trainSamples: 0,
@@ -21,17 +21,18 @@ import Testing
     #expect(u[1] == [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0])
 }
 
-/// Version 2's bodies, byte by byte: a typed phase, an error naming its client and round, and an
-/// update's times as five doubles in a fixed order (no maps).
-@Test func versionTwoBodiesArePinned() throws {
+/// The bodies of version 2 (and 3), byte by byte: a typed phase, an error naming its client and
+/// round, and an update's times as five doubles in a fixed order (no maps); since version 3 the
+/// update's feature and training tokens before them.
+@Test func versionThreeBodiesArePinned() throws {
     let e = try MessageCodec.encode(.error(ErrorReport(code: 10, text: "x", clientID: 9, round: 4)))
-    #expect(e == [[0x46, 0x48, 0x44, 0x53, 2, 0, 7, 1, 27, 0, 0, 0, 0, 0, 0, 0,
+    #expect(e == [[0x46, 0x48, 0x44, 0x53, 3, 0, 7, 1, 27, 0, 0, 0, 0, 0, 0, 0,
                    10, 0, 0, 0, 1, 0, 0, 0, 0x78, 1, 9, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0]])
     let plain = try MessageCodec.encode(.error(ErrorReport(code: 1, text: "")))
     #expect(plain[0].suffix(10) == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0])  // code, empty text, no client, no round
     let start = RoundStart(round: 3, clientIDs: [7], phase: .train, globalAdapter: [1])
     let s = try MessageCodec.encode(.roundStart(start))
-    #expect(s == [[0x46, 0x48, 0x44, 0x53, 2, 0, 2, 2, 29, 0, 0, 0, 0, 0, 0, 0,
+    #expect(s == [[0x46, 0x48, 0x44, 0x53, 3, 0, 2, 2, 29, 0, 0, 0, 0, 0, 0, 0,
                    3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0],
                   [0, 0, 0x80, 0x3f]])
     var bad = s
@@ -41,11 +42,13 @@ import Testing
     }
     let times = ClientTimes(features: 1, fusion: 2, intraClustering: 0.5, selection: -2, training: 0.25)
     let u = try MessageCodec.encode(.update(ClientUpdate(round: 1, clientID: 2, adapter: [], trainSamples: 3,
-                                                         trainBatches: 3, trainLoss: nil, localSamples: 40, times: times)))
-    // ..., no loss (0), localSamples 40, then the times in order: 1.0, 2.0, 0.5, -2.0, 0.25, then the count 0.
+                                                         trainBatches: 3, trainLoss: nil, localSamples: 40,
+                                                         times: times, featureTokens: 5, trainTokens: 258)))
+    // ..., no loss (0), localSamples 40, feature tokens 5, trained tokens 258, then the times in
+    // order: 1.0, 2.0, 0.5, -2.0, 0.25, then the count 0.
     let doubles: [UInt64] = [0x3ff0_0000_0000_0000, 0x4000_0000_0000_0000, 0x3fe0_0000_0000_0000,
                              0xc000_0000_0000_0000, 0x3fd0_0000_0000_0000]
-    var tail: [UInt8] = [0, 40, 0, 0, 0, 0, 0, 0, 0]
+    var tail: [UInt8] = [0, 40, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]
     for d in doubles { tail += (0..<8).map { UInt8(truncatingIfNeeded: d >> (8 * UInt64($0))) } }
     tail += [UInt8](repeating: 0, count: 8)
     #expect(Array(u[0].suffix(tail.count)) == tail)
@@ -55,6 +58,34 @@ import Testing
         let update = ClientUpdate(round: 1, clientID: 2, adapter: [], trainSamples: 0, trainBatches: 0,
                                   trainLoss: nil, times: t)
         _ = try MessageCodec.encode(.update(update))
+    }
+}
+
+/// Token counts travel with centroids, features and updates; negative ones are refused on both
+/// sides; `encodedSize` is the bytes of all frames.
+@Test func tokenCountsTravelAndSizesAreTheFrames() throws {
+    for m in try SampleMessages.all() {
+        #expect(try MessageCodec.encodedSize(m) == MessageCodec.encode(m).reduce(0) { $0 + $1.count })
+    }
+    let raw = try RawCentroids(round: 1, clientID: 3, clusterIDs: [4], dims: 1, coordinates: [2], featureTokens: 55)
+    var rng = SplitMix64(seed: 1)
+    let sent = PrivacyBoundary.off.release(raw, using: &rng)
+    guard case let .centroids(c) = try MessageCodec.decode(MessageCodec.encode(.centroids(sent))) else {
+        Issue.record("centroids did not decode as centroids")
+        return
+    }
+    #expect(c.featureTokens == 55)
+    #expect(throws: TransportError.invalidValue(field: "update.trainTokens", reason: "-1 is negative")) {
+        try MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: 0, adapter: [], trainSamples: 0,
+                                                     trainBatches: 0, trainLoss: nil, trainTokens: -1)))
+    }
+    var frames = try MessageCodec.encode(.features(Features(round: 0, clientID: 0, sampleIDs: [], dims: 0, values: [],
+                                                            featureTokens: 1)))
+    // round, client, empty ids (count), dims, then the tokens: make them -1.
+    let at = 16 + 8 + 8 + 4 + 4
+    for i in 0..<8 { frames[0][at + i] = 0xff }
+    #expect(throws: TransportError.invalidValue(field: "features.featureTokens", reason: "-1 is negative")) {
+        try MessageCodec.decode(frames)
     }
 }
 

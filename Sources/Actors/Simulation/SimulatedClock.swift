@@ -131,7 +131,7 @@ public struct SimulatedClock: Sendable {
             let device = system.devices[c]
             var times = SimulatedRound.PhaseTimes(opens: opens, download: device.downloadSeconds(w.bytesDown),
                                                   compute: device.computeSeconds(w),
-                                                  upload: device.uploadSeconds(w.bytesUp))
+                                                  upload: device.uploadSeconds(w.bytesUp), work: w)
             let busy = times.download + times.compute + times.upload
             let reports = opens + busy
             var drop: (at: Double, why: String)?

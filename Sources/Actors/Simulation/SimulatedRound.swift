@@ -45,6 +45,8 @@ public struct SimulatedRound: Sendable, Codable, Equatable {
         public var upload: Double
         /// When its answer reaches the server (absent when it dropped out first).
         public var reports: Double?
+        /// What it was charged for: tokens and bytes (absent when its host gave no answer).
+        public var work: ClientWork?
     }
 
     /// One invited client.
@@ -101,6 +103,20 @@ public struct SimulatedRound: Sendable, Codable, Equatable {
     public var late: [Int] { clients(.late) }
     public var dropped: [Int] { clients(.dropped) }
     public var surplus: [Int] { clients(.surplus) }
+
+    /// Clients whose devices computed their features in one of `rounds` (they answered the
+    /// select phase, perhaps late, rather than dropping out of it): a frozen proxy's features
+    /// are kept on the device, so later rounds do not charge them again.
+    public static func featuresComputed(in rounds: [SimulatedRound]) -> Set<Int> {
+        var out: Set<Int> = []
+        for r in rounds {
+            for (id, c) in r.clients where c.phases[Phase.select.rawValue] != nil {
+                if c.outcome == .dropped, c.phase == .select { continue }
+                if let client = Int(id) { out.insert(client) }
+            }
+        }
+        return out
+    }
 
     /// Every invited client that is not aggregated, with its phase and reason ("train: ..."), as
     /// `RoundMetrics.dropped` words it.

@@ -12,6 +12,12 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
     mutating func int(_ v: Int) { u64(UInt64(bitPattern: Int64(v))) }
+
+    /// A count the receiver reads with `ByteReader.nonNegative`: refused here when negative.
+    mutating func nonNegative(_ v: Int, _ field: String) throws {
+        guard v >= 0 else { throw TransportError.invalidValue(field: field, reason: "\(v) is negative") }
+        int(v)
+    }
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
 
     mutating func count(_ n: Int) { u32(UInt32(truncatingIfNeeded: n)) }

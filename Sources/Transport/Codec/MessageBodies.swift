@@ -41,6 +41,7 @@ extension RoundStart: WireBody {
 extension Centroids: WireBody {
     func encode(into w: inout ByteWriter) throws {
         w.int(round); w.int(clientID); w.ints(clusterIDs); w.u32(UInt32(truncatingIfNeeded: dims))
+        try w.nonNegative(featureTokens, "centroids.featureTokens")
         if let p = privacy { w.u8(1); w.f64(p.epsilon); w.f64(p.delta); w.f64(p.sigma) } else { w.u8(0) }
         guard coordinates.count == clusterIDs.count * dims else {
             throw TransportError.lengthMismatch(field: "centroids.coordinates",
@@ -54,6 +55,7 @@ extension Centroids: WireBody {
         let client = try r.int("centroids.clientID")
         let ids = try r.ints("centroids.clusterIDs")
         let dims = Int(try r.u32("centroids.dims"))
+        let tokens = try r.nonNegative("centroids.featureTokens")
         var privacy: PrivacyRecord? = nil
         switch try r.u8("centroids.hasPrivacy") {
         case 0: break
@@ -78,7 +80,8 @@ extension Centroids: WireBody {
             throw TransportError.lengthMismatch(field: "centroids.coordinates", expected: ids.count * dims,
                                                 got: coords.count)
         }
-        self.init(round: round, clientID: client, clusterIDs: ids, dims: dims, coordinates: coords, privacy: privacy)
+        self.init(round: round, clientID: client, clusterIDs: ids, dims: dims, coordinates: coords, privacy: privacy,
+                  featureTokens: tokens)
     }
 }
 
@@ -126,6 +129,7 @@ extension ClientUpdate: WireBody {
         w.int(round); w.int(clientID); w.int(trainSamples); w.int(trainBatches)
         try w.optionalDouble(trainLoss, "update.trainLoss")
         w.int(localSamples)
+        try w.nonNegative(featureTokens, "update.featureTokens"); try w.nonNegative(trainTokens, "update.trainTokens")
         try times.encode(into: &w)
         try w.floats(adapter, "update.adapter")
     }
@@ -137,9 +141,12 @@ extension ClientUpdate: WireBody {
         let batches = try r.nonNegative("update.trainBatches")
         let loss = try r.optionalDouble("update.trainLoss")
         let local = try r.nonNegative("update.localSamples")
+        let forward = try r.nonNegative("update.featureTokens")
+        let trained = try r.nonNegative("update.trainTokens")
         let times = try ClientTimes(from: &r)
         self.init(round: round, clientID: client, adapter: try r.floats("update.adapter"), trainSamples: samples,
-                  trainBatches: batches, trainLoss: loss, localSamples: local, times: times)
+                  trainBatches: batches, trainLoss: loss, localSamples: local, times: times, featureTokens: forward,
+                  trainTokens: trained)
     }
 }
 
@@ -172,6 +179,7 @@ extension Features: WireBody {
             throw TransportError.invalidValue(field: "features.dims", reason: "\(dims) is out of range")
         }
         w.int(round); w.int(clientID); w.ints(sampleIDs); w.u32(UInt32(dims))
+        try w.nonNegative(featureTokens, "features.featureTokens")
         guard values.count == sampleIDs.count * dims else {
             throw TransportError.lengthMismatch(field: "features.values", expected: sampleIDs.count * dims,
                                                 got: values.count)
@@ -184,6 +192,7 @@ extension Features: WireBody {
         let client = try r.int("features.clientID")
         let ids = try r.ints("features.sampleIDs")
         let dims = Int(try r.u32("features.dims"))
+        let tokens = try r.nonNegative("features.featureTokens")
         if !ids.isEmpty && dims < 1 {
             throw TransportError.invalidValue(field: "features.dims",
                                               reason: "must be at least 1 when samples are present")
@@ -192,7 +201,7 @@ extension Features: WireBody {
         guard values.count == ids.count * dims else {
             throw TransportError.lengthMismatch(field: "features.values", expected: ids.count * dims, got: values.count)
         }
-        self.init(round: round, clientID: client, sampleIDs: ids, dims: dims, values: values)
+        self.init(round: round, clientID: client, sampleIDs: ids, dims: dims, values: values, featureTokens: tokens)
     }
 }
 

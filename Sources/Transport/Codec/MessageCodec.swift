@@ -10,13 +10,21 @@ public enum MessageCodec {
     public static let magic: [UInt8] = [0x46, 0x48, 0x44, 0x53]  // "FHDS"
     /// 2: typed round phase, client and round of an error, `ClientTimes` and `localSamples` in an
     /// update; the never-sent evaluation messages and `RoundStart`'s unread method and seed removed.
-    public static let version: UInt16 = 2
+    /// 3: the tokens each answer's model work took (`featureTokens` of centroids, features and
+    /// updates, `trainTokens` of updates), which the simulated clock charges.
+    public static let version: UInt16 = 3
     static let headerBytes = 16
 
     /// Encodes a message into its frames. Throws when a float payload is not finite or a count is
     /// inconsistent, so that nothing is sent that the receiver would reject.
     public static func encode(_ message: Message) throws -> [[UInt8]] {
         try encodeFrames(message).map(\.bytes)
+    }
+
+    /// Bytes of all frames of `message` as `encode` makes them (what the message costs on the
+    /// wire, without transport framing), without copying its float payload.
+    public static func encodedSize(_ message: Message) throws -> Int {
+        try encodeFrames(message).reduce(0) { $0 + $1.byteCount }
     }
 
     /// `encode`, with the float payload kept as floats (sent without copying).

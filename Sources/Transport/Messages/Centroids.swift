@@ -10,14 +10,19 @@ public struct Centroids: Sendable, Equatable {
     /// Row-major `clusterIDs.count x dims`.
     public let coordinates: [Float]
     public let privacy: PrivacyRecord?
+    /// Tokens the client ran through its feature model for the features behind these centroids
+    /// (a frozen proxy's cached features count as computed; the simulated clock charges them).
+    public let featureTokens: Int
 
-    init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float], privacy: PrivacyRecord?) {
+    init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float], privacy: PrivacyRecord?,
+         featureTokens: Int = 0) {
         self.round = round
         self.clientID = clientID
         self.clusterIDs = clusterIDs
         self.dims = dims
         self.coordinates = coordinates
         self.privacy = privacy
+        self.featureTokens = featureTokens
     }
 
     /// Row `i` (the centroid of cluster `clusterIDs[i]`).

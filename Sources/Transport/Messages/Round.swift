@@ -63,7 +63,9 @@ public struct ClientTimes: Sendable, Codable, Equatable {
 /// client -> server: the result of local training in round `round`.
 /// `adapter` is the flattened trainable parameters (empty when the client did not train);
 /// `trainBatches` weights FedAvg; `trainLoss` is nil when the client did not train;
-/// `trainSamples` is the coreset, `localSamples` the client's whole local data.
+/// `trainSamples` is the coreset, `localSamples` the client's whole local data; `trainTokens` the
+/// tokens trained (over all epochs) and `featureTokens` those only run forward for the choice
+/// (Perplexity's scoring), which the simulated clock charges.
 public struct ClientUpdate: Sendable, Equatable {
     public var round: Int
     public var clientID: Int
@@ -73,9 +75,12 @@ public struct ClientUpdate: Sendable, Equatable {
     public var trainLoss: Double?
     public var localSamples: Int
     public var times: ClientTimes
+    public var featureTokens: Int
+    public var trainTokens: Int
 
     public init(round: Int, clientID: Int, adapter: [Float], trainSamples: Int, trainBatches: Int,
-                trainLoss: Double?, localSamples: Int = 0, times: ClientTimes = ClientTimes()) {
+                trainLoss: Double?, localSamples: Int = 0, times: ClientTimes = ClientTimes(),
+                featureTokens: Int = 0, trainTokens: Int = 0) {
         self.round = round
         self.clientID = clientID
         self.adapter = adapter
@@ -84,24 +89,29 @@ public struct ClientUpdate: Sendable, Equatable {
         self.trainLoss = trainLoss
         self.localSamples = localSamples
         self.times = times
+        self.featureTokens = featureTokens
+        self.trainTokens = trainTokens
     }
 }
 
 /// client -> server (the GlobalSelect ablation, and Coreset-Cent's one-time upload of last-layer
 /// features): the client's feature points, row-major `sampleIDs.count x dims`. This deliberately
-/// reveals per-sample features to the server.
+/// reveals per-sample features to the server. `featureTokens`: tokens through the feature model
+/// behind them (charged by the simulated clock).
 public struct Features: Sendable, Equatable {
     public var round: Int
     public var clientID: Int
     public var sampleIDs: [Int]
     public var dims: Int
     public var values: [Float]
+    public var featureTokens: Int
 
-    public init(round: Int, clientID: Int, sampleIDs: [Int], dims: Int, values: [Float]) {
+    public init(round: Int, clientID: Int, sampleIDs: [Int], dims: Int, values: [Float], featureTokens: Int = 0) {
         self.round = round
         self.clientID = clientID
         self.sampleIDs = sampleIDs
         self.dims = dims
         self.values = values
+        self.featureTokens = featureTokens
     }
 }

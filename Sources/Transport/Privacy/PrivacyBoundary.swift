@@ -20,10 +20,12 @@ public struct PrivacyBoundary: Sendable, Equatable {
     public func release(_ raw: RawCentroids, using rng: inout some RandomNumberGenerator) -> Centroids {
         guard let m = mechanism else {
             return Centroids(round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
-                             dims: raw.dims, coordinates: raw.coordinates, privacy: nil)
+                             dims: raw.dims, coordinates: raw.coordinates, privacy: nil,
+                             featureTokens: raw.featureTokens)
         }
         return Centroids(round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
                          dims: raw.dims, coordinates: m.apply(raw.coordinates, using: &rng),
-                         privacy: PrivacyRecord(epsilon: m.epsilon, delta: m.delta, sigma: m.sigma))
+                         privacy: PrivacyRecord(epsilon: m.epsilon, delta: m.delta, sigma: m.sigma),
+                         featureTokens: raw.featureTokens)
     }
 }

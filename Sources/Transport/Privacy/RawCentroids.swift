@@ -7,10 +7,13 @@ public struct RawCentroids: Sendable, Equatable {
     public let clusterIDs: [Int]
     public let dims: Int
     public let coordinates: [Float]
+    /// Tokens through the feature model behind these centroids (`Centroids.featureTokens`).
+    public let featureTokens: Int
 
     /// Throws when `coordinates.count != clusterIDs.count * dims`, `dims < 1` with clusters present,
     /// or a coordinate is not finite.
-    public init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float]) throws {
+    public init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float],
+                featureTokens: Int = 0) throws {
         guard dims >= 0, dims <= Int(UInt32.max) else {
             throw TransportError.invalidValue(field: "centroids.dims", reason: "\(dims) is out of range")
         }
@@ -29,5 +32,6 @@ public struct RawCentroids: Sendable, Equatable {
         self.clusterIDs = clusterIDs
         self.dims = dims
         self.coordinates = coordinates
+        self.featureTokens = featureTokens
     }
 }
