@@ -1,9 +1,10 @@
 import CKernels
 import Foundation
 
-/// Elementwise and attention-row kernels over raw pointers: SIMD loads, no
-/// allocation. All matrices are row-major. (The norms and rotary embeddings are op pairs in `Ops/`.) Where the CPU has AVX2 + FMA, SwiGLU and softmax run
-/// the C kernels (vectorised exp); the Swift loops are the fallback and the tests' reference.
+/// Elementwise and attention-row kernels over raw pointers: SIMD loads, no allocation. All matrices
+/// are row-major. (The norms, activations, embeddings and rotary embeddings are op pairs in `Ops/`.)
+/// Where the CPU has AVX2 + FMA, softmax runs the C kernel (vectorised exp); the Swift loop is the
+/// fallback and the tests' reference.
 enum Kernels {
     typealias V8 = SIMD8<Float>
 
@@ -48,28 +49,6 @@ enum Kernels {
     /// `y[r, :] += bias` for every row.
     static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, columns n: Int, bias: UnsafePointer<Float>) {
         for r in 0..<rows { axpy(1, bias, y + r * n, n) }
-    }
-
-    /// SwiGLU: `gate = silu(gate) * up`.
-    static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        if hasAVX2FMA { ck_silu_mul(gate, up, n) } else { siluMulPlain(gate, up, n) }
-    }
-
-    /// SwiGLU with libm's `expf`, one element at a time.
-    static func siluMulPlain(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
-        }
-    }
-
-    /// GELU, tanh approximation (`gelu_new` of GPT-2), in place.
-    static func geluTanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        let c: Float = 0.7978845608028654  // sqrt(2 / pi)
-        for i in 0..<n {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
-        }
     }
 
     /// Softmax of `x[0..<n]` in place (max-subtracted).
