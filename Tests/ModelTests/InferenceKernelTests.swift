@@ -62,7 +62,7 @@ import Testing
         var gl = g
         gl.withUnsafeMutableBufferPointer { GELUOp.forward(x: $0.baseAddress!, y: $0.baseAddress!, count: n) }
         var sm = g
-        sm.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, n) }
+        sm.withUnsafeMutableBufferPointer { SoftmaxOp.forward($0.baseAddress!, count: n) }
         let z = g.map { exp(Double($0)) }.reduce(0, +)
         for i in 0..<n {
             let x = Double(g[i])
@@ -161,12 +161,22 @@ import Testing
     }
 
     @Test(.enabled(if: Kernels.hasAVX2FMA, "needs AVX2 + FMA"))
-    func vectorisedSoftmaxEqualsTheLibmLoop() {
+    func fastSwiGLUAndSoftmaxEqualTheReferenceOps() {
         for n in [1, 7, 8, 9, 100, 1003] {
-            let g = randomArray(n, seed: UInt64(n)).map { $0 * 15 }
+            let g = randomArray(n, seed: UInt64(n)).map { $0 * 15 }, u = randomArray(n, seed: UInt64(n + 1))
+            var fast = g, plain = g
+            u.withUnsafeBufferPointer { pu in
+                fast.withUnsafeMutableBufferPointer {
+                    SwiGLUOp.forwardInPlace(gate: $0.baseAddress!, up: pu.baseAddress!, count: n)
+                }
+                plain.withUnsafeMutableBufferPointer {
+                    SwiGLUOp.forward(gate: $0.baseAddress!, up: pu.baseAddress!, act: $0.baseAddress!, count: n)
+                }
+            }
+            for i in 0..<n { #expect(abs(fast[i] - plain[i]) <= 1e-6 * max(1, abs(plain[i])), "silu n=\(n) i=\(i)") }
             var sf = g, sp = g
-            sf.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, n) }
-            sp.withUnsafeMutableBufferPointer { Kernels.softmaxPlain($0.baseAddress!, n) }
+            sf.withUnsafeMutableBufferPointer { SoftmaxOp.apply($0.baseAddress!, count: n) }
+            sp.withUnsafeMutableBufferPointer { SoftmaxOp.forward($0.baseAddress!, count: n) }
             for i in 0..<n { #expect(abs(sf[i] - sp[i]) <= 1e-6 * max(1e-3, sp[i]), "softmax n=\(n) i=\(i)") }
             #expect(abs(sf.reduce(0, +) - 1) < 1e-5)
         }

@@ -1,8 +1,9 @@
+import CKernels
 import Foundation
 
-/// SwiGLU of the LLaMA MLP: `act = silu(gate) * up`, silu(g) = g * sigmoid(g), in both runners
-/// (`act` may be `gate`: the KV-cache runner writes it in place). The exp is `VectorMath.exp`, a
-/// branch-free polynomial the compiler vectorises.
+/// SwiGLU of the LLaMA MLP: `act = silu(gate) * up`, silu(g) = g * sigmoid(g), in both runners. The
+/// exp is `VectorMath.exp`, a branch-free polynomial the compiler vectorises; written in place (the
+/// KV-cache runner, which keeps nothing for a backward) the fast kernel behind it runs.
 enum SwiGLUOp {
     /// gate, up `[count]` -> act `[count]`, split over the cores in large ranges.
     static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
@@ -12,6 +13,16 @@ enum SwiGLUOp {
                 let g = gate[i]
                 act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
             }
+        }
+    }
+
+    /// `forward` written over `gate`: where the CPU has AVX2 + FMA the C kernel `ck_silu_mul` (the
+    /// same function with its own vectorised exp, within 1e-6 relative of `forward`), else `forward`.
+    static func forwardInPlace(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        if Kernels.hasAVX2FMA {
+            ck_silu_mul(gate, up, count)
+        } else {
+            forward(gate: gate, up: up, act: gate, count: count)
         }
     }
 

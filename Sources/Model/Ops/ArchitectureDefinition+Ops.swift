@@ -28,9 +28,11 @@ extension ArchitectureDefinition.Norm {
 }
 
 extension ArchitectureDefinition.Activation {
-    /// The MLP's inputs (`[count]` each, in `mlpInputs` order) -> y `[count]`; y may be the first input.
+    /// The MLP's inputs (`[count]` each, in `mlpInputs` order) -> y `[count]`. y may be the first
+    /// input (the KV-cache runner's workspace): then the op's in-place kernel runs.
     func forward(_ inputs: [UnsafeMutablePointer<Float>], into y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
+        case .swiGLU where y == inputs[0]: SwiGLUOp.forwardInPlace(gate: y, up: inputs[1], count: count)
         case .swiGLU: SwiGLUOp.forward(gate: inputs[0], up: inputs[1], act: y, count: count)
         case .geluTanh: GELUOp.forward(x: inputs[0], y: y, count: count)
         }
