@@ -1,7 +1,10 @@
 /// One forward pass of the decoder with LoRA over a padded batch, keeping a `LayerTape` per
 /// block, then (optionally) the backward pass that adds the adapter gradient into `gradient`.
 ///
-/// Only the adapter gets gradient buffers; frozen weights are read through `WeightPointers`.
+/// Only the adapter gets gradient buffers; frozen weights are read through `WeightPointers`. Two
+/// properties open the runner to other trainable parameters without another forward (the
+/// baselines of #18, docs/adding-a-model.md): `inputEmbeddings` with `inputGradient` (a soft
+/// prompt) and `weightGradients` (full-weight training).
 struct TransformerPass {
     let config: ModelConfig
     let weights: WeightPointers
@@ -24,6 +27,20 @@ struct TransformerPass {
     /// Attention heads spread over the cores (`ModelRuntime.parallelHeads`: OpenBLAS runs
     /// single-threaded), else OpenBLAS's own threads parallelise each head's products.
     var parallelHeads = false
+    /// The input-embeddings seam: rows `[n, d]` that the first block reads instead of the batch's
+    /// token (and position) embeddings, e.g. a soft prompt's rows in the positions of placeholder
+    /// tokens and `E[token]` elsewhere. Nil: the embeddings of `batch.tokens`.
+    var inputEmbeddings: UnsafePointer<Float>? = nil
+    /// When set, the backward runs through the first block too and adds d(loss / targetCount) /
+    /// d(first block's input) `[n, d]` here (a soft prompt's gradient is its rows of it).
+    var inputGradient: UnsafeMutablePointer<Float>? = nil
+    /// Trainable full weights: per layer, the projections whose frozen weight also gets a gradient,
+    /// `[out, in]` buffers into which the backward adds d(loss / targetCount)/dW (empty: none). The
+    /// runner that trains them also refreshes their packed bfloat16 copies after each step.
+    var weightGradients: [[Projection: UnsafeMutablePointer<Float>]] = []
+
+    /// Whether the backward runs: some parameter wants a gradient.
+    private var backward: Bool { gradient != nil || inputGradient != nil || !weightGradients.isEmpty }
 
     /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
     static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
@@ -54,7 +71,8 @@ struct TransformerPass {
                                   rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
         return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
-                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch)
+                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch,
+                            weightGradient: weightGradients.isEmpty ? nil : weightGradients[layer][p])
     }
 
     /// The dropout mask seed of projection `p` in block `layer`.
@@ -75,9 +93,13 @@ struct TransformerPass {
     private func forwardBlocks() -> (TrainingBuffer, [LayerTape]) {
         let x = TrainingBuffer(uninitialized: n * d)
         let T = batch.seqLen
-        TransformerBlock.embed(batch.tokens, positions: positions, config: config, weights: weights, into: x.p)
+        if let inputEmbeddings {
+            x.p.update(from: inputEmbeddings, count: n * d)
+        } else {
+            TransformerBlock.embed(batch.tokens, positions: positions, config: config, weights: weights, into: x.p)
+        }
         let L = config.layerCount
-        let tapes = (0..<(gradient == nil ? min(1, L) : L)).map { _ in
+        let tapes = (0..<(backward ? L : min(1, L))).map { _ in
             LayerTape(config: config, batch: batch.batch, seqLen: T, loraProjections: lora.targets, rank: lora.rank)
         }
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, T * T))
@@ -109,8 +131,8 @@ struct TransformerPass {
         return out
     }
 
-    /// Summed cross-entropy over the batch's targets; with a gradient vector, also runs backward
-    /// and adds d(loss / targetCount)/d(adapter) into it.
+    /// Summed cross-entropy over the batch's targets; with a gradient vector (or another gradient
+    /// of the seams), also runs backward and adds d(loss / targetCount)/d(adapter) into it.
     func lossAndGradient() -> Double {
         let (x, tapes) = forwardBlocks()
         let m = batch.targetRows.count
@@ -122,7 +144,7 @@ struct TransformerPass {
         let statistics = NormStatistics(mean: mean.p, rstd: rstd.p)
         config.definition.norm.forward(x: xg.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: m, d: d,
                                        into: hg.p, statistics: statistics)
-        let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
+        let dhg = backward ? TrainingBuffer(m * d) : nil
         let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
                                                      targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
                                                      packed: packed?.output.on(bf16Kernel))
@@ -160,10 +182,12 @@ struct TransformerPass {
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, 2 * T * T))
         let runner = runner(tapes: tapes, scratch: scratch)
         for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
-            // Below the first block only the frozen embedding is left: no input gradient there.
+            // Below the first block only the frozen embedding is left: no input gradient there,
+            // unless the input embeddings are trained.
             TransformerBlock.backward(layer: l, config: config, weights: weights.layers[l], dx: dx.p, rows: n,
-                                      saved: tapes[l].activations, gradients: gradients, inputGradient: l > 0,
-                                      runner: runner)
+                                      saved: tapes[l].activations, gradients: gradients,
+                                      inputGradient: l > 0 || inputGradient != nil, runner: runner)
         }
+        if let inputGradient { for i in 0..<(n * d) { inputGradient[i] += dx.p[i] } }
     }
 }
