@@ -11,7 +11,8 @@ struct TransformerPass {
     let lora: LoRAConfig
     /// LoRA views per layer and projection.
     let views: [[Projection: LoRAView]]
-    /// Adapter parameters, and the gradient vector of the same layout (nil: no backward).
+    /// Adapter parameters, and the gradient vector of the same layout (nil: no adapter gradient; no
+    /// backward unless a seam below wants one).
     let parameters: UnsafePointer<Float>
     let gradient: UnsafeMutablePointer<Float>?
     /// Dropout probability on LoRA inputs (0 in evaluation) and one mask seed per layer and projection.
@@ -36,7 +37,7 @@ struct TransformerPass {
     var inputGradient: UnsafeMutablePointer<Float>? = nil
     /// Trainable full weights: per layer, the projections whose frozen weight also gets a gradient,
     /// `[out, in]` buffers into which the backward adds d(loss / targetCount)/dW (empty: none). The
-    /// runner that trains them also refreshes their packed bfloat16 copies after each step.
+    /// runner that trains them applies its steps to the weights and rebuilds their packed copies.
     var weightGradients: [[Projection: UnsafeMutablePointer<Float>]] = []
 
     /// Whether the backward runs: some parameter wants a gradient.
