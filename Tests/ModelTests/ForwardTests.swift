@@ -120,8 +120,10 @@ import Testing
         var stepped: [Float] = []
         for chunk in [6, 1, 1, 1, 3, 9, 1, 1, 7] {
             let part = Array(seq[past..<(past + chunk)])
-            try decoder.runBlocks(part, spans: [Decoder.Span(offset: 0, count: chunk, past: past)], caches: [cache],
-                                  lora: nil, ws: ws) { _, _ in }
+            try WeightPointers.with(decoder.weights) { wp in
+                try decoder.runBlocks(part, spans: [Decoder.Span(offset: 0, count: chunk, past: past)],
+                                      caches: [cache], lora: nil, ws: ws, weights: wp) { _, _ in }
+            }
             let normed = decoder.finalNorm(rows: Array(0..<chunk), ws: ws)
             var logits = [Float](repeating: 0, count: chunk * V)
             logits.withUnsafeMutableBufferPointer { decoder.lmHead(normed, rows: chunk, into: $0.baseAddress!) }

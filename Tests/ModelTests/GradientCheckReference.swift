@@ -177,10 +177,13 @@ struct DoubleReferenceModel {
 
     /// Mean loss over all target tokens of `examples` for the adapter parameters `p`. `masks`
     /// (per layer and projection, `[T_b, in]` per example b) gives the dropout masks; nil: none.
-    func meanLoss(_ p: [Double], examples: [TrainingExample], masks: [[[Projection: [Double]]]]? = nil) -> Double {
+    /// `inputShifts` (`[T_b, d]` per example b) is added to the embeddings: the first block's input.
+    func meanLoss(_ p: [Double], examples: [TrainingExample], masks: [[[Projection: [Double]]]]? = nil,
+                  inputShifts: [[Double]]? = nil) -> Double {
         var total = 0.0, count = 0
         for (e, ex) in examples.enumerated() {
-            let (sum, n) = lossSum(p, tokens: ex.tokens, lossMask: ex.lossMask, masks: masks?[e])
+            let (sum, n) = lossSum(p, tokens: ex.tokens, lossMask: ex.lossMask, masks: masks?[e],
+                                   inputShift: inputShifts?[e])
             total += sum
             count += n
         }
@@ -193,12 +196,14 @@ struct DoubleReferenceModel {
         return DoubleReference.rmsNorm(x, w: w.0, eps: Double(config.normEpsilon), n: rows, d: d)
     }
 
-    private func lossSum(_ p: [Double], tokens: [Int], lossMask: [Bool], masks: [[Projection: [Double]]]?) -> (Double, Int) {
+    private func lossSum(_ p: [Double], tokens: [Int], lossMask: [Bool], masks: [[Projection: [Double]]]?,
+                         inputShift: [Double]? = nil) -> (Double, Int) {
         let T = tokens.count, d = config.hiddenSize, hd = config.headDim
         let H = config.headCount, Hkv = config.kvHeadCount
         let gpt2 = config.architecture == .gpt2
         var x = DoubleReference.embedding(tokens: tokens, table: embed, d: d,
                                           positions: gpt2 ? Array(0..<T) : nil, positionTable: positions)
+        if let inputShift { x = zip(x, inputShift).map(+) }
         func lin(_ layer: Int, _ proj: Projection, _ input: [Double]) -> [Double] {
             let (w, b, inF, outF) = linears[layer][proj]!
             let view = views.first { $0.layer == layer && $0.projection == proj }

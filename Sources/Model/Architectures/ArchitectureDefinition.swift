@@ -60,6 +60,13 @@ struct ArchitectureDefinition: Sendable {
     let peftModule: @Sendable (_ layer: Int, Projection) -> String
     /// The GGUF metadata key (after `<arch>.`) of the norm epsilon.
     let ggufNormEpsilonKey: String
+    /// The tensors' names in llama.cpp's GGUF files and in Hugging Face checkpoints.
+    let ggufNames: CheckpointNames
+    let huggingFaceNames: CheckpointNames
+    /// The projections whose rows llama.cpp's converter interleaves per head for its rotary kernel
+    /// (the loader undoes it); the Hugging Face weights of `peftFanInFanOut` architectures are
+    /// stored `W^T` (Conv1D) and transposed at load.
+    let ggufInterleavedRows: [Projection]
 
     /// Each attention input with its first column in the fused `q | k | v` row.
     func attentionColumns(_ c: ModelConfig) -> [(projection: Projection, offset: Int)] {

@@ -23,5 +23,16 @@ enum GPT2 {
         },
         peftFanInFanOut: true,
         peftModule: { layer, p in "transformer.h.\(layer).\(p.rawValue)" },
-        ggufNormEpsilonKey: "attention.layer_norm_epsilon")
+        ggufNormEpsilonKey: "attention.layer_norm_epsilon",
+        ggufNames: CheckpointNames(
+            block: { "blk.\($0)." },
+            projections: [.cAttn: "attn_qkv", .attnProj: "attn_output", .fc: "ffn_up", .mlpProj: "ffn_down"],
+            attentionNorm: "attn_norm", mlpNorm: "ffn_norm", tokenEmbedding: "token_embd",
+            positionEmbedding: "position_embd", finalNorm: "output_norm", lmHead: "output"),
+        huggingFaceNames: CheckpointNames(
+            block: { "h.\($0)." },
+            projections: [.cAttn: "attn.c_attn", .attnProj: "attn.c_proj", .fc: "mlp.c_fc", .mlpProj: "mlp.c_proj"],
+            attentionNorm: "ln_1", mlpNorm: "ln_2", tokenEmbedding: "wte", positionEmbedding: "wpe", finalNorm: "ln_f",
+            lmHead: "lm_head"),
+        ggufInterleavedRows: [])
 }

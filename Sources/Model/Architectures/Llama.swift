@@ -9,7 +9,7 @@
 ///     x   += (silu(m Wgate^T) * (m Wup^T)) Wdown^T             [T, ff] inside
 ///     logits = rmsnorm(x) · wf · E_out^T                        E_out = E when tied
 ///
-/// No biases. The GGUF loader returns Q and K rows to Hugging Face's order.
+/// No biases. The GGUF loader returns Q and K rows to Hugging Face's order (`ggufInterleavedRows`).
 enum Llama {
     static let definition = ArchitectureDefinition(
         norm: .rms, positions: .rotary,
@@ -26,5 +26,18 @@ enum Llama {
         peftModule: { layer, p in
             "model.layers.\(layer).\([.q, .k, .v, .o].contains(p) ? "self_attn" : "mlp").\(p.rawValue)"
         },
-        ggufNormEpsilonKey: "attention.layer_norm_rms_epsilon")
+        ggufNormEpsilonKey: "attention.layer_norm_rms_epsilon",
+        ggufNames: CheckpointNames(
+            block: { "blk.\($0)." },
+            projections: [.q: "attn_q", .k: "attn_k", .v: "attn_v", .o: "attn_output",
+                          .gate: "ffn_gate", .up: "ffn_up", .down: "ffn_down"],
+            attentionNorm: "attn_norm", mlpNorm: "ffn_norm", tokenEmbedding: "token_embd", positionEmbedding: nil,
+            finalNorm: "output_norm", lmHead: "output"),
+        huggingFaceNames: CheckpointNames(
+            block: { "model.layers.\($0)." },
+            projections: [.q: "self_attn.q_proj", .k: "self_attn.k_proj", .v: "self_attn.v_proj",
+                          .o: "self_attn.o_proj", .gate: "mlp.gate_proj", .up: "mlp.up_proj", .down: "mlp.down_proj"],
+            attentionNorm: "input_layernorm", mlpNorm: "post_attention_layernorm",
+            tokenEmbedding: "model.embed_tokens", positionEmbedding: nil, finalNorm: "model.norm", lmHead: "lm_head"),
+        ggufInterleavedRows: [.q, .k])
 }

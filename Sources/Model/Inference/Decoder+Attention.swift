@@ -38,7 +38,7 @@ extension Decoder {
                 for i in 0..<n {
                     let row = scores + i * keys
                     let valid = past + i + 1
-                    Kernels.softmax(row, valid)
+                    SoftmaxOp.apply(row, count: valid)
                     if valid < keys { (row + valid).update(repeating: 0, count: keys - valid) }
                 }
                 // O_h[n, hd] = S V_h
@@ -68,7 +68,7 @@ extension Decoder {
                 let kvh = h / group
                 let qi = q + i * qStride + h * hd
                 for t in 0..<valid { scores[t] = Kernels.dot(qi, k + t * kvStride + kvh * hd, hd) * scale }
-                Kernels.softmaxPlain(scores, valid)
+                SoftmaxOp.forward(scores, count: valid)
                 let o = out + i * outStride + h * hd
                 o.update(repeating: 0, count: hd)
                 for t in 0..<valid { Kernels.axpy(scores[t], v + t * kvStride + kvh * hd, o, hd) }

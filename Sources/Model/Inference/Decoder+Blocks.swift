@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 
 extension Decoder {
@@ -6,161 +5,47 @@ extension Decoder {
     /// (before the final norm) in `ws.x`. `capture(slot, x)` sees the residual of every slot
     /// 0..<L (slot 0 the embedding output, slot l the output of block l). With `caches` (one per
     /// span), keys and values of the new tokens are stored at their positions and attention reads
-    /// the whole cached prefix. `layers` (default all L) runs only the first blocks, leaving the
-    /// output of block `layers` in `ws.x` (the layer proxy of the -Turbo methods).
+    /// the whole cached prefix (`CacheRunner`). `layers` (default all L) runs only the first blocks,
+    /// leaving the output of block `layers` in `ws.x` (the layer proxy of the -Turbo methods).
     func runBlocks(_ tokens: [Int], spans: [Span], caches: [KVCache]?, lora: LoRAContext?, ws: Workspace,
-                   layers: Int? = nil, capture: (Int, UnsafePointer<Float>) -> Void) throws {
-        let c = config, d = c.hiddenSize, T = tokens.count
-        let hd = c.headDim, heads = c.headCount, kvHeads = c.kvHeadCount
-        let qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize
+                   weights wp: WeightPointers, layers: Int? = nil,
+                   capture: (Int, UnsafePointer<Float>) -> Void) throws {
+        let c = config, d = c.hiddenSize, T = tokens.count, ff = c.intermediateSize
         for s in spans where s.past + s.count > c.contextLength {
-            throw ModelError.invalidInput("position \(s.past + s.count - 1) is beyond the context length \(c.contextLength)")
+            throw ModelError.invalidInput(
+                "position \(s.past + s.count - 1) is beyond the context length \(c.contextLength)")
         }
         let x = ws.x.reserve(T * d), h = ws.h.reserve(T * d)
-        let attn = ws.attention.reserve(T * qDim)
-        let arch = c.definition, shapes = arch.shapes(c)
-        let attentionColumns = arch.attentionColumns(c)
-
-        // Embeddings (+ learned positions).
-        weights.tokenEmbedding.data.withUnsafeBufferPointer { e in
-            for (t, id) in tokens.enumerated() { (x + t * d).update(from: e.baseAddress! + id * d, count: d) }
+        // Packed row t sits at position positions[t] of its sequence.
+        let positions = spans.flatMap { $0.past ..< $0.past + $0.count }
+        TransformerBlock.embed(tokens, positions: positions, config: c, weights: wp, into: x)
+        let runner = CacheRunner(decoder: self, spans: spans, caches: caches, lora: lora, ws: ws,
+                                 rotary: TransformerBlock.rotary(positions: positions, config: c))
+        // One workspace for every block: q, k, v (or the fused row) in buffers of their own, the MLP's
+        // activation written over its first input.
+        let shapes = c.definition.shapes(c)
+        let attentionInputs = c.definition.attentionInputs.enumerated().map { i, p in
+            let width = shapes[p]!.0
+            return Rows(pointer: [ws.q, ws.k, ws.v][i].reserve(T * width), stride: width)
         }
-        if arch.positions == .learned, let pos = weights.positionEmbedding {
-            pos.data.withUnsafeBufferPointer { p in
-                for s in spans {
-                    for i in 0..<s.count { Kernels.axpy(1, p.baseAddress! + (s.past + i) * d, x + (s.offset + i) * d, d) }
-                }
-            }
-        }
-        // Rotary cos / sin of every row's position (table row t for packed row t), shared by all layers.
-        let rotary = arch.positions == .rotary
-            ? RotaryOp(headDim: hd, theta: c.ropeTheta, positions: spans.flatMap { $0.past ..< $0.past + $0.count })
-            : nil
-        // With the AVX-512 row kernel (head sizes 64, 128), every sequence's attention, prefill
-        // included, runs as row ranges over the cores (`AttentionItem`); otherwise sequences of a
-        // decoding step run in parallel, one item per sequence, and longer ones use sgemm per head.
-        let rowItems = Decoder.wideRowAttention(headDim: hd) ? AttentionItem.split(spans, workers: LinearKernel.workers) : nil
-        let maxScores = spans.map { Decoder.scoreScratch(n: $0.count, keys: $0.past + $0.count) }.max() ?? 0
-        let parallelAttention = caches != nil && spans.count > 1 && LinearKernel.workers > 1
-            && spans.allSatisfy { $0.count < Decoder.gemmAttentionThreshold }
-        let maxKeys = spans.map { $0.past + $0.count }.max() ?? 0
-        let scores: UnsafeMutablePointer<Float>
-        if let rowItems {
-            scores = ws.scores.reserve(4 * maxKeys * max(1, min(rowItems.count, LinearKernel.workers * 4)))
-        } else {
-            scores = ws.scores.reserve(maxScores * (parallelAttention ? spans.count : 1))
-        }
-
+        let mlpInputs = c.definition.mlpInputs.indices.map { [ws.ff1, ws.ff2][$0].reserve(T * ff) }
+        let activations = BlockActivations(attentionNormed: h, attentionInputs: attentionInputs,
+                                           attention: ws.attention.reserve(T * c.headCount * c.headDim),
+                                           mlpNormed: h, mlpInputs: mlpInputs, activation: mlpInputs[0])
         for l in 0..<min(layers ?? c.layerCount, c.layerCount) {
             capture(l, x)
-            let layer = weights.layers[l]
-            norm(layer.attentionNorm, x, rows: T, into: h)
-            // Attention: the projections writing q | k | v (one buffer each: [T, width]), rotary,
-            // cache, per-sequence causal attention.
-            var parts: [(y: UnsafeMutablePointer<Float>, offset: Int, width: Int)] = []
-            for (i, (p, offset)) in attentionColumns.enumerated() {
-                let width = shapes[p]!.0, y = [ws.q, ws.k, ws.v][i].reserve(T * width)
-                apply(layer.projections[p]!, p, layer: l, h, rows: T, into: y, lora: lora, ws: ws, rowsConverted: i > 0)
-                parts.append((y, offset, width))
-            }
-            // Column `col` of the q | k | v row: its pointer in row 0 and the row stride.
-            func column(_ col: Int) -> (UnsafeMutablePointer<Float>, Int) {
-                let part = parts.last { $0.offset <= col }!
-                return (part.y + (col - part.offset), part.width)
-            }
-            let (qPtr, qStride) = column(0), (kPtr, kvStride) = column(qDim), (vPtr, _) = column(qDim + kvDim)
-            if let rotary {
-                for t in 0..<T {
-                    rotary.apply(row: qPtr + t * qStride, tableRow: t, heads: heads)
-                    rotary.apply(row: kPtr + t * kvStride, tableRow: t, heads: kvHeads)
-                }
-            }
-            // One sequence's attention; `scores` is scratch of `maxScores` floats.
-            func attendSpan(_ si: Int, _ scores: UnsafeMutablePointer<Float>) {
-                let s = spans[si]
-                let q = qPtr + s.offset * qStride, out = attn + s.offset * qDim
-                if let caches {
-                    let cache = caches[si]
-                    let ck = cache.keys(layer: l), cv = cache.values(layer: l)
-                    for i in 0..<s.count {
-                        (ck + (s.past + i) * kvDim).update(from: kPtr + (s.offset + i) * kvStride, count: kvDim)
-                        (cv + (s.past + i) * kvDim).update(from: vPtr + (s.offset + i) * kvStride, count: kvDim)
-                    }
-                    Decoder.attend(q: q, qStride: qStride, k: ck, v: cv, kvStride: kvDim, n: s.count, past: s.past,
-                                   heads: heads, kvHeads: kvHeads, headDim: hd, out: out, outStride: qDim, scores: scores)
-                } else {
-                    Decoder.attend(q: q, qStride: qStride, k: kPtr + s.offset * kvStride, v: vPtr + s.offset * kvStride,
-                                   kvStride: kvStride, n: s.count, past: 0, heads: heads, kvHeads: kvHeads, headDim: hd,
-                                   out: out, outStride: qDim, scores: scores)
-                }
-            }
-            if let rowItems {
-                if let caches {
-                    for (si, s) in spans.enumerated() {
-                        let ck = caches[si].keys(layer: l), cv = caches[si].values(layer: l)
-                        for i in 0..<s.count {
-                            (ck + (s.past + i) * kvDim).update(from: kPtr + (s.offset + i) * kvStride, count: kvDim)
-                            (cv + (s.past + i) * kvDim).update(from: vPtr + (s.offset + i) * kvStride, count: kvDim)
-                        }
-                    }
-                }
-                // Items go to `slots` scratch areas by index: item j uses slot j % slots, and the items
-                // sharing a slot run on one thread in turn (one Parallel work unit per slot).
-                let slots = max(1, min(rowItems.count, LinearKernel.workers * 4))
-                Parallel.forEach(slots) { slot in
-                    let sc = scores + slot * 4 * maxKeys
-                    var j = slot
-                    while j < rowItems.count {
-                        let item = rowItems[j], s = spans[item.span]
-                        let k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvs: Int
-                        if let caches {
-                            k = UnsafePointer(caches[item.span].keys(layer: l)); v = UnsafePointer(caches[item.span].values(layer: l))
-                            kvs = kvDim
-                        } else {
-                            k = UnsafePointer(kPtr + s.offset * kvStride); v = UnsafePointer(vPtr + s.offset * kvStride)
-                            kvs = kvStride
-                        }
-                        let row = s.offset + item.first
-                        ck_attend_rows(qPtr + row * qStride, Int32(qStride), k, v, Int32(kvs), Int32(item.count),
-                                       Int32(s.past + item.first), Int32(heads), Int32(kvHeads), Int32(hd),
-                                       1 / Float(hd).squareRoot(), attn + row * qDim, Int32(qDim), sc)
-                        j += slots
-                    }
-                }
-            } else if parallelAttention {
-                Parallel.forEach(spans.count) { si in attendSpan(si, scores + si * maxScores) }
-            } else {
-                for si in spans.indices { attendSpan(si, scores) }
-            }
-            let out = arch.attentionOutput
-            apply(layer.projections[out]!, out, layer: l, attn, rows: T, into: x, accumulate: true, lora: lora, ws: ws)
-            // MLP: its input projections ([T, ff] each), the activation into the first, the output.
-            norm(layer.mlpNorm, x, rows: T, into: h)
-            let f = arch.mlpInputs.enumerated().map { i, p in
-                let y = [ws.ff1, ws.ff2][i].reserve(T * ff)
-                apply(layer.projections[p]!, p, layer: l, h, rows: T, into: y, lora: lora, ws: ws, rowsConverted: i > 0)
-                return y
-            }
-            switch arch.activation {
-            case .swiGLU: Kernels.siluMul(f[0], f[1], T * ff)
-            case .geluTanh: Kernels.geluTanh(f[0], T * ff)
-            }
-            apply(layer.projections[arch.mlpOutput]!, arch.mlpOutput, layer: l, f[0], rows: T, into: x, accumulate: true,
-                  lora: lora, ws: ws)
+            TransformerBlock.forward(layer: l, config: c, weights: wp.layers[l], x: x, rows: T,
+                                     activations: activations, runner: runner)
         }
     }
 
-    /// The architecture's norm (RMSNorm or LayerNorm) of `rows` rows of `x` into `out`.
+    /// The architecture's norm of `rows` rows of `x` into `out`.
     func norm(_ n: Norm, _ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
-        let d = config.hiddenSize, eps = config.normEpsilon
         n.weight.data.withUnsafeBufferPointer { w in
-            switch config.definition.norm {
-            case .layer:
-                n.bias!.data.withUnsafeBufferPointer { b in
-                    LayerNormOp.forward(x: x, weight: w.baseAddress!, bias: b.baseAddress!, eps: eps, n: rows, d: d, y: out)
-                }
-            case .rms:
-                RMSNormOp.forward(x: x, weight: w.baseAddress!, eps: eps, n: rows, d: d, y: out)
+            (n.bias?.data ?? []).withUnsafeBufferPointer { b in
+                config.definition.norm.forward(x: x, weights: WeightPointers.NormPointers(weight: w.baseAddress!,
+                                                                                       bias: b.baseAddress),
+                                               eps: config.normEpsilon, rows: rows, d: config.hiddenSize, into: out)
             }
         }
     }

@@ -34,7 +34,7 @@ extension Decoder {
             var past: Int
         }
         let ws = Workspace()
-        try LoRAContext.with(adapter, config: c) { lora in
+        try LoRAContext.with(adapter, config: c) { lora in try WeightPointers.with(weights) { wp in
             var next = 0
             var active: [Active] = []
             while true {
@@ -53,7 +53,8 @@ extension Decoder {
                     tokens += a.pending
                 }
                 let stepStart = DispatchTime.now().uptimeNanoseconds
-                try runBlocks(tokens, spans: spans, caches: active.map(\.cache), lora: lora, ws: ws) { _, _ in }
+                try runBlocks(tokens, spans: spans, caches: active.map(\.cache), lora: lora, ws: ws,
+                              weights: wp) { _, _ in }
                 let normed = finalNorm(rows: spans.map { $0.offset + $0.count - 1 }, ws: ws)
                 let logits = ws.logits.reserve(active.count * c.vocabSize)
                 lmHead(normed, rows: active.count, into: logits, ws: ws)
@@ -79,7 +80,7 @@ extension Decoder {
                 }
                 active = still
             }
-        }
+        } }
         return results
     }
 }

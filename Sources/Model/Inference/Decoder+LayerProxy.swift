@@ -39,7 +39,11 @@ extension Decoder {
                         (rb.baseAddress! + si * width + slot * d).update(from: x + (s.offset + s.count - 1) * d, count: d)
                     }
                 }
-                try runBlocks(tokens, spans: spans, caches: nil, lora: nil, ws: ws, layers: k) { slot, x in take(slot, x) }
+                try WeightPointers.with(weights) { wp in
+                    try runBlocks(tokens, spans: spans, caches: nil, lora: nil, ws: ws, weights: wp, layers: k) {
+                        take($0, $1)
+                    }
+                }
                 take(k, ws.x.pointer)
             }
             for si in spans.indices { features.append(Array(rows[(si * width)..<((si + 1) * width)])) }

@@ -35,7 +35,9 @@ extension Decoder {
                     let p = prompts[s].count
                     for (j, t) in responses[s].enumerated() { targets.append((offset + p - 1 + j, t, s)) }
                 }
-                try runBlocks(tokens, spans: spans, caches: nil, lora: lora, ws: ws) { _, _ in }
+                try WeightPointers.with(weights) { wp in
+                    try runBlocks(tokens, spans: spans, caches: nil, lora: lora, ws: ws, weights: wp) { _, _ in }
+                }
                 var sums = [Double](repeating: 0, count: end - start)
                 let chunk = 128
                 var i = 0

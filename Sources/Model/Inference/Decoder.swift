@@ -110,8 +110,10 @@ public struct Decoder: Sendable {
                         }
                     }
                 }
-                try runBlocks(tokens, spans: spans, caches: nil, lora: lora, ws: ws) { slot, x in
-                    capture(slot, x, gathered: false)
+                try WeightPointers.with(weights) { wp in
+                    try runBlocks(tokens, spans: spans, caches: nil, lora: lora, ws: ws, weights: wp) { slot, x in
+                        capture(slot, x, gathered: false)
+                    }
                 }
                 // Final norm on the rows that are needed, gathered in sequence order.
                 let allRows = outputs.logits == .allTokens || outputs.hiddenStates == .allTokens

@@ -1,65 +1,42 @@
 extension ModelWeights {
-    /// Loads and dequantises all weights of a GGUF file, mapping llama.cpp tensor names to this
-    /// struct. LLaMA Q and K rows are returned to Hugging Face order: llama.cpp's converter
-    /// stores each head's rows interleaved (`reshape(heads, 2, hd/2).swapaxes(1, 2)`), which is undone here.
+    /// Loads and dequantises all weights of a GGUF file, mapping llama.cpp tensor names (the
+    /// definition's `ggufNames`) to this struct. Q and K rows (`ggufInterleavedRows`) are returned
+    /// to Hugging Face order: llama.cpp's LLaMA converter stores each head's rows interleaved
+    /// (`reshape(heads, 2, hd/2).swapaxes(1, 2)`), which is undone here.
     public init(gguf: GGUFFile) throws {
         var c = try ModelConfig(gguf: gguf)
-        let d = c.hiddenSize, ff = c.intermediateSize, hd = c.headDim, vocab = c.vocabSize
+        let arch = c.definition, names = arch.ggufNames, shapes = arch.shapes(c)
+        let d = c.hiddenSize, hd = c.headDim, vocab = c.vocabSize
         func t(_ name: String, _ shape: [Int], rowOrder: [Int]? = nil) throws -> Tensor {
             try gguf.tensor(name, expectedShape: shape, rowOrder: rowOrder)
         }
+        func norm(_ name: String) throws -> Norm {
+            Norm(weight: try t(name + ".weight", [d]), bias: arch.biases ? try t(name + ".bias", [d]) : nil)
+        }
         var layers: [LayerWeights] = []
         layers.reserveCapacity(c.layerCount)
-        switch c.architecture {
-        case .llama:
-            let qOrder = Self.ggufRotaryRowOrder(heads: c.headCount, headDim: hd)
-            let kOrder = Self.ggufRotaryRowOrder(heads: c.kvHeadCount, headDim: hd)
-            for i in 0..<c.layerCount {
-                let p = "blk.\(i)."
-                let projections: [Projection: Linear] = [
-                    .q: Linear(weight: try t(p + "attn_q.weight", [c.headCount * hd, d], rowOrder: qOrder)),
-                    .k: Linear(weight: try t(p + "attn_k.weight", [c.kvHeadCount * hd, d], rowOrder: kOrder)),
-                    .v: Linear(weight: try t(p + "attn_v.weight", [c.kvHeadCount * hd, d])),
-                    .o: Linear(weight: try t(p + "attn_output.weight", [d, c.headCount * hd])),
-                    .gate: Linear(weight: try t(p + "ffn_gate.weight", [ff, d])),
-                    .up: Linear(weight: try t(p + "ffn_up.weight", [ff, d])),
-                    .down: Linear(weight: try t(p + "ffn_down.weight", [d, ff])),
-                ]
-                layers.append(LayerWeights(attentionNorm: Norm(weight: try t(p + "attn_norm.weight", [d])),
-                                           mlpNorm: Norm(weight: try t(p + "ffn_norm.weight", [d])),
-                                           projections: projections))
+        for i in 0..<c.layerCount {
+            let block = names.block(i)
+            var projections: [Projection: Linear] = [:]
+            for p in arch.projections {
+                let (outF, inF) = shapes[p]!, name = block + names.projections[p]!
+                let order = arch.ggufInterleavedRows.contains(p)
+                    ? Self.ggufRotaryRowOrder(heads: outF / hd, headDim: hd) : nil
+                projections[p] = Linear(weight: try t(name + ".weight", [outF, inF], rowOrder: order),
+                                        bias: arch.biases ? try t(name + ".bias", [outF]) : nil)
             }
-            let head = c.tiedEmbeddings ? nil : try t("output.weight", [vocab, d])
-            self.init(config: c, tokenEmbedding: try t("token_embd.weight", [vocab, d]), positionEmbedding: nil,
-                      layers: layers, finalNorm: Norm(weight: try t("output_norm.weight", [d])), lmHead: head)
-        case .gpt2:
-            func linear(_ name: String, _ outF: Int, _ inF: Int) throws -> Linear {
-                Linear(weight: try t(name + ".weight", [outF, inF]), bias: try t(name + ".bias", [outF]))
-            }
-            func norm(_ name: String) throws -> Norm {
-                Norm(weight: try t(name + ".weight", [d]), bias: try t(name + ".bias", [d]))
-            }
-            for i in 0..<c.layerCount {
-                let p = "blk.\(i)."
-                layers.append(LayerWeights(
-                    attentionNorm: try norm(p + "attn_norm"), mlpNorm: try norm(p + "ffn_norm"),
-                    projections: [
-                        .cAttn: try linear(p + "attn_qkv", 3 * d, d),
-                        .attnProj: try linear(p + "attn_output", d, d),
-                        .fc: try linear(p + "ffn_up", ff, d),
-                        .mlpProj: try linear(p + "ffn_down", d, ff),
-                    ]))
-            }
-            let embedding = try t("token_embd.weight", [vocab, d])
-            var head = c.tiedEmbeddings ? nil : try t("output.weight", [vocab, d])
-            if head == embedding {  // llama.cpp's GPT-2 converter writes the tied matrix twice
-                head = nil
-                c.tiedEmbeddings = true
-            }
-            self.init(config: c, tokenEmbedding: embedding,
-                      positionEmbedding: try t("position_embd.weight", [c.contextLength, d]),
-                      layers: layers, finalNorm: try norm("output_norm"), lmHead: head)
+            layers.append(LayerWeights(attentionNorm: try norm(block + names.attentionNorm),
+                                       mlpNorm: try norm(block + names.mlpNorm), projections: projections))
         }
+        let embedding = try t(names.tokenEmbedding + ".weight", [vocab, d])
+        var head = c.tiedEmbeddings ? nil : try t(names.lmHead + ".weight", [vocab, d])
+        if head == embedding {  // llama.cpp's GPT-2 converter writes the tied matrix twice
+            head = nil
+            c.tiedEmbeddings = true
+        }
+        let positions = try names.positionEmbedding.map { try t($0 + ".weight", [c.contextLength, d]) }
+        self.init(config: c, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
+                  finalNorm: try norm(names.finalNorm), lmHead: head)
     }
 
     /// For each Hugging Face row of a Q or K matrix, the GGUF row it is stored in. Within a head

@@ -35,12 +35,9 @@ struct CausalAttentionOp {
         for i in i0..<i1 {
             let row = probs + (i - i0) * T
             if recompute {
-                _ = VectorMath.expInPlace(row, count: i + 1, shift: l[i])
+                SoftmaxOp.recompute(row, count: i + 1, logSumExp: l[i])
             } else {
-                let m = VectorMath.maximum(row, count: i + 1)
-                let s = VectorMath.expInPlace(row, count: i + 1, shift: m)
-                l[i] = m + logf(s)
-                VectorMath.scale(row, count: i + 1, by: 1 / s)
+                l[i] = SoftmaxOp.forward(row, count: i + 1)
             }
             if i + 1 < i1 { (row + i + 1).update(repeating: 0, count: i1 - i - 1) }
         }
@@ -99,8 +96,7 @@ struct CausalAttentionOp {
                 // dS = P * (dP - rowsum(P * dP))
                 for i in i0..<i1 {
                     let pr = probs + (i - i0) * T, dr = dp + (i - i0) * T
-                    let dot = VectorMath.dot(pr, dr, count: i + 1)
-                    for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
+                    SoftmaxOp.backward(p: pr, dp: dr, count: i + 1)
                     if i + 1 < i1 { (dr + i + 1).update(repeating: 0, count: i1 - i - 1) }
                 }
                 // dQ[rows] += scale dS K ; dK[0..<i1] += scale dS^T Q[rows]

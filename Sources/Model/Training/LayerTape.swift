@@ -17,28 +17,32 @@
 /// | u[p] | [n, r] | LoRA B gradient of projection p |
 ///
 /// The buffers are not zeroed: the forward writes every element before backward reads it.
+/// `activations` hands them to `TransformerBlock` (q | k | v fused in one row of `qkv`).
 final class LayerTape {
     let xIn, mean1, rstd1, a, qkv, lse, o, xMid, mean2, rstd2, m, f1, f2, act: TrainingBuffer
     var u: [Projection: TrainingBuffer] = [:]
+    /// Where the block writes its activations: these buffers.
+    let activations: BlockActivations
 
     init(config c: ModelConfig, batch: Int, seqLen: Int, loraProjections: [Projection], rank: Int) {
         let n = batch * seqLen, d = c.hiddenSize, ff = c.intermediateSize
         let arch = c.definition, means = arch.norm == .layer ? n : 0
         let qkvWidth = (c.headCount + 2 * c.kvHeadCount) * c.headDim
-        xIn = TrainingBuffer(uninitialized: n * d)
-        mean1 = TrainingBuffer(uninitialized: means)
-        rstd1 = TrainingBuffer(uninitialized: n)
-        a = TrainingBuffer(uninitialized: n * d)
-        qkv = TrainingBuffer(uninitialized: n * qkvWidth)
-        lse = TrainingBuffer(uninitialized: batch * c.headCount * seqLen)
-        o = TrainingBuffer(uninitialized: n * c.headCount * c.headDim)
-        xMid = TrainingBuffer(uninitialized: n * d)
-        mean2 = TrainingBuffer(uninitialized: means)
-        rstd2 = TrainingBuffer(uninitialized: n)
-        m = TrainingBuffer(uninitialized: n * d)
-        f1 = TrainingBuffer(uninitialized: n * ff)
-        f2 = TrainingBuffer(uninitialized: arch.mlpInputs.count > 1 ? n * ff : 0)
-        act = TrainingBuffer(uninitialized: n * ff)
-        for p in loraProjections { u[p] = TrainingBuffer(uninitialized: n * rank) }
+        let buffer = { (count: Int) in TrainingBuffer(uninitialized: count) }
+        let (xIn, mean1, rstd1, a) = (buffer(n * d), buffer(means), buffer(n), buffer(n * d))
+        let (qkv, o) = (buffer(n * qkvWidth), buffer(n * c.headCount * c.headDim))
+        let (xMid, mean2, rstd2, m) = (buffer(n * d), buffer(means), buffer(n), buffer(n * d))
+        let (f1, f2, act) = (buffer(n * ff), buffer(arch.mlpInputs.count > 1 ? n * ff : 0), buffer(n * ff))
+        (self.xIn, self.mean1, self.rstd1, self.a, self.qkv, self.o) = (xIn, mean1, rstd1, a, qkv, o)
+        (self.xMid, self.mean2, self.rstd2, self.m, self.f1, self.f2, self.act) = (xMid, mean2, rstd2, m, f1, f2, act)
+        lse = buffer(batch * c.headCount * seqLen)
+        activations = BlockActivations(
+            input: xIn.p, middle: xMid.p, attentionNormed: a.p,
+            attentionStatistics: NormStatistics(mean: means > 0 ? mean1.p : nil, rstd: rstd1.p),
+            attentionInputs: arch.attentionColumns(c).map { Rows(pointer: qkv.p + $0.offset, stride: qkvWidth) },
+            attention: o.p, mlpNormed: m.p,
+            mlpStatistics: NormStatistics(mean: means > 0 ? mean2.p : nil, rstd: rstd2.p),
+            mlpInputs: arch.mlpInputs.indices.map { [f1, f2][$0].p }, activation: act.p)
+        for p in loraProjections { u[p] = buffer(n * rank) }
     }
 }

@@ -21,7 +21,8 @@ struct LoRAFactors {
 ///
 /// Forward saves u = dropout(x) A^T `[n, r]` (the input x is kept by the caller, the dropout
 /// mask is regenerated from its seed). Backward adds dx and the gradients of A and B; W and b
-/// are frozen and get none. The rank-r products run in C (`ck_lora_*`, AVX-512 where present)
+/// are frozen and get none, unless `weightGradient` makes W trainable. The rank-r products run in
+/// C (`ck_lora_*`, AVX-512 where present)
 /// split over the cores (`Parallel`), drawing the dropout mask inside their loops.
 struct LoRALinearOp {
     /// W `[out, in]`, bias `[out]`.
@@ -33,6 +34,8 @@ struct LoRALinearOp {
     /// frozen products (`BF16Operand.scratchCount` of `n` rows and `max(in, out)` columns).
     var packed: BF16TrainingWeights.PackedLinear? = nil
     var bf16Scratch: UnsafeMutablePointer<UInt16>? = nil
+    /// A trainable full weight: backward adds dL/dW `[out, in]` here (nil: W frozen).
+    var weightGradient: UnsafeMutablePointer<Float>? = nil
 
     /// Floats of scratch `backward` needs for `n` rows (`forward` needs none).
     func scratchCount(rows n: Int) -> Int { n * (lora?.rank ?? 0) }
@@ -85,6 +88,11 @@ struct LoRALinearOp {
                 BLAS.gemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: ldy, b: weight, ldb: inFeatures,
                           beta: accumulateDx ? 1 : 0, c: dx, ldc: lddx)
             }
+        }
+        // dW += dy^T x (float32: the gradient of a trainable full weight).
+        if let weightGradient {
+            BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dy, lda: ldy, b: x, ldb: ldx, beta: 1,
+                      c: weightGradient, ldc: inFeatures)
         }
         guard let lora, let u else { return }
         let (r, inF, outF, a, b, scale) = (lora.rank, inFeatures, outFeatures, lora.a, lora.b, lora.scale)

@@ -1,14 +1,18 @@
 /// One forward pass of the decoder with LoRA over a padded batch, keeping a `LayerTape` per
 /// block, then (optionally) the backward pass that adds the adapter gradient into `gradient`.
 ///
-/// Only the adapter gets gradient buffers; frozen weights are read through `WeightPointers`.
+/// Only the adapter gets gradient buffers; frozen weights are read through `WeightPointers`. Two
+/// properties open the runner to other trainable parameters without another forward (the
+/// baselines of #18, docs/adding-a-model.md): `inputEmbeddings` with `inputGradient` (a soft
+/// prompt) and `weightGradients` (full-weight training).
 struct TransformerPass {
     let config: ModelConfig
     let weights: WeightPointers
     let lora: LoRAConfig
     /// LoRA views per layer and projection.
     let views: [[Projection: LoRAView]]
-    /// Adapter parameters, and the gradient vector of the same layout (nil: no backward).
+    /// Adapter parameters, and the gradient vector of the same layout (nil: no adapter gradient; no
+    /// backward unless a seam below wants one).
     let parameters: UnsafePointer<Float>
     let gradient: UnsafeMutablePointer<Float>?
     /// Dropout probability on LoRA inputs (0 in evaluation) and one mask seed per layer and projection.
@@ -24,6 +28,20 @@ struct TransformerPass {
     /// Attention heads spread over the cores (`ModelRuntime.parallelHeads`: OpenBLAS runs
     /// single-threaded), else OpenBLAS's own threads parallelise each head's products.
     var parallelHeads = false
+    /// The input-embeddings seam: rows `[n, d]` that the first block reads instead of the batch's
+    /// token (and position) embeddings, e.g. a soft prompt's rows in the positions of placeholder
+    /// tokens and `E[token]` elsewhere. Nil: the embeddings of `batch.tokens`.
+    var inputEmbeddings: UnsafePointer<Float>? = nil
+    /// When set, the backward runs through the first block too and adds d(loss / targetCount) /
+    /// d(first block's input) `[n, d]` here (a soft prompt's gradient is its rows of it).
+    var inputGradient: UnsafeMutablePointer<Float>? = nil
+    /// Trainable full weights: per layer, the projections whose frozen weight also gets a gradient,
+    /// `[out, in]` buffers into which the backward adds d(loss / targetCount)/dW (empty: none). The
+    /// runner that trains them applies its steps to the weights and rebuilds their packed copies.
+    var weightGradients: [[Projection: UnsafeMutablePointer<Float>]] = []
+
+    /// Whether the backward runs: some parameter wants a gradient.
+    private var backward: Bool { gradient != nil || inputGradient != nil || !weightGradients.isEmpty }
 
     /// UInt16 scratch the frozen bfloat16 products of `rows` rows need (the widest input of any, forward or backward).
     static func bf16ScratchCount(config c: ModelConfig, rows: Int) -> Int {
@@ -34,24 +52,18 @@ struct TransformerPass {
     private var n: Int { batch.batch * batch.seqLen }
     private var d: Int { config.hiddenSize }
     private var ff: Int { config.intermediateSize }
-    private var arch: ArchitectureDefinition { config.definition }
-    private var attnWidth: Int { config.headCount * config.headDim }
     private var qkvWidth: Int { (config.headCount + 2 * config.kvHeadCount) * config.headDim }
-    private var oProjection: Projection { arch.attentionOutput }
-    private var downProjection: Projection { arch.mlpOutput }
-    /// The projections writing the fused QKV row, with their column offsets.
-    private var qkvParts: [(Projection, Int)] { arch.attentionColumns(config).map { ($0.projection, $0.offset) } }
-    /// The rotary embedding of q and k over `seqLen` positions, nil with learned positions.
-    private var rotary: RotaryOp? {
-        arch.positions == .rotary ? RotaryOp(headDim: config.headDim, positions: batch.seqLen, theta: config.ropeTheta) : nil
-    }
+    /// Row r of the batch sits at position r % seqLen.
+    private var positions: [Int] { (0..<n).map { $0 % batch.seqLen } }
     private var attention: CausalAttentionOp {
-        CausalAttentionOp(batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
-                          kvHeads: config.kvHeadCount, headDim: config.headDim, ld: qkvWidth, qOffset: 0,
-                          kOffset: attnWidth, vOffset: attnWidth + config.kvHeadCount * config.headDim)
+        let attnWidth = config.headCount * config.headDim
+        return CausalAttentionOp(batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
+                                 kvHeads: config.kvHeadCount, headDim: config.headDim, ld: qkvWidth, qOffset: 0,
+                                 kOffset: attnWidth, vOffset: attnWidth + config.kvHeadCount * config.headDim)
     }
 
-    private func linear(_ layer: Int, _ p: Projection) -> LoRALinearOp {
+    /// Projection `p` of block `layer` with its adapter factors (and their gradients, if wanted).
+    func linear(_ layer: Int, _ p: Projection) -> LoRALinearOp {
         let lp = weights.layers[layer].projections[p]!
         var factors: LoRAFactors?
         if let v = views[layer][p] {
@@ -60,31 +72,19 @@ struct TransformerPass {
                                   rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
         return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
-                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch)
+                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch,
+                            weightGradient: weightGradients.isEmpty ? nil : weightGradients[layer][p])
     }
 
-    private func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
+    /// The dropout mask seed of projection `p` in block `layer`.
+    func seed(_ layer: Int, _ p: Projection) -> UInt64 { seeds.isEmpty ? 0 : seeds[layer][p] ?? 0 }
 
-    private var linearScratchCount: Int { n * (max(d, ff, attnWidth) + lora.rank) }
+    private var linearScratchCount: Int { n * (max(d, ff, config.headCount * config.headDim) + lora.rank) }
 
-    private func normForward(_ np: WeightPointers.NormPointers, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                             mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, rows: Int) {
-        switch arch.norm {
-        case .layer:
-            LayerNormOp.forward(x: x, weight: np.weight, bias: np.bias!, eps: config.normEpsilon, n: rows, d: d,
-                                y: y, mean: mean, rstd: rstd)
-        case .rms:
-            RMSNormOp.forward(x: x, weight: np.weight, eps: config.normEpsilon, n: rows, d: d, y: y, rstd: rstd)
-        }
-    }
-
-    private func normBackward(_ np: WeightPointers.NormPointers, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int,
-                              dx: UnsafeMutablePointer<Float>) {
-        switch arch.norm {
-        case .layer: LayerNormOp.backward(dy: dy, x: x, weight: np.weight, mean: mean, rstd: rstd, n: rows, d: d, dx: dx)
-        case .rms: RMSNormOp.backward(dy: dy, x: x, weight: np.weight, rstd: rstd, n: rows, d: d, dx: dx)
-        }
+    /// The block runner of this pass over `tapes`, with scratch for the forward (or also the backward).
+    private func runner(tapes: [LayerTape], scratch: TrainingBuffer) -> TapeRunner {
+        TapeRunner(pass: self, tapes: tapes, rotary: TransformerBlock.rotary(positions: positions, config: config),
+                   attention: attention, scratch: scratch.p)
     }
 
     // MARK: forward
@@ -94,46 +94,20 @@ struct TransformerPass {
     private func forwardBlocks() -> (TrainingBuffer, [LayerTape]) {
         let x = TrainingBuffer(uninitialized: n * d)
         let T = batch.seqLen
-        EmbeddingOp.forward(tokens: batch.tokens, table: weights.tokenEmbedding, d: d, y: x.p,
-                            positions: arch.positions == .learned ? (0..<n).map { $0 % T } : nil,
-                            positionTable: weights.positionEmbedding)
+        if let inputEmbeddings {
+            x.p.update(from: inputEmbeddings, count: n * d)
+        } else {
+            TransformerBlock.embed(batch.tokens, positions: positions, config: config, weights: weights, into: x.p)
+        }
+        let L = config.layerCount
+        let tapes = (0..<(backward ? L : min(1, L))).map { _ in
+            LayerTape(config: config, batch: batch.batch, seqLen: T, loraProjections: lora.targets, rank: lora.rank)
+        }
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, T * T))
-        let rotary = self.rotary
-        var tapes: [LayerTape] = []
-        let loraTargets = lora.targets
-        for l in 0..<config.layerCount {
-            let tape = gradient == nil && !tapes.isEmpty ? tapes[0]
-                : LayerTape(config: config, batch: batch.batch, seqLen: T, loraProjections: loraTargets, rank: lora.rank)
-            if gradient != nil || tapes.isEmpty { tapes.append(tape) }
-            let lw = weights.layers[l]
-            // attention half
-            tape.xIn.p.update(from: x.p, count: n * d)
-            normForward(lw.attentionNorm, x: x.p, y: tape.a.p, mean: tape.mean1.p, rstd: tape.rstd1.p, rows: n)
-            for (p, offset) in qkvParts {
-                linear(l, p).forward(x: tape.a.p, ldx: d, n: n, y: tape.qkv.p + offset, ldy: qkvWidth,
-                                     u: tape.u[p]?.p, seed: seed(l, p), scratch: scratch.p)
-            }
-            if let rotary {
-                rotary.apply(tape.qkv.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount)
-                rotary.apply(tape.qkv.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount)
-            }
-            attention.forward(qkv: tape.qkv.p, out: tape.o.p, lse: tape.lse.p, scratch: scratch.p, parallel: parallelHeads)
-            linear(l, oProjection).forward(x: tape.o.p, ldx: attnWidth, n: n, y: x.p, ldy: d, accumulate: true,
-                                           u: tape.u[oProjection]?.p, seed: seed(l, oProjection), scratch: scratch.p)
-            // MLP half
-            tape.xMid.p.update(from: x.p, count: n * d)
-            normForward(lw.mlpNorm, x: x.p, y: tape.m.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n)
-            for (p, f) in zip(arch.mlpInputs, [tape.f1, tape.f2]) {
-                linear(l, p).forward(x: tape.m.p, ldx: d, n: n, y: f.p, ldy: ff, u: tape.u[p]?.p, seed: seed(l, p),
-                                     scratch: scratch.p)
-            }
-            switch arch.activation {
-            case .swiGLU: SwiGLUOp.forward(gate: tape.f1.p, up: tape.f2.p, act: tape.act.p, count: n * ff)
-            case .geluTanh: GELUOp.forward(x: tape.f1.p, y: tape.act.p, count: n * ff)
-            }
-            linear(l, downProjection).forward(x: tape.act.p, ldx: ff, n: n, y: x.p, ldy: d, accumulate: true,
-                                              u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
-                                              scratch: scratch.p)
+        let runner = runner(tapes: tapes, scratch: scratch)
+        for l in 0..<L {
+            TransformerBlock.forward(layer: l, config: config, weights: weights.layers[l], x: x.p, rows: n,
+                                     activations: runner.tape(l).activations, runner: runner)
         }
         return (x, tapes)
     }
@@ -142,7 +116,8 @@ struct TransformerPass {
     func logits() -> [Float] {
         let (x, _) = forwardBlocks()
         let h = TrainingBuffer(n * d), mean = TrainingBuffer(n), rstd = TrainingBuffer(n)
-        normForward(weights.finalNorm, x: x.p, y: h.p, mean: mean.p, rstd: rstd.p, rows: n)
+        config.definition.norm.forward(x: x.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: n, d: d,
+                                       into: h.p, statistics: NormStatistics(mean: mean.p, rstd: rstd.p))
         let V = config.vocabSize
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
@@ -157,8 +132,8 @@ struct TransformerPass {
         return out
     }
 
-    /// Summed cross-entropy over the batch's targets; with a gradient vector, also runs backward
-    /// and adds d(loss / targetCount)/d(adapter) into it.
+    /// Summed cross-entropy over the batch's targets; with a gradient vector (or another gradient
+    /// of the seams), also runs backward and adds d(loss / targetCount)/d(adapter) into it.
     func lossAndGradient() -> Double {
         let (x, tapes) = forwardBlocks()
         let m = batch.targetRows.count
@@ -167,14 +142,17 @@ struct TransformerPass {
         let xg = TrainingBuffer(m * d), hg = TrainingBuffer(m * d)
         let mean = TrainingBuffer(m), rstd = TrainingBuffer(m)
         for (i, r) in batch.targetRows.enumerated() { (xg.p + i * d).update(from: x.p + r * d, count: d) }
-        normForward(weights.finalNorm, x: xg.p, y: hg.p, mean: mean.p, rstd: rstd.p, rows: m)
-        let dhg = gradient == nil ? nil : TrainingBuffer(m * d)
+        let statistics = NormStatistics(mean: mean.p, rstd: rstd.p)
+        config.definition.norm.forward(x: xg.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: m, d: d,
+                                       into: hg.p, statistics: statistics)
+        let dhg = backward ? TrainingBuffer(m * d) : nil
         let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
                                                      targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
                                                      packed: packed?.output.on(bf16Kernel))
         guard let dhg, lossSum.isFinite else { return lossSum }
         let dxg = TrainingBuffer(m * d)
-        normBackward(weights.finalNorm, dy: dhg.p, x: xg.p, mean: mean.p, rstd: rstd.p, rows: m, dx: dxg.p)
+        config.definition.norm.backward(dy: dhg.p, x: xg.p, weights: weights.finalNorm, statistics: statistics,
+                                        rows: m, d: d, dx: dxg.p)
         let dx = x  // reuse: the residual gradient buffer
         dx.zero()
         for (i, r) in batch.targetRows.enumerated() {
@@ -188,59 +166,29 @@ struct TransformerPass {
     // MARK: backward
 
     /// Runs the blocks backward from dL/d(residual after the last block) `dx`, which is updated
-    /// in place down to the embedding output; adds adapter gradients on the way.
+    /// in place down to the first block's attention-input gradients; adds adapter gradients on the way.
     private func backwardBlocks(dx: TrainingBuffer, tapes: [LayerTape]) {
-        let T = batch.seqLen
-        // Not zeroed: each layer's first writer of a buffer overwrites it (accumulateDx false,
-        // SwiGLU's backward without accumulate); only dQKV (attention adds its heads) and GPT-2's dF1
-        // (GELU's backward adds) are zeroed per layer.
+        let T = batch.seqLen, arch = config.definition
+        // Not zeroed: every first writer overwrites (`BlockGradients`).
         let dA = TrainingBuffer(uninitialized: n * d), dM = TrainingBuffer(uninitialized: n * d)
-        let dQKV = TrainingBuffer(uninitialized: n * qkvWidth), dO = TrainingBuffer(uninitialized: n * attnWidth)
+        let dQKV = TrainingBuffer(uninitialized: n * qkvWidth)
+        let dO = TrainingBuffer(uninitialized: n * config.headCount * config.headDim)
         let dAct = TrainingBuffer(uninitialized: n * ff), dF1 = TrainingBuffer(uninitialized: n * ff)
         let dF2 = TrainingBuffer(uninitialized: arch.mlpInputs.count > 1 ? n * ff : 0)
+        let gradients = BlockGradients(
+            attentionNormed: dA.p,
+            attentionInputs: arch.attentionColumns(config).map { Rows(pointer: dQKV.p + $0.offset, stride: qkvWidth) },
+            attention: dO.p, mlpNormed: dM.p, mlpInputs: arch.mlpInputs.indices.map { [dF1, dF2][$0].p },
+            activation: dAct.p)
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, 2 * T * T))
-        let rotary = self.rotary
+        let runner = runner(tapes: tapes, scratch: scratch)
         for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
-            let tape = tapes[l], lw = weights.layers[l]
-            // MLP half: x_out = xMid + down(mlp(norm2(xMid)))
-            linear(l, downProjection).backward(dy: dx.p, ldy: d, x: tape.act.p, ldx: ff, n: n,
-                                               u: tape.u[downProjection]?.p, seed: seed(l, downProjection),
-                                               dx: dAct.p, lddx: ff, accumulateDx: false, scratch: scratch.p)
-            switch arch.activation {
-            case .swiGLU:
-                SwiGLUOp.backward(dAct: dAct.p, gate: tape.f1.p, up: tape.f2.p, dGate: dF1.p, dUp: dF2.p, count: n * ff,
-                                  accumulate: false)
-            case .geluTanh:
-                dF1.zero()
-                GELUOp.backward(dy: dAct.p, x: tape.f1.p, dx: dF1.p, count: n * ff)
-            }
-            for (i, (p, dF)) in zip(arch.mlpInputs, [dF1, dF2]).enumerated() {
-                linear(l, p).backward(dy: dF.p, ldy: ff, x: tape.m.p, ldx: d, n: n, u: tape.u[p]?.p, seed: seed(l, p),
-                                      dx: dM.p, lddx: d, accumulateDx: i > 0, scratch: scratch.p)
-            }
-            normBackward(lw.mlpNorm, dy: dM.p, x: tape.xMid.p, mean: tape.mean2.p, rstd: tape.rstd2.p, rows: n, dx: dx.p)
-            // attention half: xMid = xIn + o_proj(attn(qkv(norm1(xIn))))
-            linear(l, oProjection).backward(dy: dx.p, ldy: d, x: tape.o.p, ldx: attnWidth, n: n,
-                                            u: tape.u[oProjection]?.p, seed: seed(l, oProjection),
-                                            dx: dO.p, lddx: attnWidth, accumulateDx: false, scratch: scratch.p)
-            dQKV.zero()
-            attention.backward(dOut: dO.p, qkv: tape.qkv.p, lse: tape.lse.p, dqkv: dQKV.p, scratch: scratch.p,
-                               parallel: parallelHeads)
-            if let rotary {
-                rotary.apply(dQKV.p, ld: qkvWidth, n: n, seqLen: T, heads: config.headCount, inverse: true)
-                rotary.apply(dQKV.p + attnWidth, ld: qkvWidth, n: n, seqLen: T, heads: config.kvHeadCount, inverse: true)
-            }
-            // Below the first block only the frozen embedding is left: no input gradient there.
-            let inputGradient = l > 0
-            for (i, (p, offset)) in qkvParts.enumerated() {
-                linear(l, p).backward(dy: dQKV.p + offset, ldy: qkvWidth, x: tape.a.p, ldx: d, n: n,
-                                      u: tape.u[p]?.p, seed: seed(l, p), dx: inputGradient ? dA.p : nil, lddx: d,
-                                      accumulateDx: i > 0, scratch: scratch.p)
-            }
-            if inputGradient {
-                normBackward(lw.attentionNorm, dy: dA.p, x: tape.xIn.p, mean: tape.mean1.p, rstd: tape.rstd1.p,
-                             rows: n, dx: dx.p)
-            }
+            // Below the first block only the frozen embedding is left: no input gradient there,
+            // unless the input embeddings are trained.
+            TransformerBlock.backward(layer: l, config: config, weights: weights.layers[l], dx: dx.p, rows: n,
+                                      saved: tapes[l].activations, gradients: gradients,
+                                      inputGradient: l > 0 || inputGradient != nil, runner: runner)
         }
+        if let inputGradient { for i in 0..<(n * d) { inputGradient[i] += dx.p[i] } }
     }
 }

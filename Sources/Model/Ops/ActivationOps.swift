@@ -1,6 +1,9 @@
+import CKernels
 import Foundation
 
-/// SwiGLU of the LLaMA MLP: `act = silu(gate) * up`, silu(g) = g * sigmoid(g).
+/// SwiGLU of the LLaMA MLP: `act = silu(gate) * up`, silu(g) = g * sigmoid(g), in both runners. The
+/// exp is `VectorMath.exp`, a branch-free polynomial the compiler vectorises; written in place (the
+/// KV-cache runner, which keeps nothing for a backward) the fast kernel behind it runs.
 enum SwiGLUOp {
     /// gate, up `[count]` -> act `[count]`, split over the cores in large ranges.
     static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
@@ -10,6 +13,16 @@ enum SwiGLUOp {
                 let g = gate[i]
                 act[i] = g / (1 + VectorMath.exp(-g)) * up[i]
             }
+        }
+    }
+
+    /// `forward` written over `gate`: where the CPU has AVX2 + FMA the C kernel `ck_silu_mul` (the
+    /// same function with its own vectorised exp, within 1e-6 relative of `forward`), else `forward`.
+    static func forwardInPlace(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        if Kernels.hasAVX2FMA {
+            ck_silu_mul(gate, up, count)
+        } else {
+            forward(gate: gate, up: up, act: gate, count: count)
         }
     }
 
@@ -36,7 +49,7 @@ enum SwiGLUOp {
     }
 }
 
-/// GELU with the tanh approximation (GPT-2's `gelu_new`):
+/// GELU with the tanh approximation (GPT-2's `gelu_new`), in both runners (`y` may be `x`):
 /// `0.5 x (1 + tanh(c (x + 0.044715 x^3)))`, c = sqrt(2/pi).
 enum GELUOp {
     static let c: Float = 0.7978845608028654
@@ -49,39 +62,15 @@ enum GELUOp {
         }
     }
 
-    /// Adds dL/dx into dx `[count]`.
+    /// Adds dL/dx into dx `[count]` (or, with `accumulate` false, writes it).
     static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                         count: Int) {
+                         count: Int, accumulate: Bool = true) {
         for i in 0..<count {
             let v = x[i]
             let t = tanhf(c * (v + 0.044715 * v * v * v))
             let dt = (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)
-            dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * dt)
-        }
-    }
-}
-
-/// Token (and GPT-2 position) embedding lookup. The tables are frozen, so training never calls
-/// `backward`; it exists to state (and test) where the gradient would go.
-enum EmbeddingOp {
-    /// tokens `[n]`, table `[V, d]` -> y `[n, d]` (overwritten). With `positions` (`[n]`) and a
-    /// position table `[P, d]`, adds the position rows.
-    static func forward(tokens: [Int], table: UnsafePointer<Float>, d: Int, y: UnsafeMutablePointer<Float>,
-                        positions: [Int]? = nil, positionTable: UnsafePointer<Float>? = nil) {
-        for (i, t) in tokens.enumerated() {
-            (y + i * d).update(from: table + t * d, count: d)
-            if let positions, let positionTable {
-                let pr = positionTable + positions[i] * d, yr = y + i * d
-                for j in 0..<d { yr[j] += pr[j] }
-            }
-        }
-    }
-
-    /// Scatter-adds dy `[n, d]` into a table gradient `[V, d]`.
-    static func backward(tokens: [Int], dy: UnsafePointer<Float>, d: Int, dTable: UnsafeMutablePointer<Float>) {
-        for (i, t) in tokens.enumerated() {
-            let g = dTable + t * d, dyr = dy + i * d
-            for j in 0..<d { g[j] += dyr[j] }
+            let g = dy[i] * (0.5 * (1 + t) + 0.5 * v * dt)
+            if accumulate { dx[i] += g } else { dx[i] = g }
         }
     }
 }
