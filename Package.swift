@@ -6,17 +6,19 @@ import PackageDescription
 let package = Package(
     name: "fedhds",
     products: [
-        .executable(name: "fedhds", targets: ["fedhds"]),
+        .executable(name: "fedhds", targets: ["fedhds"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0")
     ],
     targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", pkgConfig: "libzmq",
-                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZeroMQ", path: "Sources/CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
         // AVX2 + FMA kernels for few-row products (decoding), picked at run time.
         .target(name: "CKernels"),
         .target(name: "Model", dependencies: ["COpenBLAS", "CKernels"]),
@@ -27,14 +29,18 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CZeroMQ", "CWire"]),
         // The transport benchmark (`fedhds transport-bench`, bench/transport.sh), outside the library.
         .target(name: "TransportBench", dependencies: ["Transport", "CZeroMQ"], path: "bench/TransportBench"),
-        .target(name: "Actors", dependencies: [
-            "Model", "Selection", "Data", "Transport",
-            .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
-        .executableTarget(name: "fedhds", dependencies: [
-            "Actors", "Model", "Selection", "Data", "Transport", "TransportBench",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "Actors",
+            dependencies: [
+                "Model", "Selection", "Data", "Transport",
+                .product(name: "TOMLKit", package: "TOMLKit")
+            ]),
+        .executableTarget(
+            name: "fedhds",
+            dependencies: [
+                "Actors", "Model", "Selection", "Data", "Transport", "TransportBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         // Helpers shared by the test targets (the seeded generator tests pass in).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"], exclude: ["Golden"]),
@@ -42,6 +48,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Model", "TestSupport"], exclude: ["Golden"]),  // Model: tokenizer goldens of prompts
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "ActorsTests", dependencies: ["Actors"], exclude: ["Golden"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Actors", "fedhds"])
     ]
 )

@@ -28,8 +28,10 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         case version, config, round, sampler, metrics, evaluations, elapsedSeconds, coresetCent
     }
 
-    public init(config: RunConfig, round: Int, sampler: ParticipantSampler, metrics: [RoundMetrics],
-                evaluations: [String: Double], elapsedSeconds: Double, adapter: [Float], coresetCent: [Int: [Int]]? = nil) {
+    public init(
+        config: RunConfig, round: Int, sampler: ParticipantSampler, metrics: [RoundMetrics],
+        evaluations: [String: Double], elapsedSeconds: Double, adapter: [Float], coresetCent: [Int: [Int]]? = nil
+    ) {
         self.config = config
         self.round = round
         self.sampler = sampler
@@ -68,7 +70,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     /// a file without one (written before digests existed) is read with `verified` false.
     public static func decode(_ data: Data) throws -> Checkpoint {
         var bytes = [UInt8](data)
-        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw ActorsError.storage("not a fedhds checkpoint") }
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
+            throw ActorsError.storage("not a fedhds checkpoint")
+        }
         let trailer = digestTag.count + 32
         var verified = false
         if bytes.count >= 16 + trailer, Array(bytes[(bytes.count - trailer)..<(bytes.count - 32)]) == digestTag {
@@ -97,7 +101,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         } catch {
             throw ActorsError.storage("checkpoint metadata unreadable: \(error)")
         }
-        guard cp.version == version else { throw ActorsError.storage("checkpoint version \(cp.version), expected \(version)") }
+        guard cp.version == version else {
+            throw ActorsError.storage("checkpoint version \(cp.version), expected \(version)")
+        }
         let start = 24 + jsonCount
         guard let n = Int(exactly: try u64(16 + jsonCount)), n <= (bytes.count - start) / 4 else {
             throw ActorsError.storage("checkpoint adapter truncated")
@@ -107,7 +113,8 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         var params = [Float](repeating: 0, count: n)
         for i in 0..<n {
             let o = start + 4 * i
-            let bits = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+            let bits =
+                UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
             params[i] = Float(bitPattern: bits)
         }
         cp.adapter = params
@@ -121,9 +128,10 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     /// `referenceDefect` becomes `selectionMode` "reference-pairing" (true) or "paper".
     static func withConfigDefaults(_ json: Data) throws -> Data {
         guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              var stored = object["config"] as? [String: Any],
-              let defaults = try JSONSerialization.jsonObject(with: RunOutput.jsonEncoder().encode(RunConfig()))
-                as? [String: Any] else { return json }
+            var stored = object["config"] as? [String: Any],
+            let defaults = try JSONSerialization.jsonObject(with: RunOutput.jsonEncoder().encode(RunConfig()))
+                as? [String: Any]
+        else { return json }
         var renamed = false
         if stored["selectionMode"] == nil, let old = stored["referenceDefect"] as? Bool {
             stored["selectionMode"] = (old ? SelectionMode.referencePairing : .paper).rawValue
@@ -145,7 +153,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     }
 
     public static func read(from url: URL) throws -> Checkpoint {
-        guard let data = try? Data(contentsOf: url) else { throw ActorsError.storage("cannot read checkpoint \(url.path)") }
+        guard let data = try? Data(contentsOf: url) else {
+            throw ActorsError.storage("cannot read checkpoint \(url.path)")
+        }
         return try decode(data)
     }
 }
@@ -160,7 +170,9 @@ public enum AtomicFile {
             try data.write(to: tmp)
             let fd = open(tmp.path, O_RDONLY)
             if fd >= 0 { fsync(fd); close(fd) }
-            if rename(tmp.path, url.path) != 0 { throw ActorsError.storage("rename to \(url.path) failed (errno \(errno))") }
+            if rename(tmp.path, url.path) != 0 {
+                throw ActorsError.storage("rename to \(url.path) failed (errno \(errno))")
+            }
         } catch let e as ActorsError {
             throw e
         } catch {

@@ -51,15 +51,21 @@ public actor ClientActor {
         times = ClientTimes()
         if plan.selection == .coresetCent {
             clusteringRound = round
-            guard round == 0 else { return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: [])) }
+            guard round == 0 else {
+                return .features(Features(round: round, clientID: id, sampleIDs: [], dims: 0, values: []))
+            }
             let f = try await features(round: round, adapter: adapter)
-            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width,
-                                      values: f.values, featureTokens: try featureTokens()))
+            return .features(
+                Features(
+                    round: round, clientID: id, sampleIDs: Array(0..<f.count), dims: f.width,
+                    values: f.values, featureTokens: try featureTokens()))
         }
         var feats = try await features(round: round, adapter: adapter)
         // The reference's order defect: its feature rows follow a shuffled DataLoader.
-        featureOrder = config.selectionMode.shuffleDefect && plan.selection == .hierarchical
-            ? SelectionSteps.referenceFeatureOrder(count: feats.count, seed: config.seed, round: round, client: id) : nil
+        featureOrder =
+            config.selectionMode.shuffleDefect && plan.selection == .hierarchical
+            ? SelectionSteps.referenceFeatureOrder(count: feats.count, seed: config.seed, round: round, client: id)
+            : nil
         if let order = featureOrder { feats = SelectionSteps.permuteRows(feats, order) }
         var fuseRng = rng(round, .tsne)
         let t0 = Date()
@@ -69,10 +75,13 @@ public actor ClientActor {
             times.fusion = Date().timeIntervalSince(t0)
             fusedOnly = fused
             clustering = nil
-            return .features(Features(round: round, clientID: id, sampleIDs: Array(0..<feats.count), dims: 2,
-                                      values: fused.map(Float.init), featureTokens: try featureTokens()))
+            return .features(
+                Features(
+                    round: round, clientID: id, sampleIDs: Array(0..<feats.count), dims: 2,
+                    values: fused.map(Float.init), featureTokens: try featureTokens()))
         }
-        let (local, fusionSeconds, clusteringSeconds) = try SelectionSteps.intraClient(feats, fusion: plan.fusion, config: config, using: &fuseRng)
+        let (local, fusionSeconds, clusteringSeconds) = try SelectionSteps.intraClient(
+            feats, fusion: plan.fusion, config: config, using: &fuseRng)
         times.fusion = fusionSeconds
         times.intraClustering = clusteringSeconds
         clustering = local
@@ -80,9 +89,10 @@ public actor ClientActor {
         let out = local.outgoing(pairing: config.selectionMode.pairingDefect ? .referenceSampleLabel : .ownCluster)
         let raw: RawCentroids
         do {
-            raw = try RawCentroids(round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
-                                   coordinates: out.flatMap { $0.centroid.map(Float.init) },
-                                   featureTokens: try featureTokens())
+            raw = try RawCentroids(
+                round: round, clientID: id, clusterIDs: out.map(\.id), dims: local.fused.cols,
+                coordinates: out.flatMap { $0.centroid.map(Float.init) },
+                featureTokens: try featureTokens())
         } catch {
             throw ActorsError.module("client \(id): centroids: \(error)")
         }
@@ -102,7 +112,8 @@ public actor ClientActor {
         samples.shuffle(using: &shuffle)
         if let out = scatterOutput, clusteringRound == round, let points = clustering?.fused.values ?? fusedOnly {
             let labels = clustering?.labels ?? [Int](repeating: -1, count: points.count / 2)
-            let s = Scatter(round: round, client: id, points: points.map(Float.init), labels: labels, chosen: samples.sorted())
+            let s = Scatter(
+                round: round, client: id, points: points.map(Float.init), labels: labels, chosen: samples.sorted())
             try? s.write(into: out)
         }
         let t0 = Date()
@@ -110,7 +121,8 @@ public actor ClientActor {
         if samples.isEmpty {
             outcome = TrainOutcome(adapter: adapter, loss: nil, batches: 0)
         } else {
-            outcome = try await compute.train(client: id, round: round, samples: samples, adapter: adapter, optimizer: plan.optimizer)
+            outcome = try await compute.train(
+                client: id, round: round, samples: samples, adapter: adapter, optimizer: plan.optimizer)
         }
         times.training = Date().timeIntervalSince(t0)
         clustering = nil
@@ -121,9 +133,10 @@ public actor ClientActor {
             let tokens = try compute.tokenCounts(client: id, model: .global)
             trained = samples.reduce(0) { $0 + (tokens.indices.contains($1) ? tokens[$1] : 0) } * config.epochs
         }
-        return ClientUpdate(round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
-                            trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
-                            localSamples: local, times: times, featureTokens: scoredTokens, trainTokens: trained)
+        return ClientUpdate(
+            round: round, clientID: id, adapter: outcome.batches > 0 ? outcome.adapter : [],
+            trainSamples: samples.count, trainBatches: outcome.batches, trainLoss: outcome.loss,
+            localSamples: local, times: times, featureTokens: scoredTokens, trainTokens: trained)
     }
 
     /// Tokens of every local sample through this method's feature model (what one feature pass
@@ -152,7 +165,8 @@ public actor ClientActor {
         case .hierarchical:
             guard let c = clustering, clusteringRound == round else { return [] }
             var r = rng(round, .shuffle)
-            return SelectionSteps.coresetSamples(c, selectedIDs: chosen ?? [], order: featureOrder, mode: config.selectionMode, using: &r)
+            return SelectionSteps.coresetSamples(
+                c, selectedIDs: chosen ?? [], order: featureOrder, mode: config.selectionMode, using: &r)
         case .global, .coresetCent:
             return Array(Set((chosen ?? []).filter { (0..<local).contains($0) })).sorted()
         case .all:

@@ -17,8 +17,10 @@ public struct RunOptions: Sendable {
     /// The configuration file, whose folder a relative `clock.trace` may be under.
     public var configPath: String?
 
-    public init(output: String, resume: Bool = false, stopAfterRound: Int? = nil, showProgress: Bool = true,
-                configPath: String? = nil) {
+    public init(
+        output: String, resume: Bool = false, stopAfterRound: Int? = nil, showProgress: Bool = true,
+        configPath: String? = nil
+    ) {
         self.output = output
         self.resume = resume
         self.stopAfterRound = stopAfterRound
@@ -47,36 +49,44 @@ public enum Coordinator {
     /// One process: the in-process transport, one worker host holding every client over the
     /// same `compute` (one base model in memory).
     @discardableResult
-    public static func runInProcess(config: RunConfig, compute: any FederatedCompute,
-                                    options: RunOptions) async throws -> RunOutcome {
+    public static func runInProcess(
+        config: RunConfig, compute: any FederatedCompute,
+        options: RunOptions
+    ) async throws -> RunOutcome {
         let output = try RunOutput(folder: options.output)
         let transport = InProcessServer()
         let log: @Sendable (String) -> Void = { output.log($0) }
         let quiet: @Sendable (String) -> Void = { _ in }
-        let server = ServerActor(endpoint: transport as any ServerEndpoint, config: config, log: log,
-                                 progress: options.showProgress ? Console.line : quiet)
+        let server = ServerActor(
+            endpoint: transport as any ServerEndpoint, config: config, log: log,
+            progress: options.showProgress ? Console.line : quiet)
         await server.start()
         let worker = try transport.connectWorker(name: "worker-0", audit: options.audit)
-        let host = try WorkerHost(name: "worker-0", endpoint: worker, config: config, compute: compute,
-                                  clientIDs: Array(0..<compute.clientCount), scatterOutput: output.folder, log: log)
+        let host = try WorkerHost(
+            name: "worker-0", endpoint: worker, config: config, compute: compute,
+            clientIDs: Array(0..<compute.clientCount), scatterOutput: output.folder, log: log)
         let hostTask = Task<Void, any Error> { try await host.run() }
         defer { hostTask.cancel() }
-        let outcome = try await serve(config: config, server: server, compute: compute, output: output,
-                                      options: options)
+        let outcome = try await serve(
+            config: config, server: server, compute: compute, output: output,
+            options: options)
         _ = try? await hostTask.value
         return outcome
     }
 
     /// The server side of a run, over any endpoint whose workers register the clients.
     @discardableResult
-    public static func serve(config: RunConfig, server: ServerActor, compute: any FederatedCompute, output: RunOutput,
-                             options: RunOptions) async throws -> RunOutcome {
+    public static func serve(
+        config: RunConfig, server: ServerActor, compute: any FederatedCompute, output: RunOutput,
+        options: RunOptions
+    ) async throws -> RunOutcome {
         let clock = Date()
         let provenance = Provenance.start(config: config)
         try output.writeConfig(config, ran: provenance)
         if config.method.plan.aggregation == .flexLoRA, compute.adapterLayout == nil {
-            throw ActorsError.invalidConfiguration("`method` = \"flexlora\" needs a model: its server step reads "
-                                                   + "the LoRA factors")
+            throw ActorsError.invalidConfiguration(
+                "`method` = \"flexlora\" needs a model: its server step reads "
+                    + "the LoRA factors")
         }
         await server.useAdapterLayout(compute.adapterLayout)
         let simulated = config.clockKind == .simulated ? try config.simulatedClock(configPath: options.configPath) : nil
@@ -94,13 +104,15 @@ public enum Coordinator {
             await server.setFixedSelection(run.central ?? [:])
         }
         for r in stride(from: run.firstRound, through: config.rounds, by: 1) {
-            let m = try await round(r, &run, config: config, server: server, compute: compute, output: output,
-                                    options: options, since: clock)
+            let m = try await round(
+                r, &run, config: config, server: server, compute: compute, output: output,
+                options: options, since: clock)
             if m.responders.isEmpty, r < config.rounds, await server.hostedClients.isEmpty {
                 await server.shutdown()
-                throw ActorsError.nothingTrained("round \(r): no worker is left to host any client "
-                    + "(\(dropSummary(m))); "
-                    + "the checkpoint after round \(r) can be resumed with --resume once workers run again")
+                throw ActorsError.nothingTrained(
+                    "round \(r): no worker is left to host any client "
+                        + "(\(dropSummary(m))); "
+                        + "the checkpoint after round \(r) can be resumed with --resume once workers run again")
             }
             if let stop = options.stopAfterRound, r >= stop, r < config.rounds {
                 await server.shutdown()
@@ -112,19 +124,23 @@ public enum Coordinator {
         try compute.saveAdapter(run.global, to: output.adapterFolder)
         let result = run.result(config: config, output: output, provenance: provenance, since: clock)
         try output.writeResult(result)
-        try Report.write(to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
-                         result: result, scatters: Scatter.readAll(from: output.folder))
+        try Report.write(
+            to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
+            result: result, scatters: Scatter.readAll(from: output.folder))
         if let last = run.metrics.last, run.metrics.allSatisfy({ $0.responders.isEmpty }) {
-            throw ActorsError.nothingTrained("no participant sent an update in any of the \(run.metrics.count) rounds "
-                                             + "(round \(last.round): \(dropSummary(last)))")
+            throw ActorsError.nothingTrained(
+                "no participant sent an update in any of the \(run.metrics.count) rounds "
+                    + "(round \(last.round): \(dropSummary(last)))")
         }
         return .finished(result)
     }
 
     /// The run's state to begin with: from the checkpoint (`--resume`), or fresh (then the
     /// untuned model is evaluated first when `eval.before` asks).
-    static func start(config: RunConfig, compute: any FederatedCompute, output: RunOutput,
-                      options: RunOptions) async throws -> RunProgress {
+    static func start(
+        config: RunConfig, compute: any FederatedCompute, output: RunOutput,
+        options: RunOptions
+    ) async throws -> RunProgress {
         if options.resume {
             let run = try RunProgress.resumed(config: config, compute: compute, output: output, folder: options.output)
             output.log("resumed after round \(run.firstRound - 1)")
@@ -143,9 +159,11 @@ public enum Coordinator {
 
     /// Round `r`: the protocol round, the test loss and the evaluation it asks for, then the
     /// checkpoint, metrics, report and a progress line. Returns the round's metrics.
-    static func round(_ r: Int, _ run: inout RunProgress, config: RunConfig, server: ServerActor,
-                      compute: any FederatedCompute, output: RunOutput, options: RunOptions,
-                      since clock: Date) async throws -> RoundMetrics {
+    static func round(
+        _ r: Int, _ run: inout RunProgress, config: RunConfig, server: ServerActor,
+        compute: any FederatedCompute, output: RunOutput, options: RunOptions,
+        since clock: Date
+    ) async throws -> RoundMetrics {
         let t0 = Date()
         var participants = run.sampler.participants(round: r)
         var simulated: SimulatedRound?
@@ -154,20 +172,25 @@ public enum Coordinator {
             // The clock goes on from where the last round (perhaps before a resume) ended.
             let history = run.metrics.compactMap(\.simulated)
             let plan: [SimulatedRound.Phase] = config.method.plan.hasSelectionPhase ? [.select, .train] : [.train]
-            let opened = try clock.start(round: r, at: history.last?.end ?? 0, perRound: config.participantsPerRound,
-                                         plan: plan, sampler: run.sampler, minOnline: config.participantsPerRound)
+            let opened = try clock.start(
+                round: r, at: history.last?.end ?? 0, perRound: config.participantsPerRound,
+                plan: plan, sampler: run.sampler, minOnline: config.participantsPerRound)
             participants = opened.invited
             simulated = opened
             cached = SimulatedRound.featuresComputed(in: history)
         }
-        let (global, metrics) = try await server.runRound(r, participants: participants, global: run.global,
-                                                          simulated: simulated, featuresCached: cached)
+        let (global, metrics) = try await server.runRound(
+            r, participants: participants, global: run.global,
+            simulated: simulated, featuresCached: cached)
         var m = metrics
         run.global = global
         if config.testLoss {
             let loss = try await compute.testLoss(adapter: global)
-            if loss.isFinite { m.testLoss = loss } else {
-                let why = "no test loss: no held-out sample keeps response tokens within "
+            if loss.isFinite {
+                m.testLoss = loss
+            } else {
+                let why =
+                    "no test loss: no held-out sample keeps response tokens within "
                     + "data.max_length = \(config.maxLength)"
                 output.log("round \(r): " + why)
                 // Asked for and missing: said on the console once (and in the report), not only in run.log.
@@ -176,8 +199,9 @@ public enum Coordinator {
         }
         if Set(config.evalRounds + [config.rounds]).contains(r) {
             if options.showProgress { Console.line("round \(r)/\(config.rounds) · evaluation") }
-            let outcome = try await evaluate(compute, adapter: global, round: r, final: r == config.rounds,
-                                             output: output)
+            let outcome = try await evaluate(
+                compute, adapter: global, round: r, final: r == config.rounds,
+                output: output)
             if r == config.rounds, !outcome.predictions.isEmpty { run.evaluated = outcome.predictions.count }
             m.rougeL = outcome.score
             run.evaluations[String(r)] = outcome.score
@@ -186,8 +210,9 @@ public enum Coordinator {
         run.metrics.append(m)
         try run.checkpoint(config: config, round: r, since: clock).write(to: output.checkpointURL)
         try output.writeMetrics(run.metrics)
-        try? Report.write(to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
-                          result: nil, scatters: Scatter.readAll(from: output.folder))
+        try? Report.write(
+            to: output.reportURL, config: config, metrics: run.metrics, evaluations: run.evaluations,
+            result: nil, scatters: Scatter.readAll(from: output.folder))
         let line = progressLine(m, of: config.rounds, seconds: run.metrics.map(\.seconds))
         output.log(line)  // run.log keeps the progress too
         if options.showProgress { Console.line(line) }
@@ -208,7 +233,8 @@ public enum Coordinator {
     static func dropSummary(_ m: RoundMetrics) -> String {
         if m.dropped.isEmpty { return "no participant answered" }
         let keys = m.dropped.keys.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
-        return keys.prefix(3).map { "client \($0): \(m.dropped[$0]!)" }.joined(separator: "; ") + (keys.count > 3 ? "; ..." : "")
+        return keys.prefix(3).map { "client \($0): \(m.dropped[$0]!)" }.joined(separator: "; ")
+            + (keys.count > 3 ? "; ..." : "")
     }
 }
 
@@ -221,6 +247,7 @@ public enum Console {
     public static func time(_ s: Double) -> String {
         guard s.isFinite, s >= 0 else { return "-" }
         let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+        return t >= 3600
+            ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
     }
 }

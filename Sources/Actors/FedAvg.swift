@@ -19,7 +19,8 @@ public enum FedAvg {
         guard let first = trained.first else { return nil }
         let n = first.parameters.count
         if let bad = trained.first(where: { $0.parameters.count != n }) {
-            throw ActorsError.protocolViolation("client \(bad.client) sent \(bad.parameters.count) parameters, expected \(n)")
+            throw ActorsError.protocolViolation(
+                "client \(bad.client) sent \(bad.parameters.count) parameters, expected \(n)")
         }
         let total = trained.reduce(0) { $0 + $1.batches }
         var out = [Float](repeating: 0, count: n)

@@ -40,8 +40,10 @@ public protocol FederatedCompute: Sendable {
     func localCount(client: Int) throws -> Int
     /// ALGORITHM.md step 2: last-token features of every local sample (all L + 1 slots, or the last).
     /// `adapter` is the global adapter for `.global`, nil for the frozen proxy.
-    func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
-                  layers: MethodPlan.Layers) async throws -> FeatureMatrix
+    func features(
+        client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
+        layers: MethodPlan.Layers
+    ) async throws -> FeatureMatrix
     /// Tokens of each local sample as `model`'s tokenizer makes them (after `data.max_length`):
     /// what features, perplexity scoring and training run through the model, which the simulated
     /// clock charges. Default: none (stand-ins without a tokenizer).
@@ -49,8 +51,10 @@ public protocol FederatedCompute: Sendable {
     /// Perplexity of each local sample under the global model (Perplexity baseline).
     func perplexities(client: Int, adapter: [Float]) async throws -> [Double]
     /// ALGORITHM.md step 8: one epoch over `samples` (in this order) from `adapter`; fresh optimizer.
-    func train(client: Int, round: Int, samples: [Int], adapter: [Float],
-               optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome
+    func train(
+        client: Int, round: Int, samples: [Int], adapter: [Float],
+        optimizer: MethodPlan.Optimizer
+    ) async throws -> TrainOutcome
     /// The global adapter before round 1 (LoRA initialisation from the run seed).
     func initialAdapter() throws -> [Float]
     /// Where each projection's LoRA factors sit in the flat adapter (FlexLoRA's server step

@@ -9,10 +9,14 @@ import Transport
 /// A worker whose key is not in workers/ is refused by the server's ZAP handler.
 public enum KeyFolder {
     static func read(_ url: URL, _ field: String = "public_key") throws -> String {
-        guard let s = try? String(contentsOf: url, encoding: .utf8) else { throw ActorsError.storage("cannot read key \(url.path)") }
+        guard let s = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ActorsError.storage("cannot read key \(url.path)")
+        }
         for line in s.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2, parts[0] == field { return parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if parts.count == 2, parts[0] == field {
+                return parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
         }
         throw ActorsError.storage("\(url.path) holds no \(field)")
     }
@@ -22,12 +26,17 @@ public enum KeyFolder {
     public static func permissionWarning(_ dir: String, name: String) -> String? {
         let path = URL(fileURLWithPath: dir, isDirectory: true).appendingPathComponent("\(name).secret").path
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 else { return nil }
-        return "warning: the secret key \(path) is readable by other users (mode \(String(mode, radix: 8))); run chmod 600 on it"
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+        else { return nil }
+        return
+            "warning: the secret key \(path) is readable by other users (mode \(String(mode, radix: 8))); run chmod 600 on it"
     }
 
     static func write(_ k: CurveKeyPair, secret: URL, pub: URL) throws {
-        try AtomicFile.write(Data("# fedhds CURVE key pair: keep this file secret\npublic_key = \"\(k.publicKey)\"\nsecret_key = \"\(k.secretKey)\"\n".utf8), to: secret)
+        try AtomicFile.write(
+            Data(
+                "# fedhds CURVE key pair: keep this file secret\npublic_key = \"\(k.publicKey)\"\nsecret_key = \"\(k.secretKey)\"\n"
+                    .utf8), to: secret)
         chmod(secret.path, 0o600)
         try AtomicFile.write(Data("public_key = \"\(k.publicKey)\"\n".utf8), to: pub)
     }
@@ -39,15 +48,19 @@ public enum KeyFolder {
         let fm = FileManager.default
         do {
             if !fm.fileExists(atPath: d.appendingPathComponent("server.secret").path) {
-                try write(try CurveKeyPair.generate(), secret: d.appendingPathComponent("server.secret"),
-                          pub: d.appendingPathComponent("server.pub"))
+                try write(
+                    try CurveKeyPair.generate(), secret: d.appendingPathComponent("server.secret"),
+                    pub: d.appendingPathComponent("server.pub"))
             }
             for w in workers where !fm.fileExists(atPath: d.appendingPathComponent("\(w).secret").path) {
-                try write(try CurveKeyPair.generate(), secret: d.appendingPathComponent("\(w).secret"),
-                          pub: d.appendingPathComponent("\(w).pub"))
-                try FileManager.default.createDirectory(at: d.appendingPathComponent("workers"), withIntermediateDirectories: true)
-                try AtomicFile.write(try Data(contentsOf: d.appendingPathComponent("\(w).pub")),
-                                     to: d.appendingPathComponent("workers/\(w).pub"))
+                try write(
+                    try CurveKeyPair.generate(), secret: d.appendingPathComponent("\(w).secret"),
+                    pub: d.appendingPathComponent("\(w).pub"))
+                try FileManager.default.createDirectory(
+                    at: d.appendingPathComponent("workers"), withIntermediateDirectories: true)
+                try AtomicFile.write(
+                    try Data(contentsOf: d.appendingPathComponent("\(w).pub")),
+                    to: d.appendingPathComponent("workers/\(w).pub"))
             }
         } catch let e as ActorsError { throw e } catch {
             throw ActorsError.storage("cannot make CURVE keys in \(dir): \(error)")
@@ -58,7 +71,8 @@ public enum KeyFolder {
         let d = URL(fileURLWithPath: dir, isDirectory: true)
         let allowDir = d.appendingPathComponent("workers")
         var allow: [String: String] = [:]
-        for f in ((try? FileManager.default.contentsOfDirectory(atPath: allowDir.path)) ?? []).sorted() where f.hasSuffix(".pub") {
+        for f in ((try? FileManager.default.contentsOfDirectory(atPath: allowDir.path)) ?? []).sorted()
+        where f.hasSuffix(".pub") {
             allow[try read(allowDir.appendingPathComponent(f))] = String(f.dropLast(4))
         }
         do {
@@ -90,11 +104,14 @@ public enum ClientRange {
         var out: [Int] = []
         for part in text.split(separator: ",") {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-            guard (1...2).contains(bounds.count), let a = Int(bounds[0]), let b = Int(bounds.last!), a >= 0, a <= b else {
-                throw ActorsError.invalidConfiguration("--clients: \"\(part)\" is not a client id or an inclusive range like 0-5")
+            guard (1...2).contains(bounds.count), let a = Int(bounds[0]), let b = Int(bounds.last!), a >= 0, a <= b
+            else {
+                throw ActorsError.invalidConfiguration(
+                    "--clients: \"\(part)\" is not a client id or an inclusive range like 0-5")
             }
             guard b < limit else {
-                throw ActorsError.invalidConfiguration("--clients: \"\(part)\" goes beyond the last client: ids must be below data.clients = \(limit)")
+                throw ActorsError.invalidConfiguration(
+                    "--clients: \"\(part)\" goes beyond the last client: ids must be below data.clients = \(limit)")
             }
             out += Array(a...b)
             guard out.count <= limit else {

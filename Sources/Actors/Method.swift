@@ -26,8 +26,12 @@ public enum Method: String, Sendable, Codable, CaseIterable {
     /// How this method runs, as data the round protocol reads.
     public var plan: MethodPlan {
         switch self {
-        case .fedhds: return MethodPlan(selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: true, layers: .all)
-        case .fedhdsTurbo: return MethodPlan(selection: .hierarchical, featureModel: .proxy, fusion: .tsne, interClient: true, layers: .all)
+        case .fedhds:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: true, layers: .all)
+        case .fedhdsTurbo:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .proxy, fusion: .tsne, interClient: true, layers: .all)
         case .fedit: return MethodPlan(selection: .all, featureModel: .none, optimizer: .adam)
         case .feditSGD: return MethodPlan(selection: .all, featureModel: .none, optimizer: .sgd)
         case .flexLoRA: return MethodPlan(selection: .all, featureModel: .none, aggregation: .flexLoRA)
@@ -35,11 +39,20 @@ public enum Method: String, Sendable, Codable, CaseIterable {
         case .perplexity: return MethodPlan(selection: .perplexity, featureModel: .none)
         case .coresetCent: return MethodPlan(selection: .coresetCent, featureModel: .global, layers: .last)
         case .globalSelect: return MethodPlan(selection: .global, featureModel: .global, fusion: .tsne, layers: .all)
-        case .globalSelectTurbo: return MethodPlan(selection: .global, featureModel: .proxy, fusion: .tsne, layers: .all)
-        case .fedhdsNoInter: return MethodPlan(selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: false, layers: .all)
-        case .fedhdsLastLayer: return MethodPlan(selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: false, layers: .last)
-        case .fedhdsPCA: return MethodPlan(selection: .hierarchical, featureModel: .global, fusion: .pca, interClient: true, layers: .all)
-        case .fedhdsKPCA: return MethodPlan(selection: .hierarchical, featureModel: .global, fusion: .kernelPCA, interClient: true, layers: .all)
+        case .globalSelectTurbo:
+            return MethodPlan(selection: .global, featureModel: .proxy, fusion: .tsne, layers: .all)
+        case .fedhdsNoInter:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: false, layers: .all)
+        case .fedhdsLastLayer:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .global, fusion: .tsne, interClient: false, layers: .last)
+        case .fedhdsPCA:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .global, fusion: .pca, interClient: true, layers: .all)
+        case .fedhdsKPCA:
+            return MethodPlan(
+                selection: .hierarchical, featureModel: .global, fusion: .kernelPCA, interClient: true, layers: .all)
         }
     }
 }
@@ -63,12 +76,18 @@ public struct MethodPlan: Sendable, Equatable {
         case global
     }
     public enum FeatureModel: String, Sendable, Equatable { case none, global, proxy }
-    public enum Fusion: String, Sendable, Equatable { case tsne, pca, kernelPCA = "kpca" }
+    public enum Fusion: String, Sendable, Equatable {
+        case tsne, pca
+        case kernelPCA = "kpca"
+    }
     public enum Layers: String, Sendable, Equatable { case all, last }
     public enum Optimizer: String, Sendable, Equatable, Codable { case adam, sgd }
     /// How the server combines the updates: FedAvg of the flat parameters (A and B averaged
     /// separately), or FlexLoRA's rank-r SVD of the mean product B·A (`FlexLoRA`).
-    public enum Aggregation: String, Sendable, Equatable { case fedAvg = "fedavg", flexLoRA = "flexlora" }
+    public enum Aggregation: String, Sendable, Equatable {
+        case fedAvg = "fedavg"
+        case flexLoRA = "flexlora"
+    }
 
     public var selection: Selection
     public var featureModel: FeatureModel
@@ -80,5 +99,7 @@ public struct MethodPlan: Sendable, Equatable {
 
     /// Whether clients send centroids (or features) and wait for the server's choice (a
     /// two-phase round). Coreset-Cent's select phase is an empty acknowledgement after round 0.
-    public var hasSelectionPhase: Bool { selection == .hierarchical || selection == .global || selection == .coresetCent }
+    public var hasSelectionPhase: Bool {
+        selection == .hierarchical || selection == .global || selection == .coresetCent
+    }
 }

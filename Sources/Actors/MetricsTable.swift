@@ -12,7 +12,7 @@ public enum MetricsTable {
         "round", "client", "responded", "dropped_phase", "local_samples", "coreset_size", "centroids",
         "selected_clusters", "client_train_loss", "features_s", "fusion_s", "intra_clustering_s", "selection_s",
         "training_s", "client_total_s", "round_s", "round_inter_clustering_s", "round_train_loss", "round_test_loss",
-        "round_rouge_l", "round_data_ratio",
+        "round_rouge_l", "round_data_ratio"
     ]
 
     /// Columns of a run on the simulated clock (`RoundMetrics.simulated`), after the fixed ones:
@@ -23,13 +23,14 @@ public enum MetricsTable {
         "sim_outcome", "sim_select_download_s", "sim_select_compute_s", "sim_select_upload_s", "sim_select_reports_at",
         "sim_train_download_s", "sim_train_compute_s", "sim_train_upload_s", "sim_train_reports_at",
         "sim_feature_tokens", "sim_train_tokens", "sim_bytes_down", "sim_bytes_up", "sim_left_at",
-        "round_sim_start", "round_sim_end", "round_sim_online",
+        "round_sim_start", "round_sim_end", "round_sim_online"
     ]
 
     public static func csv(_ rounds: [RoundMetrics]) -> String {
         let byteKeys = Set(rounds.flatMap(\.bytes.keys)).sorted()
         let simulated = rounds.contains { $0.simulated != nil }
-        let header = columns + (simulated ? simulatedColumns : [])
+        let header =
+            columns + (simulated ? simulatedColumns : [])
             + byteKeys.map { "bytes_" + $0.replacingOccurrences(of: ".", with: "_") }
         var out = header.joined(separator: ",") + "\n"
         for m in rounds {
@@ -44,8 +45,10 @@ public enum MetricsTable {
                 let coreset: String = m.coresetSizes[k].map(String.init) ?? ""
                 let centroids: String = m.centroids[k].map(String.init) ?? ""
                 let selected: String = m.selected[k].map { String($0.count) } ?? ""
-                var row: [String] = [String(m.round), k, responded, field(m.dropped[k] ?? ""), local, coreset, centroids,
-                                     selected, number(m.clientLosses[k])]
+                var row: [String] = [
+                    String(m.round), k, responded, field(m.dropped[k] ?? ""), local, coreset, centroids,
+                    selected, number(m.clientLosses[k])
+                ]
                 let times: [Double?] = [t?.features, t?.fusion, t?.intraClustering, t?.selection, t?.training, t?.total]
                 row += times.map(number)
                 let clock = simulated ? simulatedFields(m.simulated, client: client) : []

@@ -10,12 +10,14 @@ extension ModelCompute {
         guard let eos = tok.eosTokenId ?? loaded.config.eosTokenId else {
             throw ActorsError.module("\(path): the tokenizer names no end-of-text token")
         }
-        let functions = TokenizerFunctions(encode: { tok.encode($0, addSpecialTokens: false) }, eosID: eos,
-                                           bosID: tok.bosTokenId, addsBOS: tok.addsBOS, padID: eos)
+        let functions = TokenizerFunctions(
+            encode: { tok.encode($0, addSpecialTokens: false) }, eosID: eos,
+            bosID: tok.bosTokenId, addsBOS: tok.addsBOS, padID: eos)
         var stops: Set<Int> = [eos]
         if let e = loaded.config.eosTokenId { stops.insert(e) }
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        return RunnableModel(decoder: Decoder(weights: loaded.weights, precision: precision), tokenizer: functions,
-                             decode: { tok.decode($0) }, stopTokens: stops, name: name)
+        return RunnableModel(
+            decoder: Decoder(weights: loaded.weights, precision: precision), tokenizer: functions,
+            decode: { tok.decode($0) }, stopTokens: stops, name: name)
     }
 }

@@ -12,7 +12,9 @@ extension ModelCompute {
     /// The Dolly category of each of client `client`'s samples, in the order of `clientSequences`.
     public func clientCategories(_ client: Int) throws -> [String] {
         var raw: [Sample]
-        do { raw = try federated.clientSamples(client) } catch { throw ActorsError.module("client \(client) data: \(error)") }
+        do { raw = try federated.clientSamples(client) } catch {
+            throw ActorsError.module("client \(client) data: \(error)")
+        }
         if config.maxSamplesPerClient > 0 { raw = Array(raw.prefix(config.maxSamplesPerClient)) }
         return raw.map(\.category)
     }

@@ -16,17 +16,23 @@ extension Report {
         s += "(the untuned model at 0). Deadlines, stragglers and dropouts happened on this clock, so host load "
         s += "changed only the wall time.</p>\n"
         let rouge = evaluations.compactMap { k, v in Int(k).flatMap { r in at[r].map { (x: $0, y: v) } } }
-        s += ReportChart(xTitle: "simulated time (\(unit))", yTitle: "Rouge-L F (0 to 1)", series: [
-            .init(name: "Rouge-L", color: "#2ca02c", points: rouge, style: .points),
-        ], integerX: false).svg()
+        s += ReportChart(
+            xTitle: "simulated time (\(unit))", yTitle: "Rouge-L F (0 to 1)",
+            series: [
+                .init(name: "Rouge-L", color: "#2ca02c", points: rouge, style: .points)
+            ], integerX: false
+        ).svg()
         var loss: [ReportChart.Series] = [
-            .init(name: "train loss", color: "#1f77b4",
-                  points: rounds.compactMap { r in r.metrics.trainLoss.map { (r.record.end / scale, $0) } }),
+            .init(
+                name: "train loss", color: "#1f77b4",
+                points: rounds.compactMap { r in r.metrics.trainLoss.map { (r.record.end / scale, $0) } })
         ]
         let test = rounds.compactMap { r in r.metrics.testLoss.map { (x: r.record.end / scale, y: $0) } }
         if !test.isEmpty { loss.append(.init(name: "test loss (held out)", color: "#d62728", points: test)) }
-        s += ReportChart(xTitle: "simulated time (\(unit))", yTitle: "cross-entropy (nats per token)", series: loss,
-                         integerX: false).svg()
+        s += ReportChart(
+            xTitle: "simulated time (\(unit))", yTitle: "cross-entropy (nats per token)", series: loss,
+            integerX: false
+        ).svg()
         s += "<table><tr><th>round</th><th>start (s)</th><th>end (s)</th><th>online</th><th>invited</th>"
         s += "<th>aggregated</th><th>late</th><th>dropped</th><th>surplus</th></tr>"
         for (m, r) in rounds {

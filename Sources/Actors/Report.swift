@@ -7,11 +7,15 @@ import Model
 /// a t-SNE scatter of several clients (clusters coloured, noise marked, chosen samples ringed).
 /// scripts/report-screenshot.sh renders it in headless Chromium.
 public enum Report {
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                          "#bcbd22"]
+    static let palette = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+        "#bcbd22"
+    ]
 
-    public static func html(config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
-                            result: RunResult?, scatters: [Scatter]) -> String {
+    public static func html(
+        config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
+        result: RunResult?, scatters: [Scatter]
+    ) -> String {
         var body = "<h1>fedhds run \(escape(config.name))</h1>\n"
         body += "<p class=\"run\">method <b>\(config.method.rawValue)</b>, \(Wording.count(config.clients, "client")), "
         body += "\(config.participantsPerRound) a round (participation \(config.participation)), "
@@ -32,9 +36,12 @@ public enum Report {
         body += simulatedSection(metrics: metrics, evaluations: evaluations)
         body += "<h2>Data ratio per round</h2>\n"
         body += "<p class=\"note\">Samples the participants trained on over the samples they hold.</p>\n"
-        body += ReportChart(xTitle: "round", yTitle: "selected / local samples", series: [
-            .init(name: "data ratio", color: "#9467bd", points: metrics.map { (Double($0.round), $0.dataRatio) }),
-        ]).svg()
+        body += ReportChart(
+            xTitle: "round", yTitle: "selected / local samples",
+            series: [
+                .init(name: "data ratio", color: "#9467bd", points: metrics.map { (Double($0.round), $0.dataRatio) })
+            ]
+        ).svg()
         body += bytesSection(metrics)
         body += "<h2>Time breakdown</h2>\n<p class=\"note\">Mean seconds per client round of each step "
         body += "(the server's inter-client clustering: per round).</p>\n" + timeBars(metrics)
@@ -42,17 +49,18 @@ public enum Report {
         body += "<h2>Rounds</h2>\n<table><tr><th>round</th><th>participants</th><th>responders</th><th>dropped</th>"
         body += "<th>train loss</th><th>data ratio</th><th>seconds</th></tr>"
         for m in metrics {
-            body += "<tr><td>\(m.round)</td><td>\(m.participants.count)</td><td>\(m.responders.count)</td><td>\(m.dropped.count)</td>"
+            body +=
+                "<tr><td>\(m.round)</td><td>\(m.participants.count)</td><td>\(m.responders.count)</td><td>\(m.dropped.count)</td>"
             body += "<td>\(fmt(m.trainLoss))</td><td>\(fmt(m.dataRatio))</td><td>\(fmt(m.seconds))</td></tr>"
         }
         body += "</table>\n"
         return """
-        <!doctype html><html><head><meta charset="utf-8"><title>fedhds \(escape(config.name))</title>
-        <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse}
-        td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}svg{background:#fafafa;margin:4px}
-        .note{color:#555;font-size:90%}.warning{color:#a33;font-weight:bold}.panels{display:flex;flex-wrap:wrap}</style>
-        </head><body>\(body)</body></html>
-        """
+            <!doctype html><html><head><meta charset="utf-8"><title>fedhds \(escape(config.name))</title>
+            <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse}
+            td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}svg{background:#fafafa;margin:4px}
+            .note{color:#555;font-size:90%}.warning{color:#a33;font-weight:bold}.panels{display:flex;flex-wrap:wrap}</style>
+            </head><body>\(body)</body></html>
+            """
     }
 
     /// Train loss (and test loss) per round, with what a round's train loss is measured on.
@@ -65,8 +73,9 @@ public enum Report {
             s += "held-out sample keeps response tokens within data.max_length = \(config.maxLength) (run.log).</p>\n"
         }
         var series: [ReportChart.Series] = [
-            .init(name: "train loss", color: "#1f77b4",
-                  points: metrics.compactMap { m in m.trainLoss.map { (Double(m.round), $0) } }),
+            .init(
+                name: "train loss", color: "#1f77b4",
+                points: metrics.compactMap { m in m.trainLoss.map { (Double(m.round), $0) } })
         ]
         let test = metrics.compactMap { m in m.testLoss.map { (Double(m.round), $0) } }
         if !test.isEmpty { series.append(.init(name: "test loss (held out)", color: "#d62728", points: test)) }
@@ -79,9 +88,13 @@ public enum Report {
         var s = "<h2>Rouge-L per evaluated round</h2>\n<p class=\"note\">Rouge-L F of greedy answers on the "
         s += "held-out samples, after the rounds shown (round 0: the untuned model). Points, not a trend: rounds "
         s += "between them were not evaluated.</p>\n"
-        return s + ReportChart(xTitle: "round", yTitle: "Rouge-L F (0 to 1)", series: [
-            .init(name: "Rouge-L", color: "#2ca02c", points: points, style: .points),
-        ]).svg()
+        return s
+            + ReportChart(
+                xTitle: "round", yTitle: "Rouge-L F (0 to 1)",
+                series: [
+                    .init(name: "Rouge-L", color: "#2ca02c", points: points, style: .points)
+                ]
+            ).svg()
     }
 
     /// Payload bytes each round by message type and direction, in the unit the largest fits.
@@ -92,8 +105,9 @@ public enum Report {
         var s = "<h2>Bytes per round by message type</h2>\n<p class=\"note\">Payload bytes the server sent and "
         s += "received each round (\(unit); 1 MB = 10^6 bytes).</p>\n"
         let series = keys.enumerated().map { i, k in
-            ReportChart.Series(name: k.replacingOccurrences(of: ".", with: " "), color: palette[i % palette.count],
-                               points: metrics.map { (Double($0.round), Double($0.bytes[k] ?? 0) / scale) })
+            ReportChart.Series(
+                name: k.replacingOccurrences(of: ".", with: " "), color: palette[i % palette.count],
+                points: metrics.map { (Double($0.round), Double($0.bytes[k] ?? 0) / scale) })
         }
         return s + ReportChart(xTitle: "round", yTitle: unit, series: series).svg()
     }
@@ -126,8 +140,10 @@ public enum Report {
             + "stroke-width=\"1.3\"/>"
     }
 
-    public static func write(to url: URL, config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
-                             result: RunResult?, scatters: [Scatter]) throws {
+    public static func write(
+        to url: URL, config: RunConfig, metrics: [RoundMetrics], evaluations: [String: Double],
+        result: RunResult?, scatters: [Scatter]
+    ) throws {
         let text = html(config: config, metrics: metrics, evaluations: evaluations, result: result, scatters: scatters)
         try AtomicFile.write(Data(text.utf8), to: url)
     }
@@ -143,9 +159,11 @@ public enum Report {
         }
         var s = "<p class=\"model\">model <b>\(escape(model))</b>"
         if let d = p?.modelSHA256 { s += " (sha256 \(d.prefix(16))…)" }
-        s += ", learning rate \(config.effectiveLearningRate), precision \(escape(precision)), seed \(config.seed)</p>\n"
+        s +=
+            ", learning rate \(config.effectiveLearningRate), precision \(escape(precision)), seed \(config.seed)</p>\n"
         if let p {
-            s += "<p>fedhds \(escape(p.version)), commit \(escape(p.commit)), kernel path \(escape(p.kernelPath)), proxy \(escape(p.proxy)), "
+            s +=
+                "<p>fedhds \(escape(p.version)), commit \(escape(p.commit)), kernel path \(escape(p.kernelPath)), proxy \(escape(p.proxy)), "
             s += "CPU \(escape(p.cpuModel)), \(p.threads) threads, started \(p.started)"
             if let e = p.ended { s += ", ended \(e)" }
             if let w = p.wallSeconds { s += ", wall \(fmt(w)) s" }
@@ -166,7 +184,9 @@ public enum Report {
     }
 
     static func timeBars(_ metrics: [RoundMetrics]) -> String {
-        var sums: [(String, Double)] = [("features", 0), ("fusion", 0), ("intra-client clustering", 0), ("selection", 0), ("training", 0)]
+        var sums: [(String, Double)] = [
+            ("features", 0), ("fusion", 0), ("intra-client clustering", 0), ("selection", 0), ("training", 0)
+        ]
         var n = 0
         for m in metrics {
             for t in m.clientTimes.values {
@@ -176,15 +196,18 @@ public enum Report {
             }
         }
         let inter = metrics.reduce(0) { $0 + $1.interClustering } / Double(max(1, metrics.count))
-        let rows = sums.map { ($0.0, $0.1 / Double(max(1, n))) } + [("inter-client clustering (server, per round)", inter)]
+        let rows =
+            sums.map { ($0.0, $0.1 / Double(max(1, n))) } + [("inter-client clustering (server, per round)", inter)]
         let top = max(rows.map(\.1).max() ?? 0, 1e-9)
         var svg = "<svg class=\"bars\" width=\"\(Int(ReportChart.width))\" height=\"\(rows.count * 24 + 10)\" "
         svg += "xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, (name, v)) in rows.enumerated() {
             let y = 5 + 24 * i
             svg += "<text x=\"4\" y=\"\(y + 14)\" font-size=\"11\">\(escape(name))</text>"
-            svg += "<rect x=\"260\" y=\"\(y)\" width=\"\(String(format: "%.1f", v / top * 300))\" height=\"18\" fill=\"#ff7f0e\"/>"
-            svg += "<text x=\"\(String(format: "%.1f", 266 + v / top * 300))\" y=\"\(y + 14)\" font-size=\"11\">\(fmt(v)) s</text>"
+            svg +=
+                "<rect x=\"260\" y=\"\(y)\" width=\"\(String(format: "%.1f", v / top * 300))\" height=\"18\" fill=\"#ff7f0e\"/>"
+            svg +=
+                "<text x=\"\(String(format: "%.1f", 266 + v / top * 300))\" y=\"\(y + 14)\" font-size=\"11\">\(fmt(v)) s</text>"
         }
         return svg + "</svg>\n"
     }

@@ -40,8 +40,9 @@ struct Round {
         let make: ([Int]) -> Message = {
             .roundStart(RoundStart(round: round, clientIDs: $0, phase: .select, globalAdapter: global))
         }
-        let phase = await server.exchange(.centroids, round: round, clients: participants, label: "features + clustering",
-                                          deadline: server.wallDeadline(server.config.featureDeadline), make: make)
+        let phase = await server.exchange(
+            .centroids, round: round, clients: participants, label: "features + clustering",
+            deadline: server.wallDeadline(server.config.featureDeadline), make: make)
         let answers = try charge(.select, phase, asked: participants, on: server, request: make)
         for c in participants where answers[c] == nil {
             metrics.dropped[String(c)] = simulated?.reasons[String(c)] ?? "select: " + phase.reason(c)
@@ -74,8 +75,9 @@ struct Round {
             let theirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, chosen[$0] ?? []) })
             return .selection(ClusterSelection(round: round, chosen: theirs))
         }
-        let phase = await server.exchange(.update, round: number, clients: trainers, label: "local training",
-                                          deadline: server.wallDeadline(server.config.trainDeadline), make: make)
+        let phase = await server.exchange(
+            .update, round: number, clients: trainers, label: "local training",
+            deadline: server.wallDeadline(server.config.trainDeadline), make: make)
         let answers = try charge(.train, phase, asked: trainers, on: server, request: make)
         for c in trainers where answers[c] == nil {
             metrics.dropped[String(c)] = simulated?.reasons[String(c)] ?? "train: " + phase.reason(c)
@@ -93,16 +95,18 @@ struct Round {
         var contributions: [FedAvg.Contribution] = []
         for u in updates where u.trainBatches > 0 {
             guard u.adapter.count == global.count else {
-                server.fault("client \(u.clientID) sent \(u.adapter.count) adapter values, expected \(global.count); "
-                             + "update ignored")
+                server.fault(
+                    "client \(u.clientID) sent \(u.adapter.count) adapter values, expected \(global.count); "
+                        + "update ignored")
                 continue
             }
             contributions.append(.init(client: u.clientID, batches: u.trainBatches, parameters: u.adapter))
         }
         let minimum = server.config.minResponses
         guard metrics.responders.count >= minimum else {
-            server.fault("round \(number): \(metrics.responders.count) updates, fewer than transport.min_responses = "
-                         + "\(minimum); global adapter kept")
+            server.fault(
+                "round \(number): \(metrics.responders.count) updates, fewer than transport.min_responses = "
+                    + "\(minimum); global adapter kept")
             return global
         }
         let equal = server.config.equalWeight

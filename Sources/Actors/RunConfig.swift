@@ -145,7 +145,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public enum ModelKind: String, Sendable, Codable, Equatable, CaseIterable { case pretrained, tiny }
     public enum EvalSplit: String, Sendable, Codable, Equatable, CaseIterable { case test, validation }
     public enum TransportKind: String, Sendable, Codable, Equatable, CaseIterable {
-        case inProcess = "in-process", zeromq
+        case inProcess = "in-process"
+        case zeromq
     }
     public enum ClockKind: String, Sendable, Codable, Equatable, CaseIterable { case wall, simulated }
     public enum DeviceSource: String, Sendable, Codable, Equatable, CaseIterable { case uniform, synthetic, trace }
@@ -171,8 +172,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
         guard modelKind == .pretrained, modelPath.isEmpty else { return }
         throw ActorsError.invalidConfiguration(
             "no model: `model.kind` is \"pretrained\" and `model.path` is empty. Pass --model PATH (the default, "
-            + "fetched by `make model`: --model \(RunConfig.defaultModelHint)), or set model.path; for the built-in "
-            + "tiny random model set model.kind = \"tiny\"")
+                + "fetched by `make model`: --model \(RunConfig.defaultModelHint)), or set model.path; for the built-in "
+                + "tiny random model set model.kind = \"tiny\"")
     }
 
     /// floor(N * k), at least 1.

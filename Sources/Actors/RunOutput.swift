@@ -27,14 +27,16 @@ public struct RunOutput: Sendable {
     static func jsonEncoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
 
     /// Reads what `jsonEncoder()` writes (non-finite numbers as "nan", "inf", "-inf").
     static func jsonDecoder() -> JSONDecoder {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
 
@@ -86,7 +88,9 @@ public struct RunOutput: Sendable {
 
     /// Reads metrics.jsonl back.
     public static func readMetrics(_ url: URL) throws -> [RoundMetrics] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw ActorsError.storage("cannot read \(url.path)") }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ActorsError.storage("cannot read \(url.path)")
+        }
         let dec = jsonDecoder()
         return try text.split(separator: "\n").map { try dec.decode(RoundMetrics.self, from: Data($0.utf8)) }
     }

@@ -21,28 +21,33 @@ struct RunProgress {
 
     /// A new run: the initial adapter and the participant schedule.
     static func fresh(config: RunConfig, compute: any FederatedCompute) throws -> RunProgress {
-        let sampler = try ParticipantSampler(clients: config.clients, perRound: config.participantsPerRound,
-                                             rounds: config.rounds, seed: config.seed, upfront: config.upfrontSampling)
+        let sampler = try ParticipantSampler(
+            clients: config.clients, perRound: config.participantsPerRound,
+            rounds: config.rounds, seed: config.seed, upfront: config.upfrontSampling)
         return RunProgress(global: try compute.initialAdapter(), sampler: sampler)
     }
 
     /// The state after the last round of the checkpoint in `output`, which must have been made
     /// with the same configuration and model.
-    static func resumed(config: RunConfig, compute: any FederatedCompute, output: RunOutput,
-                        folder: String) throws -> RunProgress {
+    static func resumed(
+        config: RunConfig, compute: any FederatedCompute, output: RunOutput,
+        folder: String
+    ) throws -> RunProgress {
         guard FileManager.default.fileExists(atPath: output.checkpointURL.path) else {
             throw ActorsError.storage("--resume: \(folder) holds no checkpoint.bin to continue from")
         }
         let cp = try Checkpoint.read(from: output.checkpointURL)
         if !cp.verified {
-            let warning = "warning: \(output.checkpointURL.path) has no integrity digest (written by an older fedhds); "
+            let warning =
+                "warning: \(output.checkpointURL.path) has no integrity digest (written by an older fedhds); "
                 + "resuming from it unverified"
             output.log(warning)
             Console.line(warning)
         }
         guard RunIdentity.configDigest(cp.config) == RunIdentity.configDigest(config),
-              cp.config.participation == config.participation,
-              cp.config.upfrontSampling == config.upfrontSampling else {
+            cp.config.participation == config.participation,
+            cp.config.upfrontSampling == config.upfrontSampling
+        else {
             throw ActorsError.invalidConfiguration(
                 "--resume: the checkpoint in \(folder) was made with another configuration")
         }
@@ -50,19 +55,22 @@ struct RunProgress {
             throw ActorsError.storage(
                 "checkpoint adapter has \(cp.adapter.count) values, the model needs \(compute.adapterSize)")
         }
-        var run = RunProgress(global: cp.adapter, sampler: cp.sampler, metrics: cp.metrics, evaluations: cp.evaluations,
-                              elapsed: cp.elapsedSeconds, firstRound: cp.round + 1, central: cp.coresetCent)
+        var run = RunProgress(
+            global: cp.adapter, sampler: cp.sampler, metrics: cp.metrics, evaluations: cp.evaluations,
+            elapsed: cp.elapsedSeconds, firstRound: cp.round + 1, central: cp.coresetCent)
         if run.sampler.upfront, run.sampler.schedule.count < config.rounds {  // more rounds than first planned
-            run.sampler = try ParticipantSampler(clients: config.clients, perRound: config.participantsPerRound,
-                                                 rounds: config.rounds, seed: config.seed, upfront: true)
+            run.sampler = try ParticipantSampler(
+                clients: config.clients, perRound: config.participantsPerRound,
+                rounds: config.rounds, seed: config.seed, upfront: true)
         }
         return run
     }
 
     /// The checkpoint after `round`.
     func checkpoint(config: RunConfig, round: Int, since clock: Date) -> Checkpoint {
-        Checkpoint(config: config, round: round, sampler: sampler, metrics: metrics, evaluations: evaluations,
-                   elapsedSeconds: elapsed + Date().timeIntervalSince(clock), adapter: global, coresetCent: central)
+        Checkpoint(
+            config: config, round: round, sampler: sampler, metrics: metrics, evaluations: evaluations,
+            elapsedSeconds: elapsed + Date().timeIntervalSince(clock), adapter: global, coresetCent: central)
     }
 
     /// result.json of the finished run.

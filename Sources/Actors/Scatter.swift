@@ -29,6 +29,8 @@ public struct Scatter: Sendable, Codable, Equatable {
     public static func readAll(from output: URL) -> [Scatter] {
         let dir = folder(output)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
-        return names.compactMap { try? JSONDecoder().decode(Scatter.self, from: Data(contentsOf: dir.appendingPathComponent($0))) }
+        return names.compactMap {
+            try? JSONDecoder().decode(Scatter.self, from: Data(contentsOf: dir.appendingPathComponent($0)))
+        }
     }
 }

@@ -5,20 +5,21 @@
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
     /// What a stream is for; part of its key.
     public enum Purpose: UInt64, Sendable {
-        case participants = 1, partition, loraInit, shuffle, dropout, dpNoise, randomSelection,
-             tsne, kmeans, evalSample, tinyModel, other,
-             /// `selection.mode` reference-shuffle: the order of a client's feature rows.
-             featureOrder,
-             /// `selection.ratio_rounding` stochastic: whether a client takes one sample more.
-             ratioRounding,
-             /// `eval.split` validation: which training-category samples are held out.
-             validation,
-             /// The simulated clock: each client's synthetic device (round 0).
-             systemModel,
-             /// The simulated clock: whether and when an invited client drops out of a round.
-             clientDropout,
-             /// The simulated clock: which online clients a round invites, when not today's draw.
-             invitation
+        case participants = 1
+        case partition, loraInit, shuffle, dropout, dpNoise, randomSelection,
+            tsne, kmeans, evalSample, tinyModel, other,
+            /// `selection.mode` reference-shuffle: the order of a client's feature rows.
+            featureOrder,
+            /// `selection.ratio_rounding` stochastic: whether a client takes one sample more.
+            ratioRounding,
+            /// `eval.split` validation: which training-category samples are held out.
+            validation,
+            /// The simulated clock: each client's synthetic device (round 0).
+            systemModel,
+            /// The simulated clock: whether and when an invited client drops out of a round.
+            clientDropout,
+            /// The simulated clock: which online clients a round invites, when not today's draw.
+            invitation
     }
 
     public private(set) var state: UInt64

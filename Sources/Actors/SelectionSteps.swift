@@ -14,8 +14,10 @@ enum SelectionSteps {
     static func fusion(_ kind: MethodPlan.Fusion, samples n: Int, config: RunConfig) -> Fusion {
         switch kind {
         case .tsne:
-            return .tsne(TSNE(components: 2, perplexity: min(config.tsnePerplexity, Double(max(n - 1, 1))),
-                              maxIterations: config.tsneIterations))
+            return .tsne(
+                TSNE(
+                    components: 2, perplexity: min(config.tsnePerplexity, Double(max(n - 1, 1))),
+                    maxIterations: config.tsneIterations))
         case .pca: return .pca(components: 2)
         case .kernelPCA: return .kernelPCA(KernelPCA(components: 2))
         }
@@ -23,11 +25,14 @@ enum SelectionSteps {
 
     /// Steps 3-4 (`FedHDSIntraClient`): fusion, then HDBSCAN and weighted centroids, each step
     /// timed (the paper's breakdown separates fusion from intra-client clustering).
-    static func intraClient(_ f: FeatureMatrix, fusion kind: MethodPlan.Fusion, config: RunConfig,
-                            using rng: inout SeededGenerator) throws -> (ClientClustering, fusion: Double, clustering: Double) {
+    static func intraClient(
+        _ f: FeatureMatrix, fusion kind: MethodPlan.Fusion, config: RunConfig,
+        using rng: inout SeededGenerator
+    ) throws -> (ClientClustering, fusion: Double, clustering: Double) {
         let x = try matrix(f)
-        let intra = FedHDSIntraClient(minClusterSize: config.effectiveMinClusterSize,
-                                      fusion: fusion(kind, samples: f.count, config: config))
+        let intra = FedHDSIntraClient(
+            minClusterSize: config.effectiveMinClusterSize,
+            fusion: fusion(kind, samples: f.count, config: config))
         guard f.count >= 2 else {
             return (try wrap("intra-client clustering") { try intra.run(features: x, using: &rng) }, 0, 0)
         }
@@ -39,10 +44,14 @@ enum SelectionSteps {
     }
 
     /// GlobalSelect's upload: the fused points only (row-major n x 2).
-    static func fuse(_ f: FeatureMatrix, fusion kind: MethodPlan.Fusion, config: RunConfig,
-                     using rng: inout SeededGenerator) throws -> [Double] {
+    static func fuse(
+        _ f: FeatureMatrix, fusion kind: MethodPlan.Fusion, config: RunConfig,
+        using rng: inout SeededGenerator
+    ) throws -> [Double] {
         guard f.count >= 2 else { return [Double](repeating: 0, count: 2 * f.count) }
-        return try wrap("fusion") { try fusion(kind, samples: f.count, config: config).apply(try matrix(f), using: &rng).points.values }
+        return try wrap("fusion") {
+            try fusion(kind, samples: f.count, config: config).apply(try matrix(f), using: &rng).points.values
+        }
     }
 
     /// Step 6: the ids each client should take its coreset from.
@@ -55,10 +64,14 @@ enum SelectionSteps {
     }
 
     /// GlobalSelect: one clustering of everybody's fused points; sample indices per client.
-    static func globalSelect(_ clients: [(client: Int, points: [Double])], dims: Int, minClusterSize: Int) throws -> [Int: [Int]] {
+    static func globalSelect(_ clients: [(client: Int, points: [Double])], dims: Int, minClusterSize: Int) throws
+        -> [Int: [Int]]
+    {
         var samples: [ClientSample] = []
         for (c, p) in clients {
-            for i in 0..<(p.count / dims) { samples.append(ClientSample(client: c, sample: i, point: Array(p[(i * dims)..<((i + 1) * dims)]))) }
+            for i in 0..<(p.count / dims) {
+                samples.append(ClientSample(client: c, sample: i, point: Array(p[(i * dims)..<((i + 1) * dims)])))
+            }
         }
         guard samples.count >= 2 else { return [:] }
         let chosen = try wrap("GlobalSelect") { try GlobalSelect(minClusterSize: minClusterSize).select(samples) }
@@ -88,8 +101,10 @@ enum SelectionSteps {
     /// features are row r (nil: the identity). The paper's rule trains on sample `order[r]`; the
     /// reference's shuffle defect (`mode.shuffleDefect`) trains on sample r, the row index taken
     /// as an index into the dataset in its original order.
-    static func coresetSamples(_ clustering: ClientClustering, selectedIDs: [Int], order: [Int]?, mode: SelectionMode,
-                               using rng: inout SeededGenerator) -> [Int] {
+    static func coresetSamples(
+        _ clustering: ClientClustering, selectedIDs: [Int], order: [Int]?, mode: SelectionMode,
+        using rng: inout SeededGenerator
+    ) -> [Int] {
         let rows = clustering.coreset(selectedIDs: selectedIDs, using: &rng)
         guard let order, !mode.shuffleDefect else { return rows }
         return rows.map { order[$0] }
@@ -99,7 +114,9 @@ enum SelectionSteps {
     /// `selection.ratio_rounding` in `round` (the stochastic draw is keyed by (seed, round, client)).
     static func ratioCount(_ n: Int, config: RunConfig, round: Int, client: Int) throws -> Int {
         var rng = SeededGenerator(seed: config.seed, round: round, client: client, purpose: .ratioRounding)
-        return try wrap("selection ratio") { try RatioCount.count(of: n, ratio: config.ratio, rounding: config.ratioRounding, using: &rng) }
+        return try wrap("selection ratio") {
+            try RatioCount.count(of: n, ratio: config.ratio, rounding: config.ratioRounding, using: &rng)
+        }
     }
 
     /// Random: `k` of the n local samples, uniformly.
@@ -114,8 +131,10 @@ enum SelectionSteps {
 
     /// Coreset-Cent over the whole federation: one k-means over every client's (last-layer)
     /// features; the chosen sample indices of each client.
-    static func centralCoresetCent(_ clients: [(client: Int, features: FeatureMatrix)], ratio: Double, clusters: Int,
-                                   using rng: inout SeededGenerator) throws -> [Int: [Int]] {
+    static func centralCoresetCent(
+        _ clients: [(client: Int, features: FeatureMatrix)], ratio: Double, clusters: Int,
+        using rng: inout SeededGenerator
+    ) throws -> [Int: [Int]] {
         let matrices = try clients.map { (client: $0.client, features: try matrix($0.features)) }
         return try wrap("Coreset-Cent selection") {
             try CoresetCentSelector(ratio: ratio, clusters: clusters).selectAcrossClients(matrices, using: &rng)

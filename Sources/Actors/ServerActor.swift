@@ -45,9 +45,11 @@ public actor ServerActor {
     let log: @Sendable (String) -> Void
     let progress: @Sendable (String) -> Void
 
-    public init(endpoint: any ServerEndpoint, config: RunConfig,
-                log: @escaping @Sendable (String) -> Void = { _ in },
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        endpoint: any ServerEndpoint, config: RunConfig,
+        log: @escaping @Sendable (String) -> Void = { _ in },
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.endpoint = endpoint
         self.config = config
         self.plan = config.method.plan
@@ -85,8 +87,9 @@ public actor ServerActor {
         guard missing.isEmpty else {
             let list = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
             let more = missing.count > 10 ? ", ..." : ""
-            throw ActorsError.tooFewResponses(round: 0, phase: "register (clients \(list)\(more) have no worker)",
-                                              got: clients.count - missing.count, needed: clients.count)
+            throw ActorsError.tooFewResponses(
+                round: 0, phase: "register (clients \(list)\(more) have no worker)",
+                got: clients.count - missing.count, needed: clients.count)
         }
     }
 
@@ -131,8 +134,9 @@ public actor ServerActor {
             let lost = homes.filter { $0.value == peer }.map(\.key)
             for c in lost { homes[c] = nil }
             for c in lost { markFailed(c, "worker \(peer) lost") }
-            fault("worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers "
-                  + "again")
+            fault(
+                "worker \(peer) lost (\(error)); its clients \(lost.sorted()) are unavailable until it registers "
+                    + "again")
         case let .rejected(peer, error):
             // Anyone who reaches the port can send garbage: count it by kind, log a few samples.
             let kind = Self.kind(of: error)
@@ -164,7 +168,8 @@ public actor ServerActor {
             let taken = r.clientIDs.filter { homes[$0].map { $0 != peer } ?? false }
             if !taken.isEmpty {
                 let owners = Set(taken.compactMap { homes[$0]?.name }).sorted().joined(separator: ", ")
-                let list = taken.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                let list =
+                    taken.sorted().prefix(10).map(String.init).joined(separator: ", ")
                     + (taken.count > 10 ? ", ..." : "")
                 fault("refused worker \(peer): clients \(list) are hosted by live worker \(owners)")
                 let why = "clients \(list) are hosted by live worker \(owners)"
@@ -212,7 +217,8 @@ public actor ServerActor {
 
     func accept(_ client: Int, _ round: Int, _ type: MessageType, _ message: Message, from peer: PeerID) {
         guard round == phaseRound, type == phaseType || (phaseType == .centroids && type == .features) else {
-            let when = round == phaseRound
+            let when =
+                round == phaseRound
                 ? "for round \(round) but outside the phase that takes it (closed or not yet open)"
                 : "for round \(round) during round \(phaseRound)"
             fault("late or unexpected \(type) of client \(client) from \(peer), \(when); ignored")
@@ -234,8 +240,10 @@ public actor ServerActor {
     /// hosting some of `clients` its request, and waits until every client answered or failed, or
     /// `deadline` seconds passed (nil: no deadline). `type` is the answer the phase takes
     /// (`.centroids` also takes `.features`).
-    func exchange(_ type: MessageType, round: Int, clients: [Int], label: String, deadline: Double?,
-                  make: ([Int]) -> Message) async -> PhaseAnswers {
+    func exchange(
+        _ type: MessageType, round: Int, clients: [Int], label: String, deadline: Double?,
+        make: ([Int]) -> Message
+    ) async -> PhaseAnswers {
         phaseSerial += 1
         (phaseRound, phaseType, expected, answers, failed) = (round, type, Set(clients), [:], [:])
         (phaseLabel, shownDone) = (label, -1)
@@ -315,15 +323,18 @@ public actor ServerActor {
     /// opened it (its invited clients are `participants`), `featuresCached` the clients whose
     /// devices hold their proxy features; the metrics carry the finished record. Throws only when
     /// the clock's record and the round disagree (a bug).
-    public func runRound(_ number: Int, participants: [Int], global: [Float], simulated: SimulatedRound? = nil,
-                         featuresCached: Set<Int> = []) async throws -> (global: [Float], metrics: RoundMetrics) {
+    public func runRound(
+        _ number: Int, participants: [Int], global: [Float], simulated: SimulatedRound? = nil,
+        featuresCached: Set<Int> = []
+    ) async throws -> (global: [Float], metrics: RoundMetrics) {
         let start = Date()
         await waitForRejoin(participants, round: number)
         let before = endpoint.traffic.snapshot()
         roundFaults = []
         if clock != nil, simulated?.invited != participants {
-            throw ActorsError.protocolViolation("round \(number): on the simulated clock the participants must be "
-                                                + "the clients its record invited")
+            throw ActorsError.protocolViolation(
+                "round \(number): on the simulated clock the participants must be "
+                    + "the clients its record invited")
         }
         var round = Round(number: number, participants: participants, global: global, simulated: simulated)
         round.featuresCached = featuresCached
@@ -346,8 +357,9 @@ public actor ServerActor {
     func waitForRejoin(_ participants: [Int], round: Int) async {
         let absent = Set(participants).subtracting(homes.keys)
         guard !absent.isEmpty, config.rejoinGrace > 0 else { return }
-        progress("round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients "
-                 + "\(absent.sorted())")
+        progress(
+            "round \(round)/\(config.rounds) · waiting up to \(config.rejoinGrace) s for the workers of clients "
+                + "\(absent.sorted())")
         _ = await waitUntilHosted(Set(participants), seconds: config.rejoinGrace)
     }
 
@@ -362,15 +374,17 @@ public actor ServerActor {
             if summary == nil {
                 summary = PrivacySummary(epsilon: p.epsilon, delta: p.delta, sigma: p.sigma, messages: 0, unnoised: 0)
             } else if summary!.epsilon != p.epsilon || summary!.delta != p.delta {
-                fault("round \(round): client \(c) released centroids with (epsilon \(p.epsilon), delta \(p.delta)), "
-                      + "others with (\(summary!.epsilon), \(summary!.delta))")
+                fault(
+                    "round \(round): client \(c) released centroids with (epsilon \(p.epsilon), delta \(p.delta)), "
+                        + "others with (\(summary!.epsilon), \(summary!.delta))")
             }
             summary!.messages += 1
         }
         summary?.unnoised = unnoised.count
         if config.dpEpsilon > 0, !unnoised.isEmpty {
-            fault("round \(round): clients \(unnoised) sent centroids without DP noise although privacy.epsilon = "
-                  + "\(config.dpEpsilon)")
+            fault(
+                "round \(round): clients \(unnoised) sent centroids without DP noise although privacy.epsilon = "
+                    + "\(config.dpEpsilon)")
         }
         return summary
     }
@@ -419,8 +433,10 @@ public actor ServerActor {
     public func centralCoresetCent(adapter: [Float]) async throws -> [Int: [Int]] {
         let all = Array(0..<config.clients)
         let scale = Double(max(1, config.clients / config.participantsPerRound))
-        let phase = await exchange(.centroids, round: 0, clients: all, label: "Coreset-Cent features of all clients",
-                                   deadline: wallDeadline(config.featureDeadline * scale)) {
+        let phase = await exchange(
+            .centroids, round: 0, clients: all, label: "Coreset-Cent features of all clients",
+            deadline: wallDeadline(config.featureDeadline * scale)
+        ) {
             .roundStart(RoundStart(round: 0, clientIDs: $0, phase: .select, globalAdapter: adapter))
         }
         let got = phase.answers
@@ -432,16 +448,19 @@ public actor ServerActor {
         }
         guard missing.isEmpty else {
             let why = missing.prefix(5).map { "client \($0): \(phase.reason($0))" }.joined(separator: "; ")
-            throw ActorsError.tooFewResponses(round: 0, phase: "Coreset-Cent features (\(why)\(missing.count > 5 ? "; ..." : ""))",
-                                              got: clients.count, needed: all.count)
+            throw ActorsError.tooFewResponses(
+                round: 0, phase: "Coreset-Cent features (\(why)\(missing.count > 5 ? "; ..." : ""))",
+                got: clients.count, needed: all.count)
         }
         var rng = SeededGenerator(seed: config.seed, round: 0, client: -1, purpose: .kmeans)
-        let chosen = try SelectionSteps.centralCoresetCent(clients, ratio: config.ratio, clusters: config.kmeansClusters,
-                                                           using: &rng)
+        let chosen = try SelectionSteps.centralCoresetCent(
+            clients, ratio: config.ratio, clusters: config.kmeansClusters,
+            using: &rng)
         let total = clients.reduce(0) { $0 + $1.features.count }
         let k = min(config.kmeansClusters, total)
-        log("Coreset-Cent: \(chosen.values.reduce(0) { $0 + $1.count }) of \(total) samples chosen by one k-means "
-            + "(k = \(k)) over \(clients.count) clients")
+        log(
+            "Coreset-Cent: \(chosen.values.reduce(0) { $0 + $1.count }) of \(total) samples chosen by one k-means "
+                + "(k = \(k)) over \(clients.count) clients")
         return chosen
     }
 

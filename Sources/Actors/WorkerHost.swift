@@ -18,15 +18,18 @@ public actor WorkerHost {
     /// The server's last error text (e.g. why it refused this worker), named when it sends us away.
     private var refusal: String?
 
-    public init(name: String, endpoint: any WorkerEndpoint, config: RunConfig, compute: any FederatedCompute,
-                clientIDs: [Int], scatterOutput: URL? = nil, log: (@Sendable (String) -> Void)? = nil) throws {
+    public init(
+        name: String, endpoint: any WorkerEndpoint, config: RunConfig, compute: any FederatedCompute,
+        clientIDs: [Int], scatterOutput: URL? = nil, log: (@Sendable (String) -> Void)? = nil
+    ) throws {
         self.name = name
         self.endpoint = endpoint
         self.config = config
         var c: [Int: ClientActor] = [:]
         for id in clientIDs {
             guard (0..<compute.clientCount).contains(id) else {
-                throw ActorsError.invalidConfiguration("client \(id) is outside the partition's 0..<\(compute.clientCount)")
+                throw ActorsError.invalidConfiguration(
+                    "client \(id) is outside the partition's 0..<\(compute.clientCount)")
             }
             // Fused points of the first few clients that cluster, for the report (`Scatter.keep`).
             c[id] = try ClientActor(id: id, compute: compute, config: config, scatterOutput: scatterOutput)
@@ -42,15 +45,19 @@ public actor WorkerHost {
     public func run() async throws {
         var ending = "the server's messages ended without a shutdown"
         do {
-            try await endpoint.send(.register(Register(workerID: name, clientIDs: clients.keys.sorted(),
-                                                       capabilities: ["config:" + RunIdentity.configDigest(config)])))
+            try await endpoint.send(
+                .register(
+                    Register(
+                        workerID: name, clientIDs: clients.keys.sorted(),
+                        capabilities: ["config:" + RunIdentity.configDigest(config)])))
             for try await message in endpoint.incoming {
                 if case let .shutdown(s) = message {
                     if s.reason == RoundProtocol.runFinished {
                         await endpoint.close()
                         return
                     }
-                    ending = "the server sent this worker away: \(s.reason.isEmpty ? "no reason given" : s.reason)"
+                    ending =
+                        "the server sent this worker away: \(s.reason.isEmpty ? "no reason given" : s.reason)"
                         + (refusal.map { " (\($0))" } ?? "")
                     break
                 }
@@ -75,14 +82,17 @@ public actor WorkerHost {
             roundAdapters = roundAdapters.filter { $0.key >= start.round - 1 }
             roundAdapters[start.round] = start.globalAdapter
             for id in start.clientIDs.sorted() {
-                guard let client = clients[id] else { fault("round \(start.round): client \(id) is not hosted here"); continue }
+                guard let client = clients[id] else {
+                    fault("round \(start.round): client \(id) is not hosted here"); continue
+                }
                 do {
                     switch start.phase {
                     case .select:
                         let reply = try await client.selectPhase(round: start.round, adapter: start.globalAdapter)
                         try await endpoint.send(reply)
                     case .train:
-                        let update = try await client.trainPhase(round: start.round, adapter: start.globalAdapter, chosen: nil)
+                        let update = try await client.trainPhase(
+                            round: start.round, adapter: start.globalAdapter, chosen: nil)
                         try await endpoint.send(.update(update))
                     }
                 } catch {
@@ -99,9 +109,12 @@ public actor WorkerHost {
                 return
             }
             for id in sel.chosen.keys.sorted() {
-                guard let client = clients[id] else { fault("round \(sel.round): selection for client \(id), not hosted here"); continue }
+                guard let client = clients[id] else {
+                    fault("round \(sel.round): selection for client \(id), not hosted here"); continue
+                }
                 do {
-                    let update = try await client.trainPhase(round: sel.round, adapter: adapter, chosen: sel.chosen[id] ?? [])
+                    let update = try await client.trainPhase(
+                        round: sel.round, adapter: adapter, chosen: sel.chosen[id] ?? [])
                     try await endpoint.send(.update(update))
                 } catch {
                     await report(client: id, round: sel.round, error)
@@ -118,9 +131,12 @@ public actor WorkerHost {
     /// Tells the server a client failed (so it does not wait for the deadline).
     func report(client: Int, round: Int, _ error: any Error) async {
         fault("round \(round), client \(client): \(error)")
-        try? await endpoint.send(.error(ErrorReport(code: RoundProtocol.clientFailedCode,
-                                                    text: "client \(client) round \(round): \(error)",
-                                                    clientID: client, round: round)))
+        try? await endpoint.send(
+            .error(
+                ErrorReport(
+                    code: RoundProtocol.clientFailedCode,
+                    text: "client \(client) round \(round): \(error)",
+                    clientID: client, round: round)))
     }
 }
 

@@ -20,7 +20,10 @@ public enum DataPaths {
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("data")
         if looksLikeDataRoot(checkout.path) { return checkout.path }
-        throw DataError.fileNotFound(path: "data/ (set FEDHDS_DATA or pass a path; looked in the working directory, its parents and \(checkout.path))")
+        throw DataError.fileNotFound(
+            path:
+                "data/ (set FEDHDS_DATA or pass a path; looked in the working directory, its parents and \(checkout.path))"
+        )
     }
 
     /// `<root>/dolly/databricks-dolly-15k.jsonl`.

@@ -15,7 +15,9 @@ public struct Dataset: Sendable, Equatable {
     /// The distinct non-empty categories in alphabetical (code point) order: the order in which
     /// `pandas.Categorical` numbers them, so Dolly's code 7 is `summarization`.
     public var categories: [String] {
-        Array(Set(samples.lazy.map(\.category).filter { !$0.isEmpty })).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        Array(Set(samples.lazy.map(\.category).filter { !$0.isEmpty })).sorted {
+            $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars)
+        }
     }
 
     /// Each sample's category code (index into `categories`; -1 for an empty category, as pandas

@@ -28,8 +28,12 @@ public enum Dirichlet {
     }
 
     /// One draw from the symmetric Dirichlet(alpha, ..., alpha) over `count` categories.
-    public static func sample(alpha: Double, count: Int, using generator: inout some RandomNumberGenerator) throws -> [Double] {
-        guard alpha > 0, alpha.isFinite else { throw DataError.invalidArgument("Dirichlet alpha must be a positive number, got \(alpha)") }
+    public static func sample(alpha: Double, count: Int, using generator: inout some RandomNumberGenerator) throws
+        -> [Double]
+    {
+        guard alpha > 0, alpha.isFinite else {
+            throw DataError.invalidArgument("Dirichlet alpha must be a positive number, got \(alpha)")
+        }
         guard count > 0 else { throw DataError.invalidArgument("Dirichlet needs at least one category, got \(count)") }
         var g = [Double](repeating: 0, count: count)
         var sum = 0.0

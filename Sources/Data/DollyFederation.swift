@@ -15,10 +15,12 @@ public enum DollyFederation {
     ///   - seed: only recorded in the manifest; the draws come from `generator`.
     ///   - excluding: sample ids kept out of every client (a validation split); empty = none, and
     ///     then the partition is exactly the one without the parameter.
-    public static func make(dataset: Dataset, clients: Int = 200, split: Split = .dirichlet(alpha: 0.5),
-                            heldOutCategory: Int? = DollyLoader.defaultHeldOutCategory, minSamples: Int = 10,
-                            seed: UInt64? = nil, excluding: Set<Int> = [],
-                            using generator: inout some RandomNumberGenerator) throws -> FederatedDataset {
+    public static func make(
+        dataset: Dataset, clients: Int = 200, split: Split = .dirichlet(alpha: 0.5),
+        heldOutCategory: Int? = DollyLoader.defaultHeldOutCategory, minSamples: Int = 10,
+        seed: UInt64? = nil, excluding: Set<Int> = [],
+        using generator: inout some RandomNumberGenerator
+    ) throws -> FederatedDataset {
         let categories = dataset.categories
         let codes = dataset.categoryCodes
         let ids = dataset.samples.map(\.id)
@@ -27,11 +29,17 @@ public enum DollyFederation {
         var evalPositions: [Int] = []
         if let held = heldOutCategory {
             guard held >= 0, held < categories.count else {
-                throw DataError.invalidArgument("held-out category code \(held) is not in 0..<\(categories.count) (categories: \(categories.joined(separator: ", ")))")
+                throw DataError.invalidArgument(
+                    "held-out category code \(held) is not in 0..<\(categories.count) (categories: \(categories.joined(separator: ", ")))"
+                )
             }
             parameters["heldOutCategory"] = categories[held]
             for (i, c) in codes.enumerated() {
-                if c == held { evalPositions.append(i) } else if !excluding.contains(ids[i]) { trainPositions.append(i) }
+                if c == held {
+                    evalPositions.append(i)
+                } else if !excluding.contains(ids[i]) {
+                    trainPositions.append(i)
+                }
             }
         } else {
             trainPositions = codes.indices.filter { !excluding.contains(ids[$0]) }
@@ -43,8 +51,9 @@ public enum DollyFederation {
         case let .dirichlet(alpha):
             parameters["alpha"] = String(alpha)
             method = "dirichlet"
-            parts = try Partitioner.dirichlet(labels: trainPositions.map { codes[$0] }, clients: clients, alpha: alpha,
-                                              minSamples: minSamples, using: &generator)
+            parts = try Partitioner.dirichlet(
+                labels: trainPositions.map { codes[$0] }, clients: clients, alpha: alpha,
+                minSamples: minSamples, using: &generator)
         case .iid:
             method = "iid"
             parts = try Partitioner.iid(count: trainPositions.count, clients: clients, using: &generator)
@@ -61,12 +70,17 @@ public enum DollyFederation {
     /// A validation split for choosing hyper-parameters: `count` sample ids drawn uniformly
     /// without replacement from the training categories (never the held-out one), in ascending
     /// order. Pass them as `excluding` to `make` so that no client trains on them.
-    public static func validationDraw(dataset: Dataset, count: Int, heldOutCategory: Int?,
-                                      using generator: inout some RandomNumberGenerator) throws -> [Int] {
+    public static func validationDraw(
+        dataset: Dataset, count: Int, heldOutCategory: Int?,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> [Int] {
         let codes = dataset.categoryCodes
-        var pool = dataset.samples.indices.filter { heldOutCategory == nil || codes[$0] != heldOutCategory }.map { dataset.samples[$0].id }
+        var pool = dataset.samples.indices.filter { heldOutCategory == nil || codes[$0] != heldOutCategory }.map {
+            dataset.samples[$0].id
+        }
         guard count >= 1, count <= pool.count else {
-            throw DataError.invalidArgument("validation split of \(count) samples: the training categories hold \(pool.count)")
+            throw DataError.invalidArgument(
+                "validation split of \(count) samples: the training categories hold \(pool.count)")
         }
         RandomDraws.shuffle(&pool, using: &generator)
         return Array(pool.prefix(count)).sorted()

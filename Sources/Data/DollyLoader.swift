@@ -3,7 +3,7 @@ public enum DollyLoader {
     /// The eight categories in code order (alphabetical, as `pandas.Categorical` numbers them).
     public static let categories = [
         "brainstorming", "classification", "closed_qa", "creative_writing",
-        "general_qa", "information_extraction", "open_qa", "summarization",
+        "general_qa", "information_extraction", "open_qa", "summarization"
     ]
     /// The category held out for zero-shot evaluation by default (code 7, `summarization`).
     public static let defaultHeldOutCategory = 7
@@ -14,8 +14,9 @@ public enum DollyLoader {
     /// A record whose category is not one of the eight is an `unknownCategory` problem.
     public static func load(path: String? = nil, policy: MalformedLinePolicy = .stop) throws -> Dataset {
         let file = try path ?? DataPaths.dollyFile()
-        return try JSONLLoader.load(path: file, fields: .dolly, allowedCategories: Set(categories),
-                                    policy: policy, name: "dolly")
+        return try JSONLLoader.load(
+            path: file, fields: .dolly, allowedCategories: Set(categories),
+            policy: policy, name: "dolly")
     }
 
     /// Category codes of `dataset`'s samples against the fixed eight-category list

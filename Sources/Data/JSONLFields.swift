@@ -9,8 +9,10 @@ public struct JSONLFields: Sendable, Equatable {
     /// Whether a record must have the category field (missing means "").
     public var categoryRequired: Bool
 
-    public init(instruction: String = "instruction", input: String = "input", output: String = "output",
-                category: String = "category", inputRequired: Bool = false, categoryRequired: Bool = false) {
+    public init(
+        instruction: String = "instruction", input: String = "input", output: String = "output",
+        category: String = "category", inputRequired: Bool = false, categoryRequired: Bool = false
+    ) {
         self.instruction = instruction
         self.input = input
         self.output = output
@@ -26,8 +28,9 @@ public struct JSONLFields: Sendable, Equatable {
     /// Generic instruction data: instruction, input (optional), output, category (optional).
     public static let generic = JSONLFields()
     /// databricks-dolly-15k: instruction, context, response, category, all required.
-    public static let dolly = JSONLFields(instruction: "instruction", input: "context", output: "response",
-                                          category: "category", inputRequired: true, categoryRequired: true)
+    public static let dolly = JSONLFields(
+        instruction: "instruction", input: "context", output: "response",
+        category: "category", inputRequired: true, categoryRequired: true)
     /// Instruction data in either naming, record by record: instruction, input or context
     /// (optional), output or response, category (optional). What `train`, `features` and
     /// `generate --input` read.

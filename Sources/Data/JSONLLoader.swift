@@ -8,15 +8,20 @@ public enum JSONLLoader {
     ///   - fields: which keys to read (`.generic` or `.dolly`).
     ///   - allowedCategories: when given, a category outside it is an `unknownCategory` problem.
     ///   - policy: stop at the first problem (throwing it) or skip the record and list it.
-    public static func load(path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
-                            policy: MalformedLinePolicy = .stop, name: String? = nil) throws -> Dataset {
-        try load(data: try readFile(path), path: path, fields: fields, allowedCategories: allowedCategories,
-                 policy: policy, name: name)
+    public static func load(
+        path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
+        policy: MalformedLinePolicy = .stop, name: String? = nil
+    ) throws -> Dataset {
+        try load(
+            data: try readFile(path), path: path, fields: fields, allowedCategories: allowedCategories,
+            policy: policy, name: name)
     }
 
     /// Reads the bytes of a JSONL file (`path` only names it in errors).
-    public static func load(data: Data, path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
-                            policy: MalformedLinePolicy = .stop, name: String? = nil) throws -> Dataset {
+    public static func load(
+        data: Data, path: String, fields: JSONLFields = .generic, allowedCategories: Set<String>? = nil,
+        policy: MalformedLinePolicy = .stop, name: String? = nil
+    ) throws -> Dataset {
         var samples: [Sample] = []
         var skipped: [DataError] = []
         var recordIndex = 0
@@ -34,8 +39,10 @@ public enum JSONLLoader {
                 if !isBlank {
                     let line = Data(bytes: raw.baseAddress! + start, count: lineEnd - start)
                     do {
-                        samples.append(try parse(line: line, path: path, lineNumber: lineNumber, id: recordIndex,
-                                                 fields: fields, allowedCategories: allowedCategories))
+                        samples.append(
+                            try parse(
+                                line: line, path: path, lineNumber: lineNumber, id: recordIndex,
+                                fields: fields, allowedCategories: allowedCategories))
                     } catch let error as DataError {
                         if policy == .stop { throw error }
                         skipped.append(error)
@@ -61,8 +68,10 @@ public enum JSONLLoader {
         }
     }
 
-    static func parse(line: Data, path: String, lineNumber: Int, id: Int, fields: JSONLFields,
-                      allowedCategories: Set<String>?) throws -> Sample {
+    static func parse(
+        line: Data, path: String, lineNumber: Int, id: Int, fields: JSONLFields,
+        allowedCategories: Set<String>?
+    ) throws -> Sample {
         // JSONDecoder, not JSONSerialization: the latter drops U+FEFF inside strings on Linux.
         let record: [String: JSONField]
         do {

@@ -7,12 +7,16 @@ public enum NaturalInstructionsFederation {
     /// partition. Training tasks are processed in split order, then test tasks, so that one
     /// generator gives one partition. Sample ids run over the instances of the loaded task files in
     /// that order (training tasks, then test tasks; all instances, including dropped ones).
-    public static func make(root: String? = nil, options: NIOptions = NIOptions(), policy: MalformedLinePolicy = .stop,
-                            seed: UInt64? = nil,
-                            using generator: inout some RandomNumberGenerator) throws -> (data: FederatedDataset, report: NIReport) {
+    public static func make(
+        root: String? = nil, options: NIOptions = NIOptions(), policy: MalformedLinePolicy = .stop,
+        seed: UInt64? = nil,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> (data: FederatedDataset, report: NIReport) {
         let folder = try root ?? DataPaths.naturalInstructionsRoot()
-        guard options.trainFraction > 0, options.trainFraction <= 1, options.evalFraction >= 0, options.evalFraction <= 1,
-              options.maxInputCharacters > 0, options.minTrainInstances >= 0, options.evalMinimum >= 0 else {
+        guard options.trainFraction > 0, options.trainFraction <= 1, options.evalFraction >= 0,
+            options.evalFraction <= 1,
+            options.maxInputCharacters > 0, options.minTrainInstances >= 0, options.evalMinimum >= 0
+        else {
             throw DataError.invalidArgument("Natural Instructions options out of range: \(options)")
         }
         let splits = try NaturalInstructionsLoader.loadSplits(root: folder, split: options.split)
@@ -42,9 +46,15 @@ public enum NaturalInstructionsFederation {
             var long = 0
             for instance in task.instances {
                 let id = samples.count
-                samples.append(Sample(id: id, instruction: task.definition, input: instance.input,
-                                      output: instance.outputs[0], category: task.name))
-                if instance.input.unicodeScalars.count < options.maxInputCharacters { short.append(id) } else { long += 1 }
+                samples.append(
+                    Sample(
+                        id: id, instruction: task.definition, input: instance.input,
+                        output: instance.outputs[0], category: task.name))
+                if instance.input.unicodeScalars.count < options.maxInputCharacters {
+                    short.append(id)
+                } else {
+                    long += 1
+                }
             }
             return (short, long)
         }
@@ -87,7 +97,9 @@ public enum NaturalInstructionsFederation {
         }
         report.clients = clients.count
         guard !clients.isEmpty else {
-            throw DataError.partitionFailed("no Natural Instructions training task under \(folder) has \(options.minTrainInstances) instances with input shorter than \(options.maxInputCharacters) characters")
+            throw DataError.partitionFailed(
+                "no Natural Instructions training task under \(folder) has \(options.minTrainInstances) instances with input shorter than \(options.maxInputCharacters) characters"
+            )
         }
         var parameters: [String: String] = [
             "maxInputCharacters": String(options.maxInputCharacters),
@@ -96,13 +108,14 @@ public enum NaturalInstructionsFederation {
             "evalSubsampling": String(options.evalSubsampling),
             "evalMinimum": String(options.evalMinimum),
             "evalFraction": String(options.evalFraction),
-            "split": options.split,
+            "split": options.split
         ]
         if let cap = options.maxClients { parameters["maxClients"] = String(cap) }
         let dataset = Dataset(name: "natural-instructions", samples: samples, skipped: skipped)
-        let partition = Partition(dataset: dataset.name, method: "ni-tasks", seed: seed, parameters: parameters,
-                                  sampleCount: samples.count, clientNames: clientNames, clients: clients,
-                                  evaluation: evaluation)
+        let partition = Partition(
+            dataset: dataset.name, method: "ni-tasks", seed: seed, parameters: parameters,
+            sampleCount: samples.count, clientNames: clientNames, clients: clients,
+            evaluation: evaluation)
         return (try FederatedDataset(dataset: dataset, partition: partition), report)
     }
 }

@@ -10,7 +10,9 @@ public enum NaturalInstructionsLoader {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw DataError.unreadable(path: path, reason: "not UTF-8 text")
             }
-            return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         }
         return NISplits(train: try names("train_tasks.txt"), test: try names("test_tasks.txt"))
     }
@@ -23,7 +25,9 @@ public enum NaturalInstructionsLoader {
     /// Loads one task file. An instance without a string `input` or a non-empty `output` list of
     /// strings is a problem: thrown under `.stop`, left out and returned in `skipped` under `.skip`.
     /// A file that is not JSON, or without Definition or Instances, always throws.
-    public static func loadTask(path: String, policy: MalformedLinePolicy = .stop) throws -> (task: NITask, skipped: [DataError]) {
+    public static func loadTask(path: String, policy: MalformedLinePolicy = .stop) throws -> (
+        task: NITask, skipped: [DataError]
+    ) {
         let data = try JSONLLoader.readFile(path)
         let raw: RawTask
         do {
@@ -31,7 +35,9 @@ public enum NaturalInstructionsLoader {
         } catch let error as DataError {
             throw error
         } catch DecodingError.typeMismatch(_, let context) {
-            throw DataError.invalidTask(path: path, reason: "unexpected type at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw DataError.invalidTask(
+                path: path, reason: "unexpected type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+            )
         } catch DecodingError.keyNotFound(let key, _) {
             throw DataError.missingField(path: path, line: 0, field: key.stringValue)
         } catch {
@@ -72,7 +78,10 @@ public enum NaturalInstructionsLoader {
 
 /// The fields of a task file the loader reads (decoded directly: fast on files of many MB).
 private struct RawTask: Decodable {
-    enum Definition { case string(String), list([String]) }
+    enum Definition {
+        case string(String)
+        case list([String])
+    }
     struct Instance: Decodable {
         var input: JSONField
         /// nil when missing or not a string / list of strings.

@@ -20,8 +20,10 @@ public struct Partition: Sendable, Equatable, Codable {
     /// Sample ids held out for evaluation.
     public var evaluation: [Int]
 
-    public init(dataset: String, method: String, seed: UInt64? = nil, parameters: [String: String] = [:],
-                sampleCount: Int, clientNames: [String], clients: [[Int]], evaluation: [Int]) {
+    public init(
+        dataset: String, method: String, seed: UInt64? = nil, parameters: [String: String] = [:],
+        sampleCount: Int, clientNames: [String], clients: [[Int]], evaluation: [Int]
+    ) {
         self.dataset = dataset
         self.method = method
         self.seed = seed
@@ -77,7 +79,8 @@ public struct Partition: Sendable, Equatable, Codable {
             throw DataError.malformedJSON(path: path, line: 0, reason: "not a partition manifest: \(error)")
         }
         guard partition.clientNames.count == partition.clients.count else {
-            throw DataError.manifestMismatch("\(path): \(partition.clientNames.count) client names for \(partition.clients.count) clients")
+            throw DataError.manifestMismatch(
+                "\(path): \(partition.clientNames.count) client names for \(partition.clients.count) clients")
         }
         return partition
     }
@@ -85,12 +88,15 @@ public struct Partition: Sendable, Equatable, Codable {
     /// Checks that every id exists in `dataset` and that no id is used twice.
     public func validate(against dataset: Dataset) throws {
         guard dataset.samples.count == sampleCount else {
-            throw DataError.manifestMismatch("manifest is for \(sampleCount) samples, dataset \(dataset.name) has \(dataset.samples.count)")
+            throw DataError.manifestMismatch(
+                "manifest is for \(sampleCount) samples, dataset \(dataset.name) has \(dataset.samples.count)")
         }
         let known = Set(dataset.samples.map(\.id))
         var seen = Set<Int>()
         for id in clients.joined() + evaluation {
-            guard known.contains(id) else { throw DataError.manifestMismatch("sample id \(id) is not in dataset \(dataset.name)") }
+            guard known.contains(id) else {
+                throw DataError.manifestMismatch("sample id \(id) is not in dataset \(dataset.name)")
+            }
             guard seen.insert(id).inserted else { throw DataError.manifestMismatch("sample id \(id) appears twice") }
         }
     }

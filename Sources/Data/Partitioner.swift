@@ -8,11 +8,15 @@ public enum Partitioner {
     /// and cut the shuffled items at `floor(cumsum(p) * n_k)`. Redraw everything until every client
     /// holds at least `minSamples` items; finally shuffle each client's list.
     /// - Throws: `partitionFailed` after `maxAttempts` draws, `invalidArgument` on bad parameters.
-    public static func dirichlet(labels: [Int], clients: Int, alpha: Double, minSamples: Int = 10,
-                                 maxAttempts: Int = 10_000,
-                                 using generator: inout some RandomNumberGenerator) throws -> [[Int]] {
+    public static func dirichlet(
+        labels: [Int], clients: Int, alpha: Double, minSamples: Int = 10,
+        maxAttempts: Int = 10_000,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> [[Int]] {
         guard clients > 0 else { throw DataError.invalidArgument("number of clients must be positive, got \(clients)") }
-        guard alpha > 0, alpha.isFinite else { throw DataError.invalidArgument("alpha must be a positive number, got \(alpha)") }
+        guard alpha > 0, alpha.isFinite else {
+            throw DataError.invalidArgument("alpha must be a positive number, got \(alpha)")
+        }
         guard minSamples >= 0 else { throw DataError.invalidArgument("minSamples must be >= 0, got \(minSamples)") }
         let n = labels.count
         guard minSamples * clients <= n else {
@@ -56,14 +60,20 @@ public enum Partitioner {
                 return batches
             }
         }
-        throw DataError.partitionFailed("no Dirichlet(alpha \(alpha)) draw over \(clients) clients gave every client at least \(minSamples) samples in \(maxAttempts) attempts")
+        throw DataError.partitionFailed(
+            "no Dirichlet(alpha \(alpha)) draw over \(clients) clients gave every client at least \(minSamples) samples in \(maxAttempts) attempts"
+        )
     }
 
     /// IID split as the reference does it: a random permutation cut into `clients` parts of
     /// `floor(count / clients)` items, the last part taking the remainder.
-    public static func iid(count: Int, clients: Int, using generator: inout some RandomNumberGenerator) throws -> [[Int]] {
+    public static func iid(count: Int, clients: Int, using generator: inout some RandomNumberGenerator) throws
+        -> [[Int]]
+    {
         guard clients > 0 else { throw DataError.invalidArgument("number of clients must be positive, got \(clients)") }
-        guard count >= clients else { throw DataError.partitionFailed("\(count) samples cannot be split over \(clients) clients") }
+        guard count >= clients else {
+            throw DataError.partitionFailed("\(count) samples cannot be split over \(clients) clients")
+        }
         var order = Array(0..<count)
         RandomDraws.shuffle(&order, using: &generator)
         let size = count / clients

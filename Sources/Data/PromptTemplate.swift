@@ -15,13 +15,18 @@ public struct PromptTemplate: Sendable, Equatable {
 
     /// Dolly-15K (the input is Dolly's `context`).
     public static let dolly = PromptTemplate(
-        withInput: "Below is an instruction that describes a task, paired with an input that provides further context. Write a response for the task request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:",
-        withoutInput: "Below is an instruction that describes a task. Write a response for the task request.\n\n### Instruction:\n{instruction}\n\n### Response:")
+        withInput:
+            "Below is an instruction that describes a task, paired with an input that provides further context. Write a response for the task request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:",
+        withoutInput:
+            "Below is an instruction that describes a task. Write a response for the task request.\n\n### Instruction:\n{instruction}\n\n### Response:"
+    )
 
     /// Natural Instructions with prompts (`--use_prompts`): the task Definition as instruction.
     public static let naturalInstructions = PromptTemplate(
-        withInput: "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:",
-        withoutInput: "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:",
+        withInput:
+            "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:",
+        withoutInput:
+            "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:",
         alwaysUseInputTemplate: true)
 
     /// Natural Instructions without prompts (the reference's default when `--use_prompts` is off).

@@ -16,8 +16,10 @@ public enum PromptTokenizer {
     public static let defaultMaxLength = 1024
 
     /// The training sequence of a prompt and its response.
-    public static func training(prompt: String, response: String, tokenizer: TokenizerFunctions,
-                                maxLength: Int = defaultMaxLength) throws -> TokenizedSample {
+    public static func training(
+        prompt: String, response: String, tokenizer: TokenizerFunctions,
+        maxLength: Int = defaultMaxLength
+    ) throws -> TokenizedSample {
         guard maxLength > 0 else { throw DataError.invalidArgument("maxLength must be positive, got \(maxLength)") }
         var full = encodeWithBOS(prompt + response, tokenizer)
         full.append(tokenizer.eosID)
@@ -31,15 +33,20 @@ public enum PromptTokenizer {
     }
 
     /// The training sequence of a sample under a template.
-    public static func training(sample: Sample, template: PromptTemplate, tokenizer: TokenizerFunctions,
-                                maxLength: Int = defaultMaxLength) throws -> TokenizedSample {
-        try training(prompt: template.prompt(for: sample), response: sample.output, tokenizer: tokenizer,
-                     maxLength: maxLength)
+    public static func training(
+        sample: Sample, template: PromptTemplate, tokenizer: TokenizerFunctions,
+        maxLength: Int = defaultMaxLength
+    ) throws -> TokenizedSample {
+        try training(
+            prompt: template.prompt(for: sample), response: sample.output, tokenizer: tokenizer,
+            maxLength: maxLength)
     }
 
     /// The prompt ids fed to generation at evaluation (reference: generation=True), truncated.
-    public static func generationInput(prompt: String, tokenizer: TokenizerFunctions,
-                                       maxLength: Int = defaultMaxLength) -> [Int] {
+    public static func generationInput(
+        prompt: String, tokenizer: TokenizerFunctions,
+        maxLength: Int = defaultMaxLength
+    ) -> [Int] {
         var ids = encodeWithBOS(prompt, tokenizer)
         if ids.count > maxLength { ids.removeLast(ids.count - max(0, maxLength)) }
         return ids

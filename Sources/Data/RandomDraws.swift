@@ -49,4 +49,3 @@ public enum RandomDraws {
         return Array(pool[0..<k])
     }
 }
-

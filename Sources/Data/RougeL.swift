@@ -108,19 +108,25 @@ public enum RougeL {
     /// a larger one is split at its middle row, whose DP row is computed forward in two rows, the
     /// lower half walked first (the path runs from (n, m) up), then the upper half from the
     /// column where the path crossed. Memory O(blockCells + m log n), time O(n m log n).
-    static func unionLCS(_ x: [Int], _ y: [Int], _ table: inout [Int32], into union: inout Set<Int>,
-                         blockCells: Int = RougeL.blockCells) {
+    static func unionLCS(
+        _ x: [Int], _ y: [Int], _ table: inout [Int32], into union: inout Set<Int>,
+        blockCells: Int = RougeL.blockCells
+    ) {
         let n = x.count, m = y.count
         guard n > 0, m > 0 else { return }
         let top = [Int32](repeating: 0, count: m + 1)
-        _ = walk(x, y, top: 0, topRow: top, bottom: n, column: m, table: &table, union: &union, blockCells: max(4, blockCells))
+        _ = walk(
+            x, y, top: 0, topRow: top, bottom: n, column: m, table: &table, union: &union,
+            blockCells: max(4, blockCells))
     }
 
     /// Walks the backtracking path from (bottom, column) up to row `top`; `topRow` is the DP row
     /// `top` over columns 0...column (columns beyond the path never matter). Returns the column at
     /// which the path reached row `top`, or 0 when it ended at column 0.
-    private static func walk(_ x: [Int], _ y: [Int], top: Int, topRow: [Int32], bottom: Int, column: Int,
-                             table: inout [Int32], union: inout Set<Int>, blockCells: Int) -> Int {
+    private static func walk(
+        _ x: [Int], _ y: [Int], top: Int, topRow: [Int32], bottom: Int, column: Int,
+        table: inout [Int32], union: inout Set<Int>, blockCells: Int
+    ) -> Int {
         let width = column + 1
         let rows = bottom - top
         if rows <= 1 || (rows + 1) * width <= blockCells {
@@ -161,11 +167,13 @@ public enum RougeL {
         }
         let mid = top + rows / 2
         let midRow = forward(x, y, from: topRow, rows: top..<mid)
-        let crossing = walk(x, y, top: mid, topRow: midRow, bottom: bottom, column: column,
-                            table: &table, union: &union, blockCells: blockCells)
+        let crossing = walk(
+            x, y, top: mid, topRow: midRow, bottom: bottom, column: column,
+            table: &table, union: &union, blockCells: blockCells)
         if crossing == 0 { return 0 }
-        return walk(x, y, top: top, topRow: Array(topRow[0...crossing]), bottom: mid, column: crossing,
-                    table: &table, union: &union, blockCells: blockCells)
+        return walk(
+            x, y, top: top, topRow: Array(topRow[0...crossing]), bottom: mid, column: crossing,
+            table: &table, union: &union, blockCells: blockCells)
     }
 
     /// The DP row after `rows` of x, from the row before them (two rows of memory).

@@ -33,8 +33,12 @@ public enum RougePairsFile {
             } catch {
                 throw DataError.malformedJSON(path: path, line: lineNumber, reason: JSONField.reason(error))
             }
-            guard case let .string(hyp)? = fields["hyp"] else { throw DataError.missingField(path: path, line: lineNumber, field: "hyp") }
-            guard case let .string(ref)? = fields["ref"] else { throw DataError.missingField(path: path, line: lineNumber, field: "ref") }
+            guard case let .string(hyp)? = fields["hyp"] else {
+                throw DataError.missingField(path: path, line: lineNumber, field: "hyp")
+            }
+            guard case let .string(ref)? = fields["ref"] else {
+                throw DataError.missingField(path: path, line: lineNumber, field: "ref")
+            }
             pairs.append(Pair(hyp: hyp, ref: ref, line: lineNumber))
         }
         return pairs

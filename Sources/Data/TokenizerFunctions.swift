@@ -11,8 +11,10 @@ public struct TokenizerFunctions: Sendable {
     /// The padding id: the reference counts the prompt's tokens as those != pad (SmolLM2: 2).
     public var padID: Int?
 
-    public init(encode: @escaping @Sendable (String) -> [Int], eosID: Int, bosID: Int? = nil, addsBOS: Bool = false,
-                padID: Int? = nil) {
+    public init(
+        encode: @escaping @Sendable (String) -> [Int], eosID: Int, bosID: Int? = nil, addsBOS: Bool = false,
+        padID: Int? = nil
+    ) {
         self.encode = encode
         self.eosID = eosID
         self.bosID = bosID

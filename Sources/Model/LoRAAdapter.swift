@@ -32,8 +32,10 @@ public struct LoRAAdapter: Sendable, Equatable {
                 offset += config.rank * inF
                 let b = offset
                 offset += outF * config.rank
-                views.append(LoRAView(layer: layer, projection: projection, inFeatures: inF,
-                                      outFeatures: outF, aOffset: a, bOffset: b))
+                views.append(
+                    LoRAView(
+                        layer: layer, projection: projection, inFeatures: inF,
+                        outFeatures: outF, aOffset: a, bOffset: b))
             }
         }
         self.config = config

@@ -44,8 +44,9 @@ public struct LowRankMean: Sendable {
         let total = factors.reduce(0) { $0 + $1.weight }
         guard total > 0, total.isFinite else { throw ModelError.invalidInput("FlexLoRA: weights sum to \(total)") }
         for (i, f) in factors.enumerated() where f.rank <= 0 || f.a.count != f.rank * n || f.b.count != m * f.rank {
-            throw ModelError.adapterMismatch("FlexLoRA: factors \(i) have rank \(f.rank), |A| \(f.a.count), "
-                                             + "|B| \(f.b.count) for [\(m), \(n)]")
+            throw ModelError.adapterMismatch(
+                "FlexLoRA: factors \(i) have rank \(f.rank), |A| \(f.a.count), "
+                    + "|B| \(f.b.count) for [\(m), \(n)]")
         }
         let r = factors.reduce(0) { $0 + $1.rank }
         // Column-major stacks: bs [m, R] with client i's columns scaled by w_i s_i; at = As^T [n, R].
@@ -64,16 +65,19 @@ public struct LowRankMean: Sendable {
         let (q2, r2, k2) = try Self.thinQR(&at, rows: n, columns: r)
         // core [k1, k2] = r1 [k1, R] * r2^T [R, k2], column-major.
         var core = [Double](repeating: 0, count: k1 * k2)
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(k1), Int32(k2), Int32(r), 1, r1, Int32(k1),
-                    r2, Int32(k2), 0, &core, Int32(k1))
+        cblas_dgemm(
+            CblasColMajor, CblasNoTrans, CblasTrans, Int32(k1), Int32(k2), Int32(r), 1, r1, Int32(k1),
+            r2, Int32(k2), 0, &core, Int32(k1))
         let (u, s, vt, p) = try Self.svd(&core, rows: k1, columns: k2)
         // left = q1 [m, k1] * u [k1, p]; right = q2 [n, k2] * vt^T [k2, p]; then to row-major.
         var l = [Double](repeating: 0, count: m * p)
         var rr = [Double](repeating: 0, count: n * p)
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(p), Int32(k1), 1, q1, Int32(m),
-                    u, Int32(k1), 0, &l, Int32(m))
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(p), Int32(k2), 1, q2, Int32(n),
-                    vt, Int32(p), 0, &rr, Int32(n))
+        cblas_dgemm(
+            CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(p), Int32(k1), 1, q1, Int32(m),
+            u, Int32(k1), 0, &l, Int32(m))
+        cblas_dgemm(
+            CblasColMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(p), Int32(k2), 1, q2, Int32(n),
+            vt, Int32(p), 0, &rr, Int32(n))
         var leftRows = [Double](repeating: 0, count: m * p)
         var rightRows = [Double](repeating: 0, count: n * p)
         for j in 0..<p {

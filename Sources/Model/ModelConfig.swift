@@ -29,10 +29,12 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     public var bosTokenId: Int?
     public var eosTokenId: Int?
 
-    public init(architecture: Architecture, vocabSize: Int, hiddenSize: Int, intermediateSize: Int,
-                layerCount: Int, headCount: Int, kvHeadCount: Int, contextLength: Int,
-                ropeTheta: Float = 10000, normEpsilon: Float = 1e-5, tiedEmbeddings: Bool,
-                bosTokenId: Int? = nil, eosTokenId: Int? = nil) {
+    public init(
+        architecture: Architecture, vocabSize: Int, hiddenSize: Int, intermediateSize: Int,
+        layerCount: Int, headCount: Int, kvHeadCount: Int, contextLength: Int,
+        ropeTheta: Float = 10000, normEpsilon: Float = 1e-5, tiedEmbeddings: Bool,
+        bosTokenId: Int? = nil, eosTokenId: Int? = nil
+    ) {
         self.architecture = architecture
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize

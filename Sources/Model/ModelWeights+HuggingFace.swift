@@ -10,8 +10,9 @@ extension ModelWeights {
                 throw ModelError.invalidTensor(path: source, tensor: name, reason: "missing")
             }
             guard t.shape == shape || (t.count == shape.reduce(1, *) && shape.count == 1) else {
-                throw ModelError.invalidTensor(path: source, tensor: name,
-                                               reason: "shape \(t.shape), expected \(shape)")
+                throw ModelError.invalidTensor(
+                    path: source, tensor: name,
+                    reason: "shape \(t.shape), expected \(shape)")
             }
             return Tensor(shape: shape, data: t.data)
         }
@@ -38,12 +39,15 @@ extension ModelWeights {
                 let (outF, inF) = shapes[p]!
                 projections[p] = try linear(block + names.projections[p]!, outF: outF, inF: inF)
             }
-            layers.append(LayerWeights(attentionNorm: try norm(block + names.attentionNorm),
-                                       mlpNorm: try norm(block + names.mlpNorm), projections: projections))
+            layers.append(
+                LayerWeights(
+                    attentionNorm: try norm(block + names.attentionNorm),
+                    mlpNorm: try norm(block + names.mlpNorm), projections: projections))
         }
         let head = c.tiedEmbeddings ? nil : try take(names.lmHead + ".weight", [c.vocabSize, d])
-        self.init(config: c, tokenEmbedding: try take(names.tokenEmbedding + ".weight", [c.vocabSize, d]),
-                  positionEmbedding: try names.positionEmbedding.map { try take($0 + ".weight", [c.contextLength, d]) },
-                  layers: layers, finalNorm: try norm(names.finalNorm), lmHead: head)
+        self.init(
+            config: c, tokenEmbedding: try take(names.tokenEmbedding + ".weight", [c.vocabSize, d]),
+            positionEmbedding: try names.positionEmbedding.map { try take($0 + ".weight", [c.contextLength, d]) },
+            layers: layers, finalNorm: try norm(names.finalNorm), lmHead: head)
     }
 }

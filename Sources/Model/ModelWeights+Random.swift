@@ -27,16 +27,20 @@ extension ModelWeights {
             var projections: [Projection: Linear] = [:]
             for projection in Projection.all(for: c.architecture) {
                 let (outF, inF) = shapes[projection]!
-                projections[projection] = Linear(weight: normal([outF, inF]),
-                                                 bias: arch.biases ? Tensor(zeros: [outF]) : nil)
+                projections[projection] = Linear(
+                    weight: normal([outF, inF]),
+                    bias: arch.biases ? Tensor(zeros: [outF]) : nil)
             }
-            layers.append(LayerWeights(attentionNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
-                                       mlpNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
-                                       projections: projections))
+            layers.append(
+                LayerWeights(
+                    attentionNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
+                    mlpNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
+                    projections: projections))
         }
-        return ModelWeights(config: c, tokenEmbedding: normal([c.vocabSize, d]),
-                            positionEmbedding: arch.positions == .learned ? normal([c.contextLength, d]) : nil, layers: layers,
-                            finalNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
-                            lmHead: c.tiedEmbeddings ? nil : normal([c.vocabSize, d]))
+        return ModelWeights(
+            config: c, tokenEmbedding: normal([c.vocabSize, d]),
+            positionEmbedding: arch.positions == .learned ? normal([c.contextLength, d]) : nil, layers: layers,
+            finalNorm: Norm(weight: ones(d), bias: arch.biases ? Tensor(zeros: [d]) : nil),
+            lmHead: c.tiedEmbeddings ? nil : normal([c.vocabSize, d]))
     }
 }

@@ -55,8 +55,10 @@ public struct ModelWeights: Sendable, Equatable {
     /// LM head `[V, d]`; nil when tied to `tokenEmbedding`.
     public var lmHead: Tensor?
 
-    public init(config: ModelConfig, tokenEmbedding: Tensor, positionEmbedding: Tensor?,
-                layers: [LayerWeights], finalNorm: Norm, lmHead: Tensor?) {
+    public init(
+        config: ModelConfig, tokenEmbedding: Tensor, positionEmbedding: Tensor?,
+        layers: [LayerWeights], finalNorm: Norm, lmHead: Tensor?
+    ) {
         self.config = config
         self.tokenEmbedding = tokenEmbedding
         self.positionEmbedding = positionEmbedding

@@ -1,10 +1,18 @@
 /// The linear projections of a transformer block, named as PEFT names LoRA targets.
 public enum Projection: String, Sendable, Codable, CaseIterable, Hashable {
     // LLaMA family
-    case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
-    case gate = "gate_proj", up = "up_proj", down = "down_proj"
+    case q = "q_proj"
+    case k = "k_proj"
+    case v = "v_proj"
+    case o = "o_proj"
+    case gate = "gate_proj"
+    case up = "up_proj"
+    case down = "down_proj"
     // GPT-2
-    case cAttn = "attn.c_attn", attnProj = "attn.c_proj", fc = "mlp.c_fc", mlpProj = "mlp.c_proj"
+    case cAttn = "attn.c_attn"
+    case attnProj = "attn.c_proj"
+    case fc = "mlp.c_fc"
+    case mlpProj = "mlp.c_proj"
 
     /// The projections of an architecture, in the canonical order used by flat parameter vectors.
     public static func all(for architecture: Architecture) -> [Projection] {

@@ -11,8 +11,10 @@ public struct Liveness: Sendable, Equatable {
     public var zmtpInterval: Duration
     public var zmtpTimeout: Duration
 
-    public init(heartbeatInterval: Duration = .seconds(1), lease: Duration = .seconds(10),
-                zmtpInterval: Duration = .seconds(1), zmtpTimeout: Duration = .seconds(5)) {
+    public init(
+        heartbeatInterval: Duration = .seconds(1), lease: Duration = .seconds(10),
+        zmtpInterval: Duration = .seconds(1), zmtpTimeout: Duration = .seconds(5)
+    ) {
         self.heartbeatInterval = heartbeatInterval
         self.lease = lease
         self.zmtpInterval = zmtpInterval
@@ -23,7 +25,8 @@ public struct Liveness: Sendable, Equatable {
 
     func validate() throws {
         guard heartbeatInterval > .zero, lease > heartbeatInterval, zmtpInterval > .zero, zmtpTimeout > .zero else {
-            throw TransportError.invalidConfiguration("liveness: need 0 < heartbeatInterval < lease and positive ZMTP times")
+            throw TransportError.invalidConfiguration(
+                "liveness: need 0 < heartbeatInterval < lease and positive ZMTP times")
         }
     }
 

@@ -81,21 +81,25 @@ final class Mailbox<Element: Sendable>: Sendable {
             return (s.buffer.popFirst(), s.finished)
         }
         if element != nil || finished { return element }
-        return await withTaskCancellationHandler(operation: {
-            await withUnsafeContinuation(isolation: actor) { (c: UnsafeContinuation<Element?, Never>) in
-                // Elements may have arrived (or the mailbox finished) since the look above.
-                let now = state.withLock { s -> Element?? in
-                    if let element = s.buffer.popFirst() { return .some(element) }
-                    if s.finished { return .some(nil) }
-                    if s.waiter != nil { preconditionFailure("two tasks wait in next() of one mailbox; it has one consumer") }
-                    s.waiter = c
-                    return .none
+        return await withTaskCancellationHandler(
+            operation: {
+                await withUnsafeContinuation(isolation: actor) { (c: UnsafeContinuation<Element?, Never>) in
+                    // Elements may have arrived (or the mailbox finished) since the look above.
+                    let now = state.withLock { s -> Element?? in
+                        if let element = s.buffer.popFirst() { return .some(element) }
+                        if s.finished { return .some(nil) }
+                        if s.waiter != nil {
+                            preconditionFailure("two tasks wait in next() of one mailbox; it has one consumer")
+                        }
+                        s.waiter = c
+                        return .none
+                    }
+                    if let now { c.resume(returning: now) }
                 }
-                if let now { c.resume(returning: now) }
-            }
-        }, onCancel: {
-            finish()
-        }, isolation: actor)
+            },
+            onCancel: {
+                finish()
+            }, isolation: actor)
     }
 
     /// After `next` returned nil: the error the mailbox finished with, once; nil when it finished

@@ -41,18 +41,24 @@ public actor ServerInbox {
     }
 
     /// The next message from `peer` that satisfies `match`.
-    public func next(from peer: PeerID, timeout: Duration,
-                     where match: @escaping @Sendable (Message) -> Bool = { _ in true }) async throws -> Message {
+    public func next(
+        from peer: PeerID, timeout: Duration,
+        where match: @escaping @Sendable (Message) -> Bool = { _ in true }
+    ) async throws -> Message {
         try await wait(peer: peer, timeout: timeout, match: match).1
     }
 
     /// The next message from any peer that satisfies `match`.
-    public func next(timeout: Duration,
-                     where match: @escaping @Sendable (Message) -> Bool = { _ in true }) async throws -> (PeerID, Message) {
+    public func next(
+        timeout: Duration,
+        where match: @escaping @Sendable (Message) -> Bool = { _ in true }
+    ) async throws -> (PeerID, Message) {
         try await wait(peer: nil, timeout: timeout, match: match)
     }
 
-    private func wait(peer: PeerID?, timeout: Duration, match: @escaping @Sendable (Message) -> Bool) async throws -> (PeerID, Message) {
+    private func wait(peer: PeerID?, timeout: Duration, match: @escaping @Sendable (Message) -> Bool) async throws -> (
+        PeerID, Message
+    ) {
         if let i = buffer[head...].firstIndex(where: { (peer == nil || $0.0 == peer) && match($0.1) }) {
             return take(i)
         }
@@ -104,7 +110,8 @@ public actor ServerInbox {
         timers.removeValue(forKey: id)
         guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
         let w = waiters.remove(at: i)
-        w.continuation.resume(throwing: TransportError.timeout("no matching message from \(peer?.name ?? "any peer") within \(timeout)"))
+        w.continuation.resume(
+            throwing: TransportError.timeout("no matching message from \(peer?.name ?? "any peer") within \(timeout)"))
     }
 
     private func handle(_ event: ServerEvent) {

@@ -41,7 +41,9 @@ public final class TrafficCounters: Sendable {
     }
 
     func recordRejected(bytes: Int) {
-        state.withLock { s in s.rejectedMessages += 1; s.rejectedBytes += bytes }
+        state.withLock { s in
+            s.rejectedMessages += 1; s.rejectedBytes += bytes
+        }
     }
 
     /// All non-zero counters, ordered by type then direction.
@@ -50,8 +52,10 @@ public final class TrafficCounters: Sendable {
             var out: [TrafficRecord] = []
             for i in 0..<s.messages.count where s.messages[i] > 0 {
                 guard let type = MessageType(rawValue: UInt8(i / 2)) else { continue }
-                out.append(TrafficRecord(type: type, direction: i % 2 == 0 ? .sent : .received,
-                                         messages: s.messages[i], bytes: s.bytes[i]))
+                out.append(
+                    TrafficRecord(
+                        type: type, direction: i % 2 == 0 ? .sent : .received,
+                        messages: s.messages[i], bytes: s.bytes[i]))
             }
             return out
         }.sorted { ($0.type.rawValue, $0.direction.rawValue) < ($1.type.rawValue, $1.direction.rawValue) }

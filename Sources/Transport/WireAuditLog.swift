@@ -19,7 +19,8 @@ public final class WireAuditLog: Sendable {
 
     func record(_ type: MessageType, frames: [WireFrame]) {
         let size = frames.reduce(0) { $0 + $1.byteCount }
-        let entry = WireAuditEntry(type: type, bytes: size, wire: keepsBytes ? Array(frames.map(\.bytes).joined()) : nil)
+        let entry = WireAuditEntry(
+            type: type, bytes: size, wire: keepsBytes ? Array(frames.map(\.bytes).joined()) : nil)
         log.withLock { $0.append(entry) }
     }
 

@@ -7,7 +7,9 @@ import Transport
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Run a federation as a local multi-process cluster: this process is the server, N worker processes host the clients (ZeroMQ over tcp://127.0.0.1, CURVE keys made in <out>/keys).")
+        abstract:
+            "Run a federation as a local multi-process cluster: this process is the server, N worker processes host the clients (ZeroMQ over tcp://127.0.0.1, CURVE keys made in <out>/keys)."
+    )
 
     @OptionGroup var options: ConfigOptions
 
@@ -25,7 +27,9 @@ struct ClusterCommand: AsyncParsableCommand {
 
     func run() async throws {
         let c = try options.load(simulatedClock: nil)  // on one machine the simulated clock runs as in `run`
-        guard workers >= 1, workers <= c.clients else { throw ValidationError("--workers must be within 1...\(c.clients)") }
+        guard workers >= 1, workers <= c.clients else {
+            throw ValidationError("--workers must be within 1...\(c.clients)")
+        }
         let out = options.outputFolder(c)
         CommandPrecision.announce(c.precision)
         Console.line(ConfigOptions.header("cluster", c, out: out))
@@ -44,8 +48,13 @@ struct ClusterCommand: AsyncParsableCommand {
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let endpoint = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", curve: curve))
         let address = endpoint.boundEndpoint
-        Console.line("cluster \(c.name): server on \(address)\(curve == nil ? "" : " (CURVE)"), \(workers) worker processes")
-        let server = ServerActor(endpoint: endpoint, config: c, log: { output.log($0); Console.line($0) }, progress: Console.line)
+        Console.line(
+            "cluster \(c.name): server on \(address)\(curve == nil ? "" : " (CURVE)"), \(workers) worker processes")
+        let server = ServerActor(
+            endpoint: endpoint, config: c,
+            log: {
+                output.log($0); Console.line($0)
+            }, progress: Console.line)
         await server.start()
 
         let supervisor = Supervisor(pidFile: output.folder.appendingPathComponent("workers.json"))
@@ -67,14 +76,21 @@ struct ClusterCommand: AsyncParsableCommand {
         let ranges = ClientRange.split(c.clients, into: workers)
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for (i, name) in names.enumerated() {
-            var args = ["worker", configCopy, "--connect", address, "--clients", ranges[i], "--name", name, "--out", out]
+            var args = [
+                "worker", configCopy, "--connect", address, "--clients", ranges[i], "--name", name, "--out", out
+            ]
             if !noCurve { args += ["--keys", keyDir] }
-            supervisor.start(name: name, executable: exe, arguments: args, maxRestarts: maxRestarts, log: { output.log($0); Console.line($0) })
+            supervisor.start(
+                name: name, executable: exe, arguments: args, maxRestarts: maxRestarts,
+                log: {
+                    output.log($0); Console.line($0)
+                })
         }
         var opts = RunOptions(output: out, resume: resume, configPath: options.config)
         opts.registrationTimeout = 300
         do {
-            let result = try await Coordinator.serve(config: c, server: server, compute: compute, output: output, options: opts)
+            let result = try await Coordinator.serve(
+                config: c, server: server, compute: compute, output: output, options: opts)
             supervisor.finish()
             await supervisor.waitAll(timeout: 10)
             Summary.print(result, output: out)
@@ -89,13 +105,17 @@ struct ClusterCommand: AsyncParsableCommand {
 /// Starts worker processes and restarts one that dies while the run goes on; their pids are
 /// kept in workers.json in the run folder.
 final class Supervisor: Sendable {
-    private struct State { var processes: [String: Process] = [:]; var finished = false; var restarts: [String: Int] = [:] }
+    private struct State {
+        var processes: [String: Process] = [:]; var finished = false; var restarts: [String: Int] = [:]
+    }
     private let state = Mutex(State())
     let pidFile: URL
 
     init(pidFile: URL) { self.pidFile = pidFile }
 
-    func start(name: String, executable: URL, arguments: [String], maxRestarts: Int, log: @escaping @Sendable (String) -> Void) {
+    func start(
+        name: String, executable: URL, arguments: [String], maxRestarts: Int, log: @escaping @Sendable (String) -> Void
+    ) {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
@@ -112,7 +132,9 @@ final class Supervisor: Sendable {
             }
             guard again else { return }
             let how = proc.terminationReason == .uncaughtSignal ? "was killed by signal" : "exited with status"
-            log("worker \(name) (pid \(proc.processIdentifier)) \(how) \(proc.terminationStatus); restart \(count) of \(maxRestarts)")
+            log(
+                "worker \(name) (pid \(proc.processIdentifier)) \(how) \(proc.terminationStatus); restart \(count) of \(maxRestarts)"
+            )
             Thread.sleep(forTimeInterval: 1)
             self.start(name: name, executable: executable, arguments: arguments, maxRestarts: maxRestarts, log: log)
         }

@@ -33,7 +33,8 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let comparison = try Comparison.make(runs: runs.map { try ComparedRun.load($0) }, resamples: resamples, seed: bootstrapSeed)
+        let comparison = try Comparison.make(
+            runs: runs.map { try ComparedRun.load($0) }, resamples: resamples, seed: bootstrapSeed)
         let dir = URL(fileURLWithPath: out, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -41,6 +42,8 @@ struct CompareCommand: ParsableCommand {
             try Data(comparison.html().utf8).write(to: dir.appendingPathComponent("compare.html"))
         } catch { throw ValidationError("cannot write into \(out): \(error.localizedDescription)") }
         print(comparison.markdown())
-        print("written: \(dir.appendingPathComponent("compare.md").path), \(dir.appendingPathComponent("compare.html").path)")
+        print(
+            "written: \(dir.appendingPathComponent("compare.md").path), \(dir.appendingPathComponent("compare.html").path)"
+        )
     }
 }

@@ -19,12 +19,12 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per-client sample counts and category histograms of a partition.",
             discussion: """
-            dolly: holds out --held-out (default 7, summarization) and spreads the other categories \
-            over --clients by the Dirichlet label partition with --alpha (or --iid). ni: one client \
-            per training task after the reference's filters (--clients caps the number of clients). \
-            Data come from --data, else env FEDHDS_DATA, else the repository's data/ folder. The \
-            partition is drawn from SplitMix64(--seed); --manifest writes it as JSON.
-            """
+                dolly: holds out --held-out (default 7, summarization) and spreads the other categories \
+                over --clients by the Dirichlet label partition with --alpha (or --iid). ni: one client \
+                per training task after the reference's filters (--clients caps the number of clients). \
+                Data come from --data, else env FEDHDS_DATA, else the repository's data/ folder. The \
+                partition is drawn from SplitMix64(--seed); --manifest writes it as JSON.
+                """
         )
 
         @Option(name: .long, help: "dolly or ni.")
@@ -56,18 +56,22 @@ struct DataCommand: ParsableCommand {
             let federated: FederatedDataset
             switch dataset {
             case .dolly:
-                let path = try data.map { $0.hasSuffix(".jsonl") ? $0 : try DataPaths.dollyFile(root: $0) } ?? DataPaths.dollyFile()
+                let path =
+                    try data.map { $0.hasSuffix(".jsonl") ? $0 : try DataPaths.dollyFile(root: $0) }
+                    ?? DataPaths.dollyFile()
                 let dolly = try DollyLoader.load(path: path)
-                federated = try DollyFederation.make(dataset: dolly, clients: clients ?? 200,
-                                                     split: iid ? .iid : .dirichlet(alpha: alpha),
-                                                     heldOutCategory: heldOut < 0 ? nil : heldOut, seed: seed,
-                                                     using: &generator)
+                federated = try DollyFederation.make(
+                    dataset: dolly, clients: clients ?? 200,
+                    split: iid ? .iid : .dirichlet(alpha: alpha),
+                    heldOutCategory: heldOut < 0 ? nil : heldOut, seed: seed,
+                    using: &generator)
             case .ni:
                 var options = NIOptions()
                 options.maxClients = clients
                 let root = try DataPaths.naturalInstructionsRoot(root: data)
-                let (made, report) = try NaturalInstructionsFederation.make(root: root, options: options, seed: seed,
-                                                                              using: &generator)
+                let (made, report) = try NaturalInstructionsFederation.make(
+                    root: root, options: options, seed: seed,
+                    using: &generator)
                 federated = made
                 print(report)
             }
@@ -83,19 +87,30 @@ struct DataCommand: ParsableCommand {
             let sizes = f.partition.clients.map(\.count)
             let categories = Array(Set(histograms.flatMap(\.keys))).sorted()
             let p = f.partition
-            print("dataset: \(p.dataset)  method: \(p.method)  seed: \(p.seed.map(String.init) ?? "-")  "
-                  + p.parameters.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
-            print("clients: \(sizes.count)  training samples: \(sizes.reduce(0, +))  evaluation samples: \(p.evaluation.count)")
+            print(
+                "dataset: \(p.dataset)  method: \(p.method)  seed: \(p.seed.map(String.init) ?? "-")  "
+                    + p.parameters.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
+            print(
+                "clients: \(sizes.count)  training samples: \(sizes.reduce(0, +))  evaluation samples: \(p.evaluation.count)"
+            )
             if let lo = sizes.min(), let hi = sizes.max() {
                 let mean = Double(sizes.reduce(0, +)) / Double(sizes.count)
                 let cats = Double(histograms.map(\.count).reduce(0, +)) / Double(histograms.count)
-                print(String(format: "samples per client: min %d  max %d  mean %.2f;  categories per client: mean %.2f", lo, hi, mean, cats))
+                print(
+                    String(
+                        format: "samples per client: min %d  max %d  mean %.2f;  categories per client: mean %.2f", lo,
+                        hi, mean, cats))
             }
             if dataset == .dolly {
-                print("columns: " + categories.enumerated().map { "c\($0.offset)=\($0.element)" }.joined(separator: " "))
-                print(["client", "n"].joined(separator: "\t") + "\t" + categories.indices.map { "c\($0)" }.joined(separator: "\t"))
+                print(
+                    "columns: " + categories.enumerated().map { "c\($0.offset)=\($0.element)" }.joined(separator: " "))
+                print(
+                    ["client", "n"].joined(separator: "\t") + "\t"
+                        + categories.indices.map { "c\($0)" }.joined(separator: "\t"))
                 for (c, h) in histograms.enumerated() {
-                    print("\(p.clientNames[c])\t\(sizes[c])\t" + categories.map { String(h[$0] ?? 0) }.joined(separator: "\t"))
+                    print(
+                        "\(p.clientNames[c])\t\(sizes[c])\t"
+                            + categories.map { String(h[$0] ?? 0) }.joined(separator: "\t"))
                 }
             } else {
                 print("client\tn\ttask")
@@ -104,9 +119,11 @@ struct DataCommand: ParsableCommand {
             var evalHistogram: [String: Int] = [:]
             for s in try f.evaluationSamples() { evalHistogram[s.category, default: 0] += 1 }
             if !evalHistogram.isEmpty {
-                print("evaluation: " + evalHistogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                print(
+                    "evaluation: "
+                        + evalHistogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                            separator: " "))
             }
         }
     }
 }
-

@@ -26,9 +26,11 @@ struct EvalCommand: AsyncParsableCommand {
         let out = options.out ?? "runs/\(c.name)-eval"
         if c.name.isEmpty { c.name = "eval" }
         let provenance = Provenance.start(config: c)
-        Console.line("eval \(c.name): model \(provenance.model), precision \(provenance.precision)"
-            + (provenance.precision != provenance.precisionRequested ? " (\(provenance.precisionRequested) requested; no AMX-BF16 here)" : "")
-            + ", \(c.evalSplit.rawValue) split, \(adapter.map { "adapter \($0)" } ?? "untuned") -> \(out)")
+        Console.line(
+            "eval \(c.name): model \(provenance.model), precision \(provenance.precision)"
+                + (provenance.precision != provenance.precisionRequested
+                    ? " (\(provenance.precisionRequested) requested; no AMX-BF16 here)" : "")
+                + ", \(c.evalSplit.rawValue) split, \(adapter.map { "adapter \($0)" } ?? "untuned") -> \(out)")
         let clock = Date()
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let parameters = try adapter.map { try compute.loadAdapter(directory: $0) } ?? compute.initialAdapter()
@@ -41,11 +43,14 @@ struct EvalCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(clock)
         let result = RunResult.evaluation(
             name: c.name, method: adapter == nil ? "untuned" : "adapter", rougeL: outcome.score,
-            evaluated: outcome.predictions.count, seconds: seconds, evaluations: adapter == nil ? ["0": outcome.score] : [:],
+            evaluated: outcome.predictions.count, seconds: seconds,
+            evaluations: adapter == nil ? ["0": outcome.score] : [:],
             adapterPath: adapter ?? "", adapterSHA: adapter == nil ? "" : AdapterDigest.hex(parameters),
             provenance: provenance.finished(since: clock))
         try output.writeResult(result)
-        print("Rouge-L: \(String(format: "%.4f", outcome.score)) over \(outcome.predictions.count) \(c.evalSplit.rawValue) samples")
+        print(
+            "Rouge-L: \(String(format: "%.4f", outcome.score)) over \(outcome.predictions.count) \(c.evalSplit.rawValue) samples"
+        )
         print("predictions: \(output.predictionsURL(round: 0, final: true).path)")
         print("result: \(output.resultURL.path)")
     }

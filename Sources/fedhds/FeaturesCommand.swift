@@ -30,7 +30,11 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per forward pass (several samples are packed into one pass).")
     var batchTokens = 4096
 
-    @Option(name: .long, help: "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32.")
+    @Option(
+        name: .long,
+        help:
+            "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32."
+    )
     var precision: Precision = .bfloat16
 
     @Flag(name: .long, help: "Print timing and peak memory as JSON on stderr.")
@@ -47,18 +51,22 @@ struct FeaturesCommand: ParsableCommand {
         let samples = try JSONLLoader.load(path: input, fields: Self.fields(of: input)).samples
         let functions = try CommandTokenizer.functions(loaded.tokenizer, config: loaded.weights.config)
         let sequences = try samples.map {
-            try PromptTokenizer.training(sample: $0, template: .dolly, tokenizer: functions, maxLength: maxLength).inputIDs
+            try PromptTokenizer.training(sample: $0, template: .dolly, tokenizer: functions, maxLength: maxLength)
+                .inputIDs
         }
         let t1 = Date()
         let features = try decoder.lastTokenFeatures(sequences, maxTokensPerPass: batchTokens)
         let seconds = Date().timeIntervalSince(t1)
-        try NPYFile.write(rows: features.count, cols: loaded.weights.config.featureWidth, floats: features.flatMap { $0 },
-                          to: URL(fileURLWithPath: out))
+        try NPYFile.write(
+            rows: features.count, cols: loaded.weights.config.featureWidth, floats: features.flatMap { $0 },
+            to: URL(fileURLWithPath: out))
         if timing {
             let tokens = sequences.map(\.count).reduce(0, +)
-            CommandTiming.report(["samples": Double(samples.count), "tokens": Double(tokens), "seconds": seconds,
-                                  "tokens_per_second": Double(tokens) / seconds, "load_seconds": loadSeconds,
-                                  "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0])
+            CommandTiming.report([
+                "samples": Double(samples.count), "tokens": Double(tokens), "seconds": seconds,
+                "tokens_per_second": Double(tokens) / seconds, "load_seconds": loadSeconds,
+                "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0
+            ])
         }
     }
 

@@ -26,7 +26,7 @@ struct FedHDS: AsyncParsableCommand {
             TrainCommand.self,
             RougeCommand.self,
             DataCommand.self,
-            StudyCommand.self,
+            StudyCommand.self
         ]
     )
 
@@ -36,7 +36,9 @@ struct FedHDS: AsyncParsableCommand {
         let command: ParsableCommand
         do { command = try await asyncParseAsRoot(nil) } catch { exit(withError: error) }
         do {
-            if var c = command as? AsyncParsableCommand { try await c.run() } else {
+            if var c = command as? AsyncParsableCommand {
+                try await c.run()
+            } else {
                 var c = command
                 try c.run()
             }

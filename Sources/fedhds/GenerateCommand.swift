@@ -40,17 +40,25 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not stop at EOS (benchmarks: always --max-new-tokens tokens).")
     var ignoreEos = false
 
-    @Option(name: .long, help: "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32.")
+    @Option(
+        name: .long,
+        help:
+            "Arithmetic of the weight products: bf16 (default; bfloat16 with float32 sums on AMX or AVX512-BF16, fp32 where the CPU has neither), or fp32."
+    )
     var precision: Precision = .bfloat16
 
-    @Flag(name: .long, help: "Print prefill, decoding and end-to-end generation timing and peak memory as JSON on stderr.")
+    @Flag(
+        name: .long, help: "Print prefill, decoding and end-to-end generation timing and peak memory as JSON on stderr."
+    )
     var timing = false
 
     func run() throws {
         guard let path = model ?? ProcessInfo.processInfo.environment["FEDHDS_MODEL"] else {
             throw ValidationError("give --model PATH (or set FEDHDS_MODEL)")
         }
-        guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        guard (prompt == nil) != (input == nil) else {
+            throw ValidationError("give exactly one of --prompt and --input")
+        }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must not be negative") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         let loaded = try ModelLoader.load(path: path)
@@ -90,8 +98,9 @@ struct GenerateCommand: ParsableCommand {
         }
         let t0 = Date()
         var steps = GenerationTiming()
-        let outputs = try decoder.generate(prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, adapter: lora,
-                                           maxBatch: batch, timing: &steps)
+        let outputs = try decoder.generate(
+            prompts: prompts, maxNewTokens: maxNewTokens, eosTokenIds: eos, adapter: lora,
+            maxBatch: batch, timing: &steps)
         let seconds = Date().timeIntervalSince(t0)
         if prompt != nil {
             print(tokenizer.decode(outputs[0]))
@@ -99,8 +108,9 @@ struct GenerateCommand: ParsableCommand {
             for (i, out) in outputs.enumerated() {
                 // Trimmed as the evaluation trims its predictions (the model's answer starts after "### Response:").
                 let text = tokenizer.decode(out).trimmingCharacters(in: .whitespacesAndNewlines)
-                let line = try JSONSerialization.data(withJSONObject: ["id": ids[i], "output": text],
-                                                      options: [.sortedKeys, .withoutEscapingSlashes])
+                let line = try JSONSerialization.data(
+                    withJSONObject: ["id": ids[i], "output": text],
+                    options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: line, as: UTF8.self))
             }
         }
@@ -119,7 +129,7 @@ struct GenerateCommand: ParsableCommand {
                 "generate_prefill_steps": Double(steps.prefillSteps), "generate_prefill_seconds": steps.prefillSeconds,
                 "decode_steps": Double(steps.decodeSteps), "decode_tokens": Double(steps.decodeTokens),
                 "decode_seconds": steps.decodeSeconds, "decode_tokens_per_second": steps.decodeTokensPerSecond,
-                "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0,
+                "bf16": decoder.effectivePrecision == .bfloat16 ? 1 : 0
             ])
         }
     }

@@ -6,7 +6,9 @@ import Selection
 struct HdbscanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hdbscan",
-        abstract: "Cluster the rows of a .npy matrix with HDBSCAN (as the hdbscan library, EOM); writes labels, probabilities and weighted centroids as JSON.")
+        abstract:
+            "Cluster the rows of a .npy matrix with HDBSCAN (as the hdbscan library, EOM); writes labels, probabilities and weighted centroids as JSON."
+    )
 
     @Option(help: "Input .npy (2-D float32 or float64).")
     var input: String
@@ -31,13 +33,18 @@ struct HdbscanCommand: ParsableCommand {
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         let start = Date()
-        let r = try HDBSCAN(minClusterSize: minClusterSize, minSamples: minSamples,
-                            allowSingleCluster: allowSingleCluster).fit(x)
+        let r = try HDBSCAN(
+            minClusterSize: minClusterSize, minSamples: minSamples,
+            allowSingleCluster: allowSingleCluster
+        ).fit(x)
         let seconds = Date().timeIntervalSince(start)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try OutputFile.write(try encoder.encode(Output(labels: r.labels, probabilities: r.probabilities, centroids: r.centroids,
-                                                       clusterCount: r.clusterCount)), to: out)
+        try OutputFile.write(
+            try encoder.encode(
+                Output(
+                    labels: r.labels, probabilities: r.probabilities, centroids: r.centroids,
+                    clusterCount: r.clusterCount)), to: out)
         print("\(r.clusterCount) clusters, \(r.labels.filter { $0 < 0 }.count) noise points of \(r.labels.count)")
         print(String(format: "HDBSCAN time: %.3f s", seconds))
     }

@@ -9,8 +9,9 @@ enum CommandTokenizer {
         guard let eos = tokenizer.eosTokenId ?? config.eosTokenId else {
             throw ValidationError("the model's tokenizer has no EOS token")
         }
-        return TokenizerFunctions(encode: { tokenizer.encode($0, addSpecialTokens: false) }, eosID: eos,
-                                  bosID: tokenizer.bosTokenId, addsBOS: tokenizer.addsBOS, padID: nil)
+        return TokenizerFunctions(
+            encode: { tokenizer.encode($0, addSpecialTokens: false) }, eosID: eos,
+            bosID: tokenizer.bosTokenId, addsBOS: tokenizer.addsBOS, padID: nil)
     }
 }
 

@@ -14,10 +14,10 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate a CURVE key pair (zmq_curve_keypair) and print it, or write it to files.",
             discussion: """
-            Without --out, prints the pair as TOML (public_key, secret_key). With --out PATH, writes \
-            PATH.secret (both keys, mode 0600) and PATH.pub (the public key only, to hand to the \
-            server's allow-list or to workers) and prints the public key.
-            """
+                Without --out, prints the pair as TOML (public_key, secret_key). With --out PATH, writes \
+                PATH.secret (both keys, mode 0600) and PATH.pub (the public key only, to hand to the \
+                server's allow-list or to workers) and prints the public key.
+                """
         )
 
         @Option(name: .long, help: "Write PATH.secret and PATH.pub instead of printing the secret key.")
@@ -28,7 +28,8 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let keys = try CurveKeyPair.generate()
-            let secretText = "# fedhds CURVE key pair: keep this file secret\npublic_key = \"\(keys.publicKey)\"\nsecret_key = \"\(keys.secretKey)\"\n"
+            let secretText =
+                "# fedhds CURVE key pair: keep this file secret\npublic_key = \"\(keys.publicKey)\"\nsecret_key = \"\(keys.secretKey)\"\n"
             guard let out else {
                 print(secretText, terminator: "")
                 return
@@ -38,7 +39,10 @@ struct KeysCommand: ParsableCommand {
             for path in [secretPath, publicPath] where fm.fileExists(atPath: path) && !force {
                 throw ValidationError("\(path) exists; pass --force to overwrite it")
             }
-            guard fm.createFile(atPath: secretPath, contents: Data(secretText.utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard
+                fm.createFile(
+                    atPath: secretPath, contents: Data(secretText.utf8), attributes: [.posixPermissions: 0o600])
+            else {
                 throw ValidationError("cannot write \(secretPath)")
             }
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretPath)

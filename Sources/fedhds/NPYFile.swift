@@ -5,7 +5,10 @@ import Foundation
 /// little-endian float32 or float64 arrays, C or Fortran order. Shared by the commands that
 /// exchange matrices with Python users (`tsne`, `hdbscan`, `features`).
 struct NPYFile: Equatable {
-    enum DType: String { case float32 = "<f4", float64 = "<f8" }
+    enum DType: String {
+        case float32 = "<f4"
+        case float64 = "<f8"
+    }
 
     enum Failure: Error, CustomStringConvertible, Equatable {
         case notNPY(String)
@@ -98,14 +101,17 @@ struct NPYFile: Equatable {
         let (needed, o2) = count.multipliedReportingOverflow(by: width)
         let available = bytes.count - offset
         guard !o1, !o2, needed <= available else {
-            throw Failure.truncated("\(name): shape (\(rows), \(cols)) needs \(o1 || o2 ? "more than \(Int.max)" : String(needed)) data bytes, has \(available)")
+            throw Failure.truncated(
+                "\(name): shape (\(rows), \(cols)) needs \(o1 || o2 ? "more than \(Int.max)" : String(needed)) data bytes, has \(available)"
+            )
         }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
             for k in 0..<count {
                 let p = offset + k * width
                 if dtype == .float32 {
-                    values[k] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: p, as: UInt32.self).littleEndian))
+                    values[k] = Double(
+                        Float(bitPattern: raw.loadUnaligned(fromByteOffset: p, as: UInt32.self).littleEndian))
                 } else {
                     values[k] = Double(bitPattern: raw.loadUnaligned(fromByteOffset: p, as: UInt64.self).littleEndian)
                 }
@@ -124,7 +130,9 @@ struct NPYFile: Equatable {
     private static func field(_ key: String, in header: [UInt8]) -> ArraySlice<UInt8>? {
         for pattern in [Array("'\(key)':".utf8), Array("\"\(key)\":".utf8)] {
             guard header.count >= pattern.count,
-                  let start = (0...(header.count - pattern.count)).first(where: { header[$0..<($0 + pattern.count)].elementsEqual(pattern) })
+                let start = (0...(header.count - pattern.count)).first(where: {
+                    header[$0..<($0 + pattern.count)].elementsEqual(pattern)
+                })
             else { continue }
             var i = start + pattern.count
             while i < header.count, header[i] == 0x20 { i += 1 }

@@ -15,7 +15,8 @@ import Selection
 struct ProxyLayersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy-layers",
-        abstract: "Cost and quality of the -Turbo layer proxy (first K layers) against the full feature model, as Markdown.")
+        abstract:
+            "Cost and quality of the -Turbo layer proxy (first K layers) against the full feature model, as Markdown.")
 
     @OptionGroup var source: StudySource
 
@@ -25,7 +26,10 @@ struct ProxyLayersCommand: AsyncParsableCommand {
     @Option(help: "Proxy depths K, comma-separated (the full model is always added).")
     var layers = "2,4,8,15"
 
-    @Option(help: "Clients studied: the first clients (by index) with at least --min-samples samples of 2 or more categories.")
+    @Option(
+        help:
+            "Clients studied: the first clients (by index) with at least --min-samples samples of 2 or more categories."
+    )
     var clients = 6
 
     @Option(help: "Smallest client studied.")
@@ -54,20 +58,31 @@ struct ProxyLayersCommand: AsyncParsableCommand {
                 chosen.append((client, s, cats))
             }
         }
-        guard !chosen.isEmpty else { throw ValidationError("no client of the partition fits --min-samples / --max-client-tokens") }
+        guard !chosen.isEmpty else {
+            throw ValidationError("no client of the partition fits --min-samples / --max-client-tokens")
+        }
 
         // Timing, interleaved: full, then each K, twice.
         var timed: [[Int]] = [], timedTokens = 0
-        for s in chosen.flatMap(\.seqs) where timedTokens < timingTokens { timed.append(s.inputIDs); timedTokens += s.inputIDs.count }
+        for s in chosen.flatMap(\.seqs) where timedTokens < timingTokens {
+            timed.append(s.inputIDs); timedTokens += s.inputIDs.count
+        }
         _ = try decoder.lastTokenFeatures(Array(timed.prefix(2)))
         var seconds = [Int: Double]()
         for _ in 0..<2 {
-            for k in ks { seconds[k, default: 0] += try StudyCommand.seconds { _ = try decoder.lastTokenFeatures(timed, layers: k) } }
+            for k in ks {
+                seconds[k, default: 0] += try StudyCommand.seconds {
+                    _ = try decoder.lastTokenFeatures(timed, layers: k)
+                }
+            }
         }
 
         // Quality per client: the proxy's features are the full features' first (K+1)*d values
         // (tested), so the full pass runs once and K slices it.
-        struct Row { var ch = [Double](), chRatio = [Double](), ari = [Double](), jaccard = [Double](), clusters = [Double](), noise = [Double]() }
+        struct Row {
+            var ch = [Double](), chRatio = [Double](), ari = [Double](), jaccard = [Double](), clusters = [Double](),
+                noise = [Double]()
+        }
         var rows = [Int: Row](), chance = [Double]()
         for (client, seqs, cats) in chosen {
             let full = try decoder.lastTokenFeatures(seqs.map(\.inputIDs))
@@ -78,10 +93,14 @@ struct ProxyLayersCommand: AsyncParsableCommand {
                 let width = (k + 1) * d
                 let x = try Matrix(rows: n, cols: width, floats: full.flatMap { $0.prefix(width) })
                 var rng = SeededGenerator(seed: seed, round: round, client: client, purpose: .tsne)
-                return try FedHDSIntraClient(minClusterSize: config.effectiveMinClusterSize,
-                                             fusion: .tsne(TSNE(components: 2, perplexity: min(config.tsnePerplexity, Double(n - 1)),
-                                                                maxIterations: config.tsneIterations)))
-                    .run(features: x, using: &rng)
+                return try FedHDSIntraClient(
+                    minClusterSize: config.effectiveMinClusterSize,
+                    fusion: .tsne(
+                        TSNE(
+                            components: 2, perplexity: min(config.tsnePerplexity, Double(n - 1)),
+                            maxIterations: config.tsneIterations))
+                )
+                .run(features: x, using: &rng)
             }
             let reference = try cluster(L, round: 1)
             let referenceCH = try ClusterScores.calinskiHarabasz(reference.fused, labels: labels)
@@ -97,26 +116,36 @@ struct ProxyLayersCommand: AsyncParsableCommand {
             }
             for k in ks { try add(&rows[k, default: Row()], k == L ? reference : try cluster(k, round: 1)) }
             var rng = SeededGenerator(seed: seed, round: 0, client: client, purpose: .other)
-            let draws = (0..<200).map { _ in Self.jaccard(Set(Array(0..<n).shuffled(using: &rng).prefix(referencePicks.count)), referencePicks) }
+            let draws = (0..<200).map { _ in
+                Self.jaccard(Set(Array(0..<n).shuffled(using: &rng).prefix(referencePicks.count)), referencePicks)
+            }
             chance.append(draws.reduce(0, +) / Double(draws.count))
         }
 
         func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
         let sizes = chosen.map(\.seqs.count)
-        print("Clients \(chosen.map { String($0.client) }.joined(separator: ", ")) of the Dolly partition (200 clients, alpha \(alpha), seed \(seed)): "
-              + "\(sizes.reduce(0, +)) samples (\(sizes.min()!)-\(sizes.max()!) a client), \(timedTokens) tokens timed per model; "
-              + "\(compute.base.name), \(decoder.effectivePrecision.rawValue); \(Provenance.cpuModel()); \(StudyCommand.loadLine()) at the end (timings under this load).")
+        print(
+            "Clients \(chosen.map { String($0.client) }.joined(separator: ", ")) of the Dolly partition (200 clients, alpha \(alpha), seed \(seed)): "
+                + "\(sizes.reduce(0, +)) samples (\(sizes.min()!)-\(sizes.max()!) a client), \(timedTokens) tokens timed per model; "
+                + "\(compute.base.name), \(decoder.effectivePrecision.rawValue); \(Provenance.cpuModel()); \(StudyCommand.loadLine()) at the end (timings under this load)."
+        )
         print("")
-        print("| K (layers) | feature width | s / 1,000 tokens | time vs full | CH vs categories | CH / full CH | ARI vs full | selection Jaccard vs full | clusters | noise |")
+        print(
+            "| K (layers) | feature width | s / 1,000 tokens | time vs full | CH vs categories | CH / full CH | ARI vs full | selection Jaccard vs full | clusters | noise |"
+        )
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         let full = seconds[L]!
         func line(_ name: String, _ width: Int, _ s: Double?, _ r: Row) -> String {
-            let time = s.map { String(format: "%.3f | %.2f", $0 / 2 / Double(timedTokens) * 1000, $0 / full) } ?? "- | -"
-            return String(format: "| %@ | %d | %@ | %.1f | %.2f | %.2f | %.2f | %.1f | %.2f |", name, width, time, mean(r.ch), mean(r.chRatio),
-                          mean(r.ari), mean(r.jaccard), mean(r.clusters), mean(r.noise))
+            let time =
+                s.map { String(format: "%.3f | %.2f", $0 / 2 / Double(timedTokens) * 1000, $0 / full) } ?? "- | -"
+            return String(
+                format: "| %@ | %d | %@ | %.1f | %.2f | %.2f | %.2f | %.1f | %.2f |", name, width, time, mean(r.ch),
+                mean(r.chRatio),
+                mean(r.ari), mean(r.jaccard), mean(r.clusters), mean(r.noise))
         }
         for k in ks { print(line(k == L ? "\(k) (full)" : "\(k)", (k + 1) * d, seconds[k], rows[k]!)) }
-        print(String(format: "| chance: as many picks at random | - | - | - | - | - | - | %.2f | - | - |", mean(chance)))
+        print(
+            String(format: "| chance: as many picks at random | - | - | - | - | - | - | %.2f | - | - |", mean(chance)))
         print("")
         print("Per client, Calinski-Harabasz of the fused features against the categories:")
         print("")
@@ -124,7 +153,9 @@ struct ProxyLayersCommand: AsyncParsableCommand {
         print("|" + String(repeating: " --- |", count: ks.count + 3))
         for (i, ch) in chosen.enumerated() {
             let values = ks.map { String(format: "%.1f", rows[$0]!.ch[i]) }
-            print("| \(ch.client) | \(ch.seqs.count) | \(Set(ch.categories).count) | " + values.joined(separator: " | ") + " |")
+            print(
+                "| \(ch.client) | \(ch.seqs.count) | \(Set(ch.categories).count) | " + values.joined(separator: " | ")
+                    + " |")
         }
     }
 
@@ -146,7 +177,9 @@ struct ProxyLayersCommand: AsyncParsableCommand {
     static func adjustedRand(_ a: [Int], _ b: [Int]) -> Double {
         func pairs(_ x: Int) -> Double { Double(x) * Double(x - 1) / 2 }
         var table = [[Int]: Int](), rowSums = [Int: Int](), colSums = [Int: Int]()
-        for (x, y) in zip(a, b) { table[[x, y], default: 0] += 1; rowSums[x, default: 0] += 1; colSums[y, default: 0] += 1 }
+        for (x, y) in zip(a, b) {
+            table[[x, y], default: 0] += 1; rowSums[x, default: 0] += 1; colSums[y, default: 0] += 1
+        }
         let index = table.values.map(pairs).reduce(0, +)
         let ra = rowSums.values.map(pairs).reduce(0, +), cb = colSums.values.map(pairs).reduce(0, +)
         let expected = ra * cb / pairs(a.count)

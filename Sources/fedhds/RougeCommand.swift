@@ -8,11 +8,11 @@ struct RougeCommand: ParsableCommand {
         commandName: "rouge",
         abstract: "Rouge-L F-measure of hypothesis/reference pairs, exactly as Python's rouge 1.0.1.",
         discussion: """
-        Each line of the pairs file is a JSON object with string fields "hyp" and "ref". Prints the \
-        mean over lines and writes one {"line": N, "f": SCORE} per pair to --out (default: the \
-        pairs file with .scores.jsonl in place of .jsonl). An empty hypothesis or reference (or one \
-        of only dots) scores 0, as the FedHDS evaluation scores the package's ValueError.
-        """
+            Each line of the pairs file is a JSON object with string fields "hyp" and "ref". Prints the \
+            mean over lines and writes one {"line": N, "f": SCORE} per pair to --out (default: the \
+            pairs file with .scores.jsonl in place of .jsonl). An empty hypothesis or reference (or one \
+            of only dots) scores 0, as the FedHDS evaluation scores the package's ValueError.
+            """
     )
 
     @Option(name: .long, help: "JSONL file of {\"hyp\": ..., \"ref\": ...} lines.")
@@ -35,7 +35,8 @@ struct RougeCommand: ParsableCommand {
         let mean = sum / Double(items.count)
         let outPath = out ?? (pairs.hasSuffix(".jsonl") ? String(pairs.dropLast(6)) : pairs) + ".scores.jsonl"
         do {
-            try Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8).write(to: URL(fileURLWithPath: outPath))
+            try Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8).write(
+                to: URL(fileURLWithPath: outPath))
         } catch {
             throw ValidationError("cannot write \(outPath): \(error.localizedDescription)")
         }

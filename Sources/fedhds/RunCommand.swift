@@ -26,9 +26,11 @@ struct ConfigOptions: ParsableArguments {
     @Flag(help: "Start over in an output folder that holds another run (its result, checkpoint and logs are removed).")
     var force = false
 
-    @Option(name: .customLong("set"),
-            help: ArgumentHelp("Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).",
-                               valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override any configuration key, e.g. --set data.alpha=5.0 --set method=fedit (repeatable).",
+            valueName: "KEY=VALUE"))
     var overrides: [String] = []
 
     /// The configuration with the overrides applied, validated. `simulatedClock`: what this
@@ -50,8 +52,9 @@ struct ConfigOptions: ParsableArguments {
         try c.validate()
         try c.requireModel()
         if c.clockKind == .simulated, let refusal {
-            throw ValidationError("`clock.kind` = \"simulated\": \(refusal) (experiments/README.md, "
-                                  + "\"The simulated clock\")")
+            throw ValidationError(
+                "`clock.kind` = \"simulated\": \(refusal) (experiments/README.md, "
+                    + "\"The simulated clock\")")
         }
         return c
     }
@@ -99,7 +102,8 @@ enum Summary {
         switch outcome {
         case let .finished(r): print(r, output: output)
         case let .stopped(round):
-            Swift.print("stopped after round \(round) as asked; continue with --resume (checkpoint: \(output)/checkpoint.bin)")
+            Swift.print(
+                "stopped after round \(round) as asked; continue with --resume (checkpoint: \(output)/checkpoint.bin)")
         }
     }
 
@@ -111,11 +115,14 @@ enum Summary {
         Swift.print("Rouge-L after tuning:  \(f(r.rougeL))")
         Swift.print("data ratio (selected / local, mean over rounds): \(f(r.dataRatio))")
         if let p = r.privacy {
-            Swift.print("DP on centroids: (epsilon \(p.epsilon), delta \(p.delta))-DP per release, noise sigma \(f(p.sigma))")
+            Swift.print(
+                "DP on centroids: (epsilon \(p.epsilon), delta \(p.delta))-DP per release, noise sigma \(f(p.sigma))")
         }
         Swift.print("adapter: \(r.adapterPath) (digest \(r.adapterSHA))")
         if r.evaluated != nil { Swift.print("predictions: \(output)/predictions.jsonl (\(r.evaluated!) samples)") }
-        if let p = r.provenance { Swift.print("ran: fedhds \(p.version) commit \(p.commit), precision \(p.precision), \(p.cpuModel)") }
+        if let p = r.provenance {
+            Swift.print("ran: fedhds \(p.version) commit \(p.commit), precision \(p.precision), \(p.cpuModel)")
+        }
         Swift.print("report: \(output)/report.html")
     }
 }

@@ -26,9 +26,10 @@ struct ServerCommand: AsyncParsableCommand {
     var registrationTimeout: Double = 600
 
     func run() async throws {
-        let c = try options.load(simulatedClock: "a server for real workers keeps wall-clock deadlines "
-                                     + "(transport.feature_deadline, transport.train_deadline); run the scenario "
-                                     + "with `fedhds run` or `fedhds cluster`")
+        let c = try options.load(
+            simulatedClock: "a server for real workers keeps wall-clock deadlines "
+                + "(transport.feature_deadline, transport.train_deadline); run the scenario "
+                + "with `fedhds run` or `fedhds cluster`")
         let out = options.outputFolder(c)
         Console.line(ConfigOptions.header("server", c, out: out))
         try RunOutput.prepare(folder: out, resume: resume, force: options.force)
@@ -40,13 +41,20 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let compute = try await ModelCompute.make(config: c, configPath: options.config)
         let endpoint = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: bind, curve: curve))
-        Console.line("server \(c.name): listening on \(endpoint.boundEndpoint)\(curve == nil ? "" : " (CURVE)"), waiting for \(c.clients) clients")
+        Console.line(
+            "server \(c.name): listening on \(endpoint.boundEndpoint)\(curve == nil ? "" : " (CURVE)"), waiting for \(c.clients) clients"
+        )
         let output = try RunOutput(folder: out)
-        let server = ServerActor(endpoint: endpoint, config: c, log: { output.log($0); Console.line($0) }, progress: Console.line)
+        let server = ServerActor(
+            endpoint: endpoint, config: c,
+            log: {
+                output.log($0); Console.line($0)
+            }, progress: Console.line)
         await server.start()
         var opts = RunOptions(output: out, resume: resume)
         opts.registrationTimeout = registrationTimeout
-        let result = try await Coordinator.serve(config: c, server: server, compute: compute, output: output, options: opts)
+        let result = try await Coordinator.serve(
+            config: c, server: server, compute: compute, output: output, options: opts)
         Summary.print(result, output: out)
     }
 }

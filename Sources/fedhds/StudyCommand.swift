@@ -10,12 +10,15 @@ import Model
 struct StudyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "Unit costs and projected wall times of the paper-scale Dolly study; the layer proxy's cost and quality.",
+        abstract:
+            "Unit costs and projected wall times of the paper-scale Dolly study; the layer proxy's cost and quality.",
         subcommands: [StudyCostCommand.self, ProxyLayersCommand.self])
 
     /// The paper's Dolly setting: 200 clients, Dirichlet over the 7 training categories,
     /// summarization held out, max_length 1024, 10 clients a round, 40 rounds (RunConfig's defaults).
-    static func paperConfig(model: String, data: String?, alpha: Double, seed: UInt64, precision: Precision?) throws -> RunConfig {
+    static func paperConfig(model: String, data: String?, alpha: Double, seed: UInt64, precision: Precision?) throws
+        -> RunConfig
+    {
         var c = RunConfig()
         (c.modelPath, c.modelKind) = (model, .pretrained)
         c.alpha = alpha
@@ -30,14 +33,17 @@ struct StudyCommand: AsyncParsableCommand {
         guard let path = given ?? ProcessInfo.processInfo.environment["FEDHDS_MODEL"] else {
             throw ValidationError("give --model PATH (or set FEDHDS_MODEL)")
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("model file \(path) not found") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("model file \(path) not found")
+        }
         return path
     }
 
     /// Which of the vector extensions that pick kernel paths the CPU reports.
     static func cpuFlags() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return "flags unknown" }
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return "flags unknown" }
         let flags = Set(line.split(separator: " ").map(String.init))
         let named = ["avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16"].filter { flags.contains($0) }
         return named.isEmpty ? "no AVX2/AVX-512/AMX" : named.joined(separator: " ")
@@ -45,7 +51,9 @@ struct StudyCommand: AsyncParsableCommand {
 
     /// The 1-minute load average and the number of cores, to show how busy the machine was.
     static func loadLine() -> String {
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+        let load =
+            (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(
+                String.init) ?? "?"
         return "load average \(load) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 

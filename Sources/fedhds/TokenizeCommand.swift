@@ -8,10 +8,10 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Print the token ids of a text as a JSON array.",
         discussion: """
-        Reads only the tokenizer of the model (GGUF metadata or the folder's tokenizer.json). \
-        With --file, tokenizes every line of a file instead and prints counts and timings as JSON \
-        (used by bench/model-load.sh); --load-weights also times loading the whole model.
-        """
+            Reads only the tokenizer of the model (GGUF metadata or the folder's tokenizer.json). \
+            With --file, tokenizes every line of a file instead and prints counts and timings as JSON \
+            (used by bench/model-load.sh); --load-weights also times loading the whole model.
+            """
     )
 
     @Option(name: .long, help: "A GGUF file or a Hugging Face model folder (default: $FEDHDS_MODEL).")
@@ -59,9 +59,11 @@ struct TokenizeCommand: ParsableCommand {
         for ids in encoded {
             for id in ids + [-1] { checksum = (checksum ^ UInt64(bitPattern: Int64(id))) &* 0x100_0000_01B3 }
         }
-        var report: [String: Any] = ["lines": lines.count, "tokens": encoded.reduce(0) { $0 + $1.count },
-                                     "tokenize_seconds": tokenizeSeconds, "tokenizer_load_seconds": tokenizerSeconds,
-                                     "ids_checksum": String(checksum, radix: 16)]
+        var report: [String: Any] = [
+            "lines": lines.count, "tokens": encoded.reduce(0) { $0 + $1.count },
+            "tokenize_seconds": tokenizeSeconds, "tokenizer_load_seconds": tokenizerSeconds,
+            "ids_checksum": String(checksum, radix: 16)
+        ]
         if loadWeights {
             clock = Date()
             let loaded = try ModelLoader.load(path: path)

@@ -7,7 +7,9 @@ import Selection
 struct TsneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tsne",
-        abstract: "Embed the rows of a .npy matrix with Barnes-Hut t-SNE (scikit-learn's defaults); prints the final KL divergence.")
+        abstract:
+            "Embed the rows of a .npy matrix with Barnes-Hut t-SNE (scikit-learn's defaults); prints the final KL divergence."
+    )
 
     @Option(help: "Input .npy (2-D float32 or float64, one row per sample).")
     var input: String
@@ -29,12 +31,17 @@ struct TsneCommand: ParsableCommand {
         let file = try NPYFile.read(URL(fileURLWithPath: input))
         // Identical rows have no neighbourhoods to keep (scikit-learn divides by zero on them): say so
         // instead of printing a meaningless KL.
-        if file.rows > 1, file.cols > 0, (1..<file.rows).allSatisfy({ r in (0..<file.cols).allSatisfy { file.values[r * file.cols + $0] == file.values[$0] } }) {
+        if file.rows > 1, file.cols > 0,
+            (1..<file.rows).allSatisfy({ r in
+                (0..<file.cols).allSatisfy { file.values[r * file.cols + $0] == file.values[$0] }
+            })
+        {
             throw ValidationError("\(input): all \(file.rows) rows are identical; t-SNE is undefined for them")
         }
         let x = try Matrix(rows: file.rows, cols: file.cols, values: file.values)
         var rng = SeededGenerator(state: seed)
-        let tsne = TSNE(components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)
+        let tsne = TSNE(
+            components: components, perplexity: perplexity, method: exact ? .exact : .barnesHut, angle: angle)
         let start = Date()
         let result = try tsne.fit(x, using: &rng)
         let seconds = Date().timeIntervalSince(start)
@@ -44,4 +51,3 @@ struct TsneCommand: ParsableCommand {
         print(String(format: "t-SNE time: %.3f s (n = %d, %d columns)", seconds, x.rows, x.cols))
     }
 }
-

@@ -26,7 +26,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Model file or folder, overriding model.path.")
     var model: String?
 
-    @Option(help: "Seconds without a message from the server after which this worker counts it as lost and exits with an error (status 1; `cluster` restarts it).")
+    @Option(
+        help:
+            "Seconds without a message from the server after which this worker counts it as lost and exits with an error (status 1; `cluster` restarts it)."
+    )
     var lease: Double = 10
 
     @Option(help: "Run folder on this machine, for the report's fused-feature scatter (optional).")
@@ -40,17 +43,21 @@ struct WorkerCommand: AsyncParsableCommand {
         // `clock.kind` = "simulated" is the server's business: only `cluster` serves such a
         // configuration (`server` refuses it), and the worker's config digest must match it.
         let ids = try ClientRange.parse(clients, below: c.clients)
-        guard lease.isFinite, lease > 1, lease <= 86_400 else { throw ValidationError("--lease must be within (1, 86400] seconds") }
+        guard lease.isFinite, lease > 1, lease <= 86_400 else {
+            throw ValidationError("--lease must be within (1, 86400] seconds")
+        }
         let curve = try keys.map { try KeyFolder.worker($0, name: name) }
         if let k = keys, let warning = KeyFolder.permissionWarning(k, name: name) { Console.line(warning) }
         let compute = try await ModelCompute.make(config: c, configPath: config)
         let liveness = Liveness(lease: .milliseconds(Int64(lease * 1000)))
-        let endpoint = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: connect, name: name, curve: curve, liveness: liveness))
+        let endpoint = try ZMQWorkerEndpoint(
+            options: ZMQWorkerOptions(endpoint: connect, name: name, curve: curve, liveness: liveness))
         // Connecting does not wait for the server: whether it is there shows when it answers.
         Console.line("worker \(name): \(ids.count) clients, connecting to \(connect)\(curve == nil ? "" : " (CURVE)")")
-        let host = try WorkerHost(name: name, endpoint: endpoint, config: c, compute: compute, clientIDs: ids,
-                                  scatterOutput: out.map { URL(fileURLWithPath: $0, isDirectory: true) },
-                                  log: { Console.line($0) })
+        let host = try WorkerHost(
+            name: name, endpoint: endpoint, config: c, compute: compute, clientIDs: ids,
+            scatterOutput: out.map { URL(fileURLWithPath: $0, isDirectory: true) },
+            log: { Console.line($0) })
         try await host.run()
         Console.line("worker \(name): done")
     }

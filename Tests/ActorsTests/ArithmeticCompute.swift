@@ -21,7 +21,9 @@ struct ArithmeticCompute: FederatedCompute {
         (0..<(try localCount(client: client))).map { 40 + ($0 * 13 + client * 7) % 90 }
     }
 
-    func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel, layers: MethodPlan.Layers) async throws -> FeatureMatrix {
+    func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel, layers: MethodPlan.Layers)
+        async throws -> FeatureMatrix
+    {
         let n = try localCount(client: client), w = 6
         var rng = SeededGenerator(seed: seed, round: 0, client: client, purpose: .other)
         var v = [Float](repeating: 0, count: n * w)
@@ -38,7 +40,9 @@ struct ArithmeticCompute: FederatedCompute {
 
     func target(_ client: Int, _ j: Int) -> Float { Float(sin(Double(client * 3 + j))) }
 
-    func train(client: Int, round: Int, samples: [Int], adapter: [Float], optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome {
+    func train(client: Int, round: Int, samples: [Int], adapter: [Float], optimizer: MethodPlan.Optimizer) async throws
+        -> TrainOutcome
+    {
         if let d = trainDelay[client] { try await Task.sleep(nanoseconds: UInt64(d * 1e9)) }
         if failing.contains(client) { throw ActorsError.module("client \(client) failed on purpose") }
         var p = adapter

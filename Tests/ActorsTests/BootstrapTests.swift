@@ -8,13 +8,16 @@ import Testing
 @Suite struct BootstrapTests {
     struct Golden: Decodable {
         struct Percentile: Decodable { var values: [Double]; var q: Double; var expected: Double }
-        struct Boot: Decodable { var differences: [Double]; var mean: Double; var lower: Double; var upper: Double; var sd_of_means: Double }
+        struct Boot: Decodable {
+            var differences: [Double]; var mean: Double; var lower: Double; var upper: Double; var sd_of_means: Double
+        }
         var percentiles: [Percentile]
         var bootstrap: Boot
     }
 
     static func golden() throws -> Golden {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/bootstrap.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Golden/bootstrap.json")
         return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }
 
@@ -40,10 +43,16 @@ import Testing
     @Test func fourSamplesMatchTheEnumeratedBootstrapDistribution() {
         let d = [0.0, 0.1, 0.4, 1.0]
         var exact: [Double: Int] = [:]  // resample mean -> how many of the 256 resamples give it
-        for a in 0..<4 { for b in 0..<4 { for c in 0..<4 { for e in 0..<4 {
-            let m = ((d[a] + d[b] + d[c] + d[e]) / 4 * 1e9).rounded() / 1e9
-            exact[m, default: 0] += 1
-        } } } }
+        for a in 0..<4 {
+            for b in 0..<4 {
+                for c in 0..<4 {
+                    for e in 0..<4 {
+                        let m = ((d[a] + d[b] + d[c] + d[e]) / 4 * 1e9).rounded() / 1e9
+                        exact[m, default: 0] += 1
+                    }
+                }
+            }
+        }
         let atoms = exact.keys.sorted()
         func quantile(_ q: Double) -> (value: Double, margin: Double) {
             var cum = 0.0
@@ -63,7 +72,8 @@ import Testing
         for v in atoms {
             let p = Double(exact[v]!) / 256
             let se = (p * (1 - p) / 10_000).squareRoot()
-            #expect(abs(Double(seen[v] ?? 0) / 10_000 - p) < 5 * se, "mean \(v): \(seen[v] ?? 0) of 10000, exact p \(p)")
+            #expect(
+                abs(Double(seen[v] ?? 0) / 10_000 - p) < 5 * se, "mean \(v): \(seen[v] ?? 0) of 10000, exact p \(p)")
         }
         // The 2.5% and 97.5% quantiles fall well inside one atom each, so the interval is exact.
         let (lo, loMargin) = quantile(0.025), (hi, hiMargin) = quantile(0.975)

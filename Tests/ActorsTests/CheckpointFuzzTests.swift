@@ -9,7 +9,13 @@ import Testing
 @Suite struct CheckpointFuzzTests {
     static var inputs: Int { Int(ProcessInfo.processInfo.environment["FEDHDS_FUZZ_INPUTS"] ?? "") ?? 2_000 }
 
-    struct Rng { var s: UInt64; mutating func next() -> UInt64 { s &+= 0x9E37_79B9_7F4A_7C15; var z = s; z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9; z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB; return z ^ (z >> 31) } }
+    struct Rng {
+        var s: UInt64;
+        mutating func next() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15; var z = s; z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9;
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB; return z ^ (z >> 31)
+        }
+    }
 
     static func redigest(_ body: [UInt8]) -> [UInt8] {
         var d = SHA256()
@@ -56,7 +62,9 @@ import Testing
                 Issue.record("input \(i): untyped error \(error)")
             }
         }
-        print("checkpoint fuzz: \(Self.inputs) inputs, \(read) read, \(refused) refused with ActorsError, 0 crashes, \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+        print(
+            "checkpoint fuzz: \(Self.inputs) inputs, \(read) read, \(refused) refused with ActorsError, 0 crashes, \(String(format: "%.1f", Date().timeIntervalSince(t0))) s"
+        )
         #expect(read + refused == Self.inputs && refused > 0)
     }
 }

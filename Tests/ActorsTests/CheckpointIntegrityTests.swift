@@ -13,22 +13,29 @@ import Testing
         var m = RoundMetrics(round: 1)
         m.participants = [1, 4]
         m.faults = ["something odd"]
-        return Checkpoint(config: c, round: 1, sampler: sampler, metrics: [m], evaluations: ["0": 0.125],
-                          elapsedSeconds: 3.5, adapter: (0..<adapter).map { Float($0) * 0.01 })
+        return Checkpoint(
+            config: c, round: 1, sampler: sampler, metrics: [m], evaluations: ["0": 0.125],
+            elapsedSeconds: 3.5, adapter: (0..<adapter).map { Float($0) * 0.01 })
     }
 
     @Test func sha256MatchesTheStandardVectors() {
         #expect(SHA256.hex(of: [UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(of: [UInt8](repeating: 0x61, count: 1_000_000))
-            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            SHA256.hex(of: [UInt8](repeating: 0x61, count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // Split updates give the same digest as one.
         var s = SHA256()
         let text = Array("The quick brown fox jumps over the lazy dog, again and again and again.".utf8)
         for chunk in stride(from: 0, to: text.count, by: 7) { s.update(text[chunk..<min(chunk + 7, text.count)]) }
-        #expect(s.finish() == { var t = SHA256(); t.update(text); return t.finish() }())
+        #expect(
+            s.finish()
+                == {
+                    var t = SHA256(); t.update(text); return t.finish()
+                }())
     }
 
     @Test func aFlippedByteAnywhereIsRefusedSayingSo() throws {

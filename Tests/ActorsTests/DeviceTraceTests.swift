@@ -5,7 +5,8 @@ import Testing
 /// The device trace reader: a valid trace, every kind of malformed line named by line and field,
 /// the shipped synthetic trace, and the `[clock]` configuration keys.
 @Suite struct DeviceTraceTests {
-    static let good = "# two clients\n"
+    static let good =
+        "# two clients\n"
         + #"{"client": 1, "feature_s_per_1k": 2, "train_s_per_1k": 20, "generate_s_per_1k": 80, "down_mbps": 10, "#
         + #""up_mbps": 2, "latency_s": 0.1}"# + "\n\n"
         + #"{"client": 0, "feature_s_per_1k": 0.5, "train_s_per_1k": 5, "generate_s_per_1k": 20, "down_mbps": 50, "#
@@ -14,8 +15,11 @@ import Testing
 
     @Test func readsAValidTrace() throws {
         let m = try DeviceTrace.parse(Self.good, file: "t.jsonl", clients: 2)
-        #expect(m.devices[1] == DeviceProfile(featureSecondsPer1k: 2, trainSecondsPer1k: 20, generateSecondsPer1k: 80,
-                                              downMbps: 10, upMbps: 2, latency: 0.1))
+        #expect(
+            m.devices[1]
+                == DeviceProfile(
+                    featureSecondsPer1k: 2, trainSecondsPer1k: 20, generateSecondsPer1k: 80,
+                    downMbps: 10, upMbps: 2, latency: 0.1))
         #expect(m.devices[0].dropout == 0.1 && m.devices[0].availability.windows.count == 2)
         #expect(m.devices[0].availability.onlineUntil(80_000) == 86_400 + 3600)
         // A smaller federation takes the trace's first clients.
@@ -28,9 +32,11 @@ import Testing
 
     /// One valid line of client 0 with `edit` applied to its fields (nil removes a field).
     static func line(_ edit: [String: String?] = [:]) -> String {
-        var fields: [(String, String)] = [("client", "0"), ("feature_s_per_1k", "1"), ("train_s_per_1k", "10"),
-                                          ("generate_s_per_1k", "40"), ("down_mbps", "20"), ("up_mbps", "5"),
-                                          ("latency_s", "0.05")]
+        var fields: [(String, String)] = [
+            ("client", "0"), ("feature_s_per_1k", "1"), ("train_s_per_1k", "10"),
+            ("generate_s_per_1k", "40"), ("down_mbps", "20"), ("up_mbps", "5"),
+            ("latency_s", "0.05")
+        ]
         for (k, v) in edit.sorted(by: { $0.key < $1.key }) {
             fields.removeAll { $0.0 == k }
             if let v { fields.append((k, v)) }
@@ -66,8 +72,9 @@ import Testing
         Self.expectError(Self.line(["client": "1.5"]), field: "client", saying: "integer")
         Self.expectError(Self.line(["client": "-1"]), field: "client", saying: "integer")
         Self.expectError(Self.line(["up_mbps": nil]), field: "up_mbps", saying: "missing")
-        Self.expectError(Self.line(["train_s_per_1k": "\"fast\""]), field: "train_s_per_1k",
-                         saying: "expected a number, got a string")
+        Self.expectError(
+            Self.line(["train_s_per_1k": "\"fast\""]), field: "train_s_per_1k",
+            saying: "expected a number, got a string")
         Self.expectError(Self.line(["latency_s": "true"]), field: "latency_s", saying: "got a boolean")
         Self.expectError(Self.line(["down_mbps": "0"]), field: "down_mbps", saying: "must be more than 0")
         Self.expectError(Self.line(["feature_s_per_1k": "-1"]), field: "feature_s_per_1k", saying: "must be at least 0")
@@ -78,13 +85,16 @@ import Testing
         Self.expectError(Self.line(["period_s": "0", "online": "[[0, 10]]"]), field: "period_s", saying: "more than 0")
         Self.expectError(Self.line(["period_s": "100", "online": "[]"]), field: "online", saying: "non-empty")
         Self.expectError(Self.line(["period_s": "100", "online": "[[0, 10, 20]]"]), field: "online", saying: "window 1")
-        Self.expectError(Self.line(["period_s": "100", "online": "[[50, 120]]"]), field: "online",
-                         saying: "0 <= start < end <= period_s")
+        Self.expectError(
+            Self.line(["period_s": "100", "online": "[[50, 120]]"]), field: "online",
+            saying: "0 <= start < end <= period_s")
         Self.expectError(Self.line(["period_s": "100", "online": "[[30, 20]]"]), field: "online", saying: "start < end")
-        Self.expectError(Self.line(["period_s": "100", "online": "[[0, 30], [20, 40]]"]), field: "online",
-                         saying: "window 2 starts before window 1 ends")
-        Self.expectError(Self.line() + "\n" + Self.line(), line: 3, field: "client",
-                         saying: "client 0 already has line 2")
+        Self.expectError(
+            Self.line(["period_s": "100", "online": "[[0, 30], [20, 40]]"]), field: "online",
+            saying: "window 2 starts before window 1 ends")
+        Self.expectError(
+            Self.line() + "\n" + Self.line(), line: 3, field: "client",
+            saying: "client 0 already has line 2")
         Self.expectError(Self.line(), line: nil, field: "client", saying: "no line for clients 1, 2", clients: 3)
         Self.expectError("", line: nil, field: "client", saying: "no line for clients 0")
     }
@@ -92,8 +102,9 @@ import Testing
     @Test func errorMessageNamesFileLineAndField() {
         let e = ActorsError.invalidTrace(file: "a.jsonl", line: 7, field: "up_mbps", reason: "missing")
         #expect(e.description == "device trace a.jsonl line 7, field `up_mbps`: missing")
-        let unreadable = ActorsError.invalidTrace(file: "/nonexistent.jsonl", line: nil, field: nil,
-                                                  reason: "cannot read the file")
+        let unreadable = ActorsError.invalidTrace(
+            file: "/nonexistent.jsonl", line: nil, field: nil,
+            reason: "cannot read the file")
         #expect(throws: unreadable) {
             try DeviceTrace.read(path: "/nonexistent.jsonl", clients: 1)
         }
@@ -110,8 +121,10 @@ import Testing
         let swift = SystemModel.synthetic(clients: 200, seed: 1)
         for (a, b) in zip(shipped.devices, swift.devices) {
             func numbers(_ d: DeviceProfile) -> [Double] {
-                [d.featureSecondsPer1k, d.trainSecondsPer1k, d.generateSecondsPer1k, d.downMbps, d.upMbps, d.latency,
-                 d.dropout]
+                [
+                    d.featureSecondsPer1k, d.trainSecondsPer1k, d.generateSecondsPer1k, d.downMbps, d.upMbps, d.latency,
+                    d.dropout
+                ]
             }
             #expect(zip(numbers(a), numbers(b)).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
             #expect(a.availability.period == b.availability.period)
@@ -127,15 +140,16 @@ import Testing
     }
 
     @Test func clockKeysParseRenderAndValidate() throws {
-        let c = try RunConfig.parse(toml: """
-        [clock]
-        kind = "simulated"
-        devices = "trace"
-        trace = "experiments/traces/synthetic-200.jsonl"
-        over_selection = 1.3
-        feature_deadline = 120
-        train_deadline = 600
-        """)
+        let c = try RunConfig.parse(
+            toml: """
+                [clock]
+                kind = "simulated"
+                devices = "trace"
+                trace = "experiments/traces/synthetic-200.jsonl"
+                over_selection = 1.3
+                feature_deadline = 120
+                train_deadline = 600
+                """)
         #expect(c.clockKind == .simulated && c.clockDevices == .trace && c.overSelection == 1.3)
         #expect(c.simulatedFeatureDeadline == 120 && c.simulatedTrainDeadline == 600)
         #expect(try RunConfig.parse(toml: c.renderTOML()) == c)
@@ -146,8 +160,9 @@ import Testing
         }
         #expect(refusal("[clock]\nkind = \"virtual\"").contains("`clock.kind`"))
         #expect(refusal("[clock]\nkind = \"simulated\"\nover_selection = 0.5").contains("`clock.over_selection`"))
-        #expect(refusal("[clock]\nover_selection = 1.5")
-            .contains("`clock.over_selection` applies to the simulated clock only"))
+        #expect(
+            refusal("[clock]\nover_selection = 1.5")
+                .contains("`clock.over_selection` applies to the simulated clock only"))
         #expect(refusal("[clock]\ntrain_deadline = 10").contains("`clock.train_deadline`"))
         #expect(refusal("[clock]\nkind = \"simulated\"\ndevices = \"trace\"").contains("`clock.trace` is empty"))
         #expect(refusal("[clock]\nkind = \"simulated\"\ntrace = \"x.jsonl\"").contains("`clock.trace` is set"))

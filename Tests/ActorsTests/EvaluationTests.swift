@@ -9,13 +9,16 @@ import Testing
     @Test func sha256MatchesTheStandardVectors() throws {
         #expect(SHA256.hex(of: Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        #expect(
+            SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         // A million 'a', fed in uneven pieces.
         var s = SHA256()
         let a = [UInt8](repeating: 0x61, count: 1_000_000)
         var i = 0
-        for n in [1, 63, 64, 65, 999, 4096].cycled(until: a.count) { let e = min(a.count, i + n); s.update(a[i..<e]); i = e }
+        for n in [1, 63, 64, 65, 999, 4096].cycled(until: a.count) {
+            let e = min(a.count, i + n); s.update(a[i..<e]); i = e
+        }
         s.update(a[i...])
         #expect(SHA256.hex(s.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // A file, read in 4 MiB pieces.
@@ -33,8 +36,11 @@ import Testing
         let p = Provenance.start(config: c)
         #expect(p.precisionRequested == "bf16")
         // What should run here, read from the CPU's flags independently of the Model module.
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ").map(String.init)) } ?? []
+        let flags =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("flags") }.map {
+                Set($0.split(separator: " ").map(String.init))
+            } ?? []
         let expected = flags.contains("amx_bf16") ? "amx-bf16" : flags.contains("avx512_bf16") ? "avx512-bf16" : "fp32"
         #expect(p.precision == (expected == "fp32" ? "fp32" : "bf16"))
         #expect(p.kernelPath == expected)
@@ -46,22 +52,29 @@ import Testing
         #expect(p.threads == ProcessInfo.processInfo.activeProcessorCount)
         #expect(p.cpuModel != "unknown" && !p.cpuModel.isEmpty)
         // The test binary lives in this repository's .build: the commit is its HEAD.
-        let head = try #require(FedHDSVersion.git(["rev-parse", "HEAD"], in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().path))
+        let head = try #require(
+            FedHDSVersion.git(
+                ["rev-parse", "HEAD"], in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().path))
         #expect(p.commit.hasPrefix(head), "commit \(p.commit), HEAD \(head)")
         let done = p.finished(since: Date().addingTimeInterval(-2))
         #expect(done.wallSeconds! >= 2 && done.cpuSeconds! > 0 && done.ended != nil)
-        #expect(p.tomlComment.contains(expected == "fp32" ? "precision fp32 (bf16 requested" : "precision bf16, kernel path \(expected)"))
+        #expect(
+            p.tomlComment.contains(
+                expected == "fp32" ? "precision fp32 (bf16 requested" : "precision bf16, kernel path \(expected)"))
         // A model file's digest.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
         (c.modelPath, c.modelKind) = (path, .pretrained)
         #expect(Provenance.start(config: c).model == path)
-        #expect(Provenance.start(config: c).modelSHA256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Provenance.start(config: c).modelSHA256
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     static func dolly() throws -> Dataset {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return try DollyLoader.load(path: root.appendingPathComponent("data/dolly/databricks-dolly-15k.jsonl").path)
     }
 
@@ -97,8 +110,9 @@ import Testing
         let (fed, validation) = try ModelCompute.dollyFederation(config: c, dataset: dataset)
         #expect(validation == nil)
         var prng = SeededGenerator(seed: c.seed, round: 0, client: -1, purpose: .partition)
-        let before = try DollyFederation.make(dataset: dataset, clients: 20, split: .dirichlet(alpha: 0.5), heldOutCategory: 7,
-                                              seed: c.seed, using: &prng)
+        let before = try DollyFederation.make(
+            dataset: dataset, clients: 20, split: .dirichlet(alpha: 0.5), heldOutCategory: 7,
+            seed: c.seed, using: &prng)
         #expect(fed == before)
     }
 

@@ -8,10 +8,12 @@ import Testing
         var b = SeededGenerator(seed: 1, round: 3, client: 5, purpose: .shuffle)
         let xa = (0..<4).map { _ in a.next() }
         #expect(xa == (0..<4).map { _ in b.next() })
-        for other in [SeededGenerator(seed: 2, round: 3, client: 5, purpose: .shuffle),
-                      SeededGenerator(seed: 1, round: 4, client: 5, purpose: .shuffle),
-                      SeededGenerator(seed: 1, round: 3, client: 6, purpose: .shuffle),
-                      SeededGenerator(seed: 1, round: 3, client: 5, purpose: .dropout)] {
+        for other in [
+            SeededGenerator(seed: 2, round: 3, client: 5, purpose: .shuffle),
+            SeededGenerator(seed: 1, round: 4, client: 5, purpose: .shuffle),
+            SeededGenerator(seed: 1, round: 3, client: 6, purpose: .shuffle),
+            SeededGenerator(seed: 1, round: 3, client: 5, purpose: .dropout)
+        ] {
             var o = other
             #expect((0..<4).map { _ in o.next() } != xa)
         }
@@ -41,13 +43,17 @@ import Testing
         #expect(counts.allSatisfy { abs($0 - 1000) < 120 })
         let perRound = try ParticipantSampler(clients: 200, perRound: 10, rounds: 40, seed: 42, upfront: false)
         #expect(perRound.participants(round: 3) == perRound.participants(round: 3))
-        #expect(throws: ActorsError.self) { try ParticipantSampler(clients: 5, perRound: 6, rounds: 1, seed: 1, upfront: true) }
+        #expect(throws: ActorsError.self) {
+            try ParticipantSampler(clients: 5, perRound: 6, rounds: 1, seed: 1, upfront: true)
+        }
     }
 
     @Test func fedAvgWeightsByBatchesInClientOrder() throws {
-        let u = [FedAvg.Contribution(client: 7, batches: 3, parameters: [1, 2]),
-                 FedAvg.Contribution(client: 2, batches: 1, parameters: [5, -2]),
-                 FedAvg.Contribution(client: 4, batches: 0, parameters: [100, 100])]
+        let u = [
+            FedAvg.Contribution(client: 7, batches: 3, parameters: [1, 2]),
+            FedAvg.Contribution(client: 2, batches: 1, parameters: [5, -2]),
+            FedAvg.Contribution(client: 4, batches: 0, parameters: [100, 100])
+        ]
         #expect(try FedAvg.average(u, equalWeight: false) == [0.25 * 5 + 0.75 * 1, 0.25 * -2 + 0.75 * 2])
         #expect(try FedAvg.average(u, equalWeight: true) == [3, 0])
         #expect(try FedAvg.average(u.reversed(), equalWeight: false) == FedAvg.average(u, equalWeight: false))
@@ -63,10 +69,11 @@ import Testing
         var m = RoundMetrics(round: 1)
         m.participants = [1, 2]
         m.trainLoss = 2.5
-        let cp = Checkpoint(config: RunConfig(), round: 1,
-                            sampler: try ParticipantSampler(clients: 10, perRound: 2, rounds: 3, seed: 1, upfront: true),
-                            metrics: [m], evaluations: ["0": 0.12], elapsedSeconds: 3,
-                            adapter: [1.5, -0.0, .leastNonzeroMagnitude, 3e-5])
+        let cp = Checkpoint(
+            config: RunConfig(), round: 1,
+            sampler: try ParticipantSampler(clients: 10, perRound: 2, rounds: 3, seed: 1, upfront: true),
+            metrics: [m], evaluations: ["0": 0.12], elapsedSeconds: 3,
+            adapter: [1.5, -0.0, .leastNonzeroMagnitude, 3e-5])
         let url = dir.appendingPathComponent("checkpoint.bin")
         try cp.write(to: url)
         let back = try Checkpoint.read(from: url)
@@ -89,12 +96,14 @@ import Testing
         var m = RoundMetrics(round: 2)
         m.trainLoss = 0.1
         m.testLoss = .nan
-        let cp = Checkpoint(config: config, round: 2,
-                            sampler: try ParticipantSampler(clients: 10, perRound: 3, rounds: 4, seed: 7, upfront: true),
-                            metrics: [m], evaluations: ["0": 0.1, "2": 0.30000000000000004], elapsedSeconds: 1.1,
-                            adapter: [0.25, -3])
+        let cp = Checkpoint(
+            config: config, round: 2,
+            sampler: try ParticipantSampler(clients: 10, perRound: 3, rounds: 4, seed: 7, upfront: true),
+            metrics: [m], evaluations: ["0": 0.1, "2": 0.30000000000000004], elapsedSeconds: 1.1,
+            adapter: [0.25, -3])
         var data = try cp.encoded()
-        let jsonCount = Int(data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let jsonCount = Int(
+            data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         var json = String(decoding: data[16..<(16 + jsonCount)], as: UTF8.self)
         #expect(json.contains("\"precision\":\"bf16\","))
         json = json.replacingOccurrences(of: "\"precision\":\"bf16\",", with: "")
@@ -118,9 +127,10 @@ import Testing
         var m = RoundMetrics(round: 1)
         m.testLoss = .nan
         m.trainLoss = .infinity
-        let cp = Checkpoint(config: RunConfig(), round: 1,
-                            sampler: try ParticipantSampler(clients: 10, perRound: 2, rounds: 3, seed: 1, upfront: true),
-                            metrics: [m], evaluations: [:], elapsedSeconds: 1, adapter: [1])
+        let cp = Checkpoint(
+            config: RunConfig(), round: 1,
+            sampler: try ParticipantSampler(clients: 10, perRound: 2, rounds: 3, seed: 1, upfront: true),
+            metrics: [m], evaluations: [:], elapsedSeconds: 1, adapter: [1])
         let back = try Checkpoint.decode(try cp.encoded())
         #expect(back.metrics[0].testLoss?.isNaN == true && back.metrics[0].trainLoss == .infinity)
         let out = try RunOutput(folder: dir.path)

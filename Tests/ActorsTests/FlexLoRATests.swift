@@ -7,8 +7,9 @@ import Model
 /// `LowRankMean` (its numbers are checked against numpy in ModelTests/LowRankMeanTests), with
 /// FedAvg's weights, client order and skipped clients.
 @Suite struct FlexLoRATests {
-    static let model = ModelConfig(architecture: .llama, vocabSize: 32, hiddenSize: 8, intermediateSize: 12,
-                                   layerCount: 2, headCount: 2, kvHeadCount: 1, contextLength: 16, tiedEmbeddings: true)
+    static let model = ModelConfig(
+        architecture: .llama, vocabSize: 32, hiddenSize: 8, intermediateSize: 12,
+        layerCount: 2, headCount: 2, kvHeadCount: 1, contextLength: 16, tiedEmbeddings: true)
     static let lora = LoRAConfig(rank: 2, alpha: 4, dropout: 0, targets: [.q, .v, .down])
 
     /// Each projection's update scale * B A, row-major [out, in].
@@ -19,7 +20,9 @@ import Model
             for i in 0..<v.outFeatures {
                 for j in 0..<v.inFeatures {
                     var x = 0.0
-                    for k in 0..<r { x += Double(p[v.bOffset + i * r + k]) * Double(p[v.aOffset + k * v.inFeatures + j]) }
+                    for k in 0..<r {
+                        x += Double(p[v.bOffset + i * r + k]) * Double(p[v.aOffset + k * v.inFeatures + j])
+                    }
                     m[i * v.inFeatures + j] = s * x
                 }
             }
@@ -40,7 +43,9 @@ import Model
         var updates: [FedAvg.Contribution] = []
         for (client, batches) in [(4, 3), (1, 1), (9, 0), (2, 6)] {
             var p = Self.random(layout.parameters.count, seed: UInt64(10 + client))
-            for v in layout.views { for i in 0..<(Self.lora.rank * v.inFeatures) { p[v.aOffset + i] = shared[v.aOffset + i] } }
+            for v in layout.views {
+                for i in 0..<(Self.lora.rank * v.inFeatures) { p[v.aOffset + i] = shared[v.aOffset + i] }
+            }
             updates.append(FedAvg.Contribution(client: client, batches: batches, parameters: p))
         }
         let flex = try #require(try FlexLoRA.aggregate(updates, layout: layout, equalWeight: false))
@@ -54,8 +59,11 @@ import Model
 
     @Test func withDifferentFactorsItBeatsAveragingTheFactors() throws {
         let layout = LoRAAdapter(config: Self.lora, model: Self.model)
-        let updates = (0..<3).map { FedAvg.Contribution(client: $0, batches: $0 + 1,
-                                                       parameters: Self.random(layout.parameters.count, seed: UInt64(20 + $0))) }
+        let updates = (0..<3).map {
+            FedAvg.Contribution(
+                client: $0, batches: $0 + 1,
+                parameters: Self.random(layout.parameters.count, seed: UInt64(20 + $0)))
+        }
         let flex = try #require(try FlexLoRA.aggregate(updates, layout: layout, equalWeight: false))
         let avg = try #require(try FedAvg.average(updates, equalWeight: false))
         // The true mean update of each projection, and how far each method's product is from it.
@@ -65,13 +73,21 @@ import Model
                 for i in p.indices { mean[v][i] += Double(u.batches) / 6 * p[i] }
             }
         }
-        func distance(_ x: [[Double]]) -> [Double] { zip(x, mean).map { zip($0, $1).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } } }
+        func distance(_ x: [[Double]]) -> [Double] {
+            zip(x, mean).map { zip($0, $1).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+        }
         for (f, a) in zip(distance(Self.products(flex, layout)), distance(Self.products(avg, layout))) {
             #expect(f < a, "FlexLoRA \(f) vs averaged factors \(a)")
         }
-        #expect(try FlexLoRA.aggregate(updates.map { var u = $0; u.batches = 0; return u }, layout: layout, equalWeight: false) == nil)
+        #expect(
+            try FlexLoRA.aggregate(
+                updates.map {
+                    var u = $0; u.batches = 0; return u
+                }, layout: layout, equalWeight: false) == nil)
         var short = updates
         short[1].parameters.removeLast()
-        #expect { try FlexLoRA.aggregate(short, layout: layout, equalWeight: false) } throws: { "\($0)".contains("client 1") }
+        #expect { try FlexLoRA.aggregate(short, layout: layout, equalWeight: false) } throws: {
+            "\($0)".contains("client 1")
+        }
     }
 }

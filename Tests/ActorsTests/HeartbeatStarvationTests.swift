@@ -69,19 +69,24 @@ import Transport
         var adapterSize: Int { inner.adapterSize }
         var clientCount: Int { inner.clientCount }
         func localCount(client: Int) throws -> Int { try inner.localCount(client: client) }
-        func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
-                      layers: MethodPlan.Layers) async throws -> FeatureMatrix {
+        func features(
+            client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel,
+            layers: MethodPlan.Layers
+        ) async throws -> FeatureMatrix {
             try await inner.features(client: client, adapter: adapter, model: model, layers: layers)
         }
         func perplexities(client: Int, adapter: [Float]) async throws -> [Double] {
             try await inner.perplexities(client: client, adapter: adapter)
         }
-        func train(client: Int, round: Int, samples: [Int], adapter: [Float],
-                   optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome {
+        func train(
+            client: Int, round: Int, samples: [Int], adapter: [Float],
+            optimizer: MethodPlan.Optimizer
+        ) async throws -> TrainOutcome {
             if pool.isCurrentThread { onPool.count.add(1, ordering: .relaxed) }
             HeartbeatStarvationTests.hold(hold)
-            return try await inner.train(client: client, round: round, samples: samples, adapter: adapter,
-                                         optimizer: optimizer)
+            return try await inner.train(
+                client: client, round: round, samples: samples, adapter: adapter,
+                optimizer: optimizer)
         }
         func initialAdapter() throws -> [Float] { try inner.initialAdapter() }
         func evaluate(adapter: [Float]) async throws -> Double { try await inner.evaluate(adapter: adapter) }
@@ -120,7 +125,11 @@ import Transport
             }
             t.start()
         }
-        func finish() -> Duration { lock.withLock { $0.stop = true; return $0.gap } }
+        func finish() -> Duration {
+            lock.withLock {
+                $0.stop = true; return $0.gap
+            }
+        }
     }
 
     final class Ticks: Sendable {
@@ -135,8 +144,10 @@ import Transport
 
     func busyWorker(on threads: ThreadPool) async throws {
         let liveness = Liveness(heartbeatInterval: .milliseconds(100), lease: .seconds(3))
-        let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*",
-                                                                     liveness: liveness))
+        let server = try ZMQServerEndpoint(
+            options: ZMQServerOptions(
+                endpoint: "tcp://127.0.0.1:*",
+                liveness: liveness))
         let inbox = ServerInbox(server)
         let options = ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "busy", liveness: liveness)
         let endpoint = try ZMQWorkerEndpoint(options: options)

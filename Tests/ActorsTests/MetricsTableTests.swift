@@ -41,15 +41,23 @@ import Testing
             var cells: [String] = []
             var cell = "", quoted = false
             for ch in lines[i] {
-                if ch == "\"" { quoted.toggle() } else if ch == ",",
-                    !quoted { cells.append(cell); cell = "" } else { cell.append(ch) }
+                if ch == "\"" {
+                    quoted.toggle()
+                } else if ch == ",",
+                    !quoted
+                {
+                    cells.append(cell); cell = ""
+                } else {
+                    cell.append(ch)
+                }
             }
             cells.append(cell)
             return Dictionary(uniqueKeysWithValues: zip(header, cells))
         }
         let c2 = row(1), c4 = row(2), c7 = row(3)
-        #expect(c2["client"] == "2" && c2["responded"] == "1" && c2["local_samples"] == "30"
-            && c2["coreset_size"] == "3")
+        #expect(
+            c2["client"] == "2" && c2["responded"] == "1" && c2["local_samples"] == "30"
+                && c2["coreset_size"] == "3")
         #expect(c2["selected_clusters"] == "2" && c2["client_train_loss"] == "1.5" && c2["training_s"] == "2.0")
         #expect(c2["client_total_s"] == "3.875" && c2["round_s"] == "9.0" && c2["bytes_update_received"] == "100")
         #expect(c4["client"] == "4" && c4["responded"] == "0" && c4["dropped_phase"] == "train, deadline")

@@ -18,7 +18,8 @@ import Testing
             Issue.record("an empty model.path was accepted")
         } catch {
             let message = "\(error)"
-            #expect(message.contains("--model") && message.contains("SmolLM2-135M-Instruct.Q4_1.gguf")
+            #expect(
+                message.contains("--model") && message.contains("SmolLM2-135M-Instruct.Q4_1.gguf")
                     && message.contains("model.kind = \"tiny\""), "\(message)")
         }
         #expect(throws: ActorsError.self) { _ = try ModelCompute.loadModel("", config: c) }
@@ -82,7 +83,8 @@ import Testing
     }
 
     @Test func adaptersNameABaseModelPEFTCanFind() throws {
-        #expect(PEFTBaseModel.name(forModel: "/x/SmolLM2-135M-Instruct.Q4_1.gguf") == "HuggingFaceTB/SmolLM2-135M-Instruct")
+        #expect(
+            PEFTBaseModel.name(forModel: "/x/SmolLM2-135M-Instruct.Q4_1.gguf") == "HuggingFaceTB/SmolLM2-135M-Instruct")
         #expect(PEFTBaseModel.name(forModel: "SmolLM2-135M-Instruct.gguf") == "HuggingFaceTB/SmolLM2-135M-Instruct")
         #expect(PEFTBaseModel.name(forModel: "/x/other.Q4_0.gguf") == "/x/other.Q4_0.gguf")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hf-\(UUID().uuidString)")

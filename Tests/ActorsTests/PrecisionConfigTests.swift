@@ -21,7 +21,9 @@ import Testing
             let message = "\(error)"
             #expect(message.contains("precision") && message.contains("fp16") && message.contains("bf16"), "\(message)")
         }
-        #expect(throws: ActorsError.self) { var c = RunConfig(); try c.set("precision=16") }
+        #expect(throws: ActorsError.self) {
+            var c = RunConfig(); try c.set("precision=16")
+        }
     }
 
     @Test func theDecoderGetsTheConfiguredPrecision() throws {

@@ -19,7 +19,10 @@ import Transport
     /// left running: awaiting it would hang the test).
     static func outcome(_ task: Task<Void, any Error>, within seconds: Double) async -> Result<Void, any Error>? {
         let box = Mutex<Result<Void, any Error>?>(nil)
-        Task { let r: Result<Void, any Error>; do { try await task.value; r = .success(()) } catch { r = .failure(error) }; box.withLock { $0 = r } }
+        Task {
+            let r: Result<Void, any Error>; do { try await task.value; r = .success(()) } catch { r = .failure(error) };
+            box.withLock { $0 = r }
+        }
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if let r = box.withLock({ $0 }) { return r }
@@ -35,7 +38,9 @@ import Transport
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         await setup.transport.close()  // the server vanishes without saying the run is over
         let end = await Self.outcome(task, within: 10)
-        guard case let .failure(error)? = end else { Issue.record("the worker ended as if the run were over: \(String(describing: end))"); return }
+        guard case let .failure(error)? = end else {
+            Issue.record("the worker ended as if the run were over: \(String(describing: end))"); return
+        }
         #expect("\(error)".contains("connection to the server ended"), "\(error)")
     }
 
@@ -55,11 +60,14 @@ import Transport
         var wrong = c
         wrong.seed = 5
         let ep = try setup.transport.connectWorker(name: "worker-wrong")
-        let host = try WorkerHost(name: "worker-wrong", endpoint: ep, config: wrong,
-                                  compute: ArithmeticCompute(clientCount: 4, seed: 11), clientIDs: [0])
+        let host = try WorkerHost(
+            name: "worker-wrong", endpoint: ep, config: wrong,
+            compute: ArithmeticCompute(clientCount: 4, seed: 11), clientIDs: [0])
         let task = Task<Void, any Error> { try await host.run() }
         let end = await Self.outcome(task, within: 10)
-        guard case let .failure(error)? = end else { Issue.record("refused worker ended as if the run were over: \(String(describing: end))"); return }
+        guard case let .failure(error)? = end else {
+            Issue.record("refused worker ended as if the run were over: \(String(describing: end))"); return
+        }
         #expect("\(error)".contains("configuration"), "\(error)")
         await setup.server.shutdown()
     }
@@ -75,10 +83,13 @@ import Transport
         // The intruder then goes away; worker-a still hosts clients 2 and 3.
         await epB.close()
         #expect(await setup.server.hostedClients == Set(0..<4))
-        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(
+            1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3], "\(m.dropped)")
         #expect(!m.faults.contains { $0.contains("which was not asked") }, "\(m.faults)")
-        guard case let .failure(error)? = end else { Issue.record("the second worker was not refused: \(String(describing: end))"); return }
+        guard case let .failure(error)? = end else {
+            Issue.record("the second worker was not refused: \(String(describing: end))"); return
+        }
         #expect("\(error)".contains("hosted by live worker worker-a"), "\(error)")
         await setup.server.shutdown()
         _ = await Self.outcome(taskA, within: 5)
@@ -117,13 +128,17 @@ import Transport
         let task = Task<Void, any Error> { try await host.run() }
         try await server.waitForClients(Set(0..<4), timeout: 5)
         for i in 0..<10_000 {
-            await server.handle(.rejected(PeerID("stranger"), i % 3 == 0 ? TransportError.truncated(field: "x") : .badMagic))
+            await server.handle(
+                .rejected(PeerID("stranger"), i % 3 == 0 ? TransportError.truncated(field: "x") : .badMagic))
         }
         let (_, m) = try await server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3])
         #expect(m.faults.count <= ServerActor.rejectedSamples + 1, "\(m.faults.count) faults")
-        #expect(m.faults.contains { $0.contains("10000 messages rejected") && $0.contains("badMagic 6666") && $0.contains("truncated 3334") },
-                "\(m.faults.suffix(2))")
+        #expect(
+            m.faults.contains {
+                $0.contains("10000 messages rejected") && $0.contains("badMagic 6666") && $0.contains("truncated 3334")
+            },
+            "\(m.faults.suffix(2))")
         #expect(lines.count < 20, "\(lines.count) log lines")
         // The next round starts counting afresh.
         let (_, m2) = try await server.runRound(2, participants: [0, 1], global: try compute.initialAdapter())
@@ -140,8 +155,9 @@ import Transport
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         await #expect {
-            _ = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false))
+            _ = try await Coordinator.runInProcess(
+                config: c, compute: compute,
+                options: RunOptions(output: dir, showProgress: false))
         } throws: { "\($0)".contains("nothing was trained") && "\($0)".contains("failed on purpose") }
         // min_responses above the participants can never train: refused up front.
         var m = c
@@ -169,8 +185,9 @@ import Transport
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let output = try RunOutput(folder: dir)
         let run = Task<RunOutcome, any Error> {
-            try await Coordinator.serve(config: c, server: server, compute: compute, output: output,
-                                        options: RunOptions(output: dir, showProgress: false))
+            try await Coordinator.serve(
+                config: c, server: server, compute: compute, output: output,
+                options: RunOptions(output: dir, showProgress: false))
         }
         // The only worker goes away in the middle of round 1.
         let end = Date().addingTimeInterval(10)
@@ -190,8 +207,9 @@ import Transport
         let server = ServerActor(endpoint: transport, config: c, log: { lines.append($0) })
         await server.start()
         let ep = try transport.connectWorker(name: "worker-a")
-        let host = try WorkerHost(name: "worker-a", endpoint: ep, config: c,
-                                  compute: ArithmeticCompute(clientCount: 4, seed: 11), clientIDs: [0, 1, 2, 3])
+        let host = try WorkerHost(
+            name: "worker-a", endpoint: ep, config: c,
+            compute: ArithmeticCompute(clientCount: 4, seed: 11), clientIDs: [0, 1, 2, 3])
         let task = Task<Void, any Error> { try await host.run() }
         try await server.waitForClients(Set(0..<4), timeout: 5)
         await server.shutdown()
@@ -200,11 +218,13 @@ import Transport
 
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try await Coordinator.runInProcess(config: RoundProtocolTests.config(.fedit, clients: 4, rounds: 2),
-                                               compute: ArithmeticCompute(clientCount: 4, seed: 11),
-                                               options: RunOptions(output: dir, showProgress: false))
+        _ = try await Coordinator.runInProcess(
+            config: RoundProtocolTests.config(.fedit, clients: 4, rounds: 2),
+            compute: ArithmeticCompute(clientCount: 4, seed: 11),
+            options: RunOptions(output: dir, showProgress: false))
         let log = try String(contentsOfFile: dir + "/run.log", encoding: .utf8).split(separator: "\n")
-        #expect(log.contains { $0.contains("round 1/2 done") } && log.contains { $0.contains("round 2/2 done") }, "\(log)")
+        #expect(
+            log.contains { $0.contains("round 1/2 done") } && log.contains { $0.contains("round 2/2 done") }, "\(log)")
         #expect(log.allSatisfy { $0.count > 21 && $0.prefix(20).last == "Z" && $0.dropFirst(4).first == "-" }, "\(log)")
         #expect(!log.contains { $0.contains("lost") }, "\(log)")
     }
@@ -213,13 +233,21 @@ import Transport
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try RunOutput.prepare(folder: dir, resume: false, force: false)  // nothing there yet
-        #expect { try RunOutput.prepare(folder: dir, resume: true, force: false) } throws: { "\($0)".contains("no checkpoint") }
+        #expect { try RunOutput.prepare(folder: dir, resume: true, force: false) } throws: {
+            "\($0)".contains("no checkpoint")
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for f in ["result.json", "run.log", "checkpoint.bin"] { try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/" + f)) }
-        #expect { try RunOutput.prepare(folder: dir, resume: false, force: false) } throws: { "\($0)".contains("already holds a run") }
+        for f in ["result.json", "run.log", "checkpoint.bin"] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/" + f))
+        }
+        #expect { try RunOutput.prepare(folder: dir, resume: false, force: false) } throws: {
+            "\($0)".contains("already holds a run")
+        }
         try RunOutput.prepare(folder: dir, resume: true, force: false)
         try RunOutput.prepare(folder: dir, resume: false, force: true)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/run.log") && !FileManager.default.fileExists(atPath: dir + "/result.json"))
+        #expect(
+            !FileManager.default.fileExists(atPath: dir + "/run.log")
+                && !FileManager.default.fileExists(atPath: dir + "/result.json"))
         var c = RunConfig()
         for bad in ["../../x", "a/b", "..", ""] {
             c.name = bad

@@ -33,9 +33,10 @@ import Testing
 
     @Test func reportDrawsLossRougeRatioBytesTimesAndScatter() {
         let scatter = Scatter(round: 1, client: 0, points: [0, 0, 1, 1, 2, 0], labels: [0, 0, -1], chosen: [1])
-        let html = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
+        let html = Report.html(
+            config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
             result: nil,
-                               scatters: [scatter])
+            scatters: [scatter])
         // Lines: train loss, data ratio and the two message types' bytes; Rouge-L is points only.
         #expect(html.components(separatedBy: "<polyline").count - 1 == 4)
         #expect(!Self.section(html, "Rouge-L").contains("<polyline"))
@@ -48,18 +49,22 @@ import Testing
     }
 
     @Test func axesHaveTitlesUnitsAndReadableTicks() {
-        let html = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
+        let html = Report.html(
+            config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
             result: nil,
-                               scatters: [])
-        for title in ["round", "cross-entropy (nats per token)", "Rouge-L F (0 to 1)", "selected / local samples",
-            "MB"] {
+            scatters: [])
+        for title in [
+            "round", "cross-entropy (nats per token)", "Rouge-L F (0 to 1)", "selected / local samples",
+            "MB"
+        ] {
             #expect(html.contains("class=\"axis-title\"") && html.contains(">\(title)</text>"), "\(title)")
         }
         // The constant data ratio (0.02) gets a range around it, not -0.48...0.52, and ticks that differ.
         let ratio = Self.section(html, "Data ratio")
         let ticks = ratio.components(separatedBy: "class=\"tick\"").dropFirst().compactMap { part -> String? in
             guard let gt = part.firstIndex(of: ">"), let lt = part.firstIndex(of: "<"),
-                  part[..<gt].contains("text-anchor=\"end\"") else { return nil }  // the y axis's ticks
+                part[..<gt].contains("text-anchor=\"end\"")
+            else { return nil }  // the y axis's ticks
             return String(part[part.index(after: gt)..<lt])
         }
         let values = ticks.compactMap(Double.init)
@@ -69,13 +74,18 @@ import Testing
         #expect(ratio.contains(">1</text>") && ratio.contains(">3</text>") && !ratio.contains(">1.5</text>"))
         let bytes = Self.section(html, "Bytes per round")
         #expect(bytes.contains(">roundStart sent</text>") && bytes.contains(">update received</text>"))
-        #expect(PlotAxis(0, 1).label(0.2) == "0.2" && PlotAxis(0, 0.2).label(0.05) == "0.05" && PlotAxis(-1,
-            1).label(-0.0) == "0.0")
+        #expect(
+            PlotAxis(0, 1).label(0.2) == "0.2" && PlotAxis(0, 0.2).label(0.05) == "0.05"
+                && PlotAxis(
+                    -1,
+                    1
+                ).label(-0.0) == "0.0")
     }
 
     @Test func aSimulatedRunIsPlottedAgainstSimulatedTimeToo() throws {
-        let plain = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
-                                result: nil, scatters: [])
+        let plain = Report.html(
+            config: Self.config(), metrics: Self.metrics(), evaluations: ["0": 0.1, "3": 0.2],
+            result: nil, scatters: [])
         #expect(!plain.contains("On the simulated clock"))
         // Rounds ending at 2, 4 and 6 hours of simulated time.
         var metrics = Self.metrics()
@@ -85,8 +95,9 @@ import Testing
             (r.round, r.start, r.end) = (i + 1, Double(i) * 7200, Double(i + 1) * 7200)
             metrics[i].simulated = r
         }
-        let html = Report.html(config: Self.config(), metrics: metrics, evaluations: ["0": 0.1, "3": 0.2],
-                               result: nil, scatters: [])
+        let html = Report.html(
+            config: Self.config(), metrics: metrics, evaluations: ["0": 0.1, "3": 0.2],
+            result: nil, scatters: [])
         let section = Self.section(html, "On the simulated clock")
         #expect(section.contains("simulated time (hours)") && section.contains("in hours"))
         // Rouge-L at 0 h (untuned) and at 6 h (round 3), and the train loss at 2, 4 and 6 h.
@@ -99,23 +110,31 @@ import Testing
     }
 
     @Test func headerNamesModelLearningRatePrecisionAndSeed() {
-        let html = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: [:], result: nil,
+        let html = Report.html(
+            config: Self.config(), metrics: Self.metrics(), evaluations: [:], result: nil,
             scatters: [])
         #expect(html.contains("model <b>tiny random model (built in"))
         #expect(html.contains("learning rate 0.0005, precision fp32, seed 7"))
         #expect(html.contains("3 of 40 rounds"))
         var one = Self.config()
         one.rounds = 1
-        #expect(Report.html(config: one, metrics: Self.metrics(rounds: 1), evaluations: [:], result: nil, scatters: [])
-            .contains("1 of 1 round<"))
+        #expect(
+            Report.html(config: one, metrics: Self.metrics(rounds: 1), evaluations: [:], result: nil, scatters: [])
+                .contains("1 of 1 round<"))
     }
 
     @Test func severalClientsShareOneLegend() {
-        let scatters = (0..<4).map { c in
-            Scatter(round: 1 + c % 2, client: c, points: [0, 0, 1, 1, 2, 0, 3, 3], labels: [0, 1, -1, 1], chosen: [0,
-                1])
-        } + [Scatter(round: 3, client: 0, points: [0, 0], labels: [0], chosen: [])]  // a later round of client 0
-        let html = Report.html(config: Self.config(), metrics: Self.metrics(), evaluations: [:], result: nil,
+        let scatters =
+            (0..<4).map { c in
+                Scatter(
+                    round: 1 + c % 2, client: c, points: [0, 0, 1, 1, 2, 0, 3, 3], labels: [0, 1, -1, 1],
+                    chosen: [
+                        0,
+                        1
+                    ])
+            } + [Scatter(round: 3, client: 0, points: [0, 0], labels: [0], chosen: [])]  // a later round of client 0
+        let html = Report.html(
+            config: Self.config(), metrics: Self.metrics(), evaluations: [:], result: nil,
             scatters: scatters)
         #expect(html.contains("Fused features (t-SNE) of 4 clients"))
         #expect(html.components(separatedBy: "class=\"scatter\"").count - 1 == 4)
@@ -137,8 +156,12 @@ import Testing
     @Test func aRunKeepsTheFirstFewScatters() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scatter-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for c in 0..<(Scatter.keep + 3) { try Scatter(round: 1, client: c, points: [0, 0], labels: [0],
-            chosen: [0]).write(into: dir) }
+        for c in 0..<(Scatter.keep + 3) {
+            try Scatter(
+                round: 1, client: c, points: [0, 0], labels: [0],
+                chosen: [0]
+            ).write(into: dir)
+        }
         #expect(Scatter.readAll(from: dir).map(\.client).sorted() == Array(0..<Scatter.keep))
     }
 

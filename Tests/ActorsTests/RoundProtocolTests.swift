@@ -29,8 +29,10 @@ import Transport
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r1 = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                    options: RunOptions(output: dir, showProgress: false)).finished
+        let r1 = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         #expect(r1.rounds == 3)
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir).appendingPathComponent("metrics.jsonl"))
         #expect(metrics.map(\.round) == [1, 2, 3])
@@ -39,22 +41,27 @@ import Transport
             #expect(m.dataRatio == 1)  // FedIT trains on everything
             #expect(m.trainLoss != nil && (m.bytes["update.received"] ?? 0) > 32 * 4 * 3)
         }
-        for f in ["config.toml", "metrics.jsonl", "result.json", "checkpoint.bin", "report.html", "adapter/adapter.f32"] {
+        for f in ["config.toml", "metrics.jsonl", "result.json", "checkpoint.bin", "report.html", "adapter/adapter.f32"]
+        {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + f), "missing \(f)")
         }
         #expect(try RunConfig.load(path: dir + "/config.toml") == c)
         #expect((r1.rougeL ?? 0) > (r1.rougeLBefore ?? 1))  // training moved toward the targets
         let dir2 = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir2) }
-        let r2 = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                    options: RunOptions(output: dir2, showProgress: false)).finished
+        let r2 = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir2, showProgress: false)
+        ).finished
         #expect(r2.adapterSHA == r1.adapterSHA)
         var other = c
         other.seed = 12
         let dir3 = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir3) }
-        let r3 = try await Coordinator.runInProcess(config: other, compute: ArithmeticCompute(clientCount: 6, seed: 12),
-                                                    options: RunOptions(output: dir3, showProgress: false)).finished
+        let r3 = try await Coordinator.runInProcess(
+            config: other, compute: ArithmeticCompute(clientCount: 6, seed: 12),
+            options: RunOptions(output: dir3, showProgress: false)
+        ).finished
         #expect(r3.adapterSHA != r1.adapterSHA)
     }
 
@@ -63,14 +70,19 @@ import Transport
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let whole = Self.tempDir(), split = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: split) }
-        let full = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                      options: RunOptions(output: whole, showProgress: false)).finished
-        let stopped = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
+        let full = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: whole, showProgress: false)
+        ).finished
+        let stopped = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
         #expect(stopped == .stopped(afterRound: 1))
         #expect(try Checkpoint.read(from: URL(fileURLWithPath: split + "/checkpoint.bin")).round == 1)
-        let resumed = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                         options: RunOptions(output: split, resume: true, showProgress: false)).finished
+        let resumed = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: split, resume: true, showProgress: false)
+        ).finished
         #expect(resumed.adapterSHA == full.adapterSHA)
         let a = try RunOutput.readMetrics(URL(fileURLWithPath: whole + "/metrics.jsonl"))
         let b = try RunOutput.readMetrics(URL(fileURLWithPath: split + "/metrics.jsonl"))
@@ -78,21 +90,26 @@ import Transport
         var changed = c
         changed.seed = 99
         await #expect(throws: ActorsError.self) {
-            _ = try await Coordinator.runInProcess(config: changed, compute: compute,
-                                                   options: RunOptions(output: split, resume: true, showProgress: false))
+            _ = try await Coordinator.runInProcess(
+                config: changed, compute: compute,
+                options: RunOptions(output: split, resume: true, showProgress: false))
         }
     }
 
-    @Test(arguments: [Method.fedhds, .fedhdsTurbo, .fedit, .feditSGD, .random, .perplexity, .globalSelect,
-                      .globalSelectTurbo, .coresetCent, .fedhdsNoInter, .fedhdsLastLayer, .fedhdsPCA, .fedhdsKPCA])
+    @Test(arguments: [
+        Method.fedhds, .fedhdsTurbo, .fedit, .feditSGD, .random, .perplexity, .globalSelect,
+        .globalSelectTurbo, .coresetCent, .fedhdsNoInter, .fedhdsLastLayer, .fedhdsPCA, .fedhdsKPCA
+    ])
     func everyMethodCompletes(_ method: Method) async throws {
         var c = Self.config(method, rounds: 2)
         c.evalBefore = false
         c.ratio = 0.1  // 24-40 samples a client: at 1.5% the stochastic count is often 0
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try await Coordinator.runInProcess(config: c, compute: ArithmeticCompute(clientCount: 6, seed: 11),
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: ArithmeticCompute(clientCount: 6, seed: 11),
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         #expect(r.rounds == 2)
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir + "/metrics.jsonl"))
         #expect(metrics.allSatisfy { $0.dropped.isEmpty && $0.faults.isEmpty })
@@ -120,7 +137,9 @@ import Transport
             server = ServerActor(endpoint: transport, config: c)
             await server.start()
         }
-        func host(_ name: String, _ clients: [Int], _ compute: ArithmeticCompute) throws -> (InProcessWorker, Task<Void, any Error>) {
+        func host(_ name: String, _ clients: [Int], _ compute: ArithmeticCompute) throws -> (
+            InProcessWorker, Task<Void, any Error>
+        ) {
             let ep = try transport.connectWorker(name: name)
             let h = try WorkerHost(name: name, endpoint: ep, config: config, compute: compute, clientIDs: clients)
             return (ep, Task { try await h.run() })
@@ -137,7 +156,9 @@ import Transport
         let (epB, _) = try setup.host("worker-b", [2, 3], slow)
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         let g0 = try slow.initialAdapter()
-        Task { try await Task.sleep(nanoseconds: 300_000_000); await epB.close() }
+        Task {
+            try await Task.sleep(nanoseconds: 300_000_000); await epB.close()
+        }
         let t0 = Date()
         let (g1, m1) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: g0)
         #expect(Date().timeIntervalSince(t0) < 5)  // not the 20 s deadline: the loss is known at once
@@ -165,7 +186,8 @@ import Transport
         let (_, _) = try setup.host("worker-b", [3], compute)
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         let t0 = Date()
-        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(
+            1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         let took = Date().timeIntervalSince(t0)
         #expect(took >= 3.0 && took < 8)
         #expect(m.responders == [0, 2])
@@ -185,13 +207,15 @@ import Transport
         var wrong = c
         wrong.seed = 5
         let epBad = try setup.transport.connectWorker(name: "worker-wrong")
-        let hostBad = try WorkerHost(name: "worker-wrong", endpoint: epBad, config: wrong, compute: compute, clientIDs: [0])
+        let hostBad = try WorkerHost(
+            name: "worker-wrong", endpoint: epBad, config: wrong, compute: compute, clientIDs: [0])
         let badTask = Task { try await hostBad.run() }
         try await setup.server.waitForClients(Set(0..<4), timeout: 5)
         // The mismatched worker is told to shut down and never hosts client 0.
         _ = try? await badTask.value
         await setup.server.handle(.rejected(PeerID("worker-x"), TransportError.badMagic))
-        let (_, m) = try await setup.server.runRound(1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
+        let (_, m) = try await setup.server.runRound(
+            1, participants: [0, 1, 2, 3], global: try compute.initialAdapter())
         #expect(m.responders == [0, 1, 2, 3])
         await setup.server.shutdown()
     }

@@ -20,18 +20,19 @@ import Testing
     }
 
     @Test func readsSectionsAndTypes() throws {
-        let c = try RunConfig.parse(toml: """
-        method = "fedhds-turbo"
-        seed = 7
-        rounds = 4
-        [data]
-        clients = 20
-        alpha = 5
-        [federation]
-        participation = 0.25
-        [eval]
-        rounds = [2, 4]
-        """)
+        let c = try RunConfig.parse(
+            toml: """
+                method = "fedhds-turbo"
+                seed = 7
+                rounds = 4
+                [data]
+                clients = 20
+                alpha = 5
+                [federation]
+                participation = 0.25
+                [eval]
+                rounds = [2, 4]
+                """)
         #expect(c.method == .fedhdsTurbo && c.seed == 7 && c.rounds == 4)
         #expect(c.clients == 20 && c.alpha == 5.0 && c.participantsPerRound == 5)
         #expect(c.evalRounds == [2, 4])
@@ -57,15 +58,26 @@ import Testing
         try c.set("eval.rounds=[1, 2]")
         try c.set("privacy.epsilon=10")
         try c.set("eval.before=false")
-        #expect(c.alpha == 5.0 && c.method == .fedhdsPCA && c.evalRounds == [1, 2] && c.dpEpsilon == 10 && !c.evalBefore)
-        #expect(throws: ActorsError.invalidConfiguration("unknown key `alpha` (did you mean data.alpha or lora.alpha?)")) { try c.set("alpha=1") }
-        #expect(throws: ActorsError.invalidConfiguration("`data.clients`: expected an integer, got 1.5")) { try c.set("data.clients=1.5") }
-        #expect(throws: ActorsError.invalidConfiguration("override \"rounds\": expected KEY=VALUE")) { try c.set("rounds") }
+        #expect(
+            c.alpha == 5.0 && c.method == .fedhdsPCA && c.evalRounds == [1, 2] && c.dpEpsilon == 10 && !c.evalBefore)
+        #expect(
+            throws: ActorsError.invalidConfiguration("unknown key `alpha` (did you mean data.alpha or lora.alpha?)")
+        ) { try c.set("alpha=1") }
+        #expect(throws: ActorsError.invalidConfiguration("`data.clients`: expected an integer, got 1.5")) {
+            try c.set("data.clients=1.5")
+        }
+        #expect(throws: ActorsError.invalidConfiguration("override \"rounds\": expected KEY=VALUE")) {
+            try c.set("rounds")
+        }
         #expect(c.alpha == 5.0 && c.clients == 200)
     }
 
     @Test func badValuesNameTheKey() {
-        #expect(throws: ActorsError.invalidConfiguration("`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, flexlora, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca")) {
+        #expect(
+            throws: ActorsError.invalidConfiguration(
+                "`method`: unknown value \"fedxx\"; expected one of fedhds, fedhds-turbo, fedit, fedit-sgd, flexlora, random, perplexity, coreset-cent, globalselect, globalselect-turbo, fedhds-no-inter, fedhds-last-layer, fedhds-pca, fedhds-kpca"
+            )
+        ) {
             try RunConfig.parse(toml: "method = \"fedxx\"")
         }
         #expect(throws: ActorsError.invalidConfiguration("`federation.participation`: 1.5 is outside 1e-09...1.0")) {

@@ -17,13 +17,20 @@ struct RecordingCompute: FederatedCompute {
     var adapterSize: Int { inner.adapterSize }
     var clientCount: Int { inner.clientCount }
     func localCount(client: Int) throws -> Int { try inner.localCount(client: client) }
-    func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel, layers: MethodPlan.Layers) async throws -> FeatureMatrix {
+    func features(client: Int, adapter: [Float]?, model: MethodPlan.FeatureModel, layers: MethodPlan.Layers)
+        async throws -> FeatureMatrix
+    {
         try await inner.features(client: client, adapter: adapter, model: model, layers: layers)
     }
-    func perplexities(client: Int, adapter: [Float]) async throws -> [Double] { try await inner.perplexities(client: client, adapter: adapter) }
-    func train(client: Int, round: Int, samples: [Int], adapter: [Float], optimizer: MethodPlan.Optimizer) async throws -> TrainOutcome {
+    func perplexities(client: Int, adapter: [Float]) async throws -> [Double] {
+        try await inner.perplexities(client: client, adapter: adapter)
+    }
+    func train(client: Int, round: Int, samples: [Int], adapter: [Float], optimizer: MethodPlan.Optimizer) async throws
+        -> TrainOutcome
+    {
         log.record(client, samples)
-        return try await inner.train(client: client, round: round, samples: samples, adapter: adapter, optimizer: optimizer)
+        return try await inner.train(
+            client: client, round: round, samples: samples, adapter: adapter, optimizer: optimizer)
     }
     func initialAdapter() throws -> [Float] { try inner.initialAdapter() }
     func evaluate(adapter: [Float]) async throws -> Double { try await inner.evaluate(adapter: adapter) }
@@ -33,12 +40,16 @@ struct RecordingCompute: FederatedCompute {
 @Suite struct SelectionModeTests {
     @Test func modeKeyParsesRendersAndAcceptsTheOldBoolean() throws {
         #expect(try RunConfig.parse(toml: "").selectionMode == .paper)
-        #expect(try RunConfig.parse(toml: "[selection]\nmode = \"reference-shuffle\"").selectionMode == .referenceShuffle)
+        #expect(
+            try RunConfig.parse(toml: "[selection]\nmode = \"reference-shuffle\"").selectionMode == .referenceShuffle)
         #expect(try RunConfig.parse(toml: "[selection]\nreference_defect = true").selectionMode == .referencePairing)
         #expect(try RunConfig.parse(toml: "[selection]\nreference_defect = false").selectionMode == .paper)
         // The old key adds (or removes) the pairing defect to whatever mode says.
-        #expect(try RunConfig.parse(toml: "[selection]\nmode = \"reference-shuffle\"\nreference_defect = true").selectionMode == .referenceBoth)
-        let expected = "`selection.mode`: unknown value \"nope\"; expected one of paper, reference-pairing, "
+        #expect(
+            try RunConfig.parse(toml: "[selection]\nmode = \"reference-shuffle\"\nreference_defect = true")
+                .selectionMode == .referenceBoth)
+        let expected =
+            "`selection.mode`: unknown value \"nope\"; expected one of paper, reference-pairing, "
             + "reference-shuffle, reference-both"
         #expect(throws: ActorsError.invalidConfiguration(expected)) {
             try RunConfig.parse(toml: "[selection]\nmode = \"nope\"")
@@ -60,11 +71,13 @@ struct RecordingCompute: FederatedCompute {
     /// reference-pairing, false as paper; a missing new key takes its default.
     @Test func oldCheckpointsMapTheBooleanToTheMode() throws {
         for (old, mode) in [(true, SelectionMode.referencePairing), (false, .paper)] {
-            let cp = Checkpoint(config: RunConfig(), round: 1,
-                                sampler: try ParticipantSampler(clients: 4, perRound: 2, rounds: 2, seed: 1, upfront: true),
-                                metrics: [], evaluations: [:], elapsedSeconds: 0, adapter: [1])
+            let cp = Checkpoint(
+                config: RunConfig(), round: 1,
+                sampler: try ParticipantSampler(clients: 4, perRound: 2, rounds: 2, seed: 1, upfront: true),
+                metrics: [], evaluations: [:], elapsedSeconds: 0, adapter: [1])
             let data = try cp.encoded()
-            let jsonCount = Int(data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+            let jsonCount = Int(
+                data[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
             var json = String(decoding: data[16..<(16 + jsonCount)], as: UTF8.self)
             #expect(json.contains("\"selectionMode\":\"paper\",") && json.contains("\"ratioRounding\":\"stochastic\","))
             json = json.replacingOccurrences(of: "\"selectionMode\":\"paper\",", with: "\"referenceDefect\":\(old),")
@@ -126,8 +139,9 @@ struct RecordingCompute: FederatedCompute {
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try await Coordinator.runInProcess(config: c, compute: compute,
-                                               options: RunOptions(output: dir, showProgress: false))
+        _ = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false))
         let metrics = try RunOutput.readMetrics(URL(fileURLWithPath: dir + "/metrics.jsonl"))
         var zero = 0, one = 0
         for m in metrics {
@@ -151,15 +165,18 @@ struct RecordingCompute: FederatedCompute {
         let compute = RecordingCompute(inner: ArithmeticCompute(clientCount: c.clients, seed: c.seed))
         let dir = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         let cp = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin"))
         let central = try #require(cp.coresetCent)
         // Direct computation: all clients' last-layer features under the initial adapter, one k-means.
         let initial = try compute.initialAdapter()
         var all: [(client: Int, features: FeatureMatrix)] = []
         for client in 0..<c.clients {
-            all.append((client, try await compute.features(client: client, adapter: initial, model: .global, layers: .last)))
+            all.append(
+                (client, try await compute.features(client: client, adapter: initial, model: .global, layers: .last)))
         }
         var rng = SeededGenerator(seed: c.seed, round: 0, client: -1, purpose: .kmeans)
         let direct = try SelectionSteps.centralCoresetCent(all, ratio: c.ratio, clusters: c.kmeansClusters, using: &rng)
@@ -171,7 +188,9 @@ struct RecordingCompute: FederatedCompute {
         for (client, f) in all {
             var g = SeededGenerator(seed: c.seed, round: 0, client: client, purpose: .kmeans)
             let m = try Matrix(rows: f.count, cols: f.width, floats: f.values)
-            perClient[client] = try CoresetCentSelector(ratio: c.ratio, clusters: c.kmeansClusters).select(features: m, using: &g).sorted()
+            perClient[client] = try CoresetCentSelector(ratio: c.ratio, clusters: c.kmeansClusters).select(
+                features: m, using: &g
+            ).sorted()
         }
         #expect(perClient != central)
         // Each round every participant trained on exactly its chosen samples.
@@ -184,7 +203,9 @@ struct RecordingCompute: FederatedCompute {
             }
         }
         let last = try #require(metrics.last)
-        for p in last.participants where central[p] != nil { #expect(Set(compute.log.samples(p) ?? []) == Set(central[p]!)) }
+        for p in last.participants where central[p] != nil {
+            #expect(Set(compute.log.samples(p) ?? []) == Set(central[p]!))
+        }
         #expect(r.selectionMode == "paper")
     }
 
@@ -194,17 +215,22 @@ struct RecordingCompute: FederatedCompute {
         let compute = ArithmeticCompute(clientCount: c.clients, seed: c.seed)
         let whole = RoundProtocolTests.tempDir(), split = RoundProtocolTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: whole); try? FileManager.default.removeItem(atPath: split) }
-        let full = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                      options: RunOptions(output: whole, showProgress: false)).finished
-        let stopped = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
+        let full = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: whole, showProgress: false)
+        ).finished
+        let stopped = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: split, stopAfterRound: 1, showProgress: false))
         #expect(stopped == .stopped(afterRound: 1))
         // Plant a different stored selection: the resumed run must use it, not recompute.
         let url = URL(fileURLWithPath: split + "/checkpoint.bin")
         var cp = try Checkpoint.read(from: url)
         let stored = try #require(cp.coresetCent)
-        let resumed = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                         options: RunOptions(output: split, resume: true, showProgress: false)).finished
+        let resumed = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: split, resume: true, showProgress: false)
+        ).finished
         #expect(resumed.adapterSHA == full.adapterSHA)
         #expect(try Checkpoint.read(from: url).coresetCent == stored)
         cp.coresetCent = Dictionary(uniqueKeysWithValues: (0..<c.clients).map { ($0, [0]) })
@@ -213,8 +239,9 @@ struct RecordingCompute: FederatedCompute {
         cp.round = 1
         cp.metrics = Array(cp.metrics.prefix(1))
         try cp.write(to: URL(fileURLWithPath: planted + "/checkpoint.bin"))
-        _ = try await Coordinator.runInProcess(config: c, compute: compute,
-                                               options: RunOptions(output: planted, resume: true, showProgress: false))
+        _ = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: planted, resume: true, showProgress: false))
         let m = try RunOutput.readMetrics(URL(fileURLWithPath: planted + "/metrics.jsonl"))
         #expect(m.count == 3)
         for round in m.dropFirst() { #expect(round.coresetSizes.values.allSatisfy { $0 == 1 }) }

@@ -9,7 +9,9 @@ import Selection
         let groups: [[Double]] = [[0, 0], [50, 0], [0, 50]]
         for (g, center) in groups.enumerated() {
             for k in 0..<3 {
-                cs.append(ClientCentroid(client: k, cluster: g, point: [center[0] + Double(k) * 0.1, center[1] - Double(k) * 0.05]))
+                cs.append(
+                    ClientCentroid(
+                        client: k, cluster: g, point: [center[0] + Double(k) * 0.1, center[1] - Double(k) * 0.05]))
             }
         }
         let chosen = try SelectionSteps.interClient(cs, minClusterSize: 2)
@@ -26,8 +28,9 @@ import Selection
         var c = RunConfig()
         c.tsneIterations = 250
         var r = SeededGenerator(seed: 3, round: 1, client: 0, purpose: .tsne)
-        let (local, fusion, clustering) = try SelectionSteps.intraClient(FeatureMatrix(count: 40, width: 5, values: values),
-                                                                         fusion: .pca, config: c, using: &r)
+        let (local, fusion, clustering) = try SelectionSteps.intraClient(
+            FeatureMatrix(count: 40, width: 5, values: values),
+            fusion: .pca, config: c, using: &r)
         #expect(local.clusterCount == 4)
         #expect(fusion >= 0 && clustering >= 0)
         // The reference defect pairs centroid i with the label of sample i.
@@ -55,26 +58,34 @@ import Selection
                 let m = rows.indices.filter { labels[$0] == c }
                 centroids.append([0, 1].map { j in m.reduce(0.0) { $0 + rows[$1][j] } / Double(m.count) })
             }
-            return ClientClustering(fused: try Matrix(rowArrays: rows), labels: labels,
-                                    probabilities: labels.map { _ in 1 }, centroids: centroids, klDivergence: nil)
+            return ClientClustering(
+                fused: try Matrix(rowArrays: rows), labels: labels,
+                probabilities: labels.map { _ in 1 }, centroids: centroids, klDivergence: nil)
         }
         // Paper: no permutation; the nearest members are samples 2 and 5.
         var r1 = SeededGenerator(seed: 1, round: 1, client: 0, purpose: .shuffle)
-        let paper = SelectionSteps.coresetSamples(try clustering(rows: original, labels: labelsOriginal), selectedIDs: [0, 1],
-                                                  order: nil, mode: .paper, using: &r1)
+        let paper = SelectionSteps.coresetSamples(
+            try clustering(rows: original, labels: labelsOriginal), selectedIDs: [0, 1],
+            order: nil, mode: .paper, using: &r1)
         #expect(Set(paper) == [2, 5])
         // The reference's order: row r holds sample order[r]. Sample 2 sits in row 0, sample 5 in row 3.
         let order = [2, 0, 4, 5, 3, 1]
         let permuted = try clustering(rows: order.map { original[$0] }, labels: order.map { labelsOriginal[$0] })
         var r2 = SeededGenerator(seed: 1, round: 1, client: 0, purpose: .shuffle)
-        let shuffled = SelectionSteps.coresetSamples(permuted, selectedIDs: [0, 1], order: order, mode: .referenceShuffle, using: &r2)
+        let shuffled = SelectionSteps.coresetSamples(
+            permuted, selectedIDs: [0, 1], order: order, mode: .referenceShuffle, using: &r2)
         #expect(Set(shuffled) == [0, 3])  // the rows picked, trained as samples 0 and 3: not representatives
         // The same permuted clustering mapped back correctly gives the paper's choice.
         var r3 = SeededGenerator(seed: 1, round: 1, client: 0, purpose: .shuffle)
-        #expect(Set(SelectionSteps.coresetSamples(permuted, selectedIDs: [0, 1], order: order, mode: .paper, using: &r3)) == [2, 5])
+        #expect(
+            Set(SelectionSteps.coresetSamples(permuted, selectedIDs: [0, 1], order: order, mode: .paper, using: &r3))
+                == [2, 5])
         // Both defects: the ids the server returns are used as they come; the rows are trained as samples.
         var r4 = SeededGenerator(seed: 1, round: 1, client: 0, purpose: .shuffle)
-        #expect(Set(SelectionSteps.coresetSamples(permuted, selectedIDs: [1], order: order, mode: .referenceBoth, using: &r4)) == [3])
+        #expect(
+            Set(
+                SelectionSteps.coresetSamples(
+                    permuted, selectedIDs: [1], order: order, mode: .referenceBoth, using: &r4)) == [3])
     }
 
     @Test func referenceFeatureOrderIsASeededPermutation() {

@@ -6,14 +6,19 @@ import Testing
 /// availability windows, over-selection; plus determinism and the uniform default.
 @Suite struct SimulatedClockTests {
     /// A device with only what a case needs (always online, never dropping out unless told).
-    static func device(feature: Double = 1, train: Double = 10, down: Double = 8, up: Double = 4, latency: Double = 0,
-                       dropout: Double = 0, availability: Availability = .always) -> DeviceProfile {
-        DeviceProfile(featureSecondsPer1k: feature, trainSecondsPer1k: train, generateSecondsPer1k: 50,
-                      downMbps: down, upMbps: up, latency: latency, dropout: dropout, availability: availability)
+    static func device(
+        feature: Double = 1, train: Double = 10, down: Double = 8, up: Double = 4, latency: Double = 0,
+        dropout: Double = 0, availability: Availability = .always
+    ) -> DeviceProfile {
+        DeviceProfile(
+            featureSecondsPer1k: feature, trainSecondsPer1k: train, generateSecondsPer1k: 50,
+            downMbps: down, upMbps: up, latency: latency, dropout: dropout, availability: availability)
     }
 
-    static func clock(_ devices: [DeviceProfile], f: Double = 1,
-                      deadlines: [SimulatedRound.Phase: Double] = [:]) -> SimulatedClock {
+    static func clock(
+        _ devices: [DeviceProfile], f: Double = 1,
+        deadlines: [SimulatedRound.Phase: Double] = [:]
+    ) -> SimulatedClock {
         SimulatedClock(system: SystemModel(devices: devices), seed: 5, overSelection: f, deadlines: deadlines)
     }
 
@@ -41,8 +46,10 @@ import Testing
 
     /// Three clients that answer at 10, 20 and 30 s (1,000 tokens at 10, 20, 30 s/1k).
     static let staggered = [device(train: 10), device(train: 20), device(train: 30)]
-    static let thousand: [Int: ClientWork] = [0: ClientWork(trainTokens: 1000), 1: ClientWork(trainTokens: 1000),
-                                              2: ClientWork(trainTokens: 1000)]
+    static let thousand: [Int: ClientWork] = [
+        0: ClientWork(trainTokens: 1000), 1: ClientWork(trainTokens: 1000),
+        2: ClientWork(trainTokens: 1000)
+    ]
 
     @Test func withoutDeadlineEveryoneIsAggregated() throws {
         let clock = Self.clock(Self.staggered)
@@ -173,15 +180,17 @@ import Testing
         let clock = try config.simulatedClock()
         #expect(clock.system == .uniform(clients: 40))
         for upfront in [true, false] {
-            let sampler = try ParticipantSampler(clients: 40, perRound: 4, rounds: 6, seed: config.seed,
-                                                 upfront: upfront)
+            let sampler = try ParticipantSampler(
+                clients: 40, perRound: 4, rounds: 6, seed: config.seed,
+                upfront: upfront)
             var t = 0.0
             for round in 1...6 {
                 var r = try clock.start(round: round, at: t, perRound: 4, plan: [.select, .train], sampler: sampler)
                 #expect(r.invited == sampler.participants(round: round) && r.start == t)
-                let work = Dictionary(uniqueKeysWithValues: r.invited.map {
-                    ($0, ClientWork(featureTokens: 500 * $0, bytesUp: 100))
-                })
+                let work = Dictionary(
+                    uniqueKeysWithValues: r.invited.map {
+                        ($0, ClientWork(featureTokens: 500 * $0, bytesUp: 100))
+                    })
                 try clock.run(.select, in: &r, work: work)
                 let train = Dictionary(uniqueKeysWithValues: r.invited.map { ($0, ClientWork(trainTokens: 300 + $0)) })
                 #expect(try clock.run(.train, in: &r, work: train) == r.invited)
@@ -197,13 +206,15 @@ import Testing
         var out: [SimulatedRound] = []
         for round in 1...rounds {
             var r = try clock.start(round: round, at: t, perRound: perRound, plan: [.select, .train])
-            let select = Dictionary(uniqueKeysWithValues: r.invited.map {
-                ($0, ClientWork(featureTokens: 2000 + 37 * $0, bytesDown: 600_000, bytesUp: 20_000))
-            })
+            let select = Dictionary(
+                uniqueKeysWithValues: r.invited.map {
+                    ($0, ClientWork(featureTokens: 2000 + 37 * $0, bytesDown: 600_000, bytesUp: 20_000))
+                })
             let going = try clock.run(.select, in: &r, work: select)
-            let train = Dictionary(uniqueKeysWithValues: going.map {
-                ($0, ClientWork(trainTokens: 400 + 11 * $0 + round, bytesDown: 1_000, bytesUp: 600_000))
-            })
+            let train = Dictionary(
+                uniqueKeysWithValues: going.map {
+                    ($0, ClientWork(trainTokens: 400 + 11 * $0 + round, bytesDown: 1_000, bytesUp: 600_000))
+                })
             try clock.run(.train, in: &r, work: train)
             t = r.end
             out.append(r)
@@ -213,8 +224,9 @@ import Testing
 
     @Test func sameSeedSameRecords() throws {
         let make = { (seed: UInt64) in
-            SimulatedClock(system: .synthetic(clients: 50, seed: seed), seed: seed, overSelection: 1.3,
-                           deadlines: [.select: 120, .train: 400])
+            SimulatedClock(
+                system: .synthetic(clients: 50, seed: seed), seed: seed, overSelection: 1.3,
+                deadlines: [.select: 120, .train: 400])
         }
         let a = try Self.simulate(make(7), rounds: 8, perRound: 5)
         let b = try Self.simulate(make(7), rounds: 8, perRound: 5)

@@ -7,8 +7,10 @@ import Transport
 /// who is drawn, which updates are aggregated, what the metrics record, resume, and that the
 /// host's timing changes nothing.
 @Suite struct SimulatedRunTests {
-    static func config(_ method: Method = .fedit, clients: Int = 8, rounds: Int = 3,
-                       participation: Double = 0.25) -> RunConfig {
+    static func config(
+        _ method: Method = .fedit, clients: Int = 8, rounds: Int = 3,
+        participation: Double = 0.25
+    ) -> RunConfig {
         var c = RoundProtocolTests.config(method, clients: clients, rounds: rounds)
         c.participation = participation
         c.clockKind = .simulated
@@ -24,15 +26,20 @@ import Transport
     }
 
     static func device(train: Double = 10, dropout: Double = 0, availability: Availability = .always) -> DeviceProfile {
-        DeviceProfile(featureSecondsPer1k: 1, trainSecondsPer1k: train, generateSecondsPer1k: 50, downMbps: 20,
-                      upMbps: 5, latency: 0.05, dropout: dropout, availability: availability)
+        DeviceProfile(
+            featureSecondsPer1k: 1, trainSecondsPer1k: train, generateSecondsPer1k: 50, downMbps: 20,
+            upMbps: 5, latency: 0.05, dropout: dropout, availability: availability)
     }
 
-    static func run(_ c: RunConfig, _ compute: ArithmeticCompute, in dir: String, stopAfter: Int? = nil,
-                    resume: Bool = false) async throws -> RunOutcome {
-        try await Coordinator.runInProcess(config: c, compute: compute,
-                                           options: RunOptions(output: dir + "/run", resume: resume,
-                                                               stopAfterRound: stopAfter, showProgress: false))
+    static func run(
+        _ c: RunConfig, _ compute: ArithmeticCompute, in dir: String, stopAfter: Int? = nil,
+        resume: Bool = false
+    ) async throws -> RunOutcome {
+        try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(
+                output: dir + "/run", resume: resume,
+                stopAfterRound: stopAfter, showProgress: false))
     }
 
     static func metrics(_ dir: String) throws -> [RoundMetrics] {
@@ -105,8 +112,9 @@ import Transport
             var samples = Array(0..<(try compute.localCount(client: client)))
             var shuffle = SeededGenerator(seed: c.seed, round: 1, client: client, purpose: .shuffle)
             samples.shuffle(using: &shuffle)
-            let t = try await compute.train(client: client, round: 1, samples: samples, adapter: global,
-                                            optimizer: .adam)
+            let t = try await compute.train(
+                client: client, round: 1, samples: samples, adapter: global,
+                optimizer: .adam)
             contributions.append(.init(client: client, batches: t.batches, parameters: t.adapter))
         }
         let expected = try #require(try FedAvg.average(contributions, equalWeight: false))

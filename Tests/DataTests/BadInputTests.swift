@@ -15,7 +15,9 @@ import Testing
         #expect(throws: DataError.fileNotFound(path: "/nonexistent/splits/default/train_tasks.txt")) {
             try NaturalInstructionsLoader.loadSplits(root: "/nonexistent")
         }
-        #expect(throws: DataError.fileNotFound(path: "/nonexistent/p.json")) { try Partition.read(from: "/nonexistent/p.json") }
+        #expect(throws: DataError.fileNotFound(path: "/nonexistent/p.json")) {
+            try Partition.read(from: "/nonexistent/p.json")
+        }
         #expect(throws: DataError.fileNotFound(path: "/nonexistent")) { try DataPaths.root(explicit: "/nonexistent") }
     }
 
@@ -34,29 +36,44 @@ import Testing
         #expect(skipped.skipped[0].description.contains(":3:"))
         // A JSON value that is not an object.
         let array = try TestPaths.temporaryFile("[1, 2]\n")
-        #expect(throws: DataError.malformedJSON(path: array, line: 1, reason: "not a JSON object")) { try DollyLoader.load(path: array) }
+        #expect(throws: DataError.malformedJSON(path: array, line: 1, reason: "not a JSON object")) {
+            try DollyLoader.load(path: array)
+        }
     }
 
     @Test func missingFieldIsNamed() throws {
         let noResponse = #"{"instruction": "x", "context": "", "category": "open_qa"}"#
         let numberInstruction = #"{"instruction": 5, "context": "", "response": "r", "category": "open_qa"}"#
         let path = try TestPaths.temporaryFile([Self.good, noResponse, numberInstruction].joined(separator: "\n"))
-        #expect(throws: DataError.missingField(path: path, line: 2, field: "response")) { try DollyLoader.load(path: path) }
+        #expect(throws: DataError.missingField(path: path, line: 2, field: "response")) {
+            try DollyLoader.load(path: path)
+        }
         let skipped = try DollyLoader.load(path: path, policy: .skip)
         #expect(skipped.samples.count == 1)
-        #expect(skipped.skipped == [DataError.missingField(path: path, line: 2, field: "response"),
-                                    DataError.missingField(path: path, line: 3, field: "instruction")])
+        #expect(
+            skipped.skipped == [
+                DataError.missingField(path: path, line: 2, field: "response"),
+                DataError.missingField(path: path, line: 3, field: "instruction")
+            ])
         // Generic JSONL: input and category optional, output required.
-        let generic = try TestPaths.temporaryFile(#"{"instruction": "i", "output": "o"}"# + "\n" + #"{"instruction": "i", "input": "x"}"#)
-        #expect(throws: DataError.missingField(path: generic, line: 2, field: "output")) { try JSONLLoader.load(path: generic) }
+        let generic = try TestPaths.temporaryFile(
+            #"{"instruction": "i", "output": "o"}"# + "\n" + #"{"instruction": "i", "input": "x"}"#)
+        #expect(throws: DataError.missingField(path: generic, line: 2, field: "output")) {
+            try JSONLLoader.load(path: generic)
+        }
         let loaded = try JSONLLoader.load(path: generic, policy: .skip)
         #expect(loaded.samples == [Sample(id: 0, instruction: "i", input: "", output: "o", category: "")])
         // NI instance without output; task without Definition.
-        let task = try TestPaths.temporaryFile(#"{"Definition": ["d"], "Instances": [{"input": "a", "output": ["b"]}, {"input": "c"}]}"#, name: "t.json")
-        #expect(throws: DataError.missingField(path: task, line: 2, field: "output")) { try NaturalInstructionsLoader.loadTask(path: task) }
+        let task = try TestPaths.temporaryFile(
+            #"{"Definition": ["d"], "Instances": [{"input": "a", "output": ["b"]}, {"input": "c"}]}"#, name: "t.json")
+        #expect(throws: DataError.missingField(path: task, line: 2, field: "output")) {
+            try NaturalInstructionsLoader.loadTask(path: task)
+        }
         #expect(try NaturalInstructionsLoader.loadTask(path: task, policy: .skip).task.instances.count == 1)
         let noDefinition = try TestPaths.temporaryFile(#"{"Instances": []}"#, name: "t.json")
-        #expect(throws: DataError.missingField(path: noDefinition, line: 0, field: "Definition")) { try NaturalInstructionsLoader.loadTask(path: noDefinition) }
+        #expect(throws: DataError.missingField(path: noDefinition, line: 0, field: "Definition")) {
+            try NaturalInstructionsLoader.loadTask(path: noDefinition)
+        }
         let badJSON = try TestPaths.temporaryFile(#"{"Definition": ["d"], "Instances": [}"#, name: "t.json")
         #expect(throws: DataError.self) { try NaturalInstructionsLoader.loadTask(path: badJSON) }
     }
@@ -64,17 +81,25 @@ import Testing
     @Test func unknownCategoryIsRejected() throws {
         let odd = #"{"instruction": "x", "context": "", "response": "r", "category": "poetry"}"#
         let path = try TestPaths.temporaryFile([Self.good, odd].joined(separator: "\n"))
-        #expect(throws: DataError.unknownCategory(path: path, line: 2, category: "poetry")) { try DollyLoader.load(path: path) }
+        #expect(throws: DataError.unknownCategory(path: path, line: 2, category: "poetry")) {
+            try DollyLoader.load(path: path)
+        }
         #expect(try DollyLoader.load(path: path, policy: .skip).samples.count == 1)
         // Generic files accept any category unless a set is given.
         let fields = JSONLFields.dolly
         #expect(try JSONLLoader.load(path: path, fields: fields).samples.count == 2)
-        #expect(throws: DataError.self) { try JSONLLoader.load(path: path, fields: fields, allowedCategories: ["open_qa"]) }
+        #expect(throws: DataError.self) {
+            try JSONLLoader.load(path: path, fields: fields, allowedCategories: ["open_qa"])
+        }
     }
 
     @Test func errorsReadWell() {
-        #expect(DataError.malformedJSON(path: "f.jsonl", line: 3, reason: "x").description == "f.jsonl:3: not valid JSON: x")
-        #expect(DataError.unknownCategory(path: "f.jsonl", line: 2, category: "poetry").description == "f.jsonl:2: unknown category \"poetry\"")
+        #expect(
+            DataError.malformedJSON(path: "f.jsonl", line: 3, reason: "x").description == "f.jsonl:3: not valid JSON: x"
+        )
+        #expect(
+            DataError.unknownCategory(path: "f.jsonl", line: 2, category: "poetry").description
+                == "f.jsonl:2: unknown category \"poetry\"")
     }
 
     @Test func gammaDrawsHaveTheRightMoments() throws {

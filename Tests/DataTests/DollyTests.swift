@@ -29,7 +29,8 @@ import Testing
 
     static func partition(alpha: Double, seed: UInt64) throws -> FederatedDataset {
         var g = SplitMix64(seed: seed)
-        return try DollyFederation.make(dataset: dolly, clients: 200, split: .dirichlet(alpha: alpha), seed: seed, using: &g)
+        return try DollyFederation.make(
+            dataset: dolly, clients: 200, split: .dirichlet(alpha: alpha), seed: seed, using: &g)
     }
 
     static func meanCategoriesPerClient(_ f: FederatedDataset) throws -> Double {
@@ -50,7 +51,9 @@ import Testing
         #expect(Set(trainIDs).count == trainIDs.count)
         #expect(Set(trainIDs).isDisjoint(with: f.partition.evaluation))
         #expect(try (0..<200).allSatisfy { try !f.clientSamples($0).contains { $0.category == "summarization" } })
-        print("Dirichlet alpha 0.5, seed 42: client sizes min \(sizes.min()!) max \(sizes.max()!) mean \(Double(sizes.reduce(0, +)) / 200)")
+        print(
+            "Dirichlet alpha 0.5, seed 42: client sizes min \(sizes.min()!) max \(sizes.max()!) mean \(Double(sizes.reduce(0, +)) / 200)"
+        )
     }
 
     @Test func alphaControlsHowManyCategoriesAClientHolds() throws {
@@ -73,7 +76,8 @@ import Testing
         for alpha in [0.5, 5.0] {
             let f = try Self.partition(alpha: alpha, seed: 21)
             let fairShare = Double(15_011 - 1188) / 200
-            let code = Dictionary(uniqueKeysWithValues: DollyLoader.categories.enumerated().map { ($0.element, $0.offset) })
+            let code = Dictionary(
+                uniqueKeysWithValues: DollyLoader.categories.enumerated().map { ($0.element, $0.offset) })
             var overCapElsewhere = 0
             for h in try f.categoryHistograms() {
                 let received = h.keys.map { code[$0]! }.sorted()
@@ -129,7 +133,9 @@ import Testing
         var g = SplitMix64(seed: 1)
         #expect(throws: DataError.self) { try DollyFederation.make(dataset: Self.dolly, heldOutCategory: 8, using: &g) }
         #expect(throws: DataError.self) { try DollyFederation.make(dataset: Self.dolly, clients: 0, using: &g) }
-        #expect(throws: DataError.self) { try DollyFederation.make(dataset: Self.dolly, split: .dirichlet(alpha: -1), using: &g) }
+        #expect(throws: DataError.self) {
+            try DollyFederation.make(dataset: Self.dolly, split: .dirichlet(alpha: -1), using: &g)
+        }
         #expect(throws: DataError.self) { try DollyFederation.make(dataset: Self.dolly, clients: 2000, using: &g) }
     }
 }

@@ -13,9 +13,11 @@ import TestSupport
         "{\"instruction\": \"Say hi.\", \"input\": \"\", \"output\": \"hi\", \"category\": \"open_qa\"}\n",
         "{\"instruction\": \"Sum.\", \"context\": \"1 2\", \"response\": \"3\"}\r\n{\"instruction\": \"x\", \"output\": \"\\u00e9\\ud83d\\ude00\"}\r\n",
         "\n  \n{\"instruction\": \"a\", \"output\": \"b\", \"extra\": [1, 2, {\"k\": null}]}\n{\"instruction\": null, \"output\": 5}\n",
-        "{\"instruction\": \"\u{FEFF}bom\", \"output\": \"tab\\tand\\nnewline\", \"category\": \"closed_qa\"}",
+        "{\"instruction\": \"\u{FEFF}bom\", \"output\": \"tab\\tand\\nnewline\", \"category\": \"closed_qa\"}"
     ].map { Array($0.utf8) }
-    static let interesting: [UInt8] = [0x00, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x5B, 0x5C, 0x5D, 0x7B, 0x7D, 0x80, 0xC3, 0xED, 0xF0, 0xFF]
+    static let interesting: [UInt8] = [
+        0x00, 0x0A, 0x0D, 0x20, 0x22, 0x2C, 0x3A, 0x5B, 0x5C, 0x5D, 0x7B, 0x7D, 0x80, 0xC3, 0xED, 0xF0, 0xFF
+    ]
 
     static func mutate(_ seed: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = seed
@@ -42,8 +44,9 @@ import TestSupport
             let bytes = Self.mutate(Self.seeds[i % Self.seeds.count], &rng)
             let fields: JSONLFields = [.generic, .dolly, .instructionTuning][i % 3]
             do {
-                let d = try JSONLLoader.load(data: Data(bytes), path: "fuzz.jsonl", fields: fields,
-                                             allowedCategories: i % 5 == 0 ? ["open_qa"] : nil, policy: i % 2 == 0 ? .stop : .skip)
+                let d = try JSONLLoader.load(
+                    data: Data(bytes), path: "fuzz.jsonl", fields: fields,
+                    allowedCategories: i % 5 == 0 ? ["open_qa"] : nil, policy: i % 2 == 0 ? .stop : .skip)
                 read += 1
                 #expect(d.samples.allSatisfy { $0.id >= 0 })
             } catch is DataError {
@@ -52,7 +55,9 @@ import TestSupport
                 Issue.record("input \(i): untyped error \(error)")
             }
         }
-        print("JSONL fuzz: \(Self.inputs) inputs, \(read) read, \(refused) refused with DataError, 0 crashes, \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+        print(
+            "JSONL fuzz: \(Self.inputs) inputs, \(read) read, \(refused) refused with DataError, 0 crashes, \(String(format: "%.1f", Date().timeIntervalSince(t0))) s"
+        )
         #expect(read + refused == Self.inputs && read > 0 && refused > 0)
     }
 }

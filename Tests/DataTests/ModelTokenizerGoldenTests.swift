@@ -8,7 +8,8 @@ import Testing
 @Suite struct ModelTokenizerGoldenTests {
     static func modelPath() -> String {
         ProcessInfo.processInfo.environment["FEDHDS_MODEL"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+            ?? FileManager.default.homeDirectoryForCurrentUser.path
+            + "/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
 
     @Test func idsAndLabelMasksMatchHuggingFace() throws {
@@ -21,14 +22,17 @@ import Testing
         let golden = try TokenizationGolden.load()
         #expect(tokenizer.eosTokenId == golden.eos_id)
         #expect(tokenizer.addsBOS == golden.adds_bos)
-        let functions = TokenizerFunctions(encode: { tokenizer.encode($0, addSpecialTokens: false) },
-                                           eosID: try #require(tokenizer.eosTokenId), bosID: tokenizer.bosTokenId,
-                                           addsBOS: tokenizer.addsBOS, padID: tokenizer.eosTokenId)  // SmolLM2: pad = eos
+        let functions = TokenizerFunctions(
+            encode: { tokenizer.encode($0, addSpecialTokens: false) },
+            eosID: try #require(tokenizer.eosTokenId), bosID: tokenizer.bosTokenId,
+            addsBOS: tokenizer.addsBOS, padID: tokenizer.eosTokenId)  // SmolLM2: pad = eos
         var matched = 0
         for item in golden.samples {
-            let sample = Sample(id: item.id, instruction: item.instruction, input: item.input, output: item.output, category: "")
-            let t = try PromptTokenizer.training(sample: sample, template: golden.template(item), tokenizer: functions,
-                                                 maxLength: golden.max_length)
+            let sample = Sample(
+                id: item.id, instruction: item.instruction, input: item.input, output: item.output, category: "")
+            let t = try PromptTokenizer.training(
+                sample: sample, template: golden.template(item), tokenizer: functions,
+                maxLength: golden.max_length)
             #expect(t.inputIDs == item.input_ids, "input ids of \(item.dataset) sample \(item.id)")
             #expect(t.labels == item.labels, "labels of \(item.dataset) sample \(item.id)")
             if t.inputIDs == item.input_ids && t.labels == item.labels { matched += 1 }

@@ -30,7 +30,8 @@ struct NICounts: Decodable {
     }
 
     @Test func countsAfterTheFiltersMatchTheReferenceRules() throws {
-        let golden = try JSONDecoder().decode(NICounts.self, from: Data(contentsOf: TestPaths.golden.appendingPathComponent("ni_counts.json")))
+        let golden = try JSONDecoder().decode(
+            NICounts.self, from: Data(contentsOf: TestPaths.golden.appendingPathComponent("ni_counts.json")))
         let (f, report) = try Self.make(seed: 42)
         print(report)
         #expect(report.trainTasksInSplit == golden.train_tasks_in_split)
@@ -89,9 +90,11 @@ struct NICounts: Decodable {
     }
 
     @Test func definitionAsPlainStringOrList() throws {
-        let (old, _) = try NaturalInstructionsLoader.loadTask(path: NaturalInstructionsLoader.taskPath(root: Self.root, task: "task304_numeric_fused_head_resolution"))
+        let (old, _) = try NaturalInstructionsLoader.loadTask(
+            path: NaturalInstructionsLoader.taskPath(root: Self.root, task: "task304_numeric_fused_head_resolution"))
         #expect(old.definition.hasPrefix("In this task, you will use your knowledge about language"))
-        let (new, _) = try NaturalInstructionsLoader.loadTask(path: NaturalInstructionsLoader.taskPath(root: Self.root, task: "task1393_superglue_copa_text_completion"))
+        let (new, _) = try NaturalInstructionsLoader.loadTask(
+            path: NaturalInstructionsLoader.taskPath(root: Self.root, task: "task1393_superglue_copa_text_completion"))
         #expect(new.instances.count == 496)
         #expect(!new.definition.isEmpty && !new.definition.hasPrefix("["))
     }
@@ -102,10 +105,15 @@ struct NICounts: Decodable {
         try FileManager.default.createDirectory(atPath: dir + "/splits/default", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/tasks", withIntermediateDirectories: true)
         func task(_ name: String, definition: String, inputs: [String]) throws {
-            let instances = inputs.enumerated().map { ["input": $0.element, "output": ["out\($0.offset)", "alt"]] as [String: Any] }
-            let object: [String: Any] = ["Definition": definition == "list" ? ["Def of \(name)"] as Any : definition as Any,
-                                         "Instances": instances]
-            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/tasks/\(name).json"))
+            let instances = inputs.enumerated().map {
+                ["input": $0.element, "output": ["out\($0.offset)", "alt"]] as [String: Any]
+            }
+            let object: [String: Any] = [
+                "Definition": definition == "list" ? ["Def of \(name)"] as Any : definition as Any,
+                "Instances": instances
+            ]
+            try JSONSerialization.data(withJSONObject: object).write(
+                to: URL(fileURLWithPath: dir + "/tasks/\(name).json"))
         }
         let short = String(repeating: "x", count: 1023), long = String(repeating: "y", count: 1024)
         try task("trainA", definition: "list", inputs: Array(repeating: short, count: 50) + [long, long])  // 50 short -> 10 kept
@@ -113,8 +121,10 @@ struct NICounts: Decodable {
         try task("shared", definition: "list", inputs: Array(repeating: "s", count: 40))  // in both lists
         try task("testA", definition: "list", inputs: Array(repeating: "t", count: 21) + [long])  // 21 > 20 -> 20
         try task("testB", definition: "list", inputs: Array(repeating: "u", count: 7))  // <= 20 -> all 7
-        try "trainA\ntrainSmall\nshared\nnotThere\n".write(toFile: dir + "/splits/default/train_tasks.txt", atomically: true, encoding: .utf8)
-        try "testA\nshared\ntestB\nmissingTest\n".write(toFile: dir + "/splits/default/test_tasks.txt", atomically: true, encoding: .utf8)
+        try "trainA\ntrainSmall\nshared\nnotThere\n".write(
+            toFile: dir + "/splits/default/train_tasks.txt", atomically: true, encoding: .utf8)
+        try "testA\nshared\ntestB\nmissingTest\n".write(
+            toFile: dir + "/splits/default/test_tasks.txt", atomically: true, encoding: .utf8)
         var g = SplitMix64(seed: 9)
         let (f, report) = try NaturalInstructionsFederation.make(root: dir, using: &g)
         #expect(f.partition.clientNames == ["trainA"])

@@ -52,13 +52,16 @@ struct TokenizationGolden: Decodable {
     @Test func labelsMatchTheReferenceWithHuggingFaceEncodings() throws {
         let golden = try TokenizationGolden.load()
         let table = golden.encodings
-        let tokenizer = TokenizerFunctions(encode: { text in table[text] ?? [-1] }, eosID: golden.eos_id,
-                                           bosID: golden.bos_id, addsBOS: golden.adds_bos, padID: golden.pad_id)
+        let tokenizer = TokenizerFunctions(
+            encode: { text in table[text] ?? [-1] }, eosID: golden.eos_id,
+            bosID: golden.bos_id, addsBOS: golden.adds_bos, padID: golden.pad_id)
         var truncated = 0
         for item in golden.samples {
-            let sample = Sample(id: item.id, instruction: item.instruction, input: item.input, output: item.output, category: "")
-            let t = try PromptTokenizer.training(sample: sample, template: golden.template(item), tokenizer: tokenizer,
-                                                 maxLength: golden.max_length)
+            let sample = Sample(
+                id: item.id, instruction: item.instruction, input: item.input, output: item.output, category: "")
+            let t = try PromptTokenizer.training(
+                sample: sample, template: golden.template(item), tokenizer: tokenizer,
+                maxLength: golden.max_length)
             #expect(!t.inputIDs.contains(-1), "golden lacks an encoding")
             #expect(t.inputIDs == item.input_ids, "sample \(item.dataset) \(item.id)")
             #expect(t.labels == item.labels, "sample \(item.dataset) \(item.id)")
@@ -86,14 +89,19 @@ struct TokenizationGolden: Decodable {
         let allPrompt = try PromptTokenizer.training(prompt: "abcdef", response: "x", tokenizer: withBOS, maxLength: 3)
         #expect(allPrompt.labels == [-100, -100, -100])
         #expect(PromptTokenizer.generationInput(prompt: "abc", tokenizer: withBOS, maxLength: 3) == [1, 97, 98])
-        #expect(throws: DataError.self) { try PromptTokenizer.training(prompt: "a", response: "b", tokenizer: withBOS, maxLength: 0) }
+        #expect(throws: DataError.self) {
+            try PromptTokenizer.training(prompt: "a", response: "b", tokenizer: withBOS, maxLength: 0)
+        }
     }
 
     @Test func templatesLeaveBracesInValuesAlone() {
         let p = PromptTemplate.dolly.prompt(instruction: "use {input} literally", input: "x {instruction}")
         #expect(p.contains("use {input} literally"))
         #expect(p.contains("x {instruction}"))
-        #expect(PromptTemplate.naturalInstructions.prompt(instruction: "d", input: "").hasSuffix("### Input:\n\n\n### Response:"))
-        #expect(PromptTemplate.dolly.prompt(instruction: "d", input: "").hasSuffix("### Instruction:\nd\n\n### Response:"))
+        #expect(
+            PromptTemplate.naturalInstructions.prompt(instruction: "d", input: "").hasSuffix(
+                "### Input:\n\n\n### Response:"))
+        #expect(
+            PromptTemplate.dolly.prompt(instruction: "d", input: "").hasSuffix("### Instruction:\nd\n\n### Response:"))
     }
 }

@@ -17,7 +17,13 @@ import TestSupport
         var out = Set<Int>()
         var i = n, j = m
         while i > 0 && j > 0 {
-            if x[i - 1] == y[j - 1] { out.insert(x[i - 1]); i -= 1; j -= 1 } else if t[i - 1][j] > t[i][j - 1] { i -= 1 } else { j -= 1 }
+            if x[i - 1] == y[j - 1] {
+                out.insert(x[i - 1]); i -= 1; j -= 1
+            } else if t[i - 1][j] > t[i][j - 1] {
+                i -= 1
+            } else {
+                j -= 1
+            }
         }
         return out
     }

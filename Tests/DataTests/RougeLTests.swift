@@ -27,7 +27,11 @@ struct RougePair: Decodable {
             worst = max(worst, diff)
             if diff > 1e-9 {
                 failures += 1
-                if failures <= 5 { Issue.record("pair \(k): got \(got), rouge 1.0.1 gives \(expected); hyp=\(hyp.prefix(80).debugDescription) ref=\(ref.prefix(80).debugDescription)") }
+                if failures <= 5 {
+                    Issue.record(
+                        "pair \(k): got \(got), rouge 1.0.1 gives \(expected); hyp=\(hyp.prefix(80).debugDescription) ref=\(ref.prefix(80).debugDescription)"
+                    )
+                }
             }
         }
         print("rouge-l on \(pairs.count) golden pairs: largest |ours - rouge 1.0.1| = \(worst)")

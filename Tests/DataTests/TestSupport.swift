@@ -19,7 +19,8 @@ enum TestPaths {
 
     /// A fresh temporary file with the given contents.
     static func temporaryFile(_ contents: String, name: String = "data.jsonl") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fedhds-data-tests-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fedhds-data-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent(name)
         try Data(contents.utf8).write(to: url)

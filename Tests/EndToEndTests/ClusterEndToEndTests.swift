@@ -22,7 +22,8 @@ import Testing
         let cfg = try Harness.config(in: dir) { Self.quick(&$0) }
         let (s1, o1) = try await Harness.run(["run", cfg, "--out", dir + "/one"], log: dir + "/one.log")
         #expect(s1 == 0, "\(o1)")
-        let (s2, o2) = try await Harness.run(["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"], log: dir + "/cluster.log")
+        let (s2, o2) = try await Harness.run(
+            ["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"], log: dir + "/cluster.log")
         #expect(s2 == 0, "\(o2)")
         // Kill the one-process run (SIGKILL) once round 1's checkpoint exists, then resume.
         let p = try Harness.start(["run", cfg, "--out", dir + "/killed"], log: dir + "/killed.log")
@@ -32,10 +33,12 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal)
         #expect(try Checkpoint.read(from: URL(fileURLWithPath: checkpoint)).round == 1)
-        let (s3, o3) = try await Harness.run(["run", cfg, "--out", dir + "/killed", "--resume"], log: dir + "/resumed.log")
+        let (s3, o3) = try await Harness.run(
+            ["run", cfg, "--out", dir + "/killed", "--resume"], log: dir + "/resumed.log")
         #expect(s3 == 0, "\(o3)")
         #expect(o3.contains("resuming after round 1"))
-        let a = try Harness.result(dir + "/one"), b = try Harness.result(dir + "/cluster"), c = try Harness.result(dir + "/killed")
+        let a = try Harness.result(dir + "/one"), b = try Harness.result(dir + "/cluster"),
+            c = try Harness.result(dir + "/killed")
         #expect(a.adapterSHA == b.adapterSHA)
         #expect(a.adapterSHA == c.adapterSHA)
         let ma = try Harness.metrics(dir + "/one"), mb = try Harness.metrics(dir + "/cluster")
@@ -52,17 +55,22 @@ import Testing
     @Test func coresetCentIsCentralInAClusterAsInOneProcess() async throws {
         let dir = Harness.tempDir("coreset-cent")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let cfg = try Harness.config(in: dir) { Self.quick(&$0); $0.method = .coresetCent; $0.ratio = 0.05 }
+        let cfg = try Harness.config(in: dir) {
+            Self.quick(&$0); $0.method = .coresetCent; $0.ratio = 0.05
+        }
         let (s1, o1) = try await Harness.run(["run", cfg, "--out", dir + "/one"], log: dir + "/one.log")
         #expect(s1 == 0, "\(o1)")
-        let (s2, o2) = try await Harness.run(["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"], log: dir + "/cluster.log")
+        let (s2, o2) = try await Harness.run(
+            ["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"], log: dir + "/cluster.log")
         #expect(s2 == 0, "\(o2)")
         let ca = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/one/checkpoint.bin"))
         let cb = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/cluster/checkpoint.bin"))
         let chosen = try #require(ca.coresetCent)
         #expect(!chosen.isEmpty && cb.coresetCent == chosen)
         #expect(try Harness.result(dir + "/one").adapterSHA == (try Harness.result(dir + "/cluster").adapterSHA))
-        #expect(try Harness.metrics(dir + "/one").map(\.coresetSizes) == (try Harness.metrics(dir + "/cluster").map(\.coresetSizes)))
+        #expect(
+            try Harness.metrics(dir + "/one").map(\.coresetSizes)
+                == (try Harness.metrics(dir + "/cluster").map(\.coresetSizes)))
     }
 
     @Test func aKilledWorkerCostsItsClientsOneRoundAndRejoins() async throws {
@@ -81,13 +89,17 @@ import Testing
         let out = dir + "/run"
         let p = try Harness.start(["cluster", cfg, "--workers", "3", "--out", out], log: dir + "/cluster.log")
         // Once round 2's feature phase is under way, kill worker-1 (clients 4-7) in the middle of it.
-        #expect(try await Harness.waitFor(300) {
-            ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains("round 2/3 · features + clustering · 0/12")
-                || !p.isRunning
-        })
+        #expect(
+            try await Harness.waitFor(300) {
+                ((try? String(contentsOfFile: dir + "/cluster.log", encoding: .utf8)) ?? "").contains(
+                    "round 2/3 · features + clustering · 0/12")
+                    || !p.isRunning
+            })
         try await Task.sleep(nanoseconds: 1_000_000_000)
         #expect(p.isRunning)
-        let pids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json"))) as? [String: Int]
+        let pids =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/workers.json")))
+            as? [String: Int]
         let victim = try #require(pids?["worker-1"])
         kill(pid_t(victim), SIGKILL)
         while p.isRunning { try await Task.sleep(nanoseconds: 100_000_000) }
@@ -120,17 +132,25 @@ import Testing
     @Test func aWorkerWithAnUnknownKeyIsRefused() async throws {
         let dir = Harness.tempDir("curve")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let cfg = try Harness.config(in: dir) { Self.quick(&$0); $0.rounds = 1 }
+        let cfg = try Harness.config(in: dir) {
+            Self.quick(&$0); $0.rounds = 1
+        }
         // Keys the server knows (worker-0) and a stranger's pair that trusts the same server key.
         try KeyFolder.create(dir + "/keys", workers: ["worker-0"])
         try KeyFolder.create(dir + "/stranger", workers: ["worker-0"])
         try FileManager.default.removeItem(atPath: dir + "/stranger/server.pub")
         try FileManager.default.copyItem(atPath: dir + "/keys/server.pub", toPath: dir + "/stranger/server.pub")
         let port = Int.random(in: 20000...40000)
-        let server = try Harness.start(["server", cfg, "--bind", "tcp://127.0.0.1:\(port)", "--keys", dir + "/keys",
-                                        "--out", dir + "/run", "--registration-timeout", "20"], log: dir + "/server.log")
-        let stranger = try Harness.start(["worker", cfg, "--connect", "tcp://127.0.0.1:\(port)", "--clients", "0-11",
-                                          "--name", "worker-0", "--keys", dir + "/stranger"], log: dir + "/stranger.log")
+        let server = try Harness.start(
+            [
+                "server", cfg, "--bind", "tcp://127.0.0.1:\(port)", "--keys", dir + "/keys",
+                "--out", dir + "/run", "--registration-timeout", "20"
+            ], log: dir + "/server.log")
+        let stranger = try Harness.start(
+            [
+                "worker", cfg, "--connect", "tcp://127.0.0.1:\(port)", "--clients", "0-11",
+                "--name", "worker-0", "--keys", dir + "/stranger"
+            ], log: dir + "/stranger.log")
         while server.isRunning { try await Task.sleep(nanoseconds: 100_000_000) }
         stranger.terminate()
         let log = (try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? ""
@@ -147,14 +167,21 @@ import Testing
         let cfg = try Harness.config(in: dir) { Self.quick(&$0) }
         let port = Int.random(in: 20000...40000)
         let out = dir + "/run"
-        let server = try Harness.start(["server", cfg, "--bind", "tcp://127.0.0.1:\(port)", "--out", out,
-                                        "--registration-timeout", "120"], log: dir + "/server.log")
-        let worker = try Harness.start(["worker", cfg, "--connect", "tcp://127.0.0.1:\(port)", "--clients", "0-11",
-                                        "--name", "worker-0"], log: dir + "/worker.log")
+        let server = try Harness.start(
+            [
+                "server", cfg, "--bind", "tcp://127.0.0.1:\(port)", "--out", out,
+                "--registration-timeout", "120"
+            ], log: dir + "/server.log")
+        let worker = try Harness.start(
+            [
+                "worker", cfg, "--connect", "tcp://127.0.0.1:\(port)", "--clients", "0-11",
+                "--name", "worker-0"
+            ], log: dir + "/worker.log")
         defer { worker.terminate() }
-        #expect(try await Harness.waitFor(120) {
-            ((try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "").contains("listening on")
-        })
+        #expect(
+            try await Harness.waitFor(120) {
+                ((try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "").contains("listening on")
+            })
         // A peer speaking ZMTP that sends bytes which are no fedhds envelope.
         try ZMTPProbe.sendGarbage(port: port, frames: [Array("this is not a fedhds message".utf8)])
         while server.isRunning { try await Task.sleep(nanoseconds: 100_000_000) }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP relay inside a network namespace that holds every chunk it forwards for a fixed delay,
@@ -11,7 +11,11 @@ import Glibc
 final class DelayRelay: @unchecked Sendable {
     enum Failure: Error, CustomStringConvertible {
         case system(String)
-        var description: String { switch self { case let .system(s): return "delay relay: \(s)" } }
+        var description: String {
+            switch self {
+            case let .system(s): return "delay relay: \(s)"
+            }
+        }
     }
 
     private let namespace: String
@@ -78,7 +82,9 @@ final class DelayRelay: @unchecked Sendable {
         let fd = open("/var/run/netns/\(namespace)", O_RDONLY)
         guard fd >= 0 else { throw Failure.system("open netns \(namespace): errno \(errno)") }
         defer { close(fd) }
-        guard linuxSetns(fd, 0x4000_0000 /* CLONE_NEWNET */) == 0 else { throw Failure.system("setns \(namespace): errno \(errno)") }
+        guard linuxSetns(fd, 0x4000_0000 /* CLONE_NEWNET */) == 0 else {
+            throw Failure.system("setns \(namespace): errno \(errno)")
+        }
     }
 
     private static func address(_ host: String, _ port: UInt16) throws -> sockaddr_in {
@@ -96,7 +102,9 @@ final class DelayRelay: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var a = try Self.address(listenAddress.host, listenAddress.port)
         let bound = withUnsafePointer(to: &a) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
@@ -160,7 +168,9 @@ final class DelayRelay: @unchecked Sendable {
                 }
                 var sent = 0
                 while sent < chunk.count {
-                    let n = chunk.withUnsafeBytes { send(to, $0.baseAddress! + sent, chunk.count - sent, Int32(MSG_NOSIGNAL)) }
+                    let n = chunk.withUnsafeBytes {
+                        send(to, $0.baseAddress! + sent, chunk.count - sent, Int32(MSG_NOSIGNAL))
+                    }
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { shutdown(from, Int32(SHUT_RDWR)); return }
                     sent += n

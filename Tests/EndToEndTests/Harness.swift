@@ -14,7 +14,9 @@ enum Harness {
     static var smoke: String { root.appendingPathComponent("experiments/smoke.toml").path }
 
     static func tempDir(_ tag: String) -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("fedhds-e2e-\(tag)-\(UUID().uuidString.prefix(8))").path
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fedhds-e2e-\(tag)-\(UUID().uuidString.prefix(8))"
+        ).path
         try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }
@@ -73,15 +75,19 @@ extension Harness {
     /// The SmolLM2 GGUF: env FEDHDS_MODEL, else ~/.cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf.
     /// Nil (with the reason) when it is absent, so a test can fail saying so.
     static func smolLM2() -> (path: String?, reason: String) {
-        let path = ProcessInfo.processInfo.environment["FEDHDS_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let path =
+            ProcessInfo.processInfo.environment["FEDHDS_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(
+                ".cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+            ).path
         if FileManager.default.fileExists(atPath: path) { return (path, "") }
         return (nil, "SmolLM2 GGUF not found at \(path): run `bash scripts/fetch-model.sh` or set FEDHDS_MODEL")
     }
 
     /// Runs the binary to the end as a direct child (posix_spawn + wait4, so nothing else reaps
     /// it) and returns its exit status, its peak resident set in bytes (ru_maxrss) and its output.
-    static func runMeasuringMemory(_ args: [String], log: String) throws -> (status: Int32, maxRSS: Int, output: String) {
+    static func runMeasuringMemory(_ args: [String], log: String) throws -> (status: Int32, maxRSS: Int, output: String)
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -23,13 +23,16 @@ import Testing
             #expect(proxy.count == full.count && proxy.count > 0)
             for r in 0..<full.count {
                 let fullRow = full.values[(r * full.width)..<(r * full.width + 2 * d)]
-                #expect(Array(proxy.values[(r * 2 * d)..<((r + 1) * 2 * d)]) == Array(fullRow), "client \(client) row \(r)")
+                #expect(
+                    Array(proxy.values[(r * 2 * d)..<((r + 1) * 2 * d)]) == Array(fullRow), "client \(client) row \(r)")
                 #expect(Array(last.values[(r * d)..<((r + 1) * d)]) == Array(fullRow.suffix(d)))
             }
         }
         var deep = c
         deep.proxyLayers = 3
-        await #expect(throws: ActorsError.self) { _ = try await ModelCompute.make(config: deep, configPath: Harness.smoke) }
+        await #expect(throws: ActorsError.self) {
+            _ = try await ModelCompute.make(config: deep, configPath: Harness.smoke)
+        }
     }
 
     /// FedHDS-Turbo with a one-layer proxy runs to the end through the binary, and the run's
@@ -53,7 +56,8 @@ import Testing
         let m = try Harness.metrics(dir + "/run")
         #expect(m.count == 2)
         #expect(m.allSatisfy { $0.dropped.isEmpty && $0.faults.isEmpty })
-        let (bad, message) = try await Harness.run(["run", input, "--out", dir + "/bad", "--set", "model.proxy_layers=3"], log: dir + "/bad.log")
+        let (bad, message) = try await Harness.run(
+            ["run", input, "--out", dir + "/bad", "--set", "model.proxy_layers=3"], log: dir + "/bad.log")
         #expect(bad != 0)
         #expect(message.contains("model.proxy_layers"), "\(message)")
     }

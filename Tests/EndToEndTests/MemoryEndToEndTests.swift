@@ -31,13 +31,16 @@ import Testing
             $0.maxNewTokens = 4
             $0.evalBatchSize = 2
         }
-        let (status, rss, output) = try Harness.runMeasuringMemory(["run", cfg, "--out", dir + "/run"], log: dir + "/run.log")
+        let (status, rss, output) = try Harness.runMeasuringMemory(
+            ["run", cfg, "--out", dir + "/run"], log: dir + "/run.log")
         #expect(status == 0, "\(output)")
         let m = try Harness.metrics(dir + "/run")
         #expect(m.count == 1 && m[0].participants.count == 2)
         #expect(try Harness.result(dir + "/run").rounds == 1)
         let mb = Double(rss) / 1_048_576
-        print("memory: 200 clients + SmolLM2-135M (\(URL(fileURLWithPath: model).lastPathComponent)) in one process: peak resident \(String(format: "%.0f", mb)) MB")
+        print(
+            "memory: 200 clients + SmolLM2-135M (\(URL(fileURLWithPath: model).lastPathComponent)) in one process: peak resident \(String(format: "%.0f", mb)) MB"
+        )
         #expect(rss > 50 << 20, "implausibly small peak RSS \(rss) bytes: not measured?")
         #expect(rss < 4 << 30, "peak resident \(mb) MB is over 4 GB")
     }

@@ -19,8 +19,10 @@ import Testing
         c.maxNewTokens = 4
         c.ratio = 0.1
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         let m = try Harness.metrics(dir)
         #expect(r.rounds == 1 && m.count == 1)
         #expect(m[0].dropped.isEmpty, "\(m[0].dropped)")
@@ -47,7 +49,8 @@ import Testing
             c.evalSamples = 1
             c.maxNewTokens = 2
             let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-            _ = try await Coordinator.runInProcess(config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
+            _ = try await Coordinator.runInProcess(
+                config: c, compute: compute, options: RunOptions(output: dir, showProgress: false))
             let m = try Harness.metrics(dir)
             #expect(m[0].responders.count >= 2 && m[0].faults.isEmpty, "\(m[0].faults)")
             let adapter = try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin")).adapter
@@ -60,7 +63,9 @@ import Testing
                     for j in 0..<r {
                         var dot = 0.0
                         for k in 0..<v.inFeatures {
-                            dot += Double(adapter[v.aOffset + i * v.inFeatures + k]) * Double(adapter[v.aOffset + j * v.inFeatures + k])
+                            dot +=
+                                Double(adapter[v.aOffset + i * v.inFeatures + k])
+                                * Double(adapter[v.aOffset + j * v.inFeatures + k])
                         }
                         worst = max(worst, abs(dot - (i == j ? 1 : 0)))
                     }
@@ -81,8 +86,10 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         let m = try Harness.metrics(dir)[0]
         let local = m.localSizes.values.reduce(0, +)
         #expect(local > 1000)  // the participants' whole partitions, not a capped subset
@@ -106,16 +113,22 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Harness.smoke)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         let central = try #require(try Checkpoint.read(from: URL(fileURLWithPath: dir + "/checkpoint.bin")).coresetCent)
         var all: [(client: Int, features: FeatureMatrix)] = []
         let initial = try compute.initialAdapter()
         for client in 0..<c.clients {
-            all.append((client, try await compute.features(client: client, adapter: initial, model: .global, layers: .last)))
+            all.append(
+                (client, try await compute.features(client: client, adapter: initial, model: .global, layers: .last)))
         }
         var rng = SeededGenerator(seed: c.seed, round: 0, client: -1, purpose: .kmeans)
-        #expect(central == (try SelectionSteps.centralCoresetCent(all, ratio: c.ratio, clusters: c.kmeansClusters, using: &rng)))
+        #expect(
+            central
+                == (try SelectionSteps.centralCoresetCent(all, ratio: c.ratio, clusters: c.kmeansClusters, using: &rng))
+        )
         let total = all.reduce(0) { $0 + $1.features.count }
         #expect(central.values.reduce(0) { $0 + $1.count } == Int((Double(total) * c.ratio).rounded(.up)))
         for m in try Harness.metrics(dir) {
@@ -144,14 +157,20 @@ import Testing
             let tolerance = 5 * variance.squareRoot() / Double(total)
             var mean = 0.0
             for round in 1...40 {
-                let taken = try (0..<200).reduce(0) { $0 + (try SelectionSteps.ratioCount(sizes[$1], config: c, round: round, client: $1)) }
+                let taken = try (0..<200).reduce(0) {
+                    $0 + (try SelectionSteps.ratioCount(sizes[$1], config: c, round: round, client: $1))
+                }
                 let realised = Double(taken) / Double(total)
                 #expect(abs(realised - ratio) <= tolerance, "ratio \(ratio), round \(round): realised \(realised)")
                 mean += realised / 40
             }
             #expect(abs(mean - ratio) <= tolerance / 40.0.squareRoot())
             c.ratioRounding = .floorMin1
-            let old = Double(try (0..<200).reduce(0) { $0 + (try SelectionSteps.ratioCount(sizes[$1], config: c, round: 1, client: $1)) }) / Double(total)
+            let old =
+                Double(
+                    try (0..<200).reduce(0) {
+                        $0 + (try SelectionSteps.ratioCount(sizes[$1], config: c, round: 1, client: $1))
+                    }) / Double(total)
             if ratio == 0.002 { #expect(old > 3 * ratio, "old rule: \(old)") }
             c.ratioRounding = .stochastic
         }

@@ -27,8 +27,9 @@ import Testing
             #expect(round.dataRatio < 0.2, "data ratio \(round.dataRatio)")
             #expect(round.centroids.count == round.responders.count)
         }
-        #expect(m.contains { $0.dataRatio > 0 && $0.trainLoss.map { $0.isFinite && $0 > 0 } == true },
-                "no round selected and trained on anything: \(m.map(\.coresetSizes))")
+        #expect(
+            m.contains { $0.dataRatio > 0 && $0.trainLoss.map { $0.isFinite && $0 > 0 } == true },
+            "no round selected and trained on anything: \(m.map(\.coresetSizes))")
         // Evaluation: greedy decoding on samples of the held-out test tasks, before and after.
         #expect(r.rougeLBefore.map { $0 >= 0 && $0 <= 1 } == true)
         #expect(r.rougeL.map { $0 >= 0 && $0 <= 1 } == true)
@@ -63,8 +64,10 @@ import Testing
         c.evalSamples = 2
         c.maxNewTokens = 4
         let compute = try await ModelCompute.make(config: c, configPath: Self.config)
-        let r = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false)).finished
+        let r = try await Coordinator.runInProcess(
+            config: c, compute: compute,
+            options: RunOptions(output: dir, showProgress: false)
+        ).finished
         let m = try Harness.metrics(dir)[0]
         #expect(r.dataRatio == 1)
         #expect(m.responders.count == 4 && m.clientLosses.count == 4, "\(m.clientLosses)")
@@ -84,7 +87,8 @@ import Testing
     @Test func aClientCountThatIsNotTheNumberOfTasksIsRefusedByName() async throws {
         var c = try RunConfig.load(path: Self.config)
         c.clients = 200
-        let tooMany = "`data.clients` is 200 but the Natural Instructions data keeps 96 training tasks (one client each)"
+        let tooMany =
+            "`data.clients` is 200 but the Natural Instructions data keeps 96 training tasks (one client each)"
         await #expect(throws: ActorsError.invalidConfiguration(tooMany)) {
             _ = try await ModelCompute.make(config: c, configPath: Self.config)
         }

@@ -51,11 +51,14 @@ import Testing
             }
             for i in 0..<2 {
                 let steps = [
-                    ["ip", "link", "add", "s\(i)-\(tag)", "netns", server, "type", "veth", "peer", "name", link(i), "netns", worker(i)],
+                    [
+                        "ip", "link", "add", "s\(i)-\(tag)", "netns", server, "type", "veth", "peer", "name", link(i),
+                        "netns", worker(i)
+                    ],
                     ["ip", "-n", server, "addr", "add", "10.77.\(i).1/24", "dev", "s\(i)-\(tag)"],
                     ["ip", "-n", server, "link", "set", "s\(i)-\(tag)", "up"],
                     ["ip", "-n", worker(i), "addr", "add", "10.77.\(i).2/24", "dev", link(i)],
-                    ["ip", "-n", worker(i), "link", "set", link(i), "up"],
+                    ["ip", "-n", worker(i), "link", "set", link(i), "up"]
                 ]
                 for s in steps {
                     let r = sh(s)
@@ -73,7 +76,9 @@ import Testing
             var env = ProcessInfo.processInfo.environment
             env["OPENBLAS_NUM_THREADS"] = "1"
             p.environment = env
-            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            if !FileManager.default.fileExists(atPath: log) {
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+            }
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             _ = try? h.seekToEnd()  // a restarted worker appends to its log
             p.standardOutput = h
@@ -87,22 +92,32 @@ import Testing
 
     /// Runs a server in its namespace and keeps both workers running (started again whenever one
     /// exits, as a supervisor would) until the server ends; `during` runs while it is up.
-    static func federation(_ net: Net, cfg: String, out: String, dir: String, tag: String,
-                           addresses: [String] = ["tcp://10.77.0.1:5555", "tcp://10.77.1.1:5555"],
-                           during: (@Sendable () async throws -> Void)? = nil) async throws -> (Int32, String) {
+    static func federation(
+        _ net: Net, cfg: String, out: String, dir: String, tag: String,
+        addresses: [String] = ["tcp://10.77.0.1:5555", "tcp://10.77.1.1:5555"],
+        during: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> (Int32, String) {
         let port = 5555
         let serverLog = dir + "/\(tag)-server.log"
-        let server = try net.start(net.server, ["server", cfg, "--bind", "tcp://*:\(port)", "--keys", dir + "/keys",
-                                                "--make-keys", "worker-0,worker-1", "--out", out, "--registration-timeout", "120"],
-                                   log: serverLog)
+        let server = try net.start(
+            net.server,
+            [
+                "server", cfg, "--bind", "tcp://*:\(port)", "--keys", dir + "/keys",
+                "--make-keys", "worker-0,worker-1", "--out", out, "--registration-timeout", "120"
+            ],
+            log: serverLog)
         #expect(try await Harness.waitFor(120) { text(serverLog).contains("listening on") || !server.isRunning })
         var workers: [Process?] = [nil, nil]
         let clients = ["0-5", "6-11"]
         func keepWorkersUp() throws {
             for i in 0..<2 where workers[i]?.isRunning != true && server.isRunning {
-                workers[i] = try net.start(net.worker(i), ["worker", cfg, "--connect", addresses[i], "--clients", clients[i],
-                                                           "--name", "worker-\(i)", "--keys", dir + "/keys", "--lease", "3"],
-                                           log: dir + "/\(tag)-worker-\(i).log")
+                workers[i] = try net.start(
+                    net.worker(i),
+                    [
+                        "worker", cfg, "--connect", addresses[i], "--clients", clients[i],
+                        "--name", "worker-\(i)", "--keys", dir + "/keys", "--lease", "3"
+                    ],
+                    log: dir + "/\(tag)-worker-\(i).log")
             }
         }
         let meanwhile = Task { try await during?() }
@@ -117,8 +132,10 @@ import Testing
         return (server.terminationStatus, text(serverLog))
     }
 
-    @Test(.enabled(if: NetworkNamespaceTests.available,
-                   "needs FEDHDS_NETNS=1 and permission for `ip netns` (root); about a minute"))
+    @Test(
+        .enabled(
+            if: NetworkNamespaceTests.available,
+            "needs FEDHDS_NETNS=1 and permission for `ip netns` (root); about a minute"))
     func serverAndTwoWorkersInThreeNamespacesSurviveDelayLossAndALinkDownPastTheLease() async throws {
         let dir = Harness.tempDir("netns")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -136,27 +153,38 @@ import Testing
 
         // 1. 100 ms delay and 5% loss on worker-1's link: netem where the kernel has it, else
         // nftables for the loss and a delaying relay in the server's namespace for the delay.
-        let netem = Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "add", "dev", net.link(1), "root",
-                             "netem", "delay", "100ms", "loss", "5%"])
+        let netem = Self.sh([
+            "ip", "netns", "exec", net.worker(1), "tc", "qdisc", "add", "dev", net.link(1), "root",
+            "netem", "delay", "100ms", "loss", "5%"
+        ])
         var addresses = ["tcp://10.77.0.1:5555", "tcp://10.77.1.1:5555"]
         var relay: DelayRelay?
         if netem.status != 0 {
             let why = netem.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            let rules = [["add", "table", "inet", "fhloss"],
-                         ["add", "chain", "inet", "fhloss", "out", "{ type filter hook output priority 0; }"],
-                         ["add", "rule", "inet", "fhloss", "out", "oifname", net.link(1), "numgen", "random", "mod", "100", "<", "5",
-                          "counter", "drop"]]
+            let rules = [
+                ["add", "table", "inet", "fhloss"],
+                ["add", "chain", "inet", "fhloss", "out", "{ type filter hook output priority 0; }"],
+                [
+                    "add", "rule", "inet", "fhloss", "out", "oifname", net.link(1), "numgen", "random", "mod", "100",
+                    "<", "5",
+                    "counter", "drop"
+                ]
+            ]
             for r in rules {
                 let done = Self.sh(["ip", "netns", "exec", net.worker(1), "nft"] + r)
-                try #require(done.status == 0, "tc netem is unavailable (\(why)) and so is nft (apt-get install nftables): \(done.output)")
+                try #require(
+                    done.status == 0,
+                    "tc netem is unavailable (\(why)) and so is nft (apt-get install nftables): \(done.output)")
             }
-            let r = DelayRelay(namespace: net.server, listen: ("10.77.1.1", 6000), target: ("127.0.0.1", 5555), delay: 0.1)
+            let r = DelayRelay(
+                namespace: net.server, listen: ("10.77.1.1", 6000), target: ("127.0.0.1", 5555), delay: 0.1)
             try r.start()
             relay = r
             addresses[1] = "tcp://10.77.1.1:6000"
             print("netns test: tc netem unavailable here (\(why)); 5% loss by nftables, 100 ms each way by DelayRelay")
         }
-        let (s1, log1) = try await Self.federation(net, cfg: cfg, out: dir + "/ns", dir: dir, tag: "clean", addresses: addresses)
+        let (s1, log1) = try await Self.federation(
+            net, cfg: cfg, out: dir + "/ns", dir: dir, tag: "clean", addresses: addresses)
         if let relay {
             relay.stop()
             let t = relay.traffic
@@ -169,8 +197,11 @@ import Testing
             Self.sh(["ip", "netns", "exec", net.worker(1), "tc", "qdisc", "del", "dev", net.link(1), "root"])
         } else {
             // The rule's counter: packets it dropped (so the loss really happened).
-            let listed = Self.sh(["ip", "netns", "exec", net.worker(1), "nft", "list", "table", "inet", "fhloss"]).output
-            let dropped = listed.firstRange(of: /counter packets (\d+)/).map { Int(listed[$0].split(separator: " ")[2]) ?? 0 } ?? 0
+            let listed = Self.sh(["ip", "netns", "exec", net.worker(1), "nft", "list", "table", "inet", "fhloss"])
+                .output
+            let dropped =
+                listed.firstRange(of: /counter packets (\d+)/).map { Int(listed[$0].split(separator: " ")[2]) ?? 0 }
+                ?? 0
             print("netns test: nftables dropped \(dropped) of worker-1's packets")
             #expect(dropped > 0, "\(listed)")
             Self.sh(["ip", "netns", "exec", net.worker(1), "nft", "delete", "table", "inet", "fhloss"])

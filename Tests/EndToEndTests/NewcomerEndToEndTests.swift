@@ -14,7 +14,8 @@ import Testing
         let demo = Harness.root.appendingPathComponent("experiments/demo.toml").path
         let (status, output) = try await Harness.run(["run", demo, "--out", dir + "/run"], log: dir + "/log")
         #expect(status != 0)
-        #expect(output.contains("no model") && output.contains("--model") && output.contains("model.kind = \"tiny\""),
+        #expect(
+            output.contains("no model") && output.contains("--model") && output.contains("model.kind = \"tiny\""),
             "\(output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/run/metrics.jsonl"))
     }
@@ -48,16 +49,21 @@ import Testing
     @Test func argumentErrorsPrintTheSubcommandsUsage() async throws {
         let dir = Harness.tempDir("usage")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (status, output) = try await Harness.run(["generate", "--model", "m.gguf", "--prompt", "x",
-            "--max-new-tokens", "-3"],
-                                                     log: dir + "/log")
+        let (status, output) = try await Harness.run(
+            [
+                "generate", "--model", "m.gguf", "--prompt", "x",
+                "--max-new-tokens", "-3"
+            ],
+            log: dir + "/log")
         #expect(status == 64, "\(output)")
-        #expect(output.contains("--max-new-tokens must not be negative") && !output.contains("Missing value"),
+        #expect(
+            output.contains("--max-new-tokens must not be negative") && !output.contains("Missing value"),
             "\(output)")
         #expect(output.contains("Usage: fedhds generate") && output.contains("fedhds generate --help"), "\(output)")
         let (s2, o2) = try await Harness.run(["generate", "--model", "m.gguf"], log: dir + "/log2")
-        #expect(s2 == 64 && o2.contains("give exactly one of --prompt and --input")
-            && o2.contains("Usage: fedhds generate"), "\(o2)")
+        #expect(
+            s2 == 64 && o2.contains("give exactly one of --prompt and --input")
+                && o2.contains("Usage: fedhds generate"), "\(o2)")
     }
 
     @Test func rougeRefusesAnEmptyFile() async throws {
@@ -74,18 +80,26 @@ import Testing
         let model = try #require(path, "\(reason)")
         let dir = Harness.tempDir("generate-input")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let samples = [#"{"instruction": "Name a colour.", "context": "", "response": "Blue.", "category": "open_qa"}"#,
-                       #"{"instruction": "What is 2 + 2?", "context": "", "response": "4", "category": "open_qa"}"#]
+        let samples = [
+            #"{"instruction": "Name a colour.", "context": "", "response": "Blue.", "category": "open_qa"}"#,
+            #"{"instruction": "What is 2 + 2?", "context": "", "response": "4", "category": "open_qa"}"#
+        ]
         try samples.joined(separator: "\n").write(toFile: dir + "/in.jsonl", atomically: true, encoding: .utf8)
-        let (status, output) = try await Harness.run(["generate", "--model", model, "--input", dir + "/in.jsonl",
-                                                      "--max-new-tokens", "8", "--precision", "fp32"],
-                                                          log: dir + "/log")
+        let (status, output) = try await Harness.run(
+            [
+                "generate", "--model", model, "--input", dir + "/in.jsonl",
+                "--max-new-tokens", "8", "--precision", "fp32"
+            ],
+            log: dir + "/log")
         #expect(status == 0, "\(output)")
         let answers = output.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }.compactMap { $0["output"] as? String }
         #expect(answers.count == 2, "\(output)")
-        for a in answers { #expect(!a.isEmpty && a == a.trimmingCharacters(in: .whitespacesAndNewlines),
-            "\(a.debugDescription)") }
+        for a in answers {
+            #expect(
+                !a.isEmpty && a == a.trimmingCharacters(in: .whitespacesAndNewlines),
+                "\(a.debugDescription)")
+        }
     }
 }

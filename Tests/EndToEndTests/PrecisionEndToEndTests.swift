@@ -26,8 +26,9 @@ import Testing
             let packed = precision == .bfloat16 && Precision.bfloat16.effective == .bfloat16
             #expect(compute.base.decoder.effectivePrecision == (packed ? .bfloat16 : .float32))
             #expect((compute.base.decoder.runtime.prepareForTraining() != nil) == packed)
-            _ = try await Coordinator.runInProcess(config: c, compute: compute,
-                                                   options: RunOptions(output: dir, showProgress: false))
+            _ = try await Coordinator.runInProcess(
+                config: c, compute: compute,
+                options: RunOptions(output: dir, showProgress: false))
             let m = try Harness.metrics(dir)
             #expect(m.count == 1 && m[0].faults.isEmpty, "\(m.first?.faults ?? [])")
             let loss = try #require(m[0].trainLoss)

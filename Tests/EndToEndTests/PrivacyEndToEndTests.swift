@@ -32,7 +32,8 @@ import Transport
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, hay.count >= needle.count else { return false }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle {
+        for i in 0...(hay.count - needle.count)
+        where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle {
             return true
         }
         return false
@@ -73,10 +74,14 @@ import Transport
         #expect(sentB.count == mb.reduce(0) { $0 + ($1.privacy?.messages ?? 0) })
         var residuals: [Double] = []
         for c in mb[0].participants {
-            guard case let .centroids(raw) = try await ClientActor(id: c, compute: compute, config: plain)
-                .selectPhase(round: 1, adapter: start) else { Issue.record("client \(c): no centroids"); continue }
-            guard case let .centroids(released) = try await ClientActor(id: c, compute: compute, config: noisy)
-                .selectPhase(round: 1, adapter: start) else { Issue.record("client \(c): no centroids"); continue }
+            guard
+                case let .centroids(raw) = try await ClientActor(id: c, compute: compute, config: plain)
+                    .selectPhase(round: 1, adapter: start)
+            else { Issue.record("client \(c): no centroids"); continue }
+            guard
+                case let .centroids(released) = try await ClientActor(id: c, compute: compute, config: noisy)
+                    .selectPhase(round: 1, adapter: start)
+            else { Issue.record("client \(c): no centroids"); continue }
             #expect(raw.privacy == nil)
             #expect(released.privacy == PrivacyRecord(epsilon: epsilon, delta: 1e-5, sigma: sigma))
             #expect(released.clusterIDs == raw.clusterIDs)
@@ -87,8 +92,9 @@ import Transport
             #expect(sentA.contains(wireRaw), "client \(c): the plain run did not send its raw centroids")
             #expect(sentB.contains(wireReleased), "client \(c): the DP run did not send the released centroids")
             if !raw.coordinates.isEmpty {
-                #expect(!sentB.contains { Self.contains($0, Self.floatBytes(raw.coordinates)) },
-                        "client \(c): un-noised centroids on the wire")
+                #expect(
+                    !sentB.contains { Self.contains($0, Self.floatBytes(raw.coordinates)) },
+                    "client \(c): un-noised centroids on the wire")
                 #expect(released.coordinates != raw.coordinates)
             }
             for (x, y) in zip(raw.coordinates, released.coordinates) { residuals.append(Double(y) - Double(tanhf(x))) }
@@ -97,13 +103,16 @@ import Transport
         #expect(residuals.count >= 20, "only \(residuals.count) centroid coordinates in round 1")
         let mean = residuals.reduce(0, +) / Double(residuals.count)
         let sd = (residuals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(residuals.count - 1)).squareRoot()
-        print("dp: epsilon \(epsilon), sigma \(sigma); \(residuals.count) released coordinates, residual mean \(mean), sd \(sd)")
+        print(
+            "dp: epsilon \(epsilon), sigma \(sigma); \(residuals.count) released coordinates, residual mean \(mean), sd \(sd)"
+        )
         #expect(abs(mean) < 4 * sigma / Double(residuals.count).squareRoot())
         #expect(sd > 0.7 * sigma && sd < 1.3 * sigma)
 
         // Same seed, noise on or off: the server's clustering sees other points, so the result differs.
         #expect(ra.adapterSHA != rb.adapterSHA)
-        print("dp: selected without noise \(ma.map(\.selected)), with noise \(mb.map(\.selected)); "
-              + "coreset \(ma.map(\.coresetSizes)) vs \(mb.map(\.coresetSizes))")
+        print(
+            "dp: selected without noise \(ma.map(\.selected)), with noise \(mb.map(\.selected)); "
+                + "coreset \(ma.map(\.coresetSizes)) vs \(mb.map(\.coresetSizes))")
     }
 }

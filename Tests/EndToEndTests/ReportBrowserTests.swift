@@ -18,8 +18,10 @@ import Testing
         try html.write(toFile: dir + "/report.html", atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Harness.root.appendingPathComponent("scripts/report-screenshot.sh").path, "--check",
-                       dir + "/report.html", dir + "/report.png"]
+        p.arguments = [
+            Harness.root.appendingPathComponent("scripts/report-screenshot.sh").path, "--check",
+            dir + "/report.html", dir + "/report.png"
+        ]
         let log = dir + "/check.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -42,8 +44,10 @@ import Testing
             var t = RoundMetrics.ClientTimes()
             (t.features, t.fusion, t.intraClustering, t.selection, t.training) = (3.2, 0.8, 0.05, 0.01, 6.5)
             m.clientTimes = Dictionary(uniqueKeysWithValues: m.participants.map { (String($0), t) })
-            m.bytes = ["roundStart.sent": 9_769_103, "update.received": 6_838_474 + 1000 * r,
-                "centroids.received": 12_000]
+            m.bytes = [
+                "roundStart.sent": 9_769_103, "update.received": 6_838_474 + 1000 * r,
+                "centroids.received": 12_000
+            ]
             m.rougeL = r == 5 || r == 3 ? 0.29 + 0.01 * Double(r) : nil
             metrics.append(m)
         }
@@ -52,11 +56,20 @@ import Testing
             let n = 30
             let labels = (0..<n).map { $0 % 7 == 6 ? -1 : $0 % 3 }
             let points = labels.flatMap { l -> [Float] in
-                [Float(l * 6) + Float.random(in: -2...2, using: &g), Float(l % 2 * 5) + Float.random(in: -2...2,
-                    using: &g)]
+                [
+                    Float(l * 6) + Float.random(in: -2...2, using: &g),
+                    Float(l % 2 * 5)
+                        + Float.random(
+                            in: -2...2,
+                            using: &g)
+                ]
             }
-            return Scatter(round: 1 + client / 2, client: client * 5 + 1, points: points, labels: labels, chosen: [0,
-                1, 2])
+            return Scatter(
+                round: 1 + client / 2, client: client * 5 + 1, points: points, labels: labels,
+                chosen: [
+                    0,
+                    1, 2
+                ])
         }
         return (c, metrics, scatters)
     }
@@ -65,8 +78,9 @@ import Testing
         let dir = Harness.tempDir("report-browser")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (c, metrics, scatters) = Self.run()
-        let html = Report.html(config: c, metrics: metrics, evaluations: ["0": 0.27, "3": 0.32, "5": 0.34], result: nil,
-                               scatters: scatters)
+        let html = Report.html(
+            config: c, metrics: metrics, evaluations: ["0": 0.27, "3": 0.32, "5": 0.34], result: nil,
+            scatters: scatters)
         let (status, output) = try await Self.check(html, in: dir)
         #expect(status == 0, "\(output)")
         let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(output)")
@@ -74,8 +88,10 @@ import Testing
         #expect(summary["charts"] as? Int == 4 && summary["scatters"] as? Int == 4, "\(line)")
         #expect((summary["problems"] as? [String])?.isEmpty == true, "\(line)")
         let sections = summary["sections"] as? [String] ?? []
-        for title in ["Loss per round", "Rouge-L per evaluated round", "Bytes per round by message type",
-            "Fused features"] {
+        for title in [
+            "Loss per round", "Rouge-L per evaluated round", "Bytes per round by message type",
+            "Fused features"
+        ] {
             #expect(sections.contains { $0.hasPrefix(title) }, "\(title): \(sections)")
         }
         #expect((summary["ink"] as? Double ?? 0) > 0.01)
@@ -86,7 +102,8 @@ import Testing
         let dir = Harness.tempDir("report-browser-bad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (c, metrics, _) = Self.run()
-        var html = Report.html(config: c, metrics: metrics, evaluations: ["0": 0.27, "5": 0.34], result: nil,
+        var html = Report.html(
+            config: c, metrics: metrics, evaluations: ["0": 0.27, "5": 0.34], result: nil,
             scatters: [])
         html = html.replacingOccurrences(of: "class=\"axis-title\"", with: "class=\"gone\"")
             .replacingOccurrences(of: "class=\"tick\" x=\"", with: "class=\"tick\" x=\"70\" data-x=\"")

@@ -37,8 +37,9 @@ import Testing
 
     /// Runs the scenario into `dir/name`; fails the test with the output when it fails.
     static func run(_ cfg: String, _ dir: String, _ name: String, _ extra: [String] = []) async throws -> String {
-        let (status, output) = try await Harness.run(["run", cfg, "--out", dir + "/" + name] + extra,
-                                                     log: dir + "/" + name + ".log")
+        let (status, output) = try await Harness.run(
+            ["run", cfg, "--out", dir + "/" + name] + extra,
+            log: dir + "/" + name + ".log")
         #expect(status == 0, "\(output)")
         return output
     }
@@ -96,8 +97,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cfg = try Self.scenario(in: dir)
         _ = try await Self.run(cfg, dir, "one")
-        let (status, output) = try await Harness.run(["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"],
-                                                     log: dir + "/cluster.log")
+        let (status, output) = try await Harness.run(
+            ["cluster", cfg, "--workers", "3", "--out", dir + "/cluster"],
+            log: dir + "/cluster.log")
         #expect(status == 0, "\(output)")
         #expect(try Harness.result(dir + "/cluster").adapterSHA == Harness.result(dir + "/one").adapterSHA)
         #expect(try Self.records(dir + "/cluster") == Self.records(dir + "/one"))

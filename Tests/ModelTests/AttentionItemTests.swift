@@ -4,8 +4,10 @@ import Testing
 /// The split of attention work into row ranges (`AttentionItem.split`).
 @Suite struct AttentionItemTests {
     @Test func itemsCoverEveryRowOnceInOrderWithBalancedWork() {
-        let spans = [Decoder.Span(offset: 0, count: 1, past: 40), Decoder.Span(offset: 1, count: 700, past: 0),
-                     Decoder.Span(offset: 701, count: 3, past: 0), Decoder.Span(offset: 704, count: 300, past: 200)]
+        let spans = [
+            Decoder.Span(offset: 0, count: 1, past: 40), Decoder.Span(offset: 1, count: 700, past: 0),
+            Decoder.Span(offset: 701, count: 3, past: 0), Decoder.Span(offset: 704, count: 300, past: 200)
+        ]
         for workers in [1, 2, 8] {
             let items = AttentionItem.split(spans, workers: workers)
             for (si, s) in spans.enumerated() {

@@ -10,8 +10,9 @@ struct AttentionParallelTests {
         var rng = TrainingTestRNG(seed: 11)
         let (batch, T, heads, kvHeads, hd) = (2, 70, 4, 2, 8)
         let ld = (heads + 2 * kvHeads) * hd
-        let op = CausalAttentionOp(batch: batch, seqLen: T, heads: heads, kvHeads: kvHeads, headDim: hd, ld: ld,
-                                   qOffset: 0, kOffset: heads * hd, vOffset: (heads + kvHeads) * hd)
+        let op = CausalAttentionOp(
+            batch: batch, seqLen: T, heads: heads, kvHeads: kvHeads, headDim: hd, ld: ld,
+            qOffset: 0, kOffset: heads * hd, vOffset: (heads + kvHeads) * hd)
         let n = batch * T
         let qkv = TrainingBuffer(rng.floats(n * ld)), dOut = TrainingBuffer(rng.floats(n * heads * hd))
         let prefill = rng.floats(n * ld)  // backward adds into dqkv

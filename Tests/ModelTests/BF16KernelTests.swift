@@ -40,10 +40,14 @@ import Testing
         for s in 0..<(ceil(n, 16) / 16) {
             for t in 0..<tilesPerStrip {
                 let base = (s * tilesPerStrip + t) * 512
-                for p in 0..<16 { for j in 0..<16 { for e in 0..<2 {
-                    let kk = 32 * t + 2 * p + e, nn = 16 * s + j
-                    if kk < k && nn < n { out[base + p * 32 + 2 * j + e] = bits(b(kk, nn)) }
-                } } }
+                for p in 0..<16 {
+                    for j in 0..<16 {
+                        for e in 0..<2 {
+                            let kk = 32 * t + 2 * p + e, nn = 16 * s + j
+                            if kk < k && nn < n { out[base + p * 32 + 2 * j + e] = bits(b(kk, nn)) }
+                        }
+                    }
+                }
             }
         }
         return out
@@ -54,18 +58,37 @@ import Testing
             let ldx = k + 3, ldw = k + 5, ldn = n + 2
             let x = Self.random(rows * ldx, seed: UInt64(rows * 1000 + k))
             let w = Self.random(n * ldw, seed: UInt64(n * 1000 + k))  // [n, k] with stride ldw
-            let wk = Self.random(k * ldn, seed: UInt64(n * 7 + k))      // [k, n] with stride ldn
+            let wk = Self.random(k * ldn, seed: UInt64(n * 7 + k))  // [k, n] with stride ldn
             #expect(ck_bf16_rows_count(Int32(rows), Int32(k)) == Self.ceil(rows, 16) * Self.ceil(k, 32))
             #expect(ck_bf16_packed_count(Int32(k), Int32(n)) == Self.ceil(k, 32) * Self.ceil(n, 16))
             var a = [UInt16](repeating: 0xffff, count: Self.ceil(rows, 16) * Self.ceil(k, 32)), aRef = a
-            x.withUnsafeBufferPointer { px in a.withUnsafeMutableBufferPointer { ck_bf16_rows(px.baseAddress!, Int32(rows), Int32(k), Int32(ldx), $0.baseAddress!) } }
-            x.withUnsafeBufferPointer { px in aRef.withUnsafeMutableBufferPointer { ck_bf16_rows_reference(px.baseAddress!, Int32(rows), Int32(k), Int32(ldx), $0.baseAddress!) } }
+            x.withUnsafeBufferPointer { px in
+                a.withUnsafeMutableBufferPointer {
+                    ck_bf16_rows(px.baseAddress!, Int32(rows), Int32(k), Int32(ldx), $0.baseAddress!)
+                }
+            }
+            x.withUnsafeBufferPointer { px in
+                aRef.withUnsafeMutableBufferPointer {
+                    ck_bf16_rows_reference(px.baseAddress!, Int32(rows), Int32(k), Int32(ldx), $0.baseAddress!)
+                }
+            }
             #expect(a == Self.rowsLayout(x, rows: rows, k: k, ldx: ldx), "ck_bf16_rows rows \(rows) k \(k)")
-            #expect(aRef == Self.rowsLayout(x, rows: rows, k: k, ldx: ldx), "ck_bf16_rows_reference rows \(rows) k \(k)")
+            #expect(
+                aRef == Self.rowsLayout(x, rows: rows, k: k, ldx: ldx), "ck_bf16_rows_reference rows \(rows) k \(k)")
             var bt = [UInt16](repeating: 0xffff, count: Self.ceil(k, 32) * Self.ceil(n, 16)), b = bt
-            w.withUnsafeBufferPointer { pw in bt.withUnsafeMutableBufferPointer { ck_bf16_pack_transposed(pw.baseAddress!, Int32(n), Int32(k), Int32(ldw), $0.baseAddress!) } }
-            wk.withUnsafeBufferPointer { pw in b.withUnsafeMutableBufferPointer { ck_bf16_pack(pw.baseAddress!, Int32(k), Int32(n), Int32(ldn), $0.baseAddress!) } }
-            #expect(bt == Self.packedLayout(k: k, n: n) { kk, nn in w[nn * ldw + kk] }, "ck_bf16_pack_transposed k \(k) n \(n)")
+            w.withUnsafeBufferPointer { pw in
+                bt.withUnsafeMutableBufferPointer {
+                    ck_bf16_pack_transposed(pw.baseAddress!, Int32(n), Int32(k), Int32(ldw), $0.baseAddress!)
+                }
+            }
+            wk.withUnsafeBufferPointer { pw in
+                b.withUnsafeMutableBufferPointer {
+                    ck_bf16_pack(pw.baseAddress!, Int32(k), Int32(n), Int32(ldn), $0.baseAddress!)
+                }
+            }
+            #expect(
+                bt == Self.packedLayout(k: k, n: n) { kk, nn in w[nn * ldw + kk] },
+                "ck_bf16_pack_transposed k \(k) n \(n)")
             #expect(b == Self.packedLayout(k: k, n: n) { kk, nn in wk[kk * ldn + nn] }, "ck_bf16_pack k \(k) n \(n)")
         }
         // Round to nearest even at the halfway point, and the carry into the exponent.
@@ -76,14 +99,17 @@ import Testing
 
     /// Every shape of the brief, both pack functions, accumulate off and on, the full column range
     /// and two ranges that meet at a 16-aligned column; untouched columns and row padding checked.
-    typealias Gemm = (UnsafePointer<UInt16>?, Int32, Int32, UnsafePointer<UInt16>?, Int32, Int32, Int32,
-                      UnsafeMutablePointer<Float>?, Int32, Int32) -> Void
+    typealias Gemm = (
+        UnsafePointer<UInt16>?, Int32, Int32, UnsafePointer<UInt16>?, Int32, Int32, Int32,
+        UnsafeMutablePointer<Float>?, Int32, Int32
+    ) -> Void
 
     /// `ck_amx_gemm` (AMX where it runs, else portable) and `ck_bf16_gemm` on each path this CPU runs.
     static var gemms: [(String, Gemm)] {
-        [("ck_amx_gemm", ck_amx_gemm)] + BF16Kernel.available.map { kernel in
-            (kernel.name, { ck_bf16_gemm(kernel.rawValue, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })
-        }
+        [("ck_amx_gemm", ck_amx_gemm)]
+            + BF16Kernel.available.map { kernel in
+                (kernel.name, { ck_bf16_gemm(kernel.rawValue, $0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })
+            }
     }
 
     @Test func amxProductMatchesDoubleReferenceOnOddShapes() {
@@ -96,14 +122,26 @@ import Testing
                     let x = Self.random(rows * k, seed: UInt64(rows * 7919 + k * 31 + n))
                     let w = Self.random(n * k, seed: UInt64(n * 104_729 + k))  // [n, k]
                     var a = [UInt16](repeating: 0, count: Self.ceil(rows, 16) * Self.ceil(k, 32))
-                    x.withUnsafeBufferPointer { px in a.withUnsafeMutableBufferPointer { ck_bf16_rows(px.baseAddress!, Int32(rows), Int32(k), Int32(k), $0.baseAddress!) } }
+                    x.withUnsafeBufferPointer { px in
+                        a.withUnsafeMutableBufferPointer {
+                            ck_bf16_rows(px.baseAddress!, Int32(rows), Int32(k), Int32(k), $0.baseAddress!)
+                        }
+                    }
                     var bt = [UInt16](repeating: 0, count: Self.ceil(k, 32) * Self.ceil(n, 16))
-                    w.withUnsafeBufferPointer { pw in bt.withUnsafeMutableBufferPointer { ck_bf16_pack_transposed(pw.baseAddress!, Int32(n), Int32(k), Int32(k), $0.baseAddress!) } }
+                    w.withUnsafeBufferPointer { pw in
+                        bt.withUnsafeMutableBufferPointer {
+                            ck_bf16_pack_transposed(pw.baseAddress!, Int32(n), Int32(k), Int32(k), $0.baseAddress!)
+                        }
+                    }
                     // The same b = W^T from ck_bf16_pack on an explicit [k, n] copy.
                     var wT = [Float](repeating: 0, count: k * n)
                     for i in 0..<n { for j in 0..<k { wT[j * n + i] = w[i * k + j] } }
                     var bp = bt
-                    wT.withUnsafeBufferPointer { pw in bp.withUnsafeMutableBufferPointer { ck_bf16_pack(pw.baseAddress!, Int32(k), Int32(n), Int32(n), $0.baseAddress!) } }
+                    wT.withUnsafeBufferPointer { pw in
+                        bp.withUnsafeMutableBufferPointer {
+                            ck_bf16_pack(pw.baseAddress!, Int32(k), Int32(n), Int32(n), $0.baseAddress!)
+                        }
+                    }
                     // Reference sums and the sums of |terms| of the bf16-rounded inputs.
                     var ref = [Double](repeating: 0, count: rows * n), mag = ref
                     for r in 0..<rows {
@@ -118,20 +156,31 @@ import Testing
                     }
                     let y0 = Self.random(rows * ldy, seed: UInt64(rows + k + n))
                     let split = n >= 32 ? (n / 16 / 2) * 16 : 16
-                    let variants: [([UInt16], String, Gemm)] = Self.gemms.flatMap { name, gemm in
-                        [(bt, "\(name) pack_transposed", gemm), (bp, "\(name) pack", gemm)]
-                    } + [(bt, "portable reference", ck_amx_gemm_reference)]
+                    let variants: [([UInt16], String, Gemm)] =
+                        Self.gemms.flatMap { name, gemm in
+                            [(bt, "\(name) pack_transposed", gemm), (bp, "\(name) pack", gemm)]
+                        } + [(bt, "portable reference", ck_amx_gemm_reference)]
                     for (packed, packName, gemm) in variants {
                         for accumulate in [false, true] {
                             var y = y0
-                            a.withUnsafeBufferPointer { pa in packed.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
-                                if accumulate {  // two calls on the two column ranges
-                                    gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), 0, Int32(split), py.baseAddress!, Int32(ldy), 1)
-                                    gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), Int32(split), Int32(n), py.baseAddress!, Int32(ldy), 1)
-                                } else {
-                                    gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), 0, Int32(n), py.baseAddress!, Int32(ldy), 0)
+                            a.withUnsafeBufferPointer { pa in
+                                packed.withUnsafeBufferPointer { pb in
+                                    y.withUnsafeMutableBufferPointer { py in
+                                        if accumulate {  // two calls on the two column ranges
+                                            gemm(
+                                                pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), 0,
+                                                Int32(split), py.baseAddress!, Int32(ldy), 1)
+                                            gemm(
+                                                pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n),
+                                                Int32(split), Int32(n), py.baseAddress!, Int32(ldy), 1)
+                                        } else {
+                                            gemm(
+                                                pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), 0,
+                                                Int32(n), py.baseAddress!, Int32(ldy), 0)
+                                        }
+                                    }
                                 }
-                            } } }
+                            }
                             var bad = 0
                             for r in 0..<rows {
                                 for c in 0..<ldy {
@@ -141,13 +190,16 @@ import Testing
                                         continue
                                     }
                                     let expected = (accumulate ? before : 0) + ref[r * n + c]
-                                    let err = abs(got - expected) / (mag[r * n + c] + (accumulate ? abs(before) : 0) + 1e-30)
+                                    let err =
+                                        abs(got - expected) / (mag[r * n + c] + (accumulate ? abs(before) : 0) + 1e-30)
                                     worst = max(worst, err)
                                     if err > 1e-5 { bad += 1 }
                                     checked += 1
                                 }
                             }
-                            #expect(bad == 0, "rows \(rows) k \(k) n \(n) \(packName) accumulate \(accumulate): \(bad) wrong values")
+                            #expect(
+                                bad == 0,
+                                "rows \(rows) k \(k) n \(n) \(packName) accumulate \(accumulate): \(bad) wrong values")
                         }
                     }
                     // Rows 16 ..< rows alone (`a + 16 * ceil32(k)`, `y + 16 * ldy`): the row split of the
@@ -155,10 +207,16 @@ import Testing
                     for (name, gemm) in Self.gemms where rows > 16 {
                         let k32 = Self.ceil(k, 32)
                         var y = y0
-                        a.withUnsafeBufferPointer { pa in bt.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
-                            gemm(pa.baseAddress! + 16 * k32, Int32(rows - 16), Int32(k), pb.baseAddress!, Int32(n), 0, Int32(n),
-                                 py.baseAddress! + 16 * ldy, Int32(ldy), 0)
-                        } } }
+                        a.withUnsafeBufferPointer { pa in
+                            bt.withUnsafeBufferPointer { pb in
+                                y.withUnsafeMutableBufferPointer { py in
+                                    gemm(
+                                        pa.baseAddress! + 16 * k32, Int32(rows - 16), Int32(k), pb.baseAddress!,
+                                        Int32(n), 0, Int32(n),
+                                        py.baseAddress! + 16 * ldy, Int32(ldy), 0)
+                                }
+                            }
+                        }
                         var bad = 0
                         for r in 0..<rows {
                             for c in 0..<ldy {
@@ -176,9 +234,15 @@ import Testing
                     for (name, gemm) in Self.gemms where n >= 40 {
                         let n0 = 16, n1 = n - 5
                         var y = y0
-                        a.withUnsafeBufferPointer { pa in bt.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
-                            gemm(pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), Int32(n0), Int32(n1), py.baseAddress!, Int32(ldy), 0)
-                        } } }
+                        a.withUnsafeBufferPointer { pa in
+                            bt.withUnsafeBufferPointer { pb in
+                                y.withUnsafeMutableBufferPointer { py in
+                                    gemm(
+                                        pa.baseAddress!, Int32(rows), Int32(k), pb.baseAddress!, Int32(n), Int32(n0),
+                                        Int32(n1), py.baseAddress!, Int32(ldy), 0)
+                                }
+                            }
+                        }
                         var bad = 0
                         for r in 0..<rows {
                             for c in 0..<ldy {
@@ -190,13 +254,15 @@ import Testing
                                 }
                             }
                         }
-                        #expect(bad == 0, "\(name) rows \(rows) k \(k) n \(n) columns \(n0)..<\(n1): \(bad) wrong values")
+                        #expect(
+                            bad == 0, "\(name) rows \(rows) k \(k) n \(n) columns \(n0)..<\(n1): \(bad) wrong values")
                     }
                 }
             }
         }
-        print("ck_amx_gemm and ck_bf16_gemm on \(BF16Kernel.available.map(\.name)) (AMX: \(Precision.hasAMX)) vs Double reference of the bf16-rounded inputs: \(checked) values, "
-              + "max |error| / sum |terms| \(worst)")
+        print(
+            "ck_amx_gemm and ck_bf16_gemm on \(BF16Kernel.available.map(\.name)) (AMX: \(Precision.hasAMX)) vs Double reference of the bf16-rounded inputs: \(checked) values, "
+                + "max |error| / sum |terms| \(worst)")
     }
 
     /// `[n, k]` weights of the form a quantised GGUF gives when dequantised: per 32 inputs of an
@@ -231,7 +297,9 @@ import Testing
         for (kind, bits) in [("q4_1", 4), ("q4_0", 8), ("q8_0", 8)] {
             let w = Self.quantisedLike(kind, n: n, k: k, seed: UInt64(bits * 7 + kind.count))
             var packed = [UInt16](repeating: 0, count: ck_bf16_packed_count(Int32(k), Int32(n)))
-            w.withUnsafeBufferPointer { ck_bf16_pack_transposed($0.baseAddress!, Int32(n), Int32(k), Int32(k), &packed) }
+            w.withUnsafeBufferPointer {
+                ck_bf16_pack_transposed($0.baseAddress!, Int32(n), Int32(k), Int32(k), &packed)
+            }
             // The fewest bits that are exact: 4 for Q4_1; Q4_0 (q - 8 with no offset) and Q8_0 need 8.
             let four = CompactWeights.pack(Tensor(shape: [n, k], data: w))
             #expect(four?.1 == bits, "\(kind)")
@@ -251,16 +319,21 @@ import Testing
                     let start = Self.random(rows * n, seed: 99)
                     var ref = start, got = start
                     ck_amx_gemm(a, Int32(rows), Int32(k), packed, Int32(n), Int32(n0), Int32(n1), &ref, Int32(n), acc)
-                    ck_compact_gemm(a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1), &got, Int32(n), acc)
+                    ck_compact_gemm(
+                        a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1), &got, Int32(n), acc)
                     #expect(got == ref, "\(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
                     #expect(got != start)
                     // Each path: the compact copy gives the packed product's bits on that path.
                     for kernel in BF16Kernel.available {
                         var ref = start, got = start
-                        ck_bf16_gemm(kernel.rawValue, a, Int32(rows), Int32(k), packed, Int32(n), Int32(n0), Int32(n1), &ref, Int32(n), acc)
-                        ck_compact_gemm_path(kernel.rawValue, a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1),
-                                             &got, Int32(n), acc)
-                        #expect(got == ref, "\(kernel.name) \(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
+                        ck_bf16_gemm(
+                            kernel.rawValue, a, Int32(rows), Int32(k), packed, Int32(n), Int32(n0), Int32(n1), &ref,
+                            Int32(n), acc)
+                        ck_compact_gemm_path(
+                            kernel.rawValue, a, Int32(rows), Int32(k), c, Int32(bits), Int32(n), Int32(n0), Int32(n1),
+                            &got, Int32(n), acc)
+                        #expect(
+                            got == ref, "\(kernel.name) \(kind) rows \(rows) columns \(n0)..<\(n1) accumulate \(acc)")
                         #expect(got != start)
                     }
                 }

@@ -18,7 +18,8 @@ import Testing
         .appendingPathComponent("Golden/inference")
 
     static func load(_ name: String) throws -> (ModelWeights, Golden) {
-        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: folder.appendingPathComponent(name + ".json")))
+        let golden = try JSONDecoder().decode(
+            Golden.self, from: Data(contentsOf: folder.appendingPathComponent(name + ".json")))
         let raw = try Data(contentsOf: folder.appendingPathComponent(name + ".bin"))
         let floats: [Float] = raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         var tensors: [String: Tensor] = [:]
@@ -51,7 +52,9 @@ import Testing
         for (s, ref) in golden.reference.enumerated() {
             let n = ref.tokens.count
             var expected: [Float] = []
-            for slot in 0..<golden.config.hiddenStateSlots { expected += ref.hidden[((slot * n + n - 1) * d)..<((slot * n + n) * d)] }
+            for slot in 0..<golden.config.hiddenStateSlots {
+                expected += ref.hidden[((slot * n + n - 1) * d)..<((slot * n + n) * d)]
+            }
             #expect(InferenceFixtures.maxAbsDiff(features[s], expected) < 2e-4)
         }
     }

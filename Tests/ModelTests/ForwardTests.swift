@@ -70,8 +70,9 @@ import Testing
     @Test(arguments: configs)
     func unmergedLoRAEqualsMergedWeights(config: ModelConfig) throws {
         let w = InferenceFixtures.model(config)
-        var adapter = LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8, targets: Projection.all(for: config.architecture)),
-                                  model: config)
+        var adapter = LoRAAdapter(
+            config: LoRAConfig(rank: 4, alpha: 8, targets: Projection.all(for: config.architecture)),
+            model: config)
         var rng = InferenceRNG(seed: 99)
         for i in adapter.parameters.indices { adapter.parameters[i] = Float.random(in: -0.2...0.2, using: &rng) }
         // Merge W' = W + scale * B A.
@@ -82,7 +83,11 @@ import Testing
             for o in 0..<view.outFeatures {
                 for i in 0..<view.inFeatures {
                     var s: Float = 0
-                    for k in 0..<r { s += adapter.parameters[view.bOffset + o * r + k] * adapter.parameters[view.aOffset + k * view.inFeatures + i] }
+                    for k in 0..<r {
+                        s +=
+                            adapter.parameters[view.bOffset + o * r + k]
+                            * adapter.parameters[view.aOffset + k * view.inFeatures + i]
+                    }
                     lin.weight.data[o * view.inFeatures + i] += adapter.config.scale * s
                 }
             }
@@ -121,8 +126,10 @@ import Testing
         for chunk in [6, 1, 1, 1, 3, 9, 1, 1, 7] {
             let part = Array(seq[past..<(past + chunk)])
             try WeightPointers.with(decoder.weights) { wp in
-                try decoder.runBlocks(part, spans: [Decoder.Span(offset: 0, count: chunk, past: past)],
-                                      caches: [cache], lora: nil, ws: ws, weights: wp) { _, _ in }
+                try decoder.runBlocks(
+                    part, spans: [Decoder.Span(offset: 0, count: chunk, past: past)],
+                    caches: [cache], lora: nil, ws: ws, weights: wp
+                ) { _, _ in }
             }
             let normed = decoder.finalNorm(rows: Array(0..<chunk), ws: ws)
             var logits = [Float](repeating: 0, count: chunk * V)
@@ -139,7 +146,9 @@ import Testing
     @Test func oneDecoderServesConcurrentCallers() async throws {
         let config = InferenceFixtures.llamaConfig
         let decoder = Decoder(weights: InferenceFixtures.model(config))
-        let batches = (0..<6).map { InferenceFixtures.sequences(lengths: [3 + $0, 9, 14 - $0], vocab: config.vocabSize, seed: UInt64($0)) }
+        let batches = (0..<6).map {
+            InferenceFixtures.sequences(lengths: [3 + $0, 9, 14 - $0], vocab: config.vocabSize, seed: UInt64($0))
+        }
         let sequential = try batches.map { try decoder.lastTokenFeatures($0) }
         let concurrent = try await withThrowingTaskGroup(of: (Int, [[Float]]).self) { group in
             for (i, b) in batches.enumerated() { group.addTask { (i, try decoder.lastTokenFeatures(b)) } }

@@ -80,9 +80,10 @@ struct TestGGUF {
         g.set("tokenizer.ggml.add_bos_token", bool: true)
         let all: [(String, [Int])] = [
             ("token_embd.weight", [4, 32]), ("blk.0.attn_norm.weight", [32]), ("blk.0.attn_q.weight", [32, 32]),
-            ("blk.0.attn_k.weight", [32, 32]), ("blk.0.attn_v.weight", [32, 32]), ("blk.0.attn_output.weight", [32, 32]),
+            ("blk.0.attn_k.weight", [32, 32]), ("blk.0.attn_v.weight", [32, 32]),
+            ("blk.0.attn_output.weight", [32, 32]),
             ("blk.0.ffn_norm.weight", [32]), ("blk.0.ffn_gate.weight", [64, 32]), ("blk.0.ffn_up.weight", [64, 32]),
-            ("blk.0.ffn_down.weight", [32, 64]), ("output_norm.weight", [32]),
+            ("blk.0.ffn_down.weight", [32, 64]), ("output_norm.weight", [32])
         ]
         for (i, (name, shape)) in all.enumerated() where !skipped.contains(name) {
             g.addF32(name, shapes[name] ?? shape, seed: Float(i))
@@ -112,7 +113,9 @@ struct TestGGUF {
             for hfRow in 0..<32 {
                 let head = hfRow / 16, within = hfRow % 16, s = within / 8, i = within % 8
                 let ggufRow = head * 16 + 2 * i + s
-                #expect(Array(q.data[(hfRow * 32)..<(hfRow * 32 + 32)]) == Array(stored[(ggufRow * 32)..<(ggufRow * 32 + 32)]))
+                #expect(
+                    Array(q.data[(hfRow * 32)..<(hfRow * 32 + 32)])
+                        == Array(stored[(ggufRow * 32)..<(ggufRow * 32 + 32)]))
             }
         }
     }
@@ -147,9 +150,11 @@ struct TestGGUF {
             g = TestGGUF.tinyLlama()
             g.version = 1
             let v1 = try g.write(dir, "v1.gguf")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: v1) }.contains("unsupported GGUF version 1"))
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: v1) }.contains("unsupported GGUF version 1"))
             let safetensors = LoadingFixtures.path("tiny-llama/model.safetensors")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: safetensors) }.contains("not a GGUF file"))
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: safetensors) }.contains("not a GGUF file"))
         }
     }
 
@@ -176,8 +181,10 @@ struct TestGGUF {
             g.tensors[i].type = 12  // Q4_K
             let path = try g.write(dir)
             let text = LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }
-            #expect(text.hasPrefix(path) && text.contains("'blk.0.ffn_gate.weight'") && text.contains("unsupported tensor type Q4_K"),
-                    "\(text)")
+            #expect(
+                text.hasPrefix(path) && text.contains("'blk.0.ffn_gate.weight'")
+                    && text.contains("unsupported tensor type Q4_K"),
+                "\(text)")
         }
     }
 
@@ -191,12 +198,16 @@ struct TestGGUF {
             g = TestGGUF.tinyLlama()
             g.metadata[0].payload = TestGGUF.le(UInt64(1) << 50) + Array("llama".utf8)  // absurd string length
             path = try g.write(dir, "string.gguf")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains("truncated or corrupt header"))
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains(
+                    "truncated or corrupt header"))
 
             g = TestGGUF.tinyLlama()
             g.metadata.append(("bad.type", 99, [0]))
             path = try g.write(dir, "type.gguf")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains("unknown metadata type 99 of 'bad.type'"))
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains(
+                    "unknown metadata type 99 of 'bad.type'"))
 
             g = TestGGUF.tinyLlama()
             g.offsetOverride["blk.0.attn_k.weight"] = 1 << 40
@@ -222,7 +233,9 @@ struct TestGGUF {
             g = TestGGUF.tinyLlama()
             g.metadata.removeAll { $0.key == "llama.embedding_length" }
             path = try g.write(dir, "key.gguf")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains("llama.embedding_length is missing"))
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: path) }.contains(
+                    "llama.embedding_length is missing"))
 
             g = TestGGUF.tinyLlama()
             g.metadata.removeAll { $0.key == "tokenizer.ggml.merges" }
@@ -247,15 +260,20 @@ struct TestGGUF {
             let sorted = original.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
 
             let missing = try copy("missing")
-            try SafetensorsFile.write(sorted.filter { $0.name != "model.layers.1.mlp.up_proj.weight" }, to: missing + "/model.safetensors")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: missing) }
+            try SafetensorsFile.write(
+                sorted.filter { $0.name != "model.layers.1.mlp.up_proj.weight" }, to: missing + "/model.safetensors")
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: missing) }
                     == "\(missing): tensor 'model.layers.1.mlp.up_proj.weight': missing")
 
             let shape = try copy("shape")
-            try SafetensorsFile.write(sorted.map {
-                $0.name == "model.layers.0.self_attn.k_proj.weight" ? ($0.name, Tensor(shape: [8, 64], data: $0.tensor.data)) : $0
-            }, to: shape + "/model.safetensors")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: shape) }
+            try SafetensorsFile.write(
+                sorted.map {
+                    $0.name == "model.layers.0.self_attn.k_proj.weight"
+                        ? ($0.name, Tensor(shape: [8, 64], data: $0.tensor.data)) : $0
+                }, to: shape + "/model.safetensors")
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: shape) }
                     == "\(shape): tensor 'model.layers.0.self_attn.k_proj.weight': shape [8, 64], expected [16, 32]")
 
             let corrupt = try copy("corrupt")
@@ -270,14 +288,16 @@ struct TestGGUF {
             try fm.copyItem(atPath: source + "/tokenizer.json", toPath: sharded + "/tokenizer.json")
             _ = try ModelLoader.load(path: sharded)
             try fm.removeItem(atPath: sharded + "/model-00002-of-00004.safetensors")
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: sharded) }
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: sharded) }
                     == "\(sharded)/model-00002-of-00004.safetensors: shard listed in the index is missing")
 
             let config = try copy("config")
             let text = try String(contentsOfFile: config + "/config.json", encoding: .utf8)
             try text.replacingOccurrences(of: "\"num_hidden_layers\"", with: "\"num_layers_renamed\"")
                 .write(toFile: config + "/config.json", atomically: true, encoding: .utf8)
-            #expect(LoadingFixtures.errorText { _ = try ModelLoader.load(path: config) }
+            #expect(
+                LoadingFixtures.errorText { _ = try ModelLoader.load(path: config) }
                     == "\(config)/config.json: num_hidden_layers is missing or not a positive integer")
         }
     }

@@ -26,10 +26,13 @@ import Testing
         #expect(embd.shape == [49152, 576] && embd.typeName == "Q8_0")
         #expect(gguf.tensorInfo("blk.0.attn_q.weight")?.typeName == "Q4_1")
         let config = try ModelConfig(gguf: gguf)
-        #expect(config == ModelConfig(architecture: .llama, vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536,
-                                      layerCount: 30, headCount: 9, kvHeadCount: 3, contextLength: 8192,
-                                      ropeTheta: 100000, normEpsilon: 1e-5, tiedEmbeddings: true,
-                                      bosTokenId: 1, eosTokenId: 2))
+        #expect(
+            config
+                == ModelConfig(
+                    architecture: .llama, vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536,
+                    layerCount: 30, headCount: 9, kvHeadCount: 3, contextLength: 8192,
+                    ropeTheta: 100000, normEpsilon: 1e-5, tiedEmbeddings: true,
+                    bosTokenId: 1, eosTokenId: 2))
     }
 
     @Test func weightsEqualTransformersDequantisedAndUnpermuted() throws {
@@ -62,7 +65,9 @@ import Testing
             if let rows = e["rows"] as? [String: [Double]] {
                 for (r, values) in rows {
                     let row = Int(r)!
-                    for (j, v) in values.enumerated() { #expect(t.data[row * columns + j] == Float(v), "\(name)[\(row), \(j)]") }
+                    for (j, v) in values.enumerated() {
+                        #expect(t.data[row * columns + j] == Float(v), "\(name)[\(row), \(j)]")
+                    }
                 }
             } else if let head = e["head"] as? [Double] {
                 for (j, v) in head.enumerated() { #expect(t.data[j] == Float(v), "\(name)[\(j)]") }

@@ -9,8 +9,11 @@ import Testing
     @Test(arguments: configs)
     func batchedGenerationEqualsOneAtATime(config: ModelConfig) throws {
         let decoder = Decoder(weights: InferenceFixtures.model(config))
-        let prompts = InferenceFixtures.sequences(lengths: [4, 13, 1, 8, 20, 2, 9, 5], vocab: config.vocabSize, seed: 11)
-        let single = try prompts.map { try decoder.generate(prompts: [$0], maxNewTokens: 24, eosTokenIds: [], adapter: nil)[0] }
+        let prompts = InferenceFixtures.sequences(
+            lengths: [4, 13, 1, 8, 20, 2, 9, 5], vocab: config.vocabSize, seed: 11)
+        let single = try prompts.map {
+            try decoder.generate(prompts: [$0], maxNewTokens: 24, eosTokenIds: [], adapter: nil)[0]
+        }
         #expect(single.allSatisfy { $0.count == 24 } == true)
         // All at once, and with a batch of 3 that refills finished slots mid-run.
         #expect(try decoder.generate(prompts: prompts, maxNewTokens: 24, eosTokenIds: []) == single)
@@ -33,9 +36,12 @@ import Testing
     @Test(arguments: configs)
     func finishedSlotsAreRefilledAtOnceWithoutPadding(config: ModelConfig) throws {
         let decoder = Decoder(weights: InferenceFixtures.model(config))
-        let prompts = InferenceFixtures.sequences(lengths: [4, 13, 1, 8, 20, 2, 9, 5, 3, 11], vocab: config.vocabSize, seed: 11)
+        let prompts = InferenceFixtures.sequences(
+            lengths: [4, 13, 1, 8, 20, 2, 9, 5, 3, 11], vocab: config.vocabSize, seed: 11)
         let budget = 24
-        let single = try prompts.map { try decoder.generate(prompts: [$0], maxNewTokens: budget, eosTokenIds: [], adapter: nil)[0] }
+        let single = try prompts.map {
+            try decoder.generate(prompts: [$0], maxNewTokens: budget, eosTokenIds: [], adapter: nil)[0]
+        }
         // An EOS set that stops sequences at many different steps.
         let eos: Set<Int> = [single[1][3], single[4][9], single[6][1]]
         let lengths = single.map { ($0.firstIndex { eos.contains($0) } ?? budget) }
@@ -44,8 +50,9 @@ import Testing
         let occupied = lengths.map { $0 < budget ? $0 + 1 : $0 }
         for maxBatch in [2, 3, 4] {
             var timing = GenerationTiming()
-            let out = try decoder.generate(prompts: prompts, maxNewTokens: budget, eosTokenIds: eos, maxBatch: maxBatch,
-                                           timing: &timing)
+            let out = try decoder.generate(
+                prompts: prompts, maxNewTokens: budget, eosTokenIds: eos, maxBatch: maxBatch,
+                timing: &timing)
             #expect(out == zip(single, lengths).map { Array($0.0.prefix($0.1)) })
             // The schedule: slots free up after `occupied` steps; the next prompt enters at once.
             var remaining: [Int] = [], next = 0, steps = 0
@@ -91,7 +98,10 @@ import Testing
         let plain = try decoder.generate(prompts: prompts, maxNewTokens: 10, eosTokenIds: [])
         let adapted = try decoder.generate(prompts: prompts, maxNewTokens: 10, eosTokenIds: [], adapter: adapter)
         #expect(plain != adapted)
-        #expect(try prompts.map { try decoder.generate(prompts: [$0], maxNewTokens: 10, eosTokenIds: [], adapter: adapter)[0] } == adapted)
+        #expect(
+            try prompts.map {
+                try decoder.generate(prompts: [$0], maxNewTokens: 10, eosTokenIds: [], adapter: adapter)[0]
+            } == adapted)
         #expect(throws: ModelError.self) { try decoder.generate(prompts: [[1]], maxNewTokens: -1, eosTokenIds: []) }
     }
 

@@ -75,8 +75,10 @@ enum DoubleReference {
     /// Causal softmax attention over `batch` sequences of `seqLen` rows of width `ld` holding Q
     /// (`heads` heads at `qOffset`), K and V (`kvHeads` heads at `kOffset`, `vOffset`); query
     /// head h uses key/value head h / (heads / kvHeads). Returns `[n, heads * hd]`.
-    static func attention(_ qkv: V, batch: Int, seqLen T: Int, heads H: Int, kvHeads: Int, headDim hd: Int,
-                          ld: Int, qOffset: Int, kOffset: Int, vOffset: Int) -> V {
+    static func attention(
+        _ qkv: V, batch: Int, seqLen T: Int, heads H: Int, kvHeads: Int, headDim hd: Int,
+        ld: Int, qOffset: Int, kOffset: Int, vOffset: Int
+    ) -> V {
         var out = V(repeating: 0, count: batch * T * H * hd)
         let scale = 1 / Double(hd).squareRoot()
         for b in 0..<batch {
@@ -107,8 +109,10 @@ enum DoubleReference {
     /// `y = x W^T + bias + scale * ((mask * x) A^T) B^T` for x `[n, inF]` (leading dimension
     /// ldx), W `[outF, inF]`, A `[r, inF]`, B `[outF, r]`, mask `[n, inF]` (0 or 1/keep; nil =
     /// no dropout). Returns dense `[n, outF]`.
-    static func loraLinear(_ x: V, ldx: Int, n: Int, inF: Int, outF: Int, w: V, bias: V?,
-                           a: ArraySlice<Double>?, b: ArraySlice<Double>?, rank: Int, scale: Double, mask: V?) -> V {
+    static func loraLinear(
+        _ x: V, ldx: Int, n: Int, inF: Int, outF: Int, w: V, bias: V?,
+        a: ArraySlice<Double>?, b: ArraySlice<Double>?, rank: Int, scale: Double, mask: V?
+    ) -> V {
         var y = V(repeating: 0, count: n * outF)
         for i in 0..<n {
             var u = V(repeating: 0, count: rank)
@@ -168,8 +172,12 @@ struct DoubleReferenceModel {
         positions = weights.positionEmbedding.map(dbl)
         output = dbl(weights.outputMatrix)
         finalNorm = (dbl(weights.finalNorm.weight), weights.finalNorm.bias.map(dbl))
-        norms = weights.layers.map { l in ((dbl(l.attentionNorm.weight), l.attentionNorm.bias.map(dbl)),
-                                           (dbl(l.mlpNorm.weight), l.mlpNorm.bias.map(dbl))) }
+        norms = weights.layers.map { l in
+            (
+                (dbl(l.attentionNorm.weight), l.attentionNorm.bias.map(dbl)),
+                (dbl(l.mlpNorm.weight), l.mlpNorm.bias.map(dbl))
+            )
+        }
         linears = weights.layers.map { l in
             l.projections.mapValues { (dbl($0.weight), $0.bias.map(dbl), $0.inFeatures, $0.outFeatures) }
         }
@@ -178,12 +186,15 @@ struct DoubleReferenceModel {
     /// Mean loss over all target tokens of `examples` for the adapter parameters `p`. `masks`
     /// (per layer and projection, `[T_b, in]` per example b) gives the dropout masks; nil: none.
     /// `inputShifts` (`[T_b, d]` per example b) is added to the embeddings: the first block's input.
-    func meanLoss(_ p: [Double], examples: [TrainingExample], masks: [[[Projection: [Double]]]]? = nil,
-                  inputShifts: [[Double]]? = nil) -> Double {
+    func meanLoss(
+        _ p: [Double], examples: [TrainingExample], masks: [[[Projection: [Double]]]]? = nil,
+        inputShifts: [[Double]]? = nil
+    ) -> Double {
         var total = 0.0, count = 0
         for (e, ex) in examples.enumerated() {
-            let (sum, n) = lossSum(p, tokens: ex.tokens, lossMask: ex.lossMask, masks: masks?[e],
-                                   inputShift: inputShifts?[e])
+            let (sum, n) = lossSum(
+                p, tokens: ex.tokens, lossMask: ex.lossMask, masks: masks?[e],
+                inputShift: inputShifts?[e])
             total += sum
             count += n
         }
@@ -192,17 +203,22 @@ struct DoubleReferenceModel {
 
     private func norm(_ x: [Double], _ w: ([Double], [Double]?), rows: Int) -> [Double] {
         let d = config.hiddenSize
-        if let b = w.1 { return DoubleReference.layerNorm(x, w: w.0, b: b, eps: Double(config.normEpsilon), n: rows, d: d) }
+        if let b = w.1 {
+            return DoubleReference.layerNorm(x, w: w.0, b: b, eps: Double(config.normEpsilon), n: rows, d: d)
+        }
         return DoubleReference.rmsNorm(x, w: w.0, eps: Double(config.normEpsilon), n: rows, d: d)
     }
 
-    private func lossSum(_ p: [Double], tokens: [Int], lossMask: [Bool], masks: [[Projection: [Double]]]?,
-                         inputShift: [Double]? = nil) -> (Double, Int) {
+    private func lossSum(
+        _ p: [Double], tokens: [Int], lossMask: [Bool], masks: [[Projection: [Double]]]?,
+        inputShift: [Double]? = nil
+    ) -> (Double, Int) {
         let T = tokens.count, d = config.hiddenSize, hd = config.headDim
         let H = config.headCount, Hkv = config.kvHeadCount
         let gpt2 = config.architecture == .gpt2
-        var x = DoubleReference.embedding(tokens: tokens, table: embed, d: d,
-                                          positions: gpt2 ? Array(0..<T) : nil, positionTable: positions)
+        var x = DoubleReference.embedding(
+            tokens: tokens, table: embed, d: d,
+            positions: gpt2 ? Array(0..<T) : nil, positionTable: positions)
         if let inputShift { x = zip(x, inputShift).map(+) }
         func lin(_ layer: Int, _ proj: Projection, _ input: [Double]) -> [Double] {
             let (w, b, inF, outF) = linears[layer][proj]!
@@ -219,10 +235,12 @@ struct DoubleReferenceModel {
             if gpt2 {
                 qkv = lin(l, .cAttn, a)
             } else {
-                let q = DoubleReference.rotary(lin(l, .q, a), ld: H * hd, n: T, seqLen: T, heads: H, headDim: hd,
-                                               theta: Double(config.ropeTheta))
-                let k = DoubleReference.rotary(lin(l, .k, a), ld: Hkv * hd, n: T, seqLen: T, heads: Hkv, headDim: hd,
-                                               theta: Double(config.ropeTheta))
+                let q = DoubleReference.rotary(
+                    lin(l, .q, a), ld: H * hd, n: T, seqLen: T, heads: H, headDim: hd,
+                    theta: Double(config.ropeTheta))
+                let k = DoubleReference.rotary(
+                    lin(l, .k, a), ld: Hkv * hd, n: T, seqLen: T, heads: Hkv, headDim: hd,
+                    theta: Double(config.ropeTheta))
                 let v = lin(l, .v, a)
                 qkv = []
                 let qw = H * hd, kw = Hkv * hd
@@ -235,11 +253,14 @@ struct DoubleReferenceModel {
                     qkv.append(contentsOf: vRow)
                 }
             }
-            let o = DoubleReference.attention(qkv, batch: 1, seqLen: T, heads: H, kvHeads: Hkv, headDim: hd,
-                                              ld: (H + 2 * Hkv) * hd, qOffset: 0, kOffset: H * hd, vOffset: (H + Hkv) * hd)
+            let o = DoubleReference.attention(
+                qkv, batch: 1, seqLen: T, heads: H, kvHeads: Hkv, headDim: hd,
+                ld: (H + 2 * Hkv) * hd, qOffset: 0, kOffset: H * hd, vOffset: (H + Hkv) * hd)
             x = zip(x, lin(l, gpt2 ? .attnProj : .o, o)).map(+)
             let m = norm(x, norms[l].1, rows: T)
-            let act = gpt2 ? DoubleReference.gelu(lin(l, .fc, m))
+            let act =
+                gpt2
+                ? DoubleReference.gelu(lin(l, .fc, m))
                 : DoubleReference.swiglu(gate: lin(l, .gate, m), up: lin(l, .up, m))
             x = zip(x, lin(l, gpt2 ? .mlpProj : .down, act)).map(+)
         }
@@ -249,15 +270,19 @@ struct DoubleReferenceModel {
             rows += h[((t - 1) * d)..<(t * d)]
             targets.append(tokens[t])
         }
-        return (DoubleReference.crossEntropySum(h: rows, w: output, vocab: config.vocabSize, d: d, targets: targets),
-                targets.count)
+        return (
+            DoubleReference.crossEntropySum(h: rows, w: output, vocab: config.vocabSize, d: d, targets: targets),
+            targets.count
+        )
     }
 }
 
 /// Central differences in Double of a Double function, compared with a Float analytic gradient:
 /// returns max |numeric - analytic| / max |analytic| over `indices` (all when nil).
-func doubleFiniteDifferenceError(at x: [Double], analytic: [Float], step h: Double = 1e-5, indices: [Int]? = nil,
-                                 _ f: ([Double]) -> Double) -> Double {
+func doubleFiniteDifferenceError(
+    at x: [Double], analytic: [Float], step h: Double = 1e-5, indices: [Int]? = nil,
+    _ f: ([Double]) -> Double
+) -> Double {
     var maxErr = 0.0, maxRef = 1e-300
     for i in indices ?? Array(x.indices) {
         var xp = x, xm = x

@@ -42,8 +42,9 @@ import Testing
                 sum += rel; count += 1
             }
         }
-        print("SmolLM2 \(kernel.name) vs fp32, last-token hidden states of \(slots) slots x \(Self.prompts.count) prompts: "
-              + "max relative L2 error \(worst) (slot \(worstSlot)), mean \(sum / Double(count))")
+        print(
+            "SmolLM2 \(kernel.name) vs fp32, last-token hidden states of \(slots) slots x \(Self.prompts.count) prompts: "
+                + "max relative L2 error \(worst) (slot \(worstSlot)), mean \(sum / Double(count))")
         // Measured: max 0.0084 (slot 27), mean 0.0040.
         #expect(worst > 0)
         #expect(worst < 2e-2)
@@ -54,7 +55,8 @@ import Testing
         let p = try Self.pair(kernel)
         let V = p.fp32.config.vocabSize
         let all = ForwardOutputs(logits: .allTokens)
-        let l32 = try p.fp32.forward(Self.prompts, outputs: all).logits, l16 = try p.bf16.forward(Self.prompts, outputs: all).logits
+        let l32 = try p.fp32.forward(Self.prompts, outputs: all).logits,
+            l16 = try p.bf16.forward(Self.prompts, outputs: all).logits
         var agree = 0, positions = 0, lastAgree = 0, worst: Float = 0
         for (s, seq) in Self.prompts.enumerated() {
             for i in seq.indices {
@@ -65,8 +67,9 @@ import Testing
                 worst = max(worst, abs(b[top32] - a[top32]))
             }
         }
-        print("SmolLM2 \(kernel.name) vs fp32 logits: top-1 agreement last token \(lastAgree)/\(Self.prompts.count), all positions "
-              + "\(agree)/\(positions); max |diff| of the fp32 top-1 logit \(worst)")
+        print(
+            "SmolLM2 \(kernel.name) vs fp32 logits: top-1 agreement last token \(lastAgree)/\(Self.prompts.count), all positions "
+                + "\(agree)/\(positions); max |diff| of the fp32 top-1 logit \(worst)")
         // Measured: 6/6 last tokens, 106/106 positions; one near tie may flip.
         #expect(lastAgree >= Self.prompts.count - 1)
         #expect(Double(agree) >= 0.95 * Double(positions))
@@ -77,7 +80,9 @@ import Testing
         let p = try Self.pair(kernel)
         let batched = try p.bf16.generate(prompts: Self.prompts, maxNewTokens: 16, eosTokenIds: [], maxBatch: 4)
         for (s, prompt) in Self.prompts.enumerated() {
-            #expect(try p.bf16.generate(prompts: [prompt], maxNewTokens: 16, eosTokenIds: [])[0] == batched[s], "prompt \(s)")
+            #expect(
+                try p.bf16.generate(prompts: [prompt], maxNewTokens: 16, eosTokenIds: [])[0] == batched[s],
+                "prompt \(s)")
         }
         let fp32 = try p.fp32.generate(prompts: Self.prompts, maxNewTokens: 16, eosTokenIds: [], maxBatch: 4)
         let same = zip(batched, fp32).map { b, f in zip(b, f).prefix { $0 == $1 }.count }
@@ -87,7 +92,8 @@ import Testing
     @Test(arguments: BF16Kernel.tested)
     func perplexityStaysCloseToFloat32(kernel: BF16Kernel) throws {
         let p = try Self.pair(kernel)
-        let prompts = Self.prompts.map { Array($0.prefix($0.count / 2)) }, responses = Self.prompts.map { Array($0.dropFirst($0.count / 2)) }
+        let prompts = Self.prompts.map { Array($0.prefix($0.count / 2)) },
+            responses = Self.prompts.map { Array($0.dropFirst($0.count / 2)) }
         let l32 = try p.fp32.responseLoss(prompts: prompts, responses: responses)
         let l16 = try p.bf16.responseLoss(prompts: prompts, responses: responses)
         let worst = zip(l16, l32).map { abs($0 - $1) / $1 }.max()!

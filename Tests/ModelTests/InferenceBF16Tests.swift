@@ -28,7 +28,9 @@ import Testing
         if let packed = bf16.bf16 {  // every projection and the output, k padded to 32 and n to 16
             let c = w.config
             var expected = ck_bf16_count(k: c.hiddenSize, n: c.vocabSize)
-            for layer in w.layers { for lin in layer.projections.values { expected += ck_bf16_count(k: lin.inFeatures, n: lin.outFeatures) } }
+            for layer in w.layers {
+                for lin in layer.projections.values { expected += ck_bf16_count(k: lin.inFeatures, n: lin.outFeatures) }
+            }
             #expect(packed.count == expected)
         }
         // Weights that cannot run are refused as before, bfloat16 or not (and nothing is packed).
@@ -46,15 +48,17 @@ import Testing
         let w = InferenceFixtures.model(config, gain: 5)
         let fp32 = Decoder(weights: w), bf16 = Decoder(weights: w, precision: .bfloat16, bf16Kernel: kernel)
         #expect(bf16.kernelPath == kernel.name)
-        var adapter = LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8, targets: Projection.all(for: config.architecture)),
-                                  model: config)
+        var adapter = LoRAAdapter(
+            config: LoRAConfig(rank: 4, alpha: 8, targets: Projection.all(for: config.architecture)),
+            model: config)
         var rng = InferenceRNG(seed: 99)
         for i in adapter.parameters.indices { adapter.parameters[i] = Float.random(in: -0.2...0.2, using: &rng) }
         let batch = InferenceFixtures.sequences(lengths: [6, 10, 1], vocab: config.vocabSize)
         let all = ForwardOutputs(logits: .allTokens, hiddenStates: .allTokens)
         var worstLogits: Float = 0, worstHidden: Float = 0
         for a in [nil, adapter] {
-            let r32 = try fp32.forward(batch, adapter: a, outputs: all), r16 = try bf16.forward(batch, adapter: a, outputs: all)
+            let r32 = try fp32.forward(batch, adapter: a, outputs: all),
+                r16 = try bf16.forward(batch, adapter: a, outputs: all)
             for s in batch.indices {
                 worstLogits = max(worstLogits, Self.relative(r16.logits[s], r32.logits[s]))
                 worstHidden = max(worstHidden, Self.relative(r16.hiddenStates[s], r32.hiddenStates[s]))
@@ -62,12 +66,15 @@ import Testing
             }
         }
         // The adapter changes the bfloat16 outputs as it changes the float32 ones.
-        let plain = try bf16.forward(batch, outputs: all), adapted = try bf16.forward(batch, adapter: adapter, outputs: all)
-        let effect32 = Self.relative(try fp32.forward(batch, adapter: adapter, outputs: all).logits[1],
-                                     try fp32.forward(batch, outputs: all).logits[1])
+        let plain = try bf16.forward(batch, outputs: all),
+            adapted = try bf16.forward(batch, adapter: adapter, outputs: all)
+        let effect32 = Self.relative(
+            try fp32.forward(batch, adapter: adapter, outputs: all).logits[1],
+            try fp32.forward(batch, outputs: all).logits[1])
         let effect16 = Self.relative(adapted.logits[1], plain.logits[1])
-        print("tiny \(config.architecture.rawValue) \(kernel.name) vs fp32: max rel. diff logits \(worstLogits), hidden \(worstHidden); "
-              + "LoRA effect fp32 \(effect32), bf16 \(effect16)")
+        print(
+            "tiny \(config.architecture.rawValue) \(kernel.name) vs fp32: max rel. diff logits \(worstLogits), hidden \(worstHidden); "
+                + "LoRA effect fp32 \(effect32), bf16 \(effect16)")
         #expect(worstLogits < 3e-2)
         #expect(worstHidden < 3e-2)
         #expect(abs(effect16 - effect32) < 0.2 * effect32)
@@ -99,7 +106,8 @@ import Testing
         let prompts = InferenceFixtures.sequences(lengths: [4, 1, 9], vocab: config.vocabSize, seed: 21)
         let responses = InferenceFixtures.sequences(lengths: [6, 3, 5], vocab: config.vocabSize, seed: 22)
         let l32 = try Decoder(weights: w).responseLoss(prompts: prompts, responses: responses)
-        let l16 = try Decoder(weights: w, precision: .bfloat16, bf16Kernel: kernel).responseLoss(prompts: prompts, responses: responses)
+        let l16 = try Decoder(weights: w, precision: .bfloat16, bf16Kernel: kernel).responseLoss(
+            prompts: prompts, responses: responses)
         for (a, b) in zip(l16, l32) {
             #expect(a != b)
             #expect(abs(a - b) < 2e-2 * b, "bf16 loss \(a) vs fp32 \(b)")

@@ -7,12 +7,14 @@ typealias InferenceRNG = SplitMix64
 
 /// Tiny random models and helpers shared by the inference tests.
 enum InferenceFixtures {
-    static let llamaConfig = ModelConfig(architecture: .llama, vocabSize: 97, hiddenSize: 48, intermediateSize: 80,
-                                         layerCount: 3, headCount: 6, kvHeadCount: 2, contextLength: 128,
-                                         ropeTheta: 10000, normEpsilon: 1e-5, tiedEmbeddings: false)
-    static let gpt2Config = ModelConfig(architecture: .gpt2, vocabSize: 89, hiddenSize: 32, intermediateSize: 128,
-                                        layerCount: 2, headCount: 4, kvHeadCount: 4, contextLength: 96,
-                                        normEpsilon: 1e-5, tiedEmbeddings: true)
+    static let llamaConfig = ModelConfig(
+        architecture: .llama, vocabSize: 97, hiddenSize: 48, intermediateSize: 80,
+        layerCount: 3, headCount: 6, kvHeadCount: 2, contextLength: 128,
+        ropeTheta: 10000, normEpsilon: 1e-5, tiedEmbeddings: false)
+    static let gpt2Config = ModelConfig(
+        architecture: .gpt2, vocabSize: 89, hiddenSize: 32, intermediateSize: 128,
+        layerCount: 2, headCount: 4, kvHeadCount: 4, contextLength: 96,
+        normEpsilon: 1e-5, tiedEmbeddings: true)
 
     /// Random weights scaled up (std 0.02 * `gain`) so logits are far from ties, with non-trivial norms and biases.
     static func model(_ config: ModelConfig, seed: UInt64 = 7, gain: Float = 20) -> ModelWeights {

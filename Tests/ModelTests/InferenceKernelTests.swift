@@ -15,10 +15,14 @@ import Testing
             let a = randomArray(n, seed: 1), b = randomArray(n, seed: 2)
             var ref: Double = 0
             for i in 0..<n { ref += Double(a[i]) * Double(b[i]) }
-            let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in Kernels.dot(pa.baseAddress!, pb.baseAddress!, n) } }
+            let got = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in Kernels.dot(pa.baseAddress!, pb.baseAddress!, n) }
+            }
             #expect(abs(Double(got) - ref) < 1e-4, "dot n=\(n)")
             var y = b
-            a.withUnsafeBufferPointer { pa in y.withUnsafeMutableBufferPointer { Kernels.axpy(0.5, pa.baseAddress!, $0.baseAddress!, n) } }
+            a.withUnsafeBufferPointer { pa in
+                y.withUnsafeMutableBufferPointer { Kernels.axpy(0.5, pa.baseAddress!, $0.baseAddress!, n) }
+            }
             for i in 0..<n { #expect(abs(y[i] - (b[i] + 0.5 * a[i])) < 1e-6) }
         }
     }
@@ -27,15 +31,22 @@ import Testing
         let d = 37, rows = 3
         let x = randomArray(rows * d, seed: 3), w = randomArray(d, seed: 4), b = randomArray(d, seed: 5)
         var rms = [Float](repeating: 0, count: rows * d), ln = rms
-        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
-            rms.withUnsafeMutableBufferPointer {
-                RMSNormOp.forward(x: px.baseAddress!, weight: pw.baseAddress!, eps: 1e-5, n: rows, d: d, y: $0.baseAddress!)
+        x.withUnsafeBufferPointer { px in
+            w.withUnsafeBufferPointer { pw in
+                b.withUnsafeBufferPointer { pb in
+                    rms.withUnsafeMutableBufferPointer {
+                        RMSNormOp.forward(
+                            x: px.baseAddress!, weight: pw.baseAddress!, eps: 1e-5, n: rows, d: d, y: $0.baseAddress!)
+                    }
+                    ln.withUnsafeMutableBufferPointer {
+                        LayerNormOp.forward(
+                            x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, eps: 1e-5, n: rows,
+                            d: d,
+                            y: $0.baseAddress!)
+                    }
+                }
             }
-            ln.withUnsafeMutableBufferPointer {
-                LayerNormOp.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, eps: 1e-5, n: rows, d: d,
-                                    y: $0.baseAddress!)
-            }
-        } } }
+        }
         for r in 0..<rows {
             let row = x[(r * d)..<((r + 1) * d)].map(Double.init)
             let ms = row.map { $0 * $0 }.reduce(0, +) / Double(d)
@@ -56,8 +67,11 @@ import Testing
         var s = g
         g.withUnsafeBufferPointer { _ in }
         u.withUnsafeBufferPointer { pu in
-            s.withUnsafeMutableBufferPointer { SwiGLUOp.forward(gate: $0.baseAddress!, up: pu.baseAddress!,
-                                                                act: $0.baseAddress!, count: n) }
+            s.withUnsafeMutableBufferPointer {
+                SwiGLUOp.forward(
+                    gate: $0.baseAddress!, up: pu.baseAddress!,
+                    act: $0.baseAddress!, count: n)
+            }
         }
         var gl = g
         gl.withUnsafeMutableBufferPointer { GELUOp.forward(x: $0.baseAddress!, y: $0.baseAddress!, count: n) }
@@ -67,7 +81,9 @@ import Testing
         for i in 0..<n {
             let x = Double(g[i])
             #expect(abs(Double(s[i]) - x / (1 + exp(-x)) * Double(u[i])) < 1e-5)
-            #expect(abs(Double(gl[i]) - 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))) < 1e-5)
+            #expect(
+                abs(Double(gl[i]) - 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))))
+                    < 1e-5)
             #expect(abs(Double(sm[i]) - exp(x) / z) < 1e-6)
         }
         // Rotary, rotate_half convention: (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin) on pairs (i, i + hd/2).
@@ -76,9 +92,14 @@ import Testing
         let angles = (0..<(hd / 2)).map { Float($0) * 0.3 + 0.1 }
         let c = angles.map { Foundation.cos($0) }, sn = angles.map { Foundation.sin($0) }
         var out = row
-        c.withUnsafeBufferPointer { pc in sn.withUnsafeBufferPointer { ps in out.withUnsafeMutableBufferPointer {
-            RotaryOp.rotate($0.baseAddress!, heads: heads, headDim: hd, cos: pc.baseAddress!, sin: ps.baseAddress!)
-        } } }
+        c.withUnsafeBufferPointer { pc in
+            sn.withUnsafeBufferPointer { ps in
+                out.withUnsafeMutableBufferPointer {
+                    RotaryOp.rotate(
+                        $0.baseAddress!, heads: heads, headDim: hd, cos: pc.baseAddress!, sin: ps.baseAddress!)
+                }
+            }
+        }
         for h in 0..<heads {
             for i in 0..<(hd / 2) {
                 let x1 = row[h * hd + i], x2 = row[h * hd + i + hd / 2]
@@ -96,26 +117,34 @@ import Testing
         let k = randomArray(keys * kvHeads * hd, seed: 10), v = randomArray(keys * kvHeads * hd, seed: 11)
         var gemmOut = [Float](repeating: 0, count: n * heads * hd), rowOut = gemmOut
         var scores = [Float](repeating: 0, count: n * keys)
-        q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
-            scores.withUnsafeMutableBufferPointer { ps in
-                gemmOut.withUnsafeMutableBufferPointer {
-                    Decoder.attend(q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
-                                   kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads, headDim: hd,
-                                   out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
-                }
-                rowOut.withUnsafeMutableBufferPointer { po in
-                    for i in 0..<n {
-                        Decoder.attend(q: pq.baseAddress! + i * heads * hd, qStride: heads * hd, k: pk.baseAddress!,
-                                       v: pv.baseAddress!, kvStride: kvHeads * hd, n: 1, past: past + i, heads: heads,
-                                       kvHeads: kvHeads, headDim: hd, out: po.baseAddress! + i * heads * hd,
-                                       outStride: heads * hd, scores: ps.baseAddress!)
+        q.withUnsafeBufferPointer { pq in
+            k.withUnsafeBufferPointer { pk in
+                v.withUnsafeBufferPointer { pv in
+                    scores.withUnsafeMutableBufferPointer { ps in
+                        gemmOut.withUnsafeMutableBufferPointer {
+                            Decoder.attend(
+                                q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
+                                kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads, headDim: hd,
+                                out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+                        }
+                        rowOut.withUnsafeMutableBufferPointer { po in
+                            for i in 0..<n {
+                                Decoder.attend(
+                                    q: pq.baseAddress! + i * heads * hd, qStride: heads * hd, k: pk.baseAddress!,
+                                    v: pv.baseAddress!, kvStride: kvHeads * hd, n: 1, past: past + i, heads: heads,
+                                    kvHeads: kvHeads, headDim: hd, out: po.baseAddress! + i * heads * hd,
+                                    outStride: heads * hd, scores: ps.baseAddress!)
+                            }
+                        }
                     }
                 }
             }
-        } } }
+        }
         #expect(InferenceFixtures.maxAbsDiff(gemmOut, rowOut) < 1e-5)
         // And a direct check of one head/row: row 0, head 3 (kv head 1) sees keys 0...past.
-        var s = (0...past).map { t in (0..<hd).map { q[3 * hd + $0] * k[t * kvHeads * hd + hd + $0] }.reduce(0, +) / Float(hd).squareRoot() }
+        var s = (0...past).map { t in
+            (0..<hd).map { q[3 * hd + $0] * k[t * kvHeads * hd + hd + $0] }.reduce(0, +) / Float(hd).squareRoot()
+        }
         let m = s.max()!
         s = s.map { exp($0 - m) }
         let z = s.reduce(0, +)
@@ -133,28 +162,38 @@ import Testing
             let y0 = randomArray(m * n, seed: 3)
             for accumulate in [false, true] {
                 var ref = y0, one = y0, three = y0
-                x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
-                    ref.withUnsafeMutableBufferPointer {
-                        BLAS.linear(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
-                                    into: $0.baseAddress!, beta: accumulate ? 1 : 0)
+                x.withUnsafeBufferPointer { px in
+                    w.withUnsafeBufferPointer { pw in
+                        ref.withUnsafeMutableBufferPointer {
+                            BLAS.linear(
+                                px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                into: $0.baseAddress!, beta: accumulate ? 1 : 0)
+                        }
+                        one.withUnsafeMutableBufferPointer {
+                            LinearKernel.small(
+                                px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                into: $0.baseAddress!, accumulate: accumulate, workers: 1)
+                        }
+                        three.withUnsafeMutableBufferPointer {
+                            LinearKernel.small(
+                                px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
+                                into: $0.baseAddress!, accumulate: accumulate, workers: 3)
+                        }
                     }
-                    one.withUnsafeMutableBufferPointer {
-                        LinearKernel.small(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
-                                           into: $0.baseAddress!, accumulate: accumulate, workers: 1)
-                    }
-                    three.withUnsafeMutableBufferPointer {
-                        LinearKernel.small(px.baseAddress!, rows: m, inFeatures: k, weight: pw.baseAddress!, outFeatures: n,
-                                           into: $0.baseAddress!, accumulate: accumulate, workers: 3)
-                    }
-                } }
+                }
                 #expect(InferenceFixtures.maxAbsDiff(ref, one) < 1e-4 * Float(k).squareRoot(), "m=\(m) k=\(k) n=\(n)")
                 #expect(one == three, "split over workers changes nothing, m=\(m) n=\(n)")
                 // A row gives the same bits alone as inside the batch (batched == one at a time).
                 var last = [Float](repeating: 0, count: n)
-                x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in last.withUnsafeMutableBufferPointer {
-                    LinearKernel.small(px.baseAddress! + (m - 1) * k, rows: 1, inFeatures: k, weight: pw.baseAddress!,
-                                       outFeatures: n, into: $0.baseAddress!, accumulate: false, workers: 2)
-                } } }
+                x.withUnsafeBufferPointer { px in
+                    w.withUnsafeBufferPointer { pw in
+                        last.withUnsafeMutableBufferPointer {
+                            LinearKernel.small(
+                                px.baseAddress! + (m - 1) * k, rows: 1, inFeatures: k, weight: pw.baseAddress!,
+                                outFeatures: n, into: $0.baseAddress!, accumulate: false, workers: 2)
+                        }
+                    }
+                }
                 if !accumulate { #expect(Array(one[((m - 1) * n)...]) == last) }
             }
         }
@@ -190,20 +229,26 @@ import Testing
         let k = randomArray(keys * kvHeads * hd, seed: 22), v = randomArray(keys * kvHeads * hd, seed: 23)
         var fast = [Float](repeating: 0, count: n * heads * hd), plain = fast
         var scores = [Float](repeating: 0, count: 4 * keys)
-        q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
-            scores.withUnsafeMutableBufferPointer { ps in
-                fast.withUnsafeMutableBufferPointer {
-                    Decoder.attend(q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
-                                   kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads, headDim: hd,
-                                   out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
-                }
-                plain.withUnsafeMutableBufferPointer {
-                    Decoder.attendRowsPlain(q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
-                                            kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads,
-                                            headDim: hd, out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+        q.withUnsafeBufferPointer { pq in
+            k.withUnsafeBufferPointer { pk in
+                v.withUnsafeBufferPointer { pv in
+                    scores.withUnsafeMutableBufferPointer { ps in
+                        fast.withUnsafeMutableBufferPointer {
+                            Decoder.attend(
+                                q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
+                                kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads, headDim: hd,
+                                out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+                        }
+                        plain.withUnsafeMutableBufferPointer {
+                            Decoder.attendRowsPlain(
+                                q: pq.baseAddress!, qStride: heads * hd, k: pk.baseAddress!, v: pv.baseAddress!,
+                                kvStride: kvHeads * hd, n: n, past: past, heads: heads, kvHeads: kvHeads,
+                                headDim: hd, out: $0.baseAddress!, outStride: heads * hd, scores: ps.baseAddress!)
+                        }
+                    }
                 }
             }
-        } } }
+        }
         #expect(InferenceFixtures.maxAbsDiff(fast, plain) < 1e-5)
         #expect(fast.contains { $0 != 0 })
     }
@@ -217,27 +262,36 @@ import Testing
             for (n, past) in [(1, 0), (1, 1), (3, 37)] {
                 let keys = past + n, qStride = heads * hd + 16, kvStride = kvHeads * hd + 32
                 let q = randomArray(n * qStride, seed: UInt64(heads * 100 + hd + past))
-                let k = randomArray(keys * kvStride, seed: 31).map { $0 * 3 }, v = randomArray(keys * kvStride, seed: 32)
+                let k = randomArray(keys * kvStride, seed: 31).map { $0 * 3 },
+                    v = randomArray(keys * kvStride, seed: 32)
                 var fast = [Float](repeating: 0, count: n * qStride), plain = fast
                 var scores = [Float](repeating: 0, count: 4 * keys)
                 var handled: Int32 = 0
-                q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
-                    scores.withUnsafeMutableBufferPointer { ps in
-                        fast.withUnsafeMutableBufferPointer {
-                            handled = ck_attend_rows_avx512(pq.baseAddress!, Int32(qStride), pk.baseAddress!, pv.baseAddress!,
-                                                            Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
-                                                            Int32(hd), 1 / Float(hd).squareRoot(), $0.baseAddress!,
-                                                            Int32(qStride), ps.baseAddress!)
-                        }
-                        plain.withUnsafeMutableBufferPointer {
-                            Decoder.attendRowsPlain(q: pq.baseAddress!, qStride: qStride, k: pk.baseAddress!, v: pv.baseAddress!,
-                                                    kvStride: kvStride, n: n, past: past, heads: heads, kvHeads: kvHeads,
-                                                    headDim: hd, out: $0.baseAddress!, outStride: qStride, scores: ps.baseAddress!)
+                q.withUnsafeBufferPointer { pq in
+                    k.withUnsafeBufferPointer { pk in
+                        v.withUnsafeBufferPointer { pv in
+                            scores.withUnsafeMutableBufferPointer { ps in
+                                fast.withUnsafeMutableBufferPointer {
+                                    handled = ck_attend_rows_avx512(
+                                        pq.baseAddress!, Int32(qStride), pk.baseAddress!, pv.baseAddress!,
+                                        Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
+                                        Int32(hd), 1 / Float(hd).squareRoot(), $0.baseAddress!,
+                                        Int32(qStride), ps.baseAddress!)
+                                }
+                                plain.withUnsafeMutableBufferPointer {
+                                    Decoder.attendRowsPlain(
+                                        q: pq.baseAddress!, qStride: qStride, k: pk.baseAddress!, v: pv.baseAddress!,
+                                        kvStride: kvStride, n: n, past: past, heads: heads, kvHeads: kvHeads,
+                                        headDim: hd, out: $0.baseAddress!, outStride: qStride, scores: ps.baseAddress!)
+                                }
+                            }
                         }
                     }
-                } } }
+                }
                 #expect(handled == 1)
-                #expect(InferenceFixtures.maxAbsDiff(fast, plain) < 2e-5, "heads \(heads)/\(kvHeads) hd \(hd) n \(n) past \(past)")
+                #expect(
+                    InferenceFixtures.maxAbsDiff(fast, plain) < 2e-5,
+                    "heads \(heads)/\(kvHeads) hd \(hd) n \(n) past \(past)")
                 #expect(fast.contains { $0 != 0 })
             }
         }

@@ -36,14 +36,17 @@ import Testing
         return try! JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }()
 
-    static let modelPath: String = ProcessInfo.processInfo.environment["FEDHDS_MODEL"]
+    static let modelPath: String =
+        ProcessInfo.processInfo.environment["FEDHDS_MODEL"]
         ?? FileManager.default.homeDirectoryForCurrentUser
-            .appendingPathComponent(".cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        .appendingPathComponent(".cache/fedhds/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
 
     /// Loaded once for the suite; a missing or unreadable model is a test failure naming the path.
     static let decoder: Result<Decoder, Error> = Result {
         guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw ModelError.invalidFile(path: modelPath, reason: "SmolLM2 GGUF not found: run `bash scripts/fetch-model.sh` or set FEDHDS_MODEL")
+            throw ModelError.invalidFile(
+                path: modelPath, reason: "SmolLM2 GGUF not found: run `bash scripts/fetch-model.sh` or set FEDHDS_MODEL"
+            )
         }
         return Decoder(weights: try ModelLoader.load(path: modelPath).weights)
     }
@@ -66,21 +69,26 @@ import Testing
                 let ref = p.hfHiddenNorms[slot]
                 worstRel = max(worstRel, abs(norm - ref) / ref)
                 for j in 0..<64 {
-                    worstHead = max(worstHead, abs(v[slot * d + j] - p.hfHiddenHead[slot * 64 + j]) / max(1, ref / Float(d).squareRoot()))
+                    worstHead = max(
+                        worstHead,
+                        abs(v[slot * d + j] - p.hfHiddenHead[slot * 64 + j]) / max(1, ref / Float(d).squareRoot()))
                 }
             }
             worstLast = max(worstLast, InferenceFixtures.maxAbsDiff(Array(f[((slots - 1) * d)...]), p.hfHiddenLast))
             let V = c.vocabSize, n = p.tokens.count
-            for (id, value) in zip(p.hfTopIds, p.hfTopLogits) { worstLogit = max(worstLogit, abs(allLogits[s][(n - 1) * V + id] - value)) }
+            for (id, value) in zip(p.hfTopIds, p.hfTopLogits) {
+                worstLogit = max(worstLogit, abs(allLogits[s][(n - 1) * V + id] - value))
+            }
             for i in 0..<n {
                 let row = allLogits[s][(i * V)..<((i + 1) * V)]
                 if row.indices.max(by: { row[$0] < row[$1] })! - i * V == p.hfArgmax[i] { argmaxAgree += 1 }
                 positions += 1
             }
         }
-        print("SmolLM2 vs transformers (same GGUF): max rel. error of slot norms \(worstRel), max scaled diff of "
-              + "64-value slices \(worstHead), max |diff| final slot \(worstLast), max |logit diff| \(worstLogit), "
-              + "argmax agreement \(argmaxAgree)/\(positions)")
+        print(
+            "SmolLM2 vs transformers (same GGUF): max rel. error of slot norms \(worstRel), max scaled diff of "
+                + "64-value slices \(worstHead), max |diff| final slot \(worstLast), max |logit diff| \(worstLogit), "
+                + "argmax agreement \(argmaxAgree)/\(positions)")
         // Same dequantised float32 weights on both sides: differences are float32 rounding only.
         // Measured: 6e-7, 8e-6, 2e-5, 2e-5.
         #expect(worstRel < 1e-5)
@@ -95,24 +103,30 @@ import Testing
         let prompts = Self.golden.prompts.map(\.tokens)
         let batched = try decoder.generate(prompts: prompts, maxNewTokens: 16, eosTokenIds: [], maxBatch: 4)
         for (s, p) in prompts.enumerated() {
-            #expect(try decoder.generate(prompts: [p], maxNewTokens: 16, eosTokenIds: [])[0] == batched[s], "prompt \(s)")
+            #expect(
+                try decoder.generate(prompts: [p], maxNewTokens: 16, eosTokenIds: [])[0] == batched[s], "prompt \(s)")
         }
     }
 
     /// The llama.cpp fields of every golden prompt (a golden made without `smollm2-llamacpp` fails here).
     struct LlamaCppGolden {
-        var tokens: [Int], argmax: [Int], topIds: [Int], topLogits: [Float], sliceStart: Int, slice: [Float], greedy: [Int]
+        var tokens: [Int], argmax: [Int], topIds: [Int], topLogits: [Float], sliceStart: Int, slice: [Float],
+            greedy: [Int]
     }
 
     static func llamaCpp() throws -> [LlamaCppGolden] {
         try golden.prompts.map { p in
-            guard let argmax = p.argmax, let topIds = p.topIds, let topLogits = p.topLogits, let sliceStart = p.sliceStart,
-                  let slice = p.slice, let greedy = p.greedy else {
-                throw ModelError.invalidFile(path: "Golden/inference/smollm2.json",
-                                             reason: "no llama.cpp outputs: run make_goldens.py smollm2-llamacpp")
+            guard let argmax = p.argmax, let topIds = p.topIds, let topLogits = p.topLogits,
+                let sliceStart = p.sliceStart,
+                let slice = p.slice, let greedy = p.greedy
+            else {
+                throw ModelError.invalidFile(
+                    path: "Golden/inference/smollm2.json",
+                    reason: "no llama.cpp outputs: run make_goldens.py smollm2-llamacpp")
             }
-            return LlamaCppGolden(tokens: p.tokens, argmax: argmax, topIds: topIds, topLogits: topLogits,
-                                  sliceStart: sliceStart, slice: slice, greedy: greedy)
+            return LlamaCppGolden(
+                tokens: p.tokens, argmax: argmax, topIds: topIds, topLogits: topLogits,
+                sliceStart: sliceStart, slice: slice, greedy: greedy)
         }
     }
 
@@ -137,8 +151,9 @@ import Testing
             for (j, value) in p.slice.enumerated() { worstSlice = max(worstSlice, abs(last[p.sliceStart + j] - value)) }
         }
         let agreement = Double(agree) / Double(positions)
-        print("SmolLM2 vs llama.cpp: top-1 agreement \(agree)/\(positions) positions (\(agreement)), last token "
-              + "\(lastTop1)/\(prompts.count); max |logit diff| top-32 \(worstTop), slice \(worstSlice)")
+        print(
+            "SmolLM2 vs llama.cpp: top-1 agreement \(agree)/\(positions) positions (\(agreement)), last token "
+                + "\(lastTop1)/\(prompts.count); max |logit diff| top-32 \(worstTop), slice \(worstSlice)")
         // llama.cpp multiplies the Q4_1 weights with Q8-quantised activations; we multiply the
         // dequantised weights in float32, so logits (magnitude 10-30) differ a little. Measured:
         // max 0.42 on the top-32, 0.63 on the slice, top-1 agreement 106/106.
@@ -156,7 +171,9 @@ import Testing
         for (s, p) in prompts.enumerated() {
             let firstDiff = zip(ours[s], p.greedy).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             if ours[s] == p.greedy { exact += 1 }
-            print("SmolLM2 greedy vs llama.cpp, prompt \(s): " + (firstDiff.map { "first difference at token \($0)" } ?? "32/32 equal"))
+            print(
+                "SmolLM2 greedy vs llama.cpp, prompt \(s): "
+                    + (firstDiff.map { "first difference at token \($0)" } ?? "32/32 equal"))
         }
         // Measured: prompts 0, 3, 4 equal for 32 tokens; 1, 2, 5 part at tokens 5, 27, 20, where
         // llama.cpp's quantised activations flip a near tie.

@@ -39,7 +39,9 @@ import Testing
         var broken = intact
         for l in 1..<config.layerCount {
             for p in Array(broken.layers[l].projections.keys) {
-                for i in broken.layers[l].projections[p]!.weight.data.indices { broken.layers[l].projections[p]!.weight.data[i] = .nan }
+                for i in broken.layers[l].projections[p]!.weight.data.indices {
+                    broken.layers[l].projections[p]!.weight.data[i] = .nan
+                }
             }
         }
         let seqs = InferenceFixtures.sequences(lengths: [6, 11], vocab: config.vocabSize, seed: 4)

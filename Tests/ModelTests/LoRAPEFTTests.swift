@@ -14,11 +14,13 @@ import Testing
         let weights = try TrainingGoldenTests.baseWeights(arch)
         let tensors = try SafetensorsFile.read(path: dir.appendingPathComponent("tiny-\(arch)-step.safetensors").path)
         let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.05, targets: Projection.all(for: arch))
-        var adapter = try TrainingGoldenTests.adapter(from: tensors, prefix: "", like: LoRAAdapter(config: lora, model: weights.config), arch: arch)
+        var adapter = try TrainingGoldenTests.adapter(
+            from: tensors, prefix: "", like: LoRAAdapter(config: lora, model: weights.config), arch: arch)
         let trainer = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: 0.05))
         var rng = TrainingTestRNG(seed: 3)
-        _ = try trainer.trainEpoch(examples: [TrainingExample(tokens: tokens, lossMask: tokens.indices.map { $0 >= 5 })],
-                                   adapter: &adapter, using: &rng)
+        _ = try trainer.trainEpoch(
+            examples: [TrainingExample(tokens: tokens, lossMask: tokens.indices.map { $0 >= 5 })],
+            adapter: &adapter, using: &rng)
         return (weights, adapter)
     }
 
@@ -40,11 +42,15 @@ import Testing
         let fromCommitted = try LoRAAdapter.loadPEFT(directory: committed, model: weights.config)
         let stepDiff = TrainingGoldenTests.maxDiff(fromCommitted.parameters, adapter.parameters)
         #expect(stepDiff < 1e-5, "\(arch) adapter differs from the committed one by \(stepDiff)")
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/adapter_config.json"))) as! [String: Any]
+        let config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/adapter_config.json")))
+            as! [String: Any]
         #expect(config["peft_type"] as? String == "LORA" && config["r"] as? Int == 4)
         #expect(config["fan_in_fan_out"] as? Bool == (arch == .gpt2))
 
-        let expected = try #require(SafetensorsFile.read(path: Self.dir.appendingPathComponent("peft-ours-\(arch)-logits.safetensors").path)["logits"])
+        let expected = try #require(
+            SafetensorsFile.read(path: Self.dir.appendingPathComponent("peft-ours-\(arch)-logits.safetensors").path)[
+                "logits"])
         let trainer = LoRATrainer(weights: weights, lora: adapter.config, optimizer: .sgd(learningRate: 0))
         let ours = try trainer.logits(tokens: Self.tokens, adapter: fromCommitted)
         #expect(expected.shape == [Self.tokens.count, weights.config.vocabSize])
@@ -86,7 +92,9 @@ import Testing
         // Training with an adapter laid out for another model is refused too.
         let gpt2 = try TrainingGoldenTests.baseWeights(.gpt2)
         let trainer = LoRATrainer(weights: gpt2, lora: adapter.config, optimizer: .sgd(learningRate: 0))
-        #expect(throws: ModelError.self) { try trainer.loss(examples: [TrainingExample(tokens: [1, 2], lossMask: [false, true])], adapter: adapter) }
+        #expect(throws: ModelError.self) {
+            try trainer.loss(examples: [TrainingExample(tokens: [1, 2], lossMask: [false, true])], adapter: adapter)
+        }
         #expect(throws: ModelError.self) { try gpt2.merging(adapter) }
     }
 
@@ -102,9 +110,12 @@ import Testing
         let restored = try merged.unmerging(adapter)
         for (l, layer) in restored.layers.enumerated() {
             for (p, lin) in layer.projections {
-                #expect(TrainingGoldenTests.maxDiff(lin.weight.data, weights.layers[l].projections[p]!.weight.data) < 1e-6)
+                #expect(
+                    TrainingGoldenTests.maxDiff(lin.weight.data, weights.layers[l].projections[p]!.weight.data) < 1e-6)
             }
         }
-        #expect(merged.layers[0].projections[Projection.all(for: arch)[0]] != weights.layers[0].projections[Projection.all(for: arch)[0]])
+        #expect(
+            merged.layers[0].projections[Projection.all(for: arch)[0]]
+                != weights.layers[0].projections[Projection.all(for: arch)[0]])
     }
 }

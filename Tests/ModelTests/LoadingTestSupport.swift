@@ -14,7 +14,8 @@ enum LoadingFixtures {
     /// The default model: env FEDHDS_MODEL, else the cache path of scripts/fetch-model.sh.
     static var defaultModelPath: String {
         if let p = ProcessInfo.processInfo.environment["FEDHDS_MODEL"], !p.isEmpty { return p }
-        let cache = ProcessInfo.processInfo.environment["FEDHDS_CACHE"]
+        let cache =
+            ProcessInfo.processInfo.environment["FEDHDS_CACHE"]
             ?? (NSHomeDirectory() + "/.cache/fedhds")
         return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
@@ -60,7 +61,8 @@ extension LoadingFixtures {
         let kind = parts.last!  // weight or bias
         let stem = rest.dropLast(kind.count + 1)
         switch stem {
-        case "input_layernorm", "ln_1": return (kind == "weight" ? l.attentionNorm.weight : l.attentionNorm.bias!, false)
+        case "input_layernorm", "ln_1":
+            return (kind == "weight" ? l.attentionNorm.weight : l.attentionNorm.bias!, false)
         case "post_attention_layernorm", "ln_2": return (kind == "weight" ? l.mlpNorm.weight : l.mlpNorm.bias!, false)
         default:
             let projName = isLlama ? String(stem.split(separator: ".").last!) : String(stem)

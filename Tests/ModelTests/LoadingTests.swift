@@ -37,10 +37,13 @@ import Testing
 
     @Test func tinyLlamaFolderLoadsAsSavedByTransformers() throws {
         let model = try ModelLoader.load(path: LoadingFixtures.path("tiny-llama"))
-        #expect(model.config == ModelConfig(architecture: .llama, vocabSize: 512, hiddenSize: 32, intermediateSize: 64,
-                                            layerCount: 2, headCount: 4, kvHeadCount: 2, contextLength: 64,
-                                            ropeTheta: 10000, normEpsilon: 1e-6, tiedEmbeddings: false,
-                                            bosTokenId: 1, eosTokenId: 2))
+        #expect(
+            model.config
+                == ModelConfig(
+                    architecture: .llama, vocabSize: 512, hiddenSize: 32, intermediateSize: 64,
+                    layerCount: 2, headCount: 4, kvHeadCount: 2, contextLength: 64,
+                    ropeTheta: 10000, normEpsilon: 1e-6, tiedEmbeddings: false,
+                    bosTokenId: 1, eosTokenId: 2))
         #expect(model.weights.lmHead != nil)
         #expect(model.tokenizer.addsBOS && model.tokenizer.vocabSize == 512)
         Self.compare(model.weights, "tiny_llama")
@@ -60,10 +63,13 @@ import Testing
 
     @Test func tinyGPT2FolderLoadsWithConv1DTransposed() throws {
         let model = try ModelLoader.load(path: LoadingFixtures.path("tiny-gpt2"))
-        #expect(model.config == ModelConfig(architecture: .gpt2, vocabSize: 512, hiddenSize: 32, intermediateSize: 128,
-                                            layerCount: 2, headCount: 4, kvHeadCount: 4, contextLength: 64,
-                                            ropeTheta: 10000, normEpsilon: 1e-5, tiedEmbeddings: true,
-                                            bosTokenId: 2, eosTokenId: 2))
+        #expect(
+            model.config
+                == ModelConfig(
+                    architecture: .gpt2, vocabSize: 512, hiddenSize: 32, intermediateSize: 128,
+                    layerCount: 2, headCount: 4, kvHeadCount: 4, contextLength: 64,
+                    ropeTheta: 10000, normEpsilon: 1e-5, tiedEmbeddings: true,
+                    bosTokenId: 2, eosTokenId: 2))
         #expect(model.weights.lmHead == nil && model.weights.positionEmbedding?.shape == [64, 32])
         #expect(!model.tokenizer.addsBOS)
         Self.compare(model.weights, "tiny_gpt2")

@@ -17,13 +17,15 @@ import TestSupport
     static func golden() throws -> Golden {
         let j = try LoadingFixtures.json("flexlora/flexlora.json")
         let clients = (j["clients"] as! [[String: Any]]).map { c in
-            LowRankMean.Factors(a: (c["a"] as! [Double]).map(Float.init), b: (c["b"] as! [Double]).map(Float.init),
-                                rank: c["rank"] as! Int, scale: c["scale"] as! Double, weight: c["weight"] as! Double)
+            LowRankMean.Factors(
+                a: (c["a"] as! [Double]).map(Float.init), b: (c["b"] as! [Double]).map(Float.init),
+                rank: c["rank"] as! Int, scale: c["scale"] as! Double, weight: c["weight"] as! Double)
         }
         var best: [Int: [Double]] = [:]
         for (k, v) in j["best_rank"] as! [String: [Double]] { best[Int(k)!] = v }
-        return Golden(out: j["out"] as! Int, inputs: j["in"] as! Int, clients: clients, mean: j["mean"] as! [Double],
-                      singularValues: j["singular_values"] as! [Double], best: best)
+        return Golden(
+            out: j["out"] as! Int, inputs: j["in"] as! Int, clients: clients, mean: j["mean"] as! [Double],
+            singularValues: j["singular_values"] as! [Double], best: best)
     }
 
     /// scale * B A, row-major [out, in].
@@ -53,7 +55,8 @@ import TestSupport
         }
         for (rank, best) in g.best {
             let scale = 16.0 / Double(rank)
-            let p = Self.product(try mean.factors(rank: rank, scale: scale), rank: rank, scale: scale, out: g.out, inputs: g.inputs)
+            let p = Self.product(
+                try mean.factors(rank: rank, scale: scale), rank: rank, scale: scale, out: g.out, inputs: g.inputs)
             // Float32 factors: relative 1e-6 of the largest singular value.
             #expect(Self.maxDifference(p, best) <= 1e-5 * g.singularValues[0], "rank \(rank)")
         }
@@ -67,8 +70,9 @@ import TestSupport
         func normal() -> Float { Float.random(in: -1...1, using: &rng) + Float.random(in: -1...1, using: &rng) }
         let (m, n) = (20, 14)
         let clients = [2, 4, 8].enumerated().map { i, r in
-            LowRankMean.Factors(a: (0..<(r * n)).map { _ in normal() }, b: (0..<(m * r)).map { _ in normal() },
-                                rank: r, scale: 16.0 / Double(r), weight: Double(i + 1))
+            LowRankMean.Factors(
+                a: (0..<(r * n)).map { _ in normal() }, b: (0..<(m * r)).map { _ in normal() },
+                rank: r, scale: 16.0 / Double(r), weight: Double(i + 1))
         }
         let mean = try LowRankMean(clients, outFeatures: m, inFeatures: n)
         // The explicit mean, column-major, and its direct SVD.
@@ -79,11 +83,16 @@ import TestSupport
         }
         let (u, s, vt, p) = try LowRankMean.svd(&explicit, rows: m, columns: n)
         #expect(p == 14)
-        for j in 0..<14 { #expect(abs((j < mean.singularValues.count ? mean.singularValues[j] : 0) - s[j]) <= 1e-9 * s[0]) }
+        for j in 0..<14 {
+            #expect(abs((j < mean.singularValues.count ? mean.singularValues[j] : 0) - s[j]) <= 1e-9 * s[0])
+        }
         for c in clients {
             var direct = [Double](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n { for k in 0..<c.rank { direct[i * n + j] += u[i + k * m] * s[k] * vt[k + j * p] } } }
-            let ours = Self.product(try mean.factors(rank: c.rank, scale: c.scale), rank: c.rank, scale: c.scale, out: m, inputs: n)
+            for i in 0..<m {
+                for j in 0..<n { for k in 0..<c.rank { direct[i * n + j] += u[i + k * m] * s[k] * vt[k + j * p] } }
+            }
+            let ours = Self.product(
+                try mean.factors(rank: c.rank, scale: c.scale), rank: c.rank, scale: c.scale, out: m, inputs: n)
             #expect(Self.maxDifference(ours, direct) <= 1e-5 * s[0], "rank \(c.rank)")
             // Eckart-Young: what truncation leaves out is exactly the dropped singular values.
             let full = Self.product(try mean.factors(rank: 14, scale: 1), rank: 14, scale: 1, out: m, inputs: n)
@@ -103,7 +112,11 @@ import TestSupport
         }
         var zero = ok
         zero.weight = 0
-        #expect { try LowRankMean([zero], outFeatures: 2, inFeatures: 2) } throws: { "\($0)".contains("weights sum to 0") }
-        #expect(throws: ModelError.self) { try LowRankMean([ok], outFeatures: 2, inFeatures: 2).factors(rank: 0, scale: 1) }
+        #expect { try LowRankMean([zero], outFeatures: 2, inFeatures: 2) } throws: {
+            "\($0)".contains("weights sum to 0")
+        }
+        #expect(throws: ModelError.self) {
+            try LowRankMean([ok], outFeatures: 2, inFeatures: 2).factors(rank: 0, scale: 1)
+        }
     }
 }

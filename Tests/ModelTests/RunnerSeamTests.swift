@@ -6,8 +6,10 @@ import Testing
 struct RunnerSeamTests {
     /// Runs `TransformerPass.lossAndGradient` over `examples` with the adapter's gradient and the
     /// seams `configure` sets; returns the summed loss and the adapter gradient.
-    func pass(_ weights: ModelWeights, _ adapter: LoRAAdapter, _ examples: [TrainingExample],
-              configure: (inout TransformerPass) -> Void) throws -> (Double, [Float]) {
+    func pass(
+        _ weights: ModelWeights, _ adapter: LoRAAdapter, _ examples: [TrainingExample],
+        configure: (inout TransformerPass) -> Void
+    ) throws -> (Double, [Float]) {
         let batch = try TrainingBatch(examples: examples, vocabSize: weights.config.vocabSize)
         var views = [[Projection: LoRAView]](repeating: [:], count: weights.config.layerCount)
         for v in adapter.views { views[v.layer][v.projection] = v }
@@ -15,9 +17,10 @@ struct RunnerSeamTests {
         let loss = WeightPointers.with(weights) { wp in
             adapter.parameters.withUnsafeBufferPointer { p in
                 gradient.withUnsafeMutableBufferPointer { g in
-                    var pass = TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
-                                               parameters: p.baseAddress!, gradient: g.baseAddress!, dropout: 0,
-                                               seeds: [], batch: batch)
+                    var pass = TransformerPass(
+                        config: weights.config, weights: wp, lora: adapter.config, views: views,
+                        parameters: p.baseAddress!, gradient: g.baseAddress!, dropout: 0,
+                        seeds: [], batch: batch)
                     configure(&pass)
                     return pass.lossAndGradient()
                 }
@@ -31,8 +34,10 @@ struct RunnerSeamTests {
         var config = architecture == .llama ? TinyModels.llama : TinyModels.gpt2
         config.layerCount = 2
         let lora = LoRAConfig(rank: 2, alpha: 4, dropout: 0, targets: Projection.all(for: architecture))
-        return (config, TinyModels.weights(config, seed: seed), lora,
-                TinyModels.adapter(config, lora: lora, seed: seed + 1))
+        return (
+            config, TinyModels.weights(config, seed: seed), lora,
+            TinyModels.adapter(config, lora: lora, seed: seed + 1)
+        )
     }
 
     static let examples = [
@@ -50,8 +55,9 @@ struct RunnerSeamTests {
         var embedded = [Float](repeating: 0, count: n * d), inputGradient = embedded
         WeightPointers.with(weights) { wp in
             embedded.withUnsafeMutableBufferPointer {
-                TransformerBlock.embed(tokens, positions: Array(0..<n), config: config, weights: wp,
-                                       into: $0.baseAddress!)
+                TransformerBlock.embed(
+                    tokens, positions: Array(0..<n), config: config, weights: wp,
+                    into: $0.baseAddress!)
             }
         }
         let (loss, gradient) = try embedded.withUnsafeBufferPointer { e in
@@ -66,8 +72,10 @@ struct RunnerSeamTests {
         #expect(gradient == plainGradient)
         let reference = DoubleReferenceModel(weights: weights, adapter: adapter)
         let p = adapter.parameters.doubles
-        let error = doubleFiniteDifferenceError(at: [Double](repeating: 0, count: n * d), analytic: inputGradient,
-                                                indices: Array(stride(from: 0, to: n * d, by: 7))) {
+        let error = doubleFiniteDifferenceError(
+            at: [Double](repeating: 0, count: n * d), analytic: inputGradient,
+            indices: Array(stride(from: 0, to: n * d, by: 7))
+        ) {
             reference.meanLoss(p, examples: Self.examples, inputShifts: [$0])
         }
         #expect(error < 1e-3, "\(architecture): input gradient relative error \(error)")
@@ -81,9 +89,10 @@ struct RunnerSeamTests {
         let (config, weights, lora, adapter) = model(architecture, seed: 31)
         let shapes = LoRAAdapter.projectionShapes(config)
         let buffers = (0..<config.layerCount).map { _ in
-            Dictionary(uniqueKeysWithValues: lora.targets.map { p in
-                (p, TrainingBuffer(shapes[p]!.0 * shapes[p]!.1))
-            })
+            Dictionary(
+                uniqueKeysWithValues: lora.targets.map { p in
+                    (p, TrainingBuffer(shapes[p]!.0 * shapes[p]!.1))
+                })
         }
         let (_, gradient) = try pass(weights, adapter, Self.examples) { pass in
             pass.weightGradients = buffers.map { $0.mapValues(\.p) }

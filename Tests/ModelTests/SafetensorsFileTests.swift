@@ -5,7 +5,8 @@ import Testing
 @Suite struct SafetensorsFileTests {
     @Test func readsF32F16BF16WrittenByTorchBitExactly() throws {
         let expect = try LoadingFixtures.json("loading/expect.json")["mixed"] as! [String: [String: Any]]
-        let (tensors, metadata) = try SafetensorsFile.readWithMetadata(path: LoadingFixtures.path("loading/mixed.safetensors"))
+        let (tensors, metadata) = try SafetensorsFile.readWithMetadata(
+            path: LoadingFixtures.path("loading/mixed.safetensors"))
         #expect(metadata == ["format": "pt", "note": "fedhds golden"])
         #expect(Set(tensors.keys) == Set(expect.keys))
         for (name, e) in expect {
@@ -32,11 +33,13 @@ import Testing
         let a = Tensor(shape: [2, 3], data: [1, -2, 3.5, .pi, -0, Float(bitPattern: 0x0001_0000)])
         let b = Tensor(shape: [4], data: [0.25, 8, -9, 1e30])
         let empty = Tensor(shape: [0], data: [])
-        try SafetensorsFile.write([("base_model.model.layers.0.q.lora_A.weight", a), ("b", b), ("z", empty)],
-                                  metadata: ["format": "pt", "r": "8"], to: path)
+        try SafetensorsFile.write(
+            [("base_model.model.layers.0.q.lora_A.weight", a), ("b", b), ("z", empty)],
+            metadata: ["format": "pt", "r": "8"], to: path)
         let (tensors, metadata) = try SafetensorsFile.readWithMetadata(path: path)
         #expect(metadata == ["format": "pt", "r": "8"])
-        #expect(tensors["base_model.model.layers.0.q.lora_A.weight"]?.data.map(\.bitPattern) == a.data.map(\.bitPattern))
+        #expect(
+            tensors["base_model.model.layers.0.q.lora_A.weight"]?.data.map(\.bitPattern) == a.data.map(\.bitPattern))
         #expect(tensors["b"] == b)
         #expect(tensors["z"] == empty)
         // header length is a multiple of 8 and data follows in the given order
@@ -57,7 +60,9 @@ import Testing
         let dir = try LoadingFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let t = Tensor(shape: [1], data: [1])
-        let text = LoadingFixtures.errorText { try SafetensorsFile.write([("x", t), ("x", t)], to: dir + "/d.safetensors") }
+        let text = LoadingFixtures.errorText {
+            try SafetensorsFile.write([("x", t), ("x", t)], to: dir + "/d.safetensors")
+        }
         #expect(text.contains("duplicate"))
     }
 
@@ -83,16 +88,31 @@ import Testing
             (try Self.file(header: good, dataBytes: 16, headerLength: 1 << 40, in: dir), ["header length"]),
             (try Self.file(header: "{\"w\":", dataBytes: 16, in: dir), ["not valid JSON"]),
             (try Self.file(header: "[1,2]", dataBytes: 0, in: dir), ["not a JSON object"]),
-            (try Self.file(header: #"{"w":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
-             ["'w'", "unsupported dtype I64"]),
-            (try Self.file(header: #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
-             ["'w'", "needs 24"]),
-            (try Self.file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
-             ["'w'", "invalid shape"]),
-            (try Self.file(header: #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}}"#, dataBytes: 16, in: dir),
-             ["'w'", "data_offsets"]),
-            (try Self.file(header: #"{"w":{"dtype":"F32","shape":[4]}}"#, dataBytes: 16, in: dir), ["'w'", "data_offsets"]),
-            (try Self.file(header: #"{"__metadata__":{"a":1}}"#, dataBytes: 0, in: dir), ["__metadata__"]),
+            (
+                try Self.file(
+                    header: #"{"w":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
+                ["'w'", "unsupported dtype I64"]
+            ),
+            (
+                try Self.file(
+                    header: #"{"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
+                ["'w'", "needs 24"]
+            ),
+            (
+                try Self.file(
+                    header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,16]}}"#, dataBytes: 16, in: dir),
+                ["'w'", "invalid shape"]
+            ),
+            (
+                try Self.file(
+                    header: #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}}"#, dataBytes: 16, in: dir),
+                ["'w'", "data_offsets"]
+            ),
+            (
+                try Self.file(header: #"{"w":{"dtype":"F32","shape":[4]}}"#, dataBytes: 16, in: dir),
+                ["'w'", "data_offsets"]
+            ),
+            (try Self.file(header: #"{"__metadata__":{"a":1}}"#, dataBytes: 0, in: dir), ["__metadata__"])
         ]
         for (path, needles) in cases {
             let text = LoadingFixtures.errorText { _ = try SafetensorsFile.read(path: path) }
@@ -106,6 +126,7 @@ import Testing
         let short = dir + "/short.safetensors"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: short))
         #expect(LoadingFixtures.errorText { _ = try SafetensorsFile.read(path: short) }.contains("too short"))
-        #expect(LoadingFixtures.errorText { _ = try SafetensorsFile.read(path: dir + "/missing") }.contains("cannot open"))
+        #expect(
+            LoadingFixtures.errorText { _ = try SafetensorsFile.read(path: dir + "/missing") }.contains("cannot open"))
     }
 }

@@ -18,8 +18,9 @@ import Testing
     static func cases() throws -> [Case] {
         let root = try LoadingFixtures.json("tokenizer-spm/cases.json")
         return (root["cases"] as! [[String: Any]]).map {
-            Case(text: $0["text"] as! String, gguf: $0["gguf"] as! [Int], json: $0["json"] as! [Int],
-                 metaspace: $0["metaspace"] as! [Int], decoded: $0["decoded"] as! String)
+            Case(
+                text: $0["text"] as! String, gguf: $0["gguf"] as! [Int], json: $0["json"] as! [Int],
+                metaspace: $0["metaspace"] as! [Int], decoded: $0["decoded"] as! String)
         }
     }
 
@@ -47,15 +48,17 @@ import Testing
     }
 
     @Test func tokenizerJSONMatchesHuggingFace() throws {
-        let tokenizer = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer.json"),
-                                      bosTokenId: 1, eosTokenId: 2)
+        let tokenizer = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer.json"),
+            bosTokenId: 1, eosTokenId: 2)
         #expect(tokenizer.prefixTokenIds == [1])
         #expect(Self.check(tokenizer, try Self.cases(), \.json) == 0)
     }
 
     @Test func metaspaceTokenizerJSONMatchesHuggingFace() throws {
-        let tokenizer = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer-metaspace.json"),
-                                      bosTokenId: 1, eosTokenId: 2)
+        let tokenizer = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer-metaspace.json"),
+            bosTokenId: 1, eosTokenId: 2)
         #expect(Self.check(tokenizer, try Self.cases(), \.metaspace) == 0)
     }
 
@@ -64,7 +67,8 @@ import Testing
     /// SentencePiece itself round-trips.
     @Test func decodeMatchesHuggingFaceAndRoundTrips() throws {
         let gguf = try Tokenizer(gguf: try GGUFFile(path: Self.ggufPath))
-        let json = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer.json"), bosTokenId: 1, eosTokenId: 2)
+        let json = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tokenizer-spm/tokenizer.json"), bosTokenId: 1, eosTokenId: 2)
         var roundTrips = 0
         for c in try Self.cases() {
             for tokenizer in [gguf, json] {
@@ -114,7 +118,9 @@ import Testing
         var g = TestGGUF()
         g.set("general.architecture", string: "llama")
         g.set("tokenizer.ggml.model", string: "llama")
-        g.set("tokenizer.ggml.tokens", strings: ["<unk>", "<s>", "</s>", "\u{2581}", "a", "b", "c", "ab", "bc", "\u{2581}a"])
+        g.set(
+            "tokenizer.ggml.tokens",
+            strings: ["<unk>", "<s>", "</s>", "\u{2581}", "a", "b", "c", "ab", "bc", "\u{2581}a"])
         g.set("tokenizer.ggml.scores", f32s: scores)
         g.set("tokenizer.ggml.token_type", i32s: [2, 3, 3, 1, 1, 1, 1, 1, 1, 1])
         return g
@@ -164,7 +170,9 @@ import Testing
         #expect(unigram.contains("Unigram"), "\(unigram)")
         let split = try error { root in
             root["normalizer"] = NSNull()
-            root["pre_tokenizer"] = ["type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": true]
+            root["pre_tokenizer"] = [
+                "type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": true
+            ]
         }
         #expect(split.contains("Metaspace with split true"), "\(split)")
         let lowercase = try error { root in
@@ -194,6 +202,7 @@ import Testing
 
 extension TestGGUF {
     mutating func set(_ key: String, f32s: [Float]) {
-        metadata.append((key, 9, Self.le(UInt32(6)) + Self.le(UInt64(f32s.count)) + f32s.flatMap { Self.le($0.bitPattern) }))
+        metadata.append(
+            (key, 9, Self.le(UInt32(6)) + Self.le(UInt64(f32s.count)) + f32s.flatMap { Self.le($0.bitPattern) }))
     }
 }

@@ -44,18 +44,21 @@ import Testing
     }
 
     @Test func smolLM2FromTokenizerJSONMatchesHuggingFace() throws {
-        let tokenizer = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tokenizer/smollm2-tokenizer.json"),
-                                      bosTokenId: 1, eosTokenId: 2)
+        let tokenizer = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tokenizer/smollm2-tokenizer.json"),
+            bosTokenId: 1, eosTokenId: 2)
         #expect(tokenizer.vocabSize == 49152)
         #expect(tokenizer.prefixTokenIds.isEmpty)
         #expect(Self.check(tokenizer, try Self.cases("smollm2"), addSpecialTokens: true) == 0)
     }
 
     @Test func tinyTokenizerJSONsMatchHuggingFaceIncludingBOS() throws {
-        let llama = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tiny-llama/tokenizer.json"), bosTokenId: 1, eosTokenId: 2)
+        let llama = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tiny-llama/tokenizer.json"), bosTokenId: 1, eosTokenId: 2)
         #expect(llama.addsBOS && llama.prefixTokenIds == [1])
         #expect(Self.check(llama, try Self.cases("tiny_llama"), addSpecialTokens: true) == 0)
-        let gpt2 = try Tokenizer(tokenizerJSON: LoadingFixtures.path("tiny-gpt2/tokenizer.json"), bosTokenId: 2, eosTokenId: 2)
+        let gpt2 = try Tokenizer(
+            tokenizerJSON: LoadingFixtures.path("tiny-gpt2/tokenizer.json"), bosTokenId: 2, eosTokenId: 2)
         #expect(!gpt2.addsBOS)
         #expect(Self.check(gpt2, try Self.cases("tiny_gpt2"), addSpecialTokens: true) == 0)
         // without special tokens the BOS is left out
@@ -75,12 +78,16 @@ import Testing
     }
 
     @Test func decodeRoundTripsEveryGoldenString() throws {
-        let tokenizers = [try Self.smolGGUF(),
-                          try Tokenizer(tokenizerJSON: LoadingFixtures.path("tiny-gpt2/tokenizer.json"))]
+        let tokenizers = [
+            try Self.smolGGUF(),
+            try Tokenizer(tokenizerJSON: LoadingFixtures.path("tiny-gpt2/tokenizer.json"))
+        ]
         for tokenizer in tokenizers {
             for c in try Self.cases("smollm2") {
                 let decoded = tokenizer.decode(tokenizer.encode(c.text, addSpecialTokens: false))
-                #expect(decoded.unicodeScalars.elementsEqual(c.text.unicodeScalars), "\(c.text.debugDescription) -> \(decoded.debugDescription)")
+                #expect(
+                    decoded.unicodeScalars.elementsEqual(c.text.unicodeScalars),
+                    "\(c.text.debugDescription) -> \(decoded.debugDescription)")
             }
         }
         let smol = try Self.smolGGUF()
@@ -88,7 +95,7 @@ import Testing
         #expect(smol.decode([1, user, newline, 2]) == "<|im_start|>user\n<|im_end|>")
         // a token that is half of a UTF-8 character decodes to U+FFFD, as Hugging Face does
         let emoji = smol.encode("😀", addSpecialTokens: false)
-        if emoji.count > 1 { #expect(smol.decode([emoji[0]]) .contains("\u{FFFD}")) }
+        if emoji.count > 1 { #expect(smol.decode([emoji[0]]).contains("\u{FFFD}")) }
     }
 
     /// Encodes 3,000 real Dolly records and prints the rate; speed itself is measured by
@@ -104,7 +111,9 @@ import Testing
         var tokens = 0
         for t in texts { tokens += tokenizer.encode(t).count }
         let seconds = Date().timeIntervalSince(start)
-        print("tokenizer: \(texts.count) Dolly records, \(tokens) tokens in \(String(format: "%.3f", seconds)) s = \(Int(Double(tokens) / seconds)) tokens/s")
+        print(
+            "tokenizer: \(texts.count) Dolly records, \(tokens) tokens in \(String(format: "%.3f", seconds)) s = \(Int(Double(tokens) / seconds)) tokens/s"
+        )
         #expect(texts.count == 3000 && tokens > 100 * texts.count)
         for t in texts.prefix(200) { #expect(tokenizer.decode(tokenizer.encode(t, addSpecialTokens: false)) == t) }
     }

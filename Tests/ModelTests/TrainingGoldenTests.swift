@@ -12,13 +12,15 @@ import Testing
     static func config(_ arch: Architecture) -> ModelConfig {
         switch arch {
         case .llama:
-            return ModelConfig(architecture: .llama, vocabSize: 64, hiddenSize: 32, intermediateSize: 48, layerCount: 2,
-                               headCount: 4, kvHeadCount: 2, contextLength: 64, ropeTheta: 10000, normEpsilon: 1e-5,
-                               tiedEmbeddings: false, bosTokenId: 1, eosTokenId: 2)
+            return ModelConfig(
+                architecture: .llama, vocabSize: 64, hiddenSize: 32, intermediateSize: 48, layerCount: 2,
+                headCount: 4, kvHeadCount: 2, contextLength: 64, ropeTheta: 10000, normEpsilon: 1e-5,
+                tiedEmbeddings: false, bosTokenId: 1, eosTokenId: 2)
         case .gpt2:
-            return ModelConfig(architecture: .gpt2, vocabSize: 64, hiddenSize: 32, intermediateSize: 128, layerCount: 2,
-                               headCount: 4, kvHeadCount: 4, contextLength: 64, normEpsilon: 1e-5,
-                               tiedEmbeddings: true, bosTokenId: 1, eosTokenId: 2)
+            return ModelConfig(
+                architecture: .gpt2, vocabSize: 64, hiddenSize: 32, intermediateSize: 128, layerCount: 2,
+                headCount: 4, kvHeadCount: 4, contextLength: 64, normEpsilon: 1e-5,
+                tiedEmbeddings: true, bosTokenId: 1, eosTokenId: 2)
         }
     }
 
@@ -37,12 +39,16 @@ import Testing
     }
 
     /// Fills an adapter's views from tensors named `prefix + PEFT name`.
-    static func adapter(from tensors: [String: Tensor], prefix: String, like template: LoRAAdapter,
-                        arch: Architecture) throws -> LoRAAdapter {
+    static func adapter(
+        from tensors: [String: Tensor], prefix: String, like template: LoRAAdapter,
+        arch: Architecture
+    ) throws -> LoRAAdapter {
         var a = template
         for v in a.views {
             for (factor, offset) in [("lora_A", v.aOffset), ("lora_B", v.bOffset)] {
-                let name = prefix + LoRAAdapter.peftName(layer: v.layer, projection: v.projection, architecture: arch, factor: factor)
+                let name =
+                    prefix
+                    + LoRAAdapter.peftName(layer: v.layer, projection: v.projection, architecture: arch, factor: factor)
                 let t = try #require(tensors[name], "golden lacks \(name)")
                 a.parameters.replaceSubrange(offset..<(offset + t.count), with: t.data)
             }
@@ -55,8 +61,10 @@ import Testing
 
     @Test(arguments: [Architecture.llama, .gpt2])
     func oneAdamStepMatchesPyTorchPEFT(arch: Architecture) throws {
-        let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: Self.dir.appendingPathComponent("tiny-\(arch)-step.json")))
-        let tensors = try SafetensorsFile.read(path: Self.dir.appendingPathComponent("tiny-\(arch)-step.safetensors").path)
+        let meta = try JSONDecoder().decode(
+            Meta.self, from: Data(contentsOf: Self.dir.appendingPathComponent("tiny-\(arch)-step.json")))
+        let tensors = try SafetensorsFile.read(
+            path: Self.dir.appendingPathComponent("tiny-\(arch)-step.safetensors").path)
         let weights = try Self.baseWeights(arch)
         let lora = LoRAConfig(rank: meta.rank, alpha: meta.alpha, dropout: 0, targets: Projection.all(for: arch))
         let template = LoRAAdapter(config: lora, model: weights.config)
@@ -67,7 +75,8 @@ import Testing
 
         let trainer = LoRATrainer(weights: weights, lora: lora, optimizer: .adam(learningRate: meta.lr))
         var rng = TrainingTestRNG(seed: 1)
-        var (loss, grad) = try trainer.lossAndGradient(examples: examples, adapter: adapter, training: false, using: &rng)
+        var (loss, grad) = try trainer.lossAndGradient(
+            examples: examples, adapter: adapter, training: false, using: &rng)
         // Tolerances (float32 on both sides): loss 1e-5 absolute; gradients 1e-4 of the largest.
         #expect(abs(loss - meta.loss) < 1e-5, "\(arch) loss \(loss) vs PyTorch \(meta.loss)")
         let gradErr = Self.maxDiff(grad, expectedGrad) / Self.maxAbs(expectedGrad)
@@ -83,6 +92,8 @@ import Testing
         // Adam's first step moves each parameter by ~lr; tolerance 1e-3 of lr.
         let updErr = Self.maxDiff(adapter.parameters, expectedUpdated)
         #expect(updErr < 1e-3 * meta.lr, "\(arch) updated adapter max error \(updErr) (lr \(meta.lr))")
-        print("TrainingGolden \(arch): loss \(loss) vs \(meta.loss); gradient rel err \(gradErr); updated max err \(updErr)")
+        print(
+            "TrainingGolden \(arch): loss \(loss) vs \(meta.loss); gradient rel err \(gradErr); updated max err \(updErr)"
+        )
     }
 }

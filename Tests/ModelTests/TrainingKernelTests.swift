@@ -11,11 +11,13 @@ struct TrainingKernelTests {
         defer { withExtendedLifetime(mem) {} }
         let rows = 19, cols = 203, p: Float = 0.05, seed: UInt64 = 99
         let reference = mem.buffer(rows * cols)
-        DropoutMask.apply(seed: seed, probability: p, x: mem.buffer([Float](repeating: 1, count: rows * cols)).p,
-                          rows: rows, cols: cols, ldx: cols, out: reference.p)
+        DropoutMask.apply(
+            seed: seed, probability: p, x: mem.buffer([Float](repeating: 1, count: rows * cols)).p,
+            rows: rows, cols: cols, ldx: cols, out: reference.p)
         let ref = reference.array
-        var drop = ck_dropout(seed: seed, threshold: DropoutMask.threshold(p), keep_scale: DropoutMask.keepScale(p),
-                              cols: Int32(cols))
+        var drop = ck_dropout(
+            seed: seed, threshold: DropoutMask.threshold(p), keep_scale: DropoutMask.keepScale(p),
+            cols: Int32(cols))
         for (c0, c1) in [(0, cols), (36, 100), (64, 203), (200, 203)] {
             for r0 in [0, 5] {
                 let f = mem.buffer((rows - r0) * (c1 - c0))
@@ -45,30 +47,38 @@ struct TrainingKernelTests {
         var mask = [Float](repeating: 1, count: n * inF)
         if dropout > 0 {
             let m = mem.buffer(n * inF)
-            DropoutMask.apply(seed: seed, probability: dropout, x: mem.buffer(mask).p, rows: n, cols: inF, ldx: inF,
-                              out: m.p)
+            DropoutMask.apply(
+                seed: seed, probability: dropout, x: mem.buffer(mask).p, rows: n, cols: inF, ldx: inF,
+                out: m.p)
             mask = m.array
         }
         let abb = mem.buffer(ab), grad = mem.buffer(ab.count)
-        let op = LoRALinearOp(weight: mem.buffer(w).p, bias: mem.buffer(bias).p, inFeatures: inF, outFeatures: outF,
-                              lora: LoRAFactors(a: abb.p, b: abb.p + rank * inF, gradA: grad.p,
-                                                gradB: grad.p + rank * inF, rank: rank, scale: scale, dropout: dropout))
+        let op = LoRALinearOp(
+            weight: mem.buffer(w).p, bias: mem.buffer(bias).p, inFeatures: inF, outFeatures: outF,
+            lora: LoRAFactors(
+                a: abb.p, b: abb.p + rank * inF, gradA: grad.p,
+                gradB: grad.p + rank * inF, rank: rank, scale: scale, dropout: dropout))
         let xb = mem.buffer(x), y = mem.buffer(n * ldy), u = mem.buffer(n * rank)
         let scratch = mem.buffer(op.scratchCount(rows: n))
         op.forward(x: xb.p, ldx: ldx, n: n, y: y.p, ldy: ldy, u: u.p, seed: seed, scratch: scratch.p)
         let dx = mem.buffer([Float](repeating: 1, count: n * ldx))
-        op.backward(dy: mem.buffer(dy).p, ldy: ldy, x: xb.p, ldx: ldx, n: n, u: u.p, seed: seed, dx: dx.p, lddx: ldx,
-                    scratch: scratch.p)
+        op.backward(
+            dy: mem.buffer(dy).p, ldy: ldy, x: xb.p, ldx: ldx, n: n, u: u.p, seed: seed, dx: dx.p, lddx: ldx,
+            scratch: scratch.p)
         let dxOver = mem.buffer([Float](repeating: 7, count: n * ldx)), gradAgain = mem.buffer(ab.count)
-        let op2 = LoRALinearOp(weight: op.weight, bias: op.bias, inFeatures: inF, outFeatures: outF,
-                               lora: LoRAFactors(a: abb.p, b: abb.p + rank * inF, gradA: gradAgain.p,
-                                                 gradB: gradAgain.p + rank * inF, rank: rank, scale: scale,
-                                                 dropout: dropout))
-        op2.backward(dy: mem.buffer(dy).p, ldy: ldy, x: xb.p, ldx: ldx, n: n, u: u.p, seed: seed, dx: dxOver.p,
-                     lddx: ldx, accumulateDx: false, scratch: scratch.p)
+        let op2 = LoRALinearOp(
+            weight: op.weight, bias: op.bias, inFeatures: inF, outFeatures: outF,
+            lora: LoRAFactors(
+                a: abb.p, b: abb.p + rank * inF, gradA: gradAgain.p,
+                gradB: gradAgain.p + rank * inF, rank: rank, scale: scale,
+                dropout: dropout))
+        op2.backward(
+            dy: mem.buffer(dy).p, ldy: ldy, x: xb.p, ldx: ldx, n: n, u: u.p, seed: seed, dx: dxOver.p,
+            lddx: ldx, accumulateDx: false, scratch: scratch.p)
 
         // Double sums.
-        let a = { (j: Int, c: Int) in Double(ab[j * inF + c]) }, b = { (o: Int, j: Int) in Double(ab[rank * inF + o * rank + j]) }
+        let a = { (j: Int, c: Int) in Double(ab[j * inF + c]) },
+            b = { (o: Int, j: Int) in Double(ab[rank * inF + o * rank + j]) }
         let xd = { (i: Int, c: Int) in Double(x[i * ldx + c]) * Double(mask[i * inF + c]) }
         var uRef = [Double](repeating: 0, count: n * rank), duRef = uRef
         var yRef = [Double](repeating: 0, count: n * outF), dxRef = [Double](repeating: 0, count: n * inF)
@@ -97,7 +107,8 @@ struct TrainingKernelTests {
         }
         for o in 0..<outF {
             for j in 0..<rank {
-                gB[o * rank + j] = Double(scale) * (0..<n).reduce(0) { $0 + Double(dy[$1 * ldy + o]) * uRef[$1 * rank + j] }
+                gB[o * rank + j] =
+                    Double(scale) * (0..<n).reduce(0) { $0 + Double(dy[$1 * ldy + o]) * uRef[$1 * rank + j] }
             }
         }
         func relErr(_ ours: [Float], _ ref: [Double]) -> Double {
@@ -107,10 +118,12 @@ struct TrainingKernelTests {
         let yOurs = (0..<(n * outF)).map { y.array[($0 / outF) * ldy + $0 % outF] }
         let dxOurs = (0..<(n * inF)).map { dx.array[($0 / inF) * ldx + $0 % inF] - 1 }
         let dxOverOurs = (0..<(n * inF)).map { dxOver.array[($0 / inF) * ldx + $0 % inF] }
-        let errors = [("u", relErr(u.array, uRef)), ("y", relErr(yOurs, yRef)), ("dx", relErr(dxOurs, dxRef)),
-                      ("dx overwritten", relErr(dxOverOurs, dxRef)),
-                      ("dA", relErr(Array(grad.array[0..<(rank * inF)]), gA)),
-                      ("dB", relErr(Array(grad.array[(rank * inF)...]), gB))]
+        let errors = [
+            ("u", relErr(u.array, uRef)), ("y", relErr(yOurs, yRef)), ("dx", relErr(dxOurs, dxRef)),
+            ("dx overwritten", relErr(dxOverOurs, dxRef)),
+            ("dA", relErr(Array(grad.array[0..<(rank * inF)]), gA)),
+            ("dB", relErr(Array(grad.array[(rank * inF)...]), gB))
+        ]
         for (name, e) in errors { #expect(e < 1e-5, "rank \(rank) dropout \(dropout) \(name): relative error \(e)") }
         #expect(gradAgain.array == grad.array)  // the same seed draws the same mask
         // The padding columns beyond the row width are left alone.
@@ -121,8 +134,9 @@ struct TrainingKernelTests {
     @Test func sameSeedTrainsTheSameAdapter() throws {
         let config = TinyModels.llama
         let lora = LoRAConfig(rank: 8, alpha: 16, dropout: 0.05, targets: Projection.all(for: .llama))
-        let trainer = LoRATrainer(weights: TinyModels.weights(config, seed: 31), lora: lora,
-                                  optimizer: .adam(learningRate: 1e-2))
+        let trainer = LoRATrainer(
+            weights: TinyModels.weights(config, seed: 31), lora: lora,
+            optimizer: .adam(learningRate: 1e-2))
         let tokens = (0..<40).map { ($0 * 7) % 60 + 2 }
         let examples = [TrainingExample(tokens: tokens, lossMask: tokens.indices.map { $0 >= 10 })]
         func trained(_ seed: UInt64) throws -> [Float] {

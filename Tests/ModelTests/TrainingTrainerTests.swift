@@ -80,8 +80,12 @@ import Testing
     @Test func invalidInputIsAClearError() throws {
         let t = trainer()
         let adapter = LoRAAdapter(config: lora, model: config)
-        #expect(throws: ModelError.self) { try t.loss(examples: [TrainingExample(tokens: [1, 99], lossMask: [false, true])], adapter: adapter) }
-        #expect(throws: ModelError.self) { try t.loss(examples: [TrainingExample(tokens: [1, 2], lossMask: [true])], adapter: adapter) }
+        #expect(throws: ModelError.self) {
+            try t.loss(examples: [TrainingExample(tokens: [1, 99], lossMask: [false, true])], adapter: adapter)
+        }
+        #expect(throws: ModelError.self) {
+            try t.loss(examples: [TrainingExample(tokens: [1, 2], lossMask: [true])], adapter: adapter)
+        }
         #expect(throws: ModelError.self) { try t.loss(examples: [], adapter: adapter) }
         var rng = TrainingTestRNG(seed: 4)
         var ad = adapter
@@ -137,7 +141,8 @@ import Testing
 
     @Test func dropoutIsSeededAndChangesTheGradient() throws {
         let dl = LoRAConfig(rank: 2, alpha: 4, dropout: 0.3, targets: Projection.all(for: .llama))
-        let t = LoRATrainer(weights: TinyModels.weights(config, seed: 21), lora: dl, optimizer: .adam(learningRate: 1e-2))
+        let t = LoRATrainer(
+            weights: TinyModels.weights(config, seed: 21), lora: dl, optimizer: .adam(learningRate: 1e-2))
         var adapter = TinyModels.adapter(config, lora: lora, seed: 22)
         adapter.config = dl
         var r1 = TrainingTestRNG(seed: 7), r2 = TrainingTestRNG(seed: 7), r3 = TrainingTestRNG(seed: 8)

@@ -49,8 +49,10 @@ import Testing
         for client in 0..<3 {
             for s in 0..<4 {
                 let base: [Double] = s < 2 ? [0, 0] : [20, 20]
-                samples.append(ClientSample(client: client, sample: s,
-                                            point: [base[0] + Double(client) * 0.1 + Double(s) * 0.01, base[1]]))
+                samples.append(
+                    ClientSample(
+                        client: client, sample: s,
+                        point: [base[0] + Double(client) * 0.1 + Double(s) * 0.01, base[1]]))
             }
         }
         let chosen = try GlobalSelect(minClusterSize: 2).select(samples.shuffled(using: &SplitMix64Box.rng))
@@ -115,7 +117,9 @@ enum SplitMix64Box {
             for _ in 0..<draws { sum += try RatioCount.stochasticCount(of: n, ratio: ratio, using: &rng) }
             let x = Double(n) * ratio, f = x - x.rounded(.down)
             let se = (f * (1 - f) / Double(draws)).squareRoot()
-            #expect(abs(Double(sum) / Double(draws) - x) <= 5 * se + 1e-12, "n \(n) ratio \(ratio): mean \(Double(sum) / Double(draws))")
+            #expect(
+                abs(Double(sum) / Double(draws) - x) <= 5 * se + 1e-12,
+                "n \(n) ratio \(ratio): mean \(Double(sum) / Double(draws))")
         }
     }
 
@@ -133,8 +137,12 @@ enum SplitMix64Box {
             let tolerance = 5 * variance.squareRoot() / Double(total)
             for seed in 0..<20 as Range<UInt64> {
                 var rng = SplitMix64(seed: 100 + seed)
-                let taken = try sizes.reduce(0) { $0 + (try RatioCount.stochasticCount(of: $1, ratio: ratio, using: &rng)) }
-                #expect(abs(Double(taken) / Double(total) - ratio) <= tolerance, "ratio \(ratio): realised \(Double(taken) / Double(total))")
+                let taken = try sizes.reduce(0) {
+                    $0 + (try RatioCount.stochasticCount(of: $1, ratio: ratio, using: &rng))
+                }
+                #expect(
+                    abs(Double(taken) / Double(total) - ratio) <= tolerance,
+                    "ratio \(ratio): realised \(Double(taken) / Double(total))")
             }
             let old = try sizes.reduce(0) { $0 + (try RatioCount.count(of: $1, ratio: ratio)) }
             if ratio == 0.002 { #expect(Double(old) / Double(total) > 3 * ratio) }  // every client at least 1
@@ -160,7 +168,9 @@ enum SplitMix64Box {
         for (client, mix) in [(4, [10, 1, 1]), (1, [1, 12, 0]), (7, [2, 2, 9])] {
             var rows: [[Double]] = []
             for (group, count) in mix.enumerated() {
-                for _ in 0..<count { rows.append((0..<4).map { j in (j == group ? 20.0 : 0) + Double.random(in: -1...1, using: &g) }) }
+                for _ in 0..<count {
+                    rows.append((0..<4).map { j in (j == group ? 20.0 : 0) + Double.random(in: -1...1, using: &g) })
+                }
             }
             clients.append((client, try Matrix(rowArrays: rows)))
         }
@@ -191,7 +201,8 @@ enum SplitMix64Box {
         #expect(perClient.values.reduce(0) { $0 + $1.count } == 9)  // 3 clusters x 3 clients
         #expect(throws: SelectionError.self) {
             var r = SplitMix64(seed: 1)
-            _ = try selector.selectAcrossClients([(0, try Matrix(rowArrays: [[1, 2]])), (1, try Matrix(rowArrays: [[1]]))], using: &r)
+            _ = try selector.selectAcrossClients(
+                [(0, try Matrix(rowArrays: [[1, 2]])), (1, try Matrix(rowArrays: [[1]]))], using: &r)
         }
     }
 }

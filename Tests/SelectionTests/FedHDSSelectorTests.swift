@@ -64,9 +64,10 @@ func threeGroups(size: Int, dim: Int = 10, seed: UInt64 = 11) throws -> Matrix {
     }
 
     @Test func referencePairingDefectIsAvailable() throws {
-        let c = ClientClustering(fused: try Matrix(rowArrays: [[0, 0], [0, 1], [5, 5], [5, 6], [9, 9]]),
-                                 labels: [-1, 0, 1, 1, 0], probabilities: [0, 1, 1, 1, 1],
-                                 centroids: [[0, 0.5], [5, 5.5]], klDivergence: nil)
+        let c = ClientClustering(
+            fused: try Matrix(rowArrays: [[0, 0], [0, 1], [5, 5], [5, 6], [9, 9]]),
+            labels: [-1, 0, 1, 1, 0], probabilities: [0, 1, 1, 1, 1],
+            centroids: [[0, 0.5], [5, 5.5]], klDivergence: nil)
         #expect(c.outgoing().map(\.id) == [0, 1])
         #expect(c.outgoing(pairing: .referenceSampleLabel).map(\.id) == [-1, 0])
         #expect(c.outgoing(pairing: .referenceSampleLabel).map(\.centroid) == [[0, 0.5], [5, 5.5]])
@@ -88,9 +89,10 @@ func threeGroups(size: Int, dim: Int = 10, seed: UInt64 = 11) throws -> Matrix {
     @Test func coresetTakesTheNearestMemberOfTheSelectedClusterOnly() throws {
         // Cluster 0: samples 1, 3, 5 (centroid (0, 0)); cluster 1: samples 2, 4 (centroid (10, 0)).
         // Sample 0 is noise exactly at cluster 0's centroid; sample 6 (cluster 1) sits at (0.1, 0).
-        let c = ClientClustering(fused: try Matrix(rowArrays: [[0, 0], [2, 0], [10, 1], [0, -1.5], [11, 0], [-3, 0], [0.1, 0]]),
-                                 labels: [-1, 0, 1, 0, 1, 0, 1], probabilities: [0, 1, 1, 1, 1, 1, 1],
-                                 centroids: [[0, 0], [10, 0]], klDivergence: nil)
+        let c = ClientClustering(
+            fused: try Matrix(rowArrays: [[0, 0], [2, 0], [10, 1], [0, -1.5], [11, 0], [-3, 0], [0.1, 0]]),
+            labels: [-1, 0, 1, 0, 1, 0, 1], probabilities: [0, 1, 1, 1, 1, 1, 1],
+            centroids: [[0, 0], [10, 0]], klDivergence: nil)
         var rng = SplitMix64(seed: 3)
         // Nearer to (0, 0) than any member of cluster 0 are the noise point 0 and cluster 1's sample 6.
         #expect(c.coreset(selectedIDs: [0], using: &rng) == [3])  // members at 2, 1.5, 3: sample 3
@@ -109,7 +111,7 @@ func threeGroups(size: Int, dim: Int = 10, seed: UInt64 = 11) throws -> Matrix {
             ClientCentroid(client: 1, cluster: 0, point: [10, 10]),
             ClientCentroid(client: 2, cluster: 1, point: [10.2, 10]),
             ClientCentroid(client: 4, cluster: 0, point: [10.1, 10.05]),
-            ClientCentroid(client: 5, cluster: 7, point: [-40, 60]),
+            ClientCentroid(client: 5, cluster: 7, point: [-40, 60])
         ]
         let s1 = try FedHDSInterClient().select(received)
         let s2 = try FedHDSInterClient().select(received.reversed())

@@ -45,8 +45,9 @@ struct ArgsortGolden: Decodable {
     func matchesLibraryDefaultCall(name: String) throws {
         #expect(Self.golden.avx512, "the goldens must come from an AVX-512 machine")
         let set = Self.set(name)
-        let model = HDBSCAN(minClusterSize: set.minClusterSize, minSamples: set.minSamples,
-                            allowSingleCluster: set.allowSingleCluster)
+        let model = HDBSCAN(
+            minClusterSize: set.minClusterSize, minSamples: set.minSamples,
+            allowSingleCluster: set.allowSingleCluster)
         let result = try model.fit(GoldenFiles.matrix(set.points))
         let same = sameUpToRenumbering(result.labels, set.labels)
         #expect(same, "\(name): labels differ")
@@ -68,8 +69,9 @@ struct ArgsortGolden: Decodable {
     @Test(arguments: golden.sets.map(\.name))
     func stableTieOrderMatchesLibraryWithStableSort(name: String) throws {
         let set = Self.set(name)
-        let model = HDBSCAN(minClusterSize: set.minClusterSize, minSamples: set.minSamples,
-                            allowSingleCluster: set.allowSingleCluster, tieOrder: .stable)
+        let model = HDBSCAN(
+            minClusterSize: set.minClusterSize, minSamples: set.minSamples,
+            allowSingleCluster: set.allowSingleCluster, tieOrder: .stable)
         let result = try model.fit(GoldenFiles.matrix(set.points))
         #expect(sameUpToRenumbering(result.labels, set.stableLabels), "\(name): labels differ")
         for (u, v) in zip(result.probabilities, set.stableProbabilities) {

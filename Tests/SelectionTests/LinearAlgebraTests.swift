@@ -71,7 +71,9 @@ func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool {
         let n = 80
         let b = (0..<(n * 6)).map { _ in Double.random(in: -1...1, using: &rng) }
         var a = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { for j in 0..<n { for t in 0..<6 { a[i * n + j] += b[i * 6 + t] * b[j * 6 + t] * Double(t + 1) } } }
+        for i in 0..<n {
+            for j in 0..<n { for t in 0..<6 { a[i * n + j] += b[i * 6 + t] * b[j * 6 + t] * Double(t + 1) } }
+        }
         let dense = try SymmetricEigen.top(a, n: n, k: 3)
         let iter = try SymmetricEigen.top(a, n: n, k: 3, denseLimit: 10)
         for t in 0..<3 {
@@ -106,16 +108,21 @@ func close(_ a: [[Double]], _ b: [[Double]], _ tol: Double) -> Bool {
     @Test func clusterScoresMatchScikitLearn() throws {
         let g = Self.golden.scores
         let x = try GoldenFiles.matrix(g.input)
-        #expect(abs(try ClusterScores.calinskiHarabasz(x, labels: g.labels) - g.calinskiHarabasz) < 1e-9 * g.calinskiHarabasz)
+        #expect(
+            abs(try ClusterScores.calinskiHarabasz(x, labels: g.labels) - g.calinskiHarabasz) < 1e-9
+                * g.calinskiHarabasz)
         #expect(abs(try ClusterScores.silhouette(x, labels: g.labels) - g.silhouette) < 1e-9)
         #expect(abs(try ClusterScores.daviesBouldin(x, labels: g.labels) - g.daviesBouldin) < 1e-9)
-        #expect(throws: SelectionError.self) { try ClusterScores.silhouette(x, labels: [Int](repeating: 0, count: x.rows)) }
+        #expect(throws: SelectionError.self) {
+            try ClusterScores.silhouette(x, labels: [Int](repeating: 0, count: x.rows))
+        }
     }
 
     @Test func trustworthinessMatchesScikitLearn() throws {
         let g = Self.golden.trustworthiness
-        let t = try Trustworthiness.score(original: GoldenFiles.matrix(g.input), embedding: GoldenFiles.matrix(g.embedding),
-                                          neighbours: g.k)
+        let t = try Trustworthiness.score(
+            original: GoldenFiles.matrix(g.input), embedding: GoldenFiles.matrix(g.embedding),
+            neighbours: g.k)
         #expect(abs(t - g.value) < 1e-12)
     }
 }

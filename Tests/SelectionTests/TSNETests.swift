@@ -27,7 +27,9 @@ struct TSNEGolden: Decodable {
         var rng = SplitMix64(seed: 1)
         let result = try TSNE().fit(x, using: &rng)
         let trust = try Trustworthiness.score(original: x, embedding: result.embedding, neighbours: 5)
-        print("t-SNE \(name) BH: KL \(result.klDivergence) (sklearn \(set.barnes_hut.kl)), trust \(trust) (sklearn \(set.barnes_hut.trustworthiness))")
+        print(
+            "t-SNE \(name) BH: KL \(result.klDivergence) (sklearn \(set.barnes_hut.kl)), trust \(trust) (sklearn \(set.barnes_hut.trustworthiness))"
+        )
         #expect(result.klDivergence <= set.barnes_hut.kl * 1.05, "\(name): KL")
         #expect(trust >= set.barnes_hut.trustworthiness - 0.01, "\(name): trustworthiness")
     }
@@ -40,7 +42,9 @@ struct TSNEGolden: Decodable {
         let result = try TSNE(method: .exact).fit(x, using: &rng)
         let trust = try Trustworthiness.score(original: x, embedding: result.embedding, neighbours: 5)
         let ref = set.exact!
-        print("t-SNE \(name) exact: KL \(result.klDivergence) (sklearn \(ref.kl)), trust \(trust) (sklearn \(ref.trustworthiness))")
+        print(
+            "t-SNE \(name) exact: KL \(result.klDivergence) (sklearn \(ref.kl)), trust \(trust) (sklearn \(ref.trustworthiness))"
+        )
         #expect(result.klDivergence <= ref.kl * 1.05, "\(name): KL")
         #expect(trust >= ref.trustworthiness - 0.01, "\(name): trustworthiness")
     }
@@ -52,13 +56,15 @@ struct TSNEGolden: Decodable {
         let p = TSNEAffinities.exact(squaredDistances: PairwiseDistances.squared(x), n: n, perplexity: 10)
         let y = (0..<(n * dims)).map { _ in Double.random(in: -5...5, using: &rng) }
         let (klExact, gExact) = TSNEGradient.exact(y, n: n, dims: dims, p: p, computeError: true)
-        let (klBH, gBH) = TSNEGradient.barnesHut(y, n: n, dims: dims, p: SparseP.fromDense(p, n: n), theta: 0,
-                                                  computeError: true)
+        let (klBH, gBH) = TSNEGradient.barnesHut(
+            y, n: n, dims: dims, p: SparseP.fromDense(p, n: n), theta: 0,
+            computeError: true)
         #expect(abs(klExact - klBH) < 1e-9)
         for (a, b) in zip(gExact, gBH) { #expect(abs(a - b) < 1e-10 * max(1, abs(a))) }
         // With angle 0.5 the approximation is close but not exact.
-        let (_, gHalf) = TSNEGradient.barnesHut(y, n: n, dims: dims, p: SparseP.fromDense(p, n: n), theta: 0.5,
-                                                 computeError: false)
+        let (_, gHalf) = TSNEGradient.barnesHut(
+            y, n: n, dims: dims, p: SparseP.fromDense(p, n: n), theta: 0.5,
+            computeError: false)
         let diff = zip(gExact, gHalf).map { abs($0 - $1) }.max()!
         #expect(diff > 0 && diff < 0.05 * gExact.map(abs).max()!)
     }
@@ -73,8 +79,9 @@ struct TSNEGolden: Decodable {
         for t in [0, 5, 17] {
             var yp = y, ym = y
             yp[t] += 1e-6; ym[t] -= 1e-6
-            let fd = (TSNEGradient.exact(yp, n: n, dims: dims, p: p, computeError: true).0
-                      - TSNEGradient.exact(ym, n: n, dims: dims, p: p, computeError: true).0) / 2e-6
+            let fd =
+                (TSNEGradient.exact(yp, n: n, dims: dims, p: p, computeError: true).0
+                    - TSNEGradient.exact(ym, n: n, dims: dims, p: p, computeError: true).0) / 2e-6
             #expect(abs(fd - g[t]) < 1e-5 * max(1, abs(g[t])))
         }
     }
@@ -117,8 +124,10 @@ struct TSNEPartsGolden: Decodable {
         let x = try GoldenFiles.matrix(TSNETests.golden.sets[0].input)
         let n = x.rows
         let k = min(n - 1, Int(3 * parts.perplexity + 1))
-        let p = TSNEAffinities.nearestNeighbours(squaredDistances: PairwiseDistances.squared(x), n: n, k: k,
-                                                  perplexity: parts.perplexity).dense()
+        let p = TSNEAffinities.nearestNeighbours(
+            squaredDistances: PairwiseDistances.squared(x), n: n, k: k,
+            perplexity: parts.perplexity
+        ).dense()
         let maxP = parts.P.flatMap { $0 }.max()!
         var worst = 0.0
         for i in 0..<n { for j in 0..<n { worst = max(worst, abs(p[i * n + j] - parts.P[i][j])) } }

@@ -7,28 +7,39 @@ import Testing
     #expect(k.publicKey.utf8.count == 40 && k.secretKey.utf8.count == 40 && k.publicKey != k.secretKey)
     #expect(try CurveKeyPair.encode(CurveKeyPair.decode(k.publicKey, what: "k")) == k.publicKey)
     #expect(throws: TransportError.self) { try CurveKeyPair(publicKey: "short", secretKey: k.secretKey) }
-    #expect(throws: TransportError.self) { try CurveKeyPair(publicKey: String(repeating: "\"", count: 40), secretKey: k.secretKey) }
+    #expect(throws: TransportError.self) {
+        try CurveKeyPair(publicKey: String(repeating: "\"", count: 40), secretKey: k.secretKey)
+    }
 }
 
 func curveServer(_ keys: CurveKeyPair, allow: [String: String]) throws -> ZMQServerEndpoint {
-    try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*",
-                                                    curve: CurveServerOptions(keys: keys, allowList: allow)))
+    try ZMQServerEndpoint(
+        options: ZMQServerOptions(
+            endpoint: "tcp://127.0.0.1:*",
+            curve: CurveServerOptions(keys: keys, allowList: allow)))
 }
 
-func curveWorker(_ server: ZMQServerEndpoint, _ serverKeys: CurveKeyPair, _ keys: CurveKeyPair, name: String,
-                 routingID: String? = nil) throws -> ZMQWorkerEndpoint {
-    try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: name, routingID: routingID,
-                                                    curve: CurveClientOptions(keys: keys, serverPublicKey: serverKeys.publicKey)))
+func curveWorker(
+    _ server: ZMQServerEndpoint, _ serverKeys: CurveKeyPair, _ keys: CurveKeyPair, name: String,
+    routingID: String? = nil
+) throws -> ZMQWorkerEndpoint {
+    try ZMQWorkerEndpoint(
+        options: ZMQWorkerOptions(
+            endpoint: server.boundEndpoint, name: name, routingID: routingID,
+            curve: CurveClientOptions(keys: keys, serverPublicKey: serverKeys.publicKey)))
 }
 
 @Test func unknownKeyGetsNothingThrough() async throws {
-    let serverKeys = try CurveKeyPair.generate(), alice = try CurveKeyPair.generate(), mallory = try CurveKeyPair.generate()
+    let serverKeys = try CurveKeyPair.generate(), alice = try CurveKeyPair.generate(),
+        mallory = try CurveKeyPair.generate()
     let server = try curveServer(serverKeys, allow: [alice.publicKey: "alice"])
     let inbox = ServerInbox(server)
     let refusedBefore = try ZMQContext.shared.authenticator().counts.refused
     let bad = try curveWorker(server, serverKeys, mallory, name: "alice", routingID: "alice")
     // Its sends may wait for a connection that never completes: do not await them.
-    let badSends = Task { for i in 0..<50 { try? await bad.send(.register(Register(workerID: "alice", clientIDs: [i]))) } }
+    let badSends = Task {
+        for i in 0..<50 { try? await bad.send(.register(Register(workerID: "alice", clientIDs: [i]))) }
+    }
     try await waitUntil(10) { ((try? ZMQContext.shared.authenticator().counts.refused) ?? 0) > refusedBefore }
     let good = try curveWorker(server, serverKeys, alice, name: "alice")
     try await good.send(.register(Register(workerID: "alice", clientIDs: [7])))
@@ -40,8 +51,15 @@ func curveWorker(_ server: ZMQServerEndpoint, _ serverKeys: CurveKeyPair, _ keys
     // The refused key is reported (no peer: it never connected), and nothing else is rejected.
     let rejected = await inbox.rejected
     #expect(!rejected.isEmpty && rejected.allSatisfy { $0.0 == nil })
-    #expect(rejected.allSatisfy { if case let .invalidKey(text) = $0.1 { text.contains(mallory.publicKey) && text.contains("allow-list") } else { false } },
-            "\(rejected)")
+    #expect(
+        rejected.allSatisfy {
+            if case let .invalidKey(text) = $0.1 {
+                text.contains(mallory.publicKey) && text.contains("allow-list")
+            } else {
+                false
+            }
+        },
+        "\(rejected)")
     #expect(server.traffic.messages(.register, .received) == 1)
     #expect(bad.traffic.snapshot().allSatisfy { $0.direction == .sent })
     await bad.close(); await good.close(); await server.close()

@@ -39,8 +39,10 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 /// A raw DEALER socket for tests that must misbehave or be many.
-func rawDealer(_ endpoint: String, routingID: String? = nil, receiveTimeoutMs: Int32 = 10_000,
-               context: ZMQContext = .shared) throws -> ZMQSocket {
+func rawDealer(
+    _ endpoint: String, routingID: String? = nil, receiveTimeoutMs: Int32 = 10_000,
+    context: ZMQContext = .shared
+) throws -> ZMQSocket {
     let s = try ZMQSocket(context: context, type: ZMQ_DEALER)
     if let routingID { try s.set(ZMQ_ROUTING_ID, bytes: Array(routingID.utf8)) }
     try s.set(ZMQ_RCVTIMEO, receiveTimeoutMs)

@@ -14,7 +14,8 @@ struct EndpointHarness {
     let names: [String]
     let closers: [@Sendable () async -> Void]
 
-    static func make(_ kind: TransportKind, workers n: Int, audit: WireAuditLog? = nil) async throws -> EndpointHarness {
+    static func make(_ kind: TransportKind, workers n: Int, audit: WireAuditLog? = nil) async throws -> EndpointHarness
+    {
         let names = (0..<n).map { "worker-\($0)" }
         switch kind {
         case .inProcess:
@@ -62,7 +63,9 @@ func collectMessages(_ server: any ServerEndpoint, count: Int, timeout: Double =
 func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
-        group.addTask { try await Task.sleep(for: .seconds(seconds)); return nil }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds)); return nil
+        }
         let first = try await group.next()!
         group.cancelAll()
         guard let v = first else { throw DeadlineExceeded(seconds: seconds) }

@@ -11,7 +11,9 @@ func orderingPerPeerBothWays(kind: TransportKind) async throws {
     let received = try await withDeadline(30) {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in h.workers {
-                group.addTask { for i in 0..<perWorker { try await w.send(.error(ErrorReport(code: Int32(i), text: "m"))) } }
+                group.addTask {
+                    for i in 0..<perWorker { try await w.send(.error(ErrorReport(code: Int32(i), text: "m"))) }
+                }
             }
             let got = await collectMessages(h.server, count: perWorker * h.workers.count)
             try await group.waitForAll()
@@ -50,8 +52,10 @@ func multiMegabytePayloadsBothWays(kind: TransportKind) async throws {
     var it = h.workers[0].incoming.makeAsyncIterator()
     let got = try await it.next()
     #expect(got == start)
-    let update = Message.update(ClientUpdate(round: 1, clientID: 0, adapter: adapter.reversed(), trainSamples: 10,
-                                             trainBatches: 10, trainLoss: 1.5))
+    let update = Message.update(
+        ClientUpdate(
+            round: 1, clientID: 0, adapter: adapter.reversed(), trainSamples: 10,
+            trainBatches: 10, trainLoss: 1.5))
     try await h.workers[0].send(update)
     let recv = await collectMessages(h.server, count: 1)
     #expect(recv.first?.1 == update)
@@ -70,8 +74,11 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
             do {
                 while true {
                     for w in h.workers {
-                        try await w.send(.update(ClientUpdate(round: 0, clientID: sent, adapter: [Float](repeating: 1, count: 256),
-                                                              trainSamples: 1, trainBatches: 1, trainLoss: 0)))
+                        try await w.send(
+                            .update(
+                                ClientUpdate(
+                                    round: 0, clientID: sent, adapter: [Float](repeating: 1, count: 256),
+                                    trainSamples: 1, trainBatches: 1, trainLoss: 0)))
                     }
                     sent += 1
                     await Task.yield()  // sends return at once; let the rest of the test run
@@ -89,7 +96,9 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
         for w in h.workers {
             await #expect(throws: TransportError.closed) { try await w.send(.heartbeat(Heartbeat(sequence: 0))) }
         }
-        await #expect(throws: TransportError.closed) { try await h.server.send(.shutdown(Shutdown()), to: PeerID(h.names[0])) }
+        await #expect(throws: TransportError.closed) {
+            try await h.server.send(.shutdown(Shutdown()), to: PeerID(h.names[0]))
+        }
     }
     await h.shutdown()
 }
@@ -100,8 +109,11 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
         async let got = collectMessages(h.server, count: 2000)
         for (i, w) in h.workers.enumerated() {
             try await w.send(.register(Register(workerID: h.names[i], clientIDs: [i])))
-            try await w.send(.update(ClientUpdate(round: 0, clientID: i, adapter: [Float(i)], trainSamples: 1,
-                                                  trainBatches: 1, trainLoss: nil)))
+            try await w.send(
+                .update(
+                    ClientUpdate(
+                        round: 0, clientID: i, adapter: [Float(i)], trainSamples: 1,
+                        trainBatches: 1, trainLoss: nil)))
         }
         let events = await got
         #expect(events.count == 2000)
@@ -127,7 +139,9 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
     await #expect(throws: TransportError.peerLost(peer: "a", reason: "disconnected")) {
         try await server.send(.shutdown(Shutdown()), to: PeerID("a"))
     }
-    await #expect(throws: TransportError.unknownPeer("b")) { try await server.send(.shutdown(Shutdown()), to: PeerID("b")) }
+    await #expect(throws: TransportError.unknownPeer("b")) {
+        try await server.send(.shutdown(Shutdown()), to: PeerID("b"))
+    }
     await server.close()
 }
 
@@ -140,10 +154,13 @@ func cleanShutdownWithMessagesInFlight(kind: TransportKind) async throws {
     try await b.send(.error(ErrorReport(code: 2, text: "from b")))
     try await a.send(.shutdown(Shutdown(reason: "second")))
     // A match further back is found; what it skipped stays buffered in order.
-    let s = try await inbox.next(from: PeerID("a"), timeout: .seconds(5)) { if case .shutdown = $0 { true } else { false } }
+    let s = try await inbox.next(from: PeerID("a"), timeout: .seconds(5)) {
+        if case .shutdown = $0 { true } else { false }
+    }
     #expect(s == .shutdown(Shutdown(reason: "second")))
     #expect(try await inbox.next(timeout: .seconds(5)) == (PeerID("a"), .error(ErrorReport(code: 1, text: "first"))))
-    #expect(try await inbox.next(from: PeerID("b"), timeout: .seconds(5)) == .error(ErrorReport(code: 2, text: "from b")))
+    #expect(
+        try await inbox.next(from: PeerID("b"), timeout: .seconds(5)) == .error(ErrorReport(code: 2, text: "from b")))
     await #expect(throws: TransportError.timeout("no matching message from b within 0.05 seconds")) {
         _ = try await inbox.next(from: PeerID("b"), timeout: .milliseconds(50))
     }

@@ -37,15 +37,22 @@ func aFullZMQEventStreamStopsReadingAndLosesNothing(kind: TransportKind) async t
     let capacity = 8, total = 400
     // A lease far longer than the stall: while the server does not read, heartbeats go unanswered.
     let liveness = Liveness(heartbeatInterval: .milliseconds(100), lease: .seconds(120))
-    let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: testEndpoint(kind), liveness: liveness,
-                                                                 highWaterMark: 16, eventCapacity: capacity))
-    let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "w", liveness: liveness,
-                                                                 highWaterMark: 16))
+    let server = try ZMQServerEndpoint(
+        options: ZMQServerOptions(
+            endpoint: testEndpoint(kind), liveness: liveness,
+            highWaterMark: 16, eventCapacity: capacity))
+    let worker = try ZMQWorkerEndpoint(
+        options: ZMQWorkerOptions(
+            endpoint: server.boundEndpoint, name: "w", liveness: liveness,
+            highWaterMark: 16))
     let payload = [Float](repeating: 0.5, count: 16 << 10)  // 64 KB each: 25 MB in all
     let sender = Task {
         for i in 0..<total {
-            try await worker.send(.update(ClientUpdate(round: i, clientID: 0, adapter: payload, trainSamples: 1,
-                                                       trainBatches: 1, trainLoss: nil)))
+            try await worker.send(
+                .update(
+                    ClientUpdate(
+                        round: i, clientID: 0, adapter: payload, trainSamples: 1,
+                        trainBatches: 1, trainLoss: nil)))
         }
     }
     // Nobody reads: the server takes `capacity` events plus the one it holds, then stops reading.

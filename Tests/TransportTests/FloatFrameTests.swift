@@ -4,10 +4,14 @@ import Testing
 /// The vectorised finiteness check against the plain definition, at every position of short and
 /// odd-length arrays (16-lane blocks and the tail) and for every kind of non-finite value.
 @Test func firstNonFiniteMatchesTheScalarDefinition() {
-    let specials: [Float] = [.nan, -.nan, .infinity, -.infinity, Float(bitPattern: 0x7f80_0001), Float(bitPattern: 0xffc0_0000)]
+    let specials: [Float] = [
+        .nan, -.nan, .infinity, -.infinity, Float(bitPattern: 0x7f80_0001), Float(bitPattern: 0xffc0_0000)
+    ]
     // Finite values that share bits with non-finite ones: largest magnitudes, subnormals, zeros.
-    let finite: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0, 1.5,
-                           Float(bitPattern: 0x7f7f_ffff), Float(bitPattern: 0x807f_ffff)]
+    let finite: [Float] = [
+        .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0, 1.5,
+        Float(bitPattern: 0x7f7f_ffff), Float(bitPattern: 0x807f_ffff)
+    ]
     for n in [0, 1, 15, 16, 17, 31, 32, 33, 47, 100] {
         let base = (0..<n).map { finite[$0 % finite.count] }
         #expect(FloatFrame.firstNonFinite(base) == nil)
@@ -38,10 +42,14 @@ import Testing
             for position in [-1] + Array(Set([0, n / 2, n - 1]).filter { $0 >= 0 && $0 < n }).sorted() {
                 var bits = finite
                 if position >= 0 { bits[position] = specials[(position + offset) % specials.count] }
-                let source = [UInt8](repeating: 0, count: offset) + bits.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } + [0]
+                let source =
+                    [UInt8](repeating: 0, count: offset)
+                    + bits.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } + [0]
                 var copy = [Float](repeating: 1, count: n)
                 let allFinite = source.withUnsafeBytes { raw in
-                    copy.withUnsafeMutableBufferPointer { FloatFrame.copyFinite(raw.baseAddress! + offset, into: $0.baseAddress!, count: n) }
+                    copy.withUnsafeMutableBufferPointer {
+                        FloatFrame.copyFinite(raw.baseAddress! + offset, into: $0.baseAddress!, count: n)
+                    }
                 }
                 #expect(copy.map(\.bitPattern) == bits, "n \(n) offset \(offset) position \(position)")
                 #expect(allFinite == (position < 0), "n \(n) offset \(offset) position \(position)")

@@ -17,11 +17,14 @@ enum FuzzFrames {
             let f = Int(rng.next() % UInt64(frames.count))
             switch rng.next() % 5 {
             case 0, 1:
-                if !frames[f].isEmpty { frames[f][Int(rng.next() % UInt64(frames[f].count))] = UInt8(truncatingIfNeeded: rng.next()) }
+                if !frames[f].isEmpty {
+                    frames[f][Int(rng.next() % UInt64(frames[f].count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
             case 2:
                 if !frames[f].isEmpty { frames[f].removeLast(Int(rng.next() % UInt64(frames[f].count)) + 1) }
             case 3:
-                frames[f].append(contentsOf: (0..<Int(rng.next() % 9)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+                frames[f].append(
+                    contentsOf: (0..<Int(rng.next() % 9)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             default:
                 if rng.next() % 2 == 0 { frames.append([]) } else if frames.count > 1 { frames.removeLast() }
             }

@@ -14,10 +14,13 @@ private let quick = Liveness(heartbeatInterval: .milliseconds(20), lease: .milli
     try await doomed?.send(.register(Register(workerID: "doomed", clientIDs: [1])))
     _ = try await inbox.next(from: PeerID("doomed"), timeout: .seconds(30))
     let pending = Task {
-        try await inbox.next(from: PeerID("doomed"), timeout: .seconds(120)) { if case .update = $0 { true } else { false } }
+        try await inbox.next(from: PeerID("doomed"), timeout: .seconds(120)) {
+            if case .update = $0 { true } else { false }
+        }
     }
     doomed = nil  // the worker's owner went away without closing it: it falls silent
-    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 0.3 seconds")) {
+    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 0.3 seconds"))
+    {
         _ = try await pending.value
     }
     await #expect(throws: TransportError.self) { try await server.send(.shutdown(Shutdown()), to: PeerID("doomed")) }
@@ -54,7 +57,8 @@ private let quick = Liveness(heartbeatInterval: .milliseconds(20), lease: .milli
     let server = try InProcessServer(liveness: quick)
     let worker = try server.connectWorker(name: "w")
     server.silence()  // a hung server: heartbeats go unanswered
-    await #expect(throws: TransportError.peerLost(peer: "server", reason: "no message within the lease of 0.3 seconds")) {
+    await #expect(throws: TransportError.peerLost(peer: "server", reason: "no message within the lease of 0.3 seconds"))
+    {
         for try await _ in worker.incoming {}
     }
     await #expect(throws: TransportError.self) { try await worker.send(.heartbeat(Heartbeat(sequence: 1))) }
@@ -63,7 +67,9 @@ private let quick = Liveness(heartbeatInterval: .milliseconds(20), lease: .milli
 }
 
 @Test func inProcessLivenessIsValidated() {
-    #expect(throws: TransportError.self) { try InProcessServer(liveness: Liveness(heartbeatInterval: .seconds(2), lease: .seconds(1))) }
+    #expect(throws: TransportError.self) {
+        try InProcessServer(liveness: Liveness(heartbeatInterval: .seconds(2), lease: .seconds(1)))
+    }
     #expect(throws: TransportError.self) { try InProcessServer(liveness: .standard, eventCapacity: 0) }
 }
 
@@ -80,7 +86,8 @@ private let quick = Liveness(heartbeatInterval: .milliseconds(20), lease: .milli
     }
     // The cancelled wait took nothing: the next message goes to the next wait.
     try await worker.send(.error(ErrorReport(code: 5, text: "after")))
-    #expect(try await inbox.next(from: PeerID("w"), timeout: .seconds(30)) == .error(ErrorReport(code: 5, text: "after")))
+    #expect(
+        try await inbox.next(from: PeerID("w"), timeout: .seconds(30)) == .error(ErrorReport(code: 5, text: "after")))
     await worker.close()
     await server.close()
 }

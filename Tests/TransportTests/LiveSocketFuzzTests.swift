@@ -63,14 +63,20 @@ import Testing
     #expect(acks == (0..<Int32(goodCount)).map { $0 }, "the good worker got \(acks.count) of \(goodCount) answers")
     try #require(acks.count == goodCount)
     // Every fuzz message reached the server and was either decoded or rejected.
-    let goodSent: @Sendable () -> Int = { good.traffic.snapshot().filter { $0.direction == .sent }.reduce(0) { $0 + $1.messages } }
+    let goodSent: @Sendable () -> Int = {
+        good.traffic.snapshot().filter { $0.direction == .sent }.reduce(0) { $0 + $1.messages }
+    }
     try await waitUntil(30) {
         let received = server.traffic.snapshot().filter { $0.direction == .received }.reduce(0) { $0 + $1.messages }
         return received + server.traffic.rejected.messages == total + goodSent()
     }
     // Still serving after the storm.
     try await good.send(.error(ErrorReport(code: 999, text: "after")))
-    if case let .error(r)? = try await it.next() { #expect(r.code == 999) } else { Issue.record("no answer after fuzzing") }
+    if case let .error(r)? = try await it.next() {
+        #expect(r.code == 999)
+    } else {
+        Issue.record("no answer after fuzzing")
+    }
     release.signal()
     try await fuzzer.value
     await good.close()

@@ -58,7 +58,9 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 
 /// Runs a client's centroid release over `kind` with the audit log keeping bytes, and returns the
 /// logged wire bytes and what the server received.
-func auditedCentroidRelease(_ kind: TransportKind, boundary: PrivacyBoundary, raw: RawCentroids) async throws -> ([WireAuditEntry], Centroids?) {
+func auditedCentroidRelease(_ kind: TransportKind, boundary: PrivacyBoundary, raw: RawCentroids) async throws -> (
+    [WireAuditEntry], Centroids?
+) {
     let audit = WireAuditLog(keepBytes: true)
     let h = try await EndpointHarness.make(kind, workers: 1, audit: audit)
     var rng = SplitMix64(seed: 11)
@@ -73,15 +75,17 @@ func auditedCentroidRelease(_ kind: TransportKind, boundary: PrivacyBoundary, ra
 
 func rawForAudit() throws -> RawCentroids {
     // Distinctive values, far from anything tanh + noise is likely to produce exactly.
-    try RawCentroids(round: 1, clientID: 6, clusterIDs: [0, 1, 2], dims: 2,
-                     coordinates: [12.345678, -9.876543, 3.1415927, 2.7182817, -0.33333334, 42.4242])
+    try RawCentroids(
+        round: 1, clientID: 6, clusterIDs: [0, 1, 2], dims: 2,
+        coordinates: [12.345678, -9.876543, 3.1415927, 2.7182817, -0.33333334, 42.4242])
 }
 
 @Test(arguments: endpointKinds)
 func wireNeverCarriesTheUnnoisedCentroid(kind: TransportKind) async throws {
     let raw = try rawForAudit()
     let rawBytes = FloatFrame.bytes(of: raw.coordinates)
-    let (entries, received) = try await auditedCentroidRelease(kind, boundary: try PrivacyBoundary(epsilon: 1, delta: 1e-5), raw: raw)
+    let (entries, received) = try await auditedCentroidRelease(
+        kind, boundary: try PrivacyBoundary(epsilon: 1, delta: 1e-5), raw: raw)
     #expect(entries.map(\.type) == [.register, .centroids])
     #expect(entries.allSatisfy { $0.wire?.count == $0.bytes })
     for e in entries {

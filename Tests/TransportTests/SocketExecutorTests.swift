@@ -11,7 +11,9 @@ import Testing
         let log = Shared<[(Int, Bool)]>([])
         // Tasks created one after another from here are enqueued in that order, each on the socket thread.
         let tasks = (0..<200).map { i in
-            Task(executorPreference: server.executor) { log.value.withLock { $0.append((i, executor.isCurrentThread)) } }
+            Task(executorPreference: server.executor) {
+                log.value.withLock { $0.append((i, executor.isCurrentThread)) }
+            }
         }
         for t in tasks { await t.value }
         let seen = log.value.withLock { $0 }
@@ -37,7 +39,8 @@ import Testing
             }
             return (answered, onThread)
         }
-        let (replies, onThread) = try await withTaskExecutorPreference(worker.executor) { () async throws -> ([String], Bool) in
+        let (replies, onThread) = try await withTaskExecutorPreference(worker.executor) {
+            () async throws -> ([String], Bool) in
             var it = worker.incoming.makeAsyncIterator()
             var replies: [String] = [], onThread = true
             for i in 1...300 {
@@ -118,10 +121,12 @@ import Testing
 
     /// A consumer on the socket thread awaiting a message when the server is lost gets the error.
     @Test func consumerOnTheSocketThreadSeesTheServerLost() async throws {
-        let liveness = Liveness(heartbeatInterval: .milliseconds(20), lease: .milliseconds(200),
-                                zmtpInterval: .milliseconds(50), zmtpTimeout: .milliseconds(150))
+        let liveness = Liveness(
+            heartbeatInterval: .milliseconds(20), lease: .milliseconds(200),
+            zmtpInterval: .milliseconds(50), zmtpTimeout: .milliseconds(150))
         // Nobody listens there: no answer ever renews the lease.
-        let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: "tcp://127.0.0.1:1", name: "w", liveness: liveness))
+        let worker = try ZMQWorkerEndpoint(
+            options: ZMQWorkerOptions(endpoint: "tcp://127.0.0.1:1", name: "w", liveness: liveness))
         let outcome = await Task(executorPreference: worker.executor) { () -> (any Error)? in
             do {
                 for try await _ in worker.incoming {}

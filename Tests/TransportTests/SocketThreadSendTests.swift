@@ -13,20 +13,26 @@ import Testing
     static let messages = 100
     static let floats = 256 << 10  // 1 MiB per adapter
 
-    static let liveness = Liveness(heartbeatInterval: .seconds(1), lease: .seconds(600),
-                                   zmtpInterval: .seconds(1), zmtpTimeout: .seconds(600))
+    static let liveness = Liveness(
+        heartbeatInterval: .seconds(1), lease: .seconds(600),
+        zmtpInterval: .seconds(1), zmtpTimeout: .seconds(600))
 
     static func update(_ round: Int) -> Message {
-        .update(ClientUpdate(round: round, clientID: 0, adapter: [Float](repeating: Float(round), count: floats),
-                             trainSamples: 1, trainBatches: 1, trainLoss: nil))
+        .update(
+            ClientUpdate(
+                round: round, clientID: 0, adapter: [Float](repeating: Float(round), count: floats),
+                trainSamples: 1, trainBatches: 1, trainLoss: nil))
     }
 
     /// A server whose consumer, on the socket thread, answers a register with `messages` updates.
     /// Returns the server, the consumer (its result: every send ran on the socket thread; or the
     /// error that ended it) and a flag set when it has sent everything.
-    fileprivate static func answeringServer() throws -> (ZMQServerEndpoint, Task<Result<Bool, any Error>, Never>, Flag) {
-        let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness,
-                                                                     highWaterMark: 2))
+    fileprivate static func answeringServer() throws -> (ZMQServerEndpoint, Task<Result<Bool, any Error>, Never>, Flag)
+    {
+        let server = try ZMQServerEndpoint(
+            options: ZMQServerOptions(
+                endpoint: "tcp://127.0.0.1:*", liveness: liveness,
+                highWaterMark: 2))
         let executor = server.executor as! SocketExecutor
         let done = Flag()
         let answer = Task(executorPreference: server.executor) { () -> Result<Bool, any Error> in
@@ -56,7 +62,8 @@ import Testing
         try s.set(ZMQ_RCVHWM, 2)
         try s.set(ZMQ_ROUTING_ID, bytes: Array("raw".utf8))
         try s.connect(endpoint)
-        guard try s.send(MessageCodec.encode(.register(Register(workerID: "raw", clientIDs: [0]))), blocking: true) else {
+        guard try s.send(MessageCodec.encode(.register(Register(workerID: "raw", clientIDs: [0]))), blocking: true)
+        else {
             throw TransportError.closed
         }
         return s
@@ -74,7 +81,8 @@ import Testing
             var rounds: [Int] = []
             for _ in 0..<Self.messages {
                 guard let r = try s.receive(blocking: true, floatFramesFrom: 1),
-                      case let .update(u) = try MessageCodec.decodeFrames(r.frames) else { break }
+                    case let .update(u) = try MessageCodec.decodeFrames(r.frames)
+                else { break }
                 // Each adapter is its own round's (no frames mixed between messages).
                 rounds.append(u.adapter.allSatisfy { $0 == Float(u.round) } ? u.round : -u.round)
             }

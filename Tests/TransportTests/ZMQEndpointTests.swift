@@ -9,7 +9,8 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
     let context = try ZMQContext(ioThreads: 2)
     // Raw dealers send no heartbeats: a lease longer than the test.
     let liveness = Liveness(heartbeatInterval: .seconds(1), lease: .seconds(600))
-    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: testEndpoint(kind), liveness: liveness))
+    let server = try ZMQServerEndpoint(
+        context: context, options: ZMQServerOptions(endpoint: testEndpoint(kind), liveness: liveness))
     let inbox = ServerInbox(server)
     let endpoint = server.boundEndpoint
     let n = 1000
@@ -18,8 +19,12 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
         let sockets = try (0..<n).map { try rawDealer(endpoint, routingID: "w\($0)", context: context) }
         for (i, s) in sockets.enumerated() {
             _ = try s.send(MessageCodec.encode(.register(Register(workerID: "w\(i)", clientIDs: [i]))), blocking: true)
-            _ = try s.send(MessageCodec.encode(.update(ClientUpdate(round: 0, clientID: i, adapter: [Float(i), 1],
-                                                                    trainSamples: i, trainBatches: 1, trainLoss: 0.5))), blocking: true)
+            _ = try s.send(
+                MessageCodec.encode(
+                    .update(
+                        ClientUpdate(
+                            round: 0, clientID: i, adapter: [Float(i), 1],
+                            trainSamples: i, trainBatches: 1, trainLoss: 0.5))), blocking: true)
         }
         // Collect the answers, polling all sockets, with one overall deadline (never hangs).
         var chosen = [Int](repeating: -1, count: n)
@@ -31,7 +36,9 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
                 guard let r = try sockets[i].receive() else { continue }
                 progressed = true
                 missing.remove(i)
-                if case let .selection(sel) = try MessageCodec.decodeFrames(r.frames) { chosen[i] = sel.chosen[i]?.first ?? -2 }
+                if case let .selection(sel) = try MessageCodec.decodeFrames(r.frames) {
+                    chosen[i] = sel.chosen[i]?.first ?? -2
+                }
             }
             if !progressed { Thread.sleep(forTimeInterval: 0.005) }
         }
@@ -47,7 +54,9 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
         }
     }
     #expect(peers.count == n)
-    for (peer, id) in peers { try await server.send(.selection(ClusterSelection(round: 0, chosen: [id: [id * 3]])), to: peer) }
+    for (peer, id) in peers {
+        try await server.send(.selection(ClusterSelection(round: 0, chosen: [id: [id * 3]])), to: peer)
+    }
     let got = try await clients
     #expect(got == (0..<n).map { $0 * 3 })
     #expect(server.traffic.messages(.update, .received) == n)
@@ -73,12 +82,15 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
 @Test func deadWorkerFailsPendingRequestsWithinTheLease() async throws {
     // A lease of 1 s against heartbeats every 50 ms: a live peer would have to be starved for
     // twenty intervals to be taken for dead, even with other tests loading both cores.
-    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .seconds(1),
-                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
+    let liveness = Liveness(
+        heartbeatInterval: .milliseconds(50), lease: .seconds(1),
+        zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
     let context = try ZMQContext()
-    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
+    let server = try ZMQServerEndpoint(
+        context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
     let inbox = ServerInbox(server)
-    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "doomed", liveness: liveness))
+    let worker = try ZMQWorkerEndpoint(
+        context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "doomed", liveness: liveness))
     try await worker.send(.register(Register(workerID: "doomed", clientIDs: [1])))
     _ = try await inbox.next(from: PeerID("doomed"), timeout: .seconds(10))
     // Alive: heartbeats keep the lease for much longer than the lease itself.
@@ -93,7 +105,8 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
     try await Task.sleep(for: .milliseconds(50))
     await worker.close()
     // The error names the lease, so the lease (not the request's own 30 s limit) detected it.
-    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 1.0 seconds")) {
+    await #expect(throws: TransportError.peerLost(peer: "doomed", reason: "no message within the lease of 1.0 seconds"))
+    {
         _ = try await pending.value
     }
     await #expect(throws: TransportError.self) { try await server.send(.shutdown(Shutdown()), to: PeerID("doomed")) }
@@ -105,16 +118,25 @@ func thousandWorkersThroughOneRouter(kind: TransportKind) async throws {
 /// held back most of the time and the server's answers queue behind its data.
 @Test(arguments: [(64, Int32(10_000)), (256 << 10, Int32(2))])
 func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async throws {
-    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(800),
-                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
+    let liveness = Liveness(
+        heartbeatInterval: .milliseconds(50), lease: .milliseconds(800),
+        zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(800))
     let context = try ZMQContext()
-    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness,
-                                                                                  highWaterMark: highWaterMark))
+    let server = try ZMQServerEndpoint(
+        context: context,
+        options: ZMQServerOptions(
+            endpoint: "tcp://127.0.0.1:*", liveness: liveness,
+            highWaterMark: highWaterMark))
     let inbox = ServerInbox(server)
-    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "busy",
-                                                                                  liveness: liveness, highWaterMark: highWaterMark))
-    let message = Message.update(ClientUpdate(round: 0, clientID: 0, adapter: [Float](repeating: 1, count: messageBytes / 4),
-                                              trainSamples: 1, trainBatches: 1, trainLoss: nil))
+    let worker = try ZMQWorkerEndpoint(
+        context: context,
+        options: ZMQWorkerOptions(
+            endpoint: server.boundEndpoint, name: "busy",
+            liveness: liveness, highWaterMark: highWaterMark))
+    let message = Message.update(
+        ClientUpdate(
+            round: 0, clientID: 0, adapter: [Float](repeating: 1, count: messageBytes / 4),
+            trainSamples: 1, trainBatches: 1, trainLoss: nil))
     let until = ContinuousClock.now + .milliseconds(2500)  // about three leases
     var sent = 0
     while ContinuousClock.now < until {
@@ -131,15 +153,19 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
 }
 
 @Test func workerDetectsALostServerWithinTheLease() async throws {
-    let liveness = Liveness(heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
-                            zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
+    let liveness = Liveness(
+        heartbeatInterval: .milliseconds(50), lease: .milliseconds(500),
+        zmtpInterval: .milliseconds(100), zmtpTimeout: .milliseconds(400))
     let context = try ZMQContext()
-    let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
-    let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "w", liveness: liveness))
+    let server = try ZMQServerEndpoint(
+        context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", liveness: liveness))
+    let worker = try ZMQWorkerEndpoint(
+        context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "w", liveness: liveness))
     try await waitUntil(60) { worker.traffic.messages(.heartbeat, .received) >= 3 }  // answered: connected
     await server.close()
     // The error names the lease: the lease ran out, nothing else ended the stream.
-    await #expect(throws: TransportError.peerLost(peer: "server", reason: "no message within the lease of 0.5 seconds")) {
+    await #expect(throws: TransportError.peerLost(peer: "server", reason: "no message within the lease of 0.5 seconds"))
+    {
         for try await _ in worker.incoming {}
     }
     await #expect(throws: TransportError.self) { try await worker.send(.shutdown(Shutdown())) }
@@ -150,7 +176,9 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
     let limits = CodecLimits(maxFloats: 1000, maxStringBytes: 100, maxEnvelopeBytes: 1000)
     let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*", limits: limits))
     let inbox = ServerInbox(server)
-    await #expect(throws: TransportError.unknownPeer("nobody")) { try await server.send(.shutdown(Shutdown()), to: PeerID("nobody")) }
+    await #expect(throws: TransportError.unknownPeer("nobody")) {
+        try await server.send(.shutdown(Shutdown()), to: PeerID("nobody"))
+    }
     let endpoint = server.boundEndpoint
     // A frame above ZMQ_MAXMSGSIZE (5000 bytes here): libzmq drops the connection, nothing arrives.
     try await onThread {
@@ -160,8 +188,10 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
         s.close()
     }
     let good = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: endpoint, name: "good", limits: limits))
-    let update = Message.update(ClientUpdate(round: 0, clientID: 1, adapter: [Float](repeating: 0.5, count: 1000),
-                                             trainSamples: 1, trainBatches: 1, trainLoss: nil))
+    let update = Message.update(
+        ClientUpdate(
+            round: 0, clientID: 1, adapter: [Float](repeating: 0.5, count: 1000),
+            trainSamples: 1, trainBatches: 1, trainLoss: nil))
     try await good.send(update)
     let (peer, m) = try await inbox.next(timeout: .seconds(10))
     #expect(peer == PeerID("good") && m == update)
@@ -177,7 +207,8 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
     let server = try ZMQServerEndpoint(options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
     let inbox = ServerInbox(server)
     let adapter = (0..<1000).map { Float($0) * 0.001 - 0.3 }
-    let update = Message.update(ClientUpdate(round: 2, clientID: 1, adapter: adapter, trainSamples: 1, trainBatches: 1, trainLoss: nil))
+    let update = Message.update(
+        ClientUpdate(round: 2, clientID: 1, adapter: adapter, trainSamples: 1, trainBatches: 1, trainLoss: nil))
     let frames = try MessageCodec.encode(update)
     let withBits: @Sendable (UInt32, Int) -> [[UInt8]] = { bits, index in
         var f = frames
@@ -196,14 +227,18 @@ func aBusyWorkerKeepsItsLease(messageBytes: Int, highWaterMark: Int32) async thr
     let (peer, m) = try await inbox.next(timeout: .seconds(10))
     #expect(peer == PeerID("raw") && m == update)
     let rejected = await inbox.rejected
-    #expect(rejected.map(\.1) == [.nonFinite(field: "update.adapter", index: 700), .nonFinite(field: "update.adapter", index: 999)])
+    #expect(
+        rejected.map(\.1) == [
+            .nonFinite(field: "update.adapter", index: 700), .nonFinite(field: "update.adapter", index: 999)
+        ])
     #expect(rejected.allSatisfy { $0.0 == PeerID("raw") })
     await server.close()
 }
 
 @Test func closeNeverHangsEvenWithAnUnreachableServer() async throws {
     // Nothing listens on this inproc name: sends queue, close still returns at once.
-    let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: "inproc://nobody-\(UUID().uuidString)", name: "w"))
+    let worker = try ZMQWorkerEndpoint(
+        options: ZMQWorkerOptions(endpoint: "inproc://nobody-\(UUID().uuidString)", name: "w"))
     for _ in 0..<100 { try await worker.send(.heartbeat(Heartbeat(sequence: 1))) }
     try await withDeadline(10) { await worker.close() }
     await #expect(throws: TransportError.closed) { try await worker.send(.heartbeat(Heartbeat(sequence: 2))) }

@@ -70,10 +70,16 @@ public enum TransportBenchmark {
     /// Messages per second through `ZMQWorkerEndpoint.send` -> `ZMQServerEndpoint.events`.
     public static func endpointThroughput(message: Message, count: Int, highWaterMark: Int32) async throws -> Double {
         let context = try ZMQContext()
-        let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*",
-                                                                                      highWaterMark: highWaterMark))
-        let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench",
-                                                                                      highWaterMark: highWaterMark))
+        let server = try ZMQServerEndpoint(
+            context: context,
+            options: ZMQServerOptions(
+                endpoint: "tcp://127.0.0.1:*",
+                highWaterMark: highWaterMark))
+        let worker = try ZMQWorkerEndpoint(
+            context: context,
+            options: ZMQWorkerOptions(
+                endpoint: server.boundEndpoint, name: "bench",
+                highWaterMark: highWaterMark))
         let sender = Task { for _ in 0..<count { try await worker.send(message) } }
         var first = ContinuousClock.now, received = 0
         for await event in server.events {
@@ -93,16 +99,20 @@ public enum TransportBenchmark {
     /// receives. With `onSocketThreads`, both consuming tasks prefer their endpoint's socket thread
     /// as task executor (`executor`, as a request/reply dispatcher should), else they run on the
     /// cooperative pool.
-    public static func endpointRoundTrip(message: Message, count: Int, onSocketThreads: Bool = true) async throws -> Double {
+    public static func endpointRoundTrip(message: Message, count: Int, onSocketThreads: Bool = true) async throws
+        -> Double
+    {
         let context = try ZMQContext()
         let server = try ZMQServerEndpoint(context: context, options: ZMQServerOptions(endpoint: "tcp://127.0.0.1:*"))
-        let worker = try ZMQWorkerEndpoint(context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench"))
+        let worker = try ZMQWorkerEndpoint(
+            context: context, options: ZMQWorkerOptions(endpoint: server.boundEndpoint, name: "bench"))
         let echo = Task(executorPreference: onSocketThreads ? server.executor : nil) {
             for await event in server.events {
                 if case let .message(peer, m) = event { try? await server.send(m, to: peer) }
             }
         }
-        let elapsed = try await withTaskExecutorPreference(onSocketThreads ? worker.executor : nil) { () async throws -> Duration in
+        let elapsed = try await withTaskExecutorPreference(onSocketThreads ? worker.executor : nil) {
+            () async throws -> Duration in
             var it = worker.incoming.makeAsyncIterator()
             for _ in 0..<10 { try await worker.send(message); _ = try await it.next() }
             var samples: [Double] = []
@@ -119,8 +129,9 @@ public enum TransportBenchmark {
             samples.sort()
             let place = onSocketThreads ? "socket threads" : "pool"
             let cpu = (cpuSeconds() - cpu0) / Double(count) * 1e6
-            note("endpoint rtt us (\(place)): p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) "
-                 + "p99 \(samples[count * 99 / 100]); cpu us per round trip \(cpu)")
+            note(
+                "endpoint rtt us (\(place)): p50 \(samples[count / 2]) p90 \(samples[count * 9 / 10]) "
+                    + "p99 \(samples[count * 99 / 100]); cpu us per round trip \(cpu)")
             return elapsed
         }
         await worker.close()
@@ -133,14 +144,19 @@ public enum TransportBenchmark {
     /// as fast as the server takes them, until the server is lost (throws) or the process is killed.
     /// The helper of the transport tests that kill a worker in the middle of a send.
     public static func streamUpdates(to endpoint: String, name: String, floats: Int, liveness: Liveness) async throws {
-        let worker = try ZMQWorkerEndpoint(options: ZMQWorkerOptions(endpoint: endpoint, name: name, liveness: liveness,
-                                                                     highWaterMark: 4))
+        let worker = try ZMQWorkerEndpoint(
+            options: ZMQWorkerOptions(
+                endpoint: endpoint, name: name, liveness: liveness,
+                highWaterMark: 4))
         try await worker.send(.register(Register(workerID: name, clientIDs: [0])))
         var round = 0
         while true {
             round += 1
-            try await worker.send(.update(ClientUpdate(round: round, clientID: 0, adapter: [Float](repeating: Float(round), count: floats),
-                                                       trainSamples: 1, trainBatches: 1, trainLoss: nil)))
+            try await worker.send(
+                .update(
+                    ClientUpdate(
+                        round: round, clientID: 0, adapter: [Float](repeating: Float(round), count: floats),
+                        trainSamples: 1, trainBatches: 1, trainLoss: nil)))
         }
     }
 

@@ -90,8 +90,10 @@ public struct Comparison: Sendable {
 
     /// Keys an `fedhds eval` folder is grouped by (training keys mean nothing to it).
     static func evaluationKey(_ key: String) -> Bool {
-        ["precision", "data.dataset", "data.path", "data.heldout_category", "eval.split", "eval.samples",
-         "eval.max_new_tokens", "eval.max_prompt_length"].contains(key) || key.hasPrefix("model.")
+        [
+            "precision", "data.dataset", "data.path", "data.heldout_category", "eval.split", "eval.samples",
+            "eval.max_new_tokens", "eval.max_prompt_length"
+        ].contains(key) || key.hasPrefix("model.")
     }
 
     static func groupKey(_ run: ComparedRun) -> [String: String] {
@@ -108,15 +110,19 @@ public struct Comparison: Sendable {
         run.isEvaluationOnly ? run.result.method : run.config.method.rawValue
     }
 
-    public static func make(runs: [ComparedRun], resamples: Int = PairedBootstrap.defaultResamples,
-                            seed: UInt64 = PairedBootstrap.defaultSeed) throws -> Comparison {
+    public static func make(
+        runs: [ComparedRun], resamples: Int = PairedBootstrap.defaultResamples,
+        seed: UInt64 = PairedBootstrap.defaultSeed
+    ) throws -> Comparison {
         guard !runs.isEmpty else { throw ActorsError.invalidConfiguration("compare: no run folders given") }
         // Group: same method name and same key.
         var order: [(method: String, key: [String: String])] = []
         var members: [[ComparedRun]] = []
         for r in runs {
             let m = methodName(r), k = groupKey(r)
-            if let i = order.firstIndex(where: { $0.method == m && $0.key == k }) { members[i].append(r) } else {
+            if let i = order.firstIndex(where: { $0.method == m && $0.key == k }) {
+                members[i].append(r)
+            } else {
                 order.append((m, k))
                 members.append([r])
             }
@@ -126,12 +132,18 @@ public struct Comparison: Sendable {
         for (i, (method, key)) in order.enumerated() {
             // The variant: keys whose value differs from another group of the same method (or, for
             // a method alone, nothing).
-            let others = order.enumerated().filter { $0.offset != i && $0.element.method == method }.map { $0.element.key }
-            let variant = key.keys.sorted().filter { k in others.contains { $0[k] != key[k] } }.map { "\($0)=\(key[$0]!)" }
+            let others = order.enumerated().filter { $0.offset != i && $0.element.method == method }.map {
+                $0.element.key
+            }
+            let variant = key.keys.sorted().filter { k in others.contains { $0[k] != key[k] } }.map {
+                "\($0)=\(key[$0]!)"
+            }
             let rs = members[i]
             let label = method + (variant.isEmpty ? "" : " [" + variant.joined(separator: ", ") + "]")
-            groups.append(try summarize(label: label, method: method, variant: variant, runs: rs, resamples: resamples,
-                                        seed: seed, notes: &notes))
+            groups.append(
+                try summarize(
+                    label: label, method: method, variant: variant, runs: rs, resamples: resamples,
+                    seed: seed, notes: &notes))
         }
         var pairs: [Pair] = []
         for a in groups.indices {
@@ -141,20 +153,24 @@ public struct Comparison: Sendable {
                     let onlyA = Set(pa.keys).subtracting(pb.keys).count, onlyB = Set(pb.keys).subtracting(pa.keys).count
                     throw ActorsError.invalidConfiguration(
                         "compare: \"\(groups[a].label)\" (\(groups[a].runs[0].path)) and \"\(groups[b].label)\" (\(groups[b].runs[0].path)) "
-                        + "were evaluated on different sample sets (\(pa.count) and \(pb.count) samples; \(onlyA) only in the first, "
-                        + "\(onlyB) only in the second): their Rouge-L cannot be paired by sample")
+                            + "were evaluated on different sample sets (\(pa.count) and \(pb.count) samples; \(onlyA) only in the first, "
+                            + "\(onlyB) only in the second): their Rouge-L cannot be paired by sample")
                 }
                 let ids = pa.keys.sorted()
                 let d = ids.map { pa[$0]! - pb[$0]! }
-                pairs.append(Pair(a: a, b: b, samples: ids.count,
-                                  interval: PairedBootstrap.interval(d, resamples: resamples, seed: seed)))
+                pairs.append(
+                    Pair(
+                        a: a, b: b, samples: ids.count,
+                        interval: PairedBootstrap.interval(d, resamples: resamples, seed: seed)))
             }
         }
         return Comparison(groups: groups, pairs: pairs, notes: notes, resamples: resamples, seed: seed)
     }
 
-    static func summarize(label: String, method: String, variant: [String], runs: [ComparedRun], resamples: Int,
-                          seed: UInt64, notes: inout [String]) throws -> Group {
+    static func summarize(
+        label: String, method: String, variant: [String], runs: [ComparedRun], resamples: Int,
+        seed: UInt64, notes: inout [String]
+    ) throws -> Group {
         var perSample: [Int: Double]? = [:]
         var idSet: Set<Int>?
         for r in runs {
@@ -170,7 +186,8 @@ public struct Comparison: Sendable {
             if let s = idSet, s != ids {
                 throw ActorsError.invalidConfiguration(
                     "compare: the runs of \"\(label)\" were evaluated on different sample sets (\(runs[0].path): \(s.count) samples, "
-                    + "\(r.path): \(ids.count), \(s.symmetricDifference(ids).count) not shared); set eval.samples = 0 or compare them apart")
+                        + "\(r.path): \(ids.count), \(s.symmetricDifference(ids).count) not shared); set eval.samples = 0 or compare them apart"
+                )
             }
             idSet = ids
             if perSample != nil { for x in p { perSample![x.id, default: 0] += x.rougeL / Double(runs.count) } }
@@ -203,13 +220,19 @@ public struct Comparison: Sendable {
         let names = ["features", "fusion", "clustering", "selection", "training"]
         // No rounds (an `fedhds eval` folder): no step times and no data ratio (NaN, shown as "-").
         var steps = zip(names, sums).map { (name: $0, seconds: clientRounds == 0 ? .nan : $1 / Double(clientRounds)) }
-        steps.append((name: "inter-client clustering (server, per round)", seconds: roundCount == 0 ? .nan : inter / Double(roundCount)))
+        steps.append(
+            (
+                name: "inter-client clustering (server, per round)",
+                seconds: roundCount == 0 ? .nan : inter / Double(roundCount)
+            ))
         let n = Double(runs.count)
         let trained = runs.filter { !$0.isEvaluationOnly }
-        return Group(label: label, method: method, variant: variant, runs: runs, scores: scores, perSample: perSample,
-                     interval: interval,
-                     dataRatio: trained.isEmpty ? .nan : trained.map(\.result.dataRatio).reduce(0, +) / Double(trained.count),
-                     totalSeconds: runs.map(\.result.totalSeconds).reduce(0, +) / n, steps: steps,
-                     roundsRun: runs.map { $0.metrics.count }, rougeByRound: byRound.mapValues { $0.reduce(0, +) / Double($0.count) })
+        return Group(
+            label: label, method: method, variant: variant, runs: runs, scores: scores, perSample: perSample,
+            interval: interval,
+            dataRatio: trained.isEmpty ? .nan : trained.map(\.result.dataRatio).reduce(0, +) / Double(trained.count),
+            totalSeconds: runs.map(\.result.totalSeconds).reduce(0, +) / n, steps: steps,
+            roundsRun: runs.map { $0.metrics.count },
+            rougeByRound: byRound.mapValues { $0.reduce(0, +) / Double($0.count) })
     }
 }

@@ -12,28 +12,36 @@ extension ModelCompute {
         }
         let mine = lora
         var differences: [String] = []
-        if loaded.config.rank != mine.rank { differences.append("r \(loaded.config.rank) (configuration: lora.rank = \(mine.rank))") }
+        if loaded.config.rank != mine.rank {
+            differences.append("r \(loaded.config.rank) (configuration: lora.rank = \(mine.rank))")
+        }
         if loaded.config.alpha != mine.alpha {
             differences.append("lora_alpha \(loaded.config.alpha) (configuration: lora.alpha = \(mine.alpha))")
         }
         if Set(loaded.config.targets) != Set(mine.targets) {
-            differences.append("target_modules \(loaded.config.targets.map(\.rawValue)) (this run adapts \(mine.targets.map(\.rawValue)))")
+            differences.append(
+                "target_modules \(loaded.config.targets.map(\.rawValue)) (this run adapts \(mine.targets.map(\.rawValue)))"
+            )
         }
         guard differences.isEmpty else {
-            throw ActorsError.invalidConfiguration("--adapter \(directory) does not match the configuration: "
-                + differences.joined(separator: "; ") + " (set the lora keys with --set to match)")
+            throw ActorsError.invalidConfiguration(
+                "--adapter \(directory) does not match the configuration: "
+                    + differences.joined(separator: "; ") + " (set the lora keys with --set to match)")
         }
         // Same settings: lay the tensors out in this run's view order.
         var a = LoRAAdapter(config: mine, model: base.decoder.config)
         for v in a.views {
             guard let w = loaded.views.first(where: { $0.layer == v.layer && $0.projection == v.projection }) else {
-                throw ActorsError.invalidConfiguration("--adapter \(directory): no factors for layer \(v.layer) \(v.projection.rawValue)")
+                throw ActorsError.invalidConfiguration(
+                    "--adapter \(directory): no factors for layer \(v.layer) \(v.projection.rawValue)")
             }
             let r = mine.rank
-            a.parameters.replaceSubrange(v.aOffset..<(v.aOffset + r * v.inFeatures),
-                                         with: loaded.parameters[w.aOffset..<(w.aOffset + r * w.inFeatures)])
-            a.parameters.replaceSubrange(v.bOffset..<(v.bOffset + v.outFeatures * r),
-                                         with: loaded.parameters[w.bOffset..<(w.bOffset + w.outFeatures * r)])
+            a.parameters.replaceSubrange(
+                v.aOffset..<(v.aOffset + r * v.inFeatures),
+                with: loaded.parameters[w.aOffset..<(w.aOffset + r * w.inFeatures)])
+            a.parameters.replaceSubrange(
+                v.bOffset..<(v.bOffset + v.outFeatures * r),
+                with: loaded.parameters[w.bOffset..<(w.bOffset + w.outFeatures * r)])
         }
         return a.parameters
     }

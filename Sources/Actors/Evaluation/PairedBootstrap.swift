@@ -24,8 +24,10 @@ public enum PairedBootstrap {
     }
 
     /// The means of `resamples` resamples (each n draws with replacement) of `values`.
-    public static func resampledMeans(_ values: [Double], resamples: Int = defaultResamples,
-                                      seed: UInt64 = defaultSeed) -> [Double] {
+    public static func resampledMeans(
+        _ values: [Double], resamples: Int = defaultResamples,
+        seed: UInt64 = defaultSeed
+    ) -> [Double] {
         let n = values.count
         guard n > 0 else { return [] }
         var g = SeededGenerator(state: seed)
@@ -42,8 +44,10 @@ public enum PairedBootstrap {
 
     /// The percentile interval (`level`, e.g. 0.95) of the mean of `values` (paired differences,
     /// or one method's per-sample scores).
-    public static func interval(_ values: [Double], resamples: Int = defaultResamples, seed: UInt64 = defaultSeed,
-                                level: Double = 0.95) -> Interval {
+    public static func interval(
+        _ values: [Double], resamples: Int = defaultResamples, seed: UInt64 = defaultSeed,
+        level: Double = 0.95
+    ) -> Interval {
         let mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
         let means = resampledMeans(values, resamples: resamples, seed: seed).sorted()
         guard !means.isEmpty else { return Interval(mean: mean, lower: .nan, upper: .nan) }

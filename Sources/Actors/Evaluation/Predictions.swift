@@ -78,10 +78,13 @@ public enum PredictionsFile {
     }
 
     public static func read(_ url: URL) throws -> [Prediction] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw ActorsError.storage("cannot read \(url.path)") }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ActorsError.storage("cannot read \(url.path)")
+        }
         let dec = JSONDecoder()
         var out: [Prediction] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty
+        {
             do { out.append(try dec.decode(Prediction.self, from: Data(line.utf8))) } catch {
                 throw ActorsError.storage("\(url.path):\(i + 1): not a prediction line (\(error))")
             }

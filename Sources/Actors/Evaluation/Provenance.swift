@@ -43,18 +43,25 @@ public struct Provenance: Sendable, Codable, Equatable {
         let model = config.modelDescription
         let usesProxy = config.method.plan.featureModel == .proxy
         let proxyModel = config.proxyPath.isEmpty ? "base model" : config.proxyPath
-        let proxy = !usesProxy ? "none"
-            : config.proxyLayers > 0 ? "\(proxyModel), first \(config.proxyLayers) layers (frozen)" : "\(proxyModel) (frozen)"
+        let proxy =
+            !usesProxy
+            ? "none"
+            : config.proxyLayers > 0
+                ? "\(proxyModel), first \(config.proxyLayers) layers (frozen)" : "\(proxyModel) (frozen)"
         let effective = config.precision.effective
         let (commit, source) = FedHDSVersion.commit()
-        let modelDigest: String? = config.modelKind == .tiny || config.modelPath.isEmpty ? nil
+        let modelDigest: String? =
+            config.modelKind == .tiny || config.modelPath.isEmpty
+            ? nil
             : (try? SHA256.fileOrFolder(config.modelPath))
-        let proxyDigest: String? = usesProxy && !config.proxyPath.isEmpty ? (try? SHA256.fileOrFolder(config.proxyPath)) : nil
+        let proxyDigest: String? =
+            usesProxy && !config.proxyPath.isEmpty ? (try? SHA256.fileOrFolder(config.proxyPath)) : nil
         return Provenance(
             version: FedHDSVersion.version, commit: commit, commitSource: source, model: model,
             modelSHA256: modelDigest, proxy: proxy, proxySHA256: proxyDigest,
             precisionRequested: config.precision.rawValue, precision: effective.rawValue,
-            kernelPath: config.precision.kernelPath, cpuModel: cpuModel(), threads: ProcessInfo.processInfo.activeProcessorCount,
+            kernelPath: config.precision.kernelPath, cpuModel: cpuModel(),
+            threads: ProcessInfo.processInfo.activeProcessorCount,
             started: timestamp(Date()), ended: nil, wallSeconds: nil, cpuSeconds: nil)
     }
 
@@ -122,8 +129,9 @@ public enum FedHDSVersion {
         let fm = FileManager.default
         let stamp = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("fedhds.commit").path
         if let a = try? fm.attributesOfItem(atPath: stamp)[.modificationDate] as? Date,
-           let b = try? fm.attributesOfItem(atPath: exe)[.modificationDate] as? Date, a >= b,
-           let text = try? String(contentsOfFile: stamp, encoding: .utf8) {
+            let b = try? fm.attributesOfItem(atPath: exe)[.modificationDate] as? Date, a >= b,
+            let text = try? String(contentsOfFile: stamp, encoding: .utf8)
+        {
             let c = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if !c.isEmpty { return (c, "build") }
         }
@@ -131,7 +139,8 @@ public enum FedHDSVersion {
         while dir.path != "/" {
             if fm.fileExists(atPath: dir.appendingPathComponent(".git").path) {
                 guard let head = git(["rev-parse", "HEAD"], in: dir.path), head.count >= 7 else { break }
-                let dirty = git(["status", "--porcelain", "--untracked-files=no"], in: dir.path).map { !$0.isEmpty } ?? false
+                let dirty =
+                    git(["status", "--porcelain", "--untracked-files=no"], in: dir.path).map { !$0.isEmpty } ?? false
                 return (head + (dirty ? "-dirty" : ""), "git at run time")
             }
             dir = dir.deletingLastPathComponent()

@@ -11,8 +11,10 @@ public struct ClientWork: Sendable, Codable, Equatable {
     /// Bytes sent to the server (its answer).
     public var bytesUp: Int
 
-    public init(featureTokens: Int = 0, trainTokens: Int = 0, generatedTokens: Int = 0,
-                bytesDown: Int = 0, bytesUp: Int = 0) {
+    public init(
+        featureTokens: Int = 0, trainTokens: Int = 0, generatedTokens: Int = 0,
+        bytesDown: Int = 0, bytesUp: Int = 0
+    ) {
         self.featureTokens = featureTokens
         self.trainTokens = trainTokens
         self.generatedTokens = generatedTokens

@@ -19,9 +19,11 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
     public var dropout: Double
     public var availability: Availability
 
-    public init(featureSecondsPer1k: Double, trainSecondsPer1k: Double, generateSecondsPer1k: Double,
-                downMbps: Double, upMbps: Double, latency: Double, dropout: Double = 0,
-                availability: Availability = .always) {
+    public init(
+        featureSecondsPer1k: Double, trainSecondsPer1k: Double, generateSecondsPer1k: Double,
+        downMbps: Double, upMbps: Double, latency: Double, dropout: Double = 0,
+        availability: Availability = .always
+    ) {
         self.featureSecondsPer1k = featureSecondsPer1k
         self.trainSecondsPer1k = trainSecondsPer1k
         self.generateSecondsPer1k = generateSecondsPer1k
@@ -34,8 +36,9 @@ public struct DeviceProfile: Sendable, Codable, Equatable {
 
     /// Every client's device in the uniform system model: always online, never drops, the same
     /// speeds for all (so with no simulated deadlines every invited client answers, as on an idle host).
-    public static let uniform = DeviceProfile(featureSecondsPer1k: 1, trainSecondsPer1k: 10, generateSecondsPer1k: 50,
-                                              downMbps: 20, upMbps: 5, latency: 0.05)
+    public static let uniform = DeviceProfile(
+        featureSecondsPer1k: 1, trainSecondsPer1k: 10, generateSecondsPer1k: 50,
+        downMbps: 20, upMbps: 5, latency: 0.05)
 
     /// Seconds to receive `bytes` from the server.
     public func downloadSeconds(_ bytes: Int) -> Double {

@@ -13,7 +13,7 @@ public enum DeviceTrace {
         ("generate_s_per_1k", \.generateSecondsPer1k, 0, true),
         ("down_mbps", \.downMbps, 0, false),
         ("up_mbps", \.upMbps, 0, false),
-        ("latency_s", \.latency, 0, true),
+        ("latency_s", \.latency, 0, true)
     ]
     static let optional = ["dropout", "period_s", "online"]
     static var allFields: [String] { ["client"] + numbers.map(\.key) + optional }
@@ -37,8 +37,9 @@ public enum DeviceTrace {
             let number = index + 1
             let (client, device) = try parseLine(line, file: file, line: number)
             if let earlier = seenOn[client] {
-                throw ActorsError.invalidTrace(file: file, line: number, field: "client",
-                                               reason: "client \(client) already has line \(earlier)")
+                throw ActorsError.invalidTrace(
+                    file: file, line: number, field: "client",
+                    reason: "client \(client) already has line \(earlier)")
             }
             seenOn[client] = number
             if client < clients { devices[client] = device }
@@ -90,8 +91,10 @@ public enum DeviceTrace {
         return (Int(id), device)
     }
 
-    static func availability(_ period: Double?, _ online: TraceValue?,
-                             _ bad: (String?, String) -> ActorsError) throws -> Availability {
+    static func availability(
+        _ period: Double?, _ online: TraceValue?,
+        _ bad: (String?, String) -> ActorsError
+    ) throws -> Availability {
         switch (period, online) {
         case (nil, nil): return .always
         case (nil, _?): throw bad("period_s", "missing (`online` windows repeat every `period_s` seconds)")
@@ -104,7 +107,8 @@ public enum DeviceTrace {
             var windows: [Availability.Window] = []
             for (i, item) in items.enumerated() {
                 guard case let .array(pair) = item, pair.count == 2,
-                      case let .number(start) = pair[0], case let .number(end) = pair[1] else {
+                    case let .number(start) = pair[0], case let .number(end) = pair[1]
+                else {
                     throw bad("online", "window \(i + 1) is not a [start, end] pair of numbers")
                 }
                 guard start >= 0, start < end, end <= p else {

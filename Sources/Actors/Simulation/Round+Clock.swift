@@ -7,8 +7,10 @@ extension Round {
     /// the clock, which decides who answered in time, was late, dropped out or was surplus; only
     /// the answers it keeps count. A client without a real answer counts as dropped, with its
     /// host's reason.
-    mutating func charge(_ phase: SimulatedRound.Phase, _ got: PhaseAnswers, asked: [Int],
-                         on server: isolated ServerActor, request: ([Int]) -> Message) throws -> [Int: Message] {
+    mutating func charge(
+        _ phase: SimulatedRound.Phase, _ got: PhaseAnswers, asked: [Int],
+        on server: isolated ServerActor, request: ([Int]) -> Message
+    ) throws -> [Int: Message] {
         guard var record = simulated, let clock = server.clock else { return got.answers }
         var work: [Int: ClientWork] = [:]
         for c in asked {

@@ -17,7 +17,7 @@ extension RunConfig {
             ("clock.devices", clockDevices != .uniform),
             ("clock.over_selection", overSelection != 1),
             ("clock.feature_deadline", simulatedFeatureDeadline != 0),
-            ("clock.train_deadline", simulatedTrainDeadline != 0),
+            ("clock.train_deadline", simulatedTrainDeadline != 0)
         ]
         if let (key, _) = simulatedOnly.first(where: \.1) {
             throw ActorsError.invalidConfiguration(

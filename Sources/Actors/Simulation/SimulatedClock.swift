@@ -25,8 +25,10 @@ public struct SimulatedClock: Sendable {
     /// Simulated seconds each phase may last (absent or 0: no deadline).
     public let deadlines: [SimulatedRound.Phase: Double]
 
-    public init(system: SystemModel, seed: UInt64, overSelection: Double = 1,
-                deadlines: [SimulatedRound.Phase: Double] = [:]) {
+    public init(
+        system: SystemModel, seed: UInt64, overSelection: Double = 1,
+        deadlines: [SimulatedRound.Phase: Double] = [:]
+    ) {
         self.system = system
         self.seed = seed
         self.overSelection = overSelection
@@ -42,8 +44,10 @@ public struct SimulatedClock: Sendable {
     /// Opens round `round` at simulated time `requested` (or later, at the first moment at least
     /// `minOnline` clients are online) and invites its clients among those online. `sampler` is
     /// the run's participant sampler, used when everyone is online and f = 1.
-    public func start(round: Int, at requested: Double, perRound: Int, plan: [SimulatedRound.Phase],
-                      sampler: ParticipantSampler? = nil, minOnline: Int = 1) throws -> SimulatedRound {
+    public func start(
+        round: Int, at requested: Double, perRound: Int, plan: [SimulatedRound.Phase],
+        sampler: ParticipantSampler? = nil, minOnline: Int = 1
+    ) throws -> SimulatedRound {
         guard perRound >= 1, perRound <= system.clients else {
             throw ActorsError.invalidConfiguration(
                 "simulated clock: \(perRound) participants a round, with \(system.clients) clients")
@@ -58,8 +62,9 @@ public struct SimulatedClock: Sendable {
             var rng = SeededGenerator(seed: seed, round: round, client: -1, purpose: .invitation)
             invited = ParticipantSampler.draw(online.count, n, &rng).map { online[$0] }
         }
-        return SimulatedRound(round: round, target: perRound, plan: plan, requested: requested, start: start,
-                              online: online.count, invited: invited)
+        return SimulatedRound(
+            round: round, target: perRound, plan: plan, requested: requested, start: start,
+            online: online.count, invited: invited)
     }
 
     /// The first moment at or after `t` with at least `m` clients online. Looks two periods of
@@ -97,8 +102,10 @@ public struct SimulatedClock: Sendable {
     /// clients whose answers count, sorted: those still in the round, or after the last phase the
     /// aggregated ones.
     @discardableResult
-    public func run(_ phase: SimulatedRound.Phase, in record: inout SimulatedRound,
-                    work: [Int: ClientWork]) throws -> [Int] {
+    public func run(
+        _ phase: SimulatedRound.Phase, in record: inout SimulatedRound,
+        work: [Int: ClientWork]
+    ) throws -> [Int] {
         let index = record.spans.count
         let here = "simulated round \(record.round)"
         guard index < record.plan.count, record.plan[index] == phase else {
@@ -129,9 +136,10 @@ public struct SimulatedClock: Sendable {
                 continue
             }
             let device = system.devices[c]
-            var times = SimulatedRound.PhaseTimes(opens: opens, download: device.downloadSeconds(w.bytesDown),
-                                                  compute: device.computeSeconds(w),
-                                                  upload: device.uploadSeconds(w.bytesUp), work: w)
+            var times = SimulatedRound.PhaseTimes(
+                opens: opens, download: device.downloadSeconds(w.bytesDown),
+                compute: device.computeSeconds(w),
+                upload: device.uploadSeconds(w.bytesUp), work: w)
             let busy = times.download + times.compute + times.upload
             let reports = opens + busy
             var drop: (at: Double, why: String)?
@@ -152,7 +160,8 @@ public struct SimulatedClock: Sendable {
             } else if reports > deadlineAt {
                 client.outcome = .late
                 client.at = reports
-                client.why = "would answer at \(Self.seconds(reports)), "
+                client.why =
+                    "would answer at \(Self.seconds(reports)), "
                     + "after the deadline at \(Self.seconds(deadlineAt))"
                 client.phase = phase
                 anyLate = true
@@ -180,7 +189,8 @@ public struct SimulatedClock: Sendable {
                 client.phase = phase
                 client.at = reported
                 let first = "the first \(record.target) updates"
-                client.why = reported.map { "answered at \(Self.seconds($0)), after \(first)" }
+                client.why =
+                    reported.map { "answered at \(Self.seconds($0)), after \(first)" }
                     ?? "still at work when \(first) had arrived"
                 record.clients[key] = client
             }

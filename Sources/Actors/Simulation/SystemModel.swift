@@ -28,7 +28,7 @@ public struct SystemModel: Sendable, Codable, Equatable {
     static let tiers: [(share: Double, feature: Double, train: Double, generate: Double)] = [
         (0.2, 0.5, 5, 20),  // fast
         (0.5, 1.5, 15, 60),  // mid
-        (0.3, 4, 40, 160),  // slow
+        (0.3, 4, 40, 160)  // slow
     ]
 
     static func syntheticDevice(client: Int, seed: UInt64) -> DeviceProfile {
@@ -46,15 +46,17 @@ public struct SystemModel: Sendable, Codable, Equatable {
             let length = 6 * 3600 + 10 * 3600 * unit(&rng)
             let offset = day * unit(&rng)
             typealias W = Availability.Window
-            let windows = offset + length <= day
+            let windows =
+                offset + length <= day
                 ? [W(start: offset, end: offset + length)]
                 : [W(start: 0, end: offset + length - day), W(start: offset, end: day)]
             availability = Availability(period: day, windows: windows)
         }
         let t = tiers[tier]
-        return DeviceProfile(featureSecondsPer1k: t.feature * jitter, trainSecondsPer1k: t.train * jitter,
-                             generateSecondsPer1k: t.generate * jitter, downMbps: down, upMbps: up,
-                             latency: latency, dropout: dropout, availability: availability)
+        return DeviceProfile(
+            featureSecondsPer1k: t.feature * jitter, trainSecondsPer1k: t.train * jitter,
+            generateSecondsPer1k: t.generate * jitter, downMbps: down, upMbps: up,
+            latency: latency, dropout: dropout, availability: availability)
     }
 
     /// A uniform double in [0, 1) from the top 53 bits of one draw (written out so that other

@@ -1,6 +1,11 @@
 /// One JSON value of a trace line.
 enum TraceValue: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([TraceValue]), object([String: TraceValue])
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([TraceValue])
+    case object([String: TraceValue])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()

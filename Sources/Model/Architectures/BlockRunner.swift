@@ -20,8 +20,9 @@ protocol BlockRunner {
     /// (a residual connection). `x` `[rows, in]` (leading dimension `ldx`), `y` `[rows, out]`
     /// (`ldy`). `sameInputAsPrevious`: the previous linear of this block read the same `x` (q, k, v
     /// read one normed row; so do gate and up), so a runner may reuse its conversion of `x`.
-    func linear(layer: Int, _ p: Projection, x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, sameInputAsPrevious: Bool)
+    func linear(
+        layer: Int, _ p: Projection, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+        into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, sameInputAsPrevious: Bool)
 
     /// Causal grouped-query attention of block `layer` (rotary already applied to q and k): query
     /// head h reads key/value head h / (heads / kvHeads). Writes `out` `[rows, heads * hd]`.
@@ -33,8 +34,9 @@ protocol BlockBackwardRunner: BlockRunner {
     /// Given dy of `linear(layer:p...)`, writes dL/dx into `dx` (or adds with `accumulateDx`; nil
     /// when nothing below needs it) and adds the gradients of whatever the runner trains.
     /// `x` is the forward's input.
-    func linearBackward(layer: Int, _ p: Projection, dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>,
-                        ldx: Int, rows: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulateDx: Bool)
+    func linearBackward(
+        layer: Int, _ p: Projection, dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>,
+        ldx: Int, rows: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int, accumulateDx: Bool)
 
     /// Given dL/d(attention output) `dOut` `[rows, heads * hd]`, writes dL/dq, dL/dk, dL/dv (after
     /// rotary: the block rotates them back).

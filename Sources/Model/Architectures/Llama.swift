@@ -19,8 +19,10 @@ enum Llama {
         projections: [.q, .k, .v, .o, .gate, .up, .down],
         shapes: { m in
             let d = m.hiddenSize, hd = m.headDim, ff = m.intermediateSize
-            return [.q: (m.headCount * hd, d), .k: (m.kvHeadCount * hd, d), .v: (m.kvHeadCount * hd, d),
-                    .o: (d, m.headCount * hd), .gate: (ff, d), .up: (ff, d), .down: (d, ff)]
+            return [
+                .q: (m.headCount * hd, d), .k: (m.kvHeadCount * hd, d), .v: (m.kvHeadCount * hd, d),
+                .o: (d, m.headCount * hd), .gate: (ff, d), .up: (ff, d), .down: (d, ff)
+            ]
         },
         peftFanInFanOut: false,
         peftModule: { layer, p in
@@ -29,14 +31,18 @@ enum Llama {
         ggufNormEpsilonKey: "attention.layer_norm_rms_epsilon",
         ggufNames: CheckpointNames(
             block: { "blk.\($0)." },
-            projections: [.q: "attn_q", .k: "attn_k", .v: "attn_v", .o: "attn_output",
-                          .gate: "ffn_gate", .up: "ffn_up", .down: "ffn_down"],
+            projections: [
+                .q: "attn_q", .k: "attn_k", .v: "attn_v", .o: "attn_output",
+                .gate: "ffn_gate", .up: "ffn_up", .down: "ffn_down"
+            ],
             attentionNorm: "attn_norm", mlpNorm: "ffn_norm", tokenEmbedding: "token_embd", positionEmbedding: nil,
             finalNorm: "output_norm", lmHead: "output"),
         huggingFaceNames: CheckpointNames(
             block: { "model.layers.\($0)." },
-            projections: [.q: "self_attn.q_proj", .k: "self_attn.k_proj", .v: "self_attn.v_proj",
-                          .o: "self_attn.o_proj", .gate: "mlp.gate_proj", .up: "mlp.up_proj", .down: "mlp.down_proj"],
+            projections: [
+                .q: "self_attn.q_proj", .k: "self_attn.k_proj", .v: "self_attn.v_proj",
+                .o: "self_attn.o_proj", .gate: "mlp.gate_proj", .up: "mlp.up_proj", .down: "mlp.down_proj"
+            ],
             attentionNorm: "input_layernorm", mlpNorm: "post_attention_layernorm",
             tokenEmbedding: "model.embed_tokens", positionEmbedding: nil, finalNorm: "model.norm", lmHead: "lm_head"),
         ggufInterleavedRows: [.q, .k])

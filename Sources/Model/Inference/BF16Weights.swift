@@ -47,8 +47,9 @@ final class BF16Weights: @unchecked Sendable {
         var projections = [Matrix?](repeating: nil, count: weights.layers.count * Projection.slotCount)
         var output: Matrix?
         for job in jobs {
-            let m = Matrix(pointer: UnsafePointer(storage + job.offset), inFeatures: job.tensor.columns,
-                           outFeatures: job.tensor.rows)
+            let m = Matrix(
+                pointer: UnsafePointer(storage + job.offset), inFeatures: job.tensor.columns,
+                outFeatures: job.tensor.rows)
             if let slot = job.slot { projections[slot] = m } else { output = m }
         }
         self.storage = storage
@@ -66,12 +67,15 @@ final class BF16Weights: @unchecked Sendable {
 
     /// Packs every `[out, in]` tensor at its offset in `storage`, as `W^T` (`transposed`, the forward
     /// operand) or as `W`, spread over the cores (the parts of `storage` are disjoint).
-    static func pack(_ jobs: [(tensor: Tensor, offset: Int)], transposed: Bool, into storage: UnsafeMutablePointer<UInt16>) {
+    static func pack(
+        _ jobs: [(tensor: Tensor, offset: Int)], transposed: Bool, into storage: UnsafeMutablePointer<UInt16>
+    ) {
         Parallel.forEach(jobs.count) { j in
             let (t, offset) = jobs[j]
             t.data.withUnsafeBufferPointer { w in
                 if transposed {
-                    ck_bf16_pack_transposed(w.baseAddress!, Int32(t.rows), Int32(t.columns), Int32(t.columns), storage + offset)
+                    ck_bf16_pack_transposed(
+                        w.baseAddress!, Int32(t.rows), Int32(t.columns), Int32(t.columns), storage + offset)
                 } else {
                     ck_bf16_pack(w.baseAddress!, Int32(t.rows), Int32(t.columns), Int32(t.columns), storage + offset)
                 }

@@ -23,8 +23,10 @@ struct CacheRunner: BlockRunner {
     private let scoreStride: Int, scoreSlots: Int
     private let parallelAttention: Bool
 
-    init(decoder: Decoder, spans: [Decoder.Span], caches: [KVCache]?, lora: LoRAContext?, ws: Workspace,
-         rotary: RotaryOp?) {
+    init(
+        decoder: Decoder, spans: [Decoder.Span], caches: [KVCache]?, lora: LoRAContext?, ws: Workspace,
+        rotary: RotaryOp?
+    ) {
         self.decoder = decoder
         self.spans = spans
         self.caches = caches
@@ -33,10 +35,12 @@ struct CacheRunner: BlockRunner {
         self.rotary = rotary
         layers = decoder.weights.layers
         let hd = decoder.config.headDim
-        let items = Decoder.wideRowAttention(headDim: hd)
+        let items =
+            Decoder.wideRowAttention(headDim: hd)
             ? AttentionItem.split(spans, workers: LinearKernel.workers) : nil
         rowItems = items
-        parallelAttention = caches != nil && spans.count > 1 && LinearKernel.workers > 1
+        parallelAttention =
+            caches != nil && spans.count > 1 && LinearKernel.workers > 1
             && spans.allSatisfy { $0.count < Decoder.gemmAttentionThreshold }
         if let items {
             // Items go to `slots` scratch areas by index (see `attend`).
@@ -49,12 +53,15 @@ struct CacheRunner: BlockRunner {
         scores = ws.scores.reserve(scoreStride * scoreSlots)
     }
 
-    func linear(layer: Int, _ p: Projection, x: UnsafePointer<Float>, ldx: Int, rows: Int,
-                into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, sameInputAsPrevious: Bool) {
+    func linear(
+        layer: Int, _ p: Projection, x: UnsafePointer<Float>, ldx: Int, rows: Int,
+        into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, sameInputAsPrevious: Bool
+    ) {
         let lin = layers[layer].projections[p]!
         precondition(ldx == lin.inFeatures && ldy == lin.outFeatures, "the inference kernels take dense rows")
-        decoder.apply(lin, p, layer: layer, x, rows: rows, into: y, accumulate: accumulate, lora: lora, ws: ws,
-                      rowsConverted: sameInputAsPrevious)
+        decoder.apply(
+            lin, p, layer: layer, x, rows: rows, into: y, accumulate: accumulate, lora: lora, ws: ws,
+            rowsConverted: sameInputAsPrevious)
     }
 
     func attend(layer l: Int, q: Rows, k: Rows, v: Rows, into out: UnsafeMutablePointer<Float>) {
@@ -63,8 +70,10 @@ struct CacheRunner: BlockRunner {
         // Each sequence's keys and values: its cache (after storing the new rows) or its own rows.
         let kv: [(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int)] = spans.enumerated().map { si, s in
             guard let caches else {
-                return (UnsafePointer(k.pointer + s.offset * k.stride), UnsafePointer(v.pointer + s.offset * v.stride),
-                        k.stride)
+                return (
+                    UnsafePointer(k.pointer + s.offset * k.stride), UnsafePointer(v.pointer + s.offset * v.stride),
+                    k.stride
+                )
             }
             let ck = caches[si].keys(layer: l), cv = caches[si].values(layer: l)
             for i in 0..<s.count {
@@ -83,9 +92,10 @@ struct CacheRunner: BlockRunner {
                 while j < rowItems.count {
                     let item = rowItems[j], s = spans[item.span], (ks, vs, kvs) = kv[item.span]
                     let row = s.offset + item.first
-                    ck_attend_rows(q.pointer + row * q.stride, Int32(q.stride), ks, vs, Int32(kvs), Int32(item.count),
-                                   Int32(s.past + item.first), Int32(heads), Int32(kvHeads), Int32(hd),
-                                   1 / Float(hd).squareRoot(), out + row * qDim, Int32(qDim), sc)
+                    ck_attend_rows(
+                        q.pointer + row * q.stride, Int32(q.stride), ks, vs, Int32(kvs), Int32(item.count),
+                        Int32(s.past + item.first), Int32(heads), Int32(kvHeads), Int32(hd),
+                        1 / Float(hd).squareRoot(), out + row * qDim, Int32(qDim), sc)
                     j += slots
                 }
             }
@@ -94,9 +104,10 @@ struct CacheRunner: BlockRunner {
         // One sequence's attention with scratch area `slot`.
         func attendSpan(_ si: Int, slot: Int) {
             let s = spans[si], (ks, vs, kvs) = kv[si]
-            Decoder.attend(q: q.pointer + s.offset * q.stride, qStride: q.stride, k: ks, v: vs, kvStride: kvs,
-                           n: s.count, past: caches == nil ? 0 : s.past, heads: heads, kvHeads: kvHeads, headDim: hd,
-                           out: out + s.offset * qDim, outStride: qDim, scores: scores + slot * scoreStride)
+            Decoder.attend(
+                q: q.pointer + s.offset * q.stride, qStride: q.stride, k: ks, v: vs, kvStride: kvs,
+                n: s.count, past: caches == nil ? 0 : s.past, heads: heads, kvHeads: kvHeads, headDim: hd,
+                out: out + s.offset * qDim, outStride: qDim, scores: scores + slot * scoreStride)
         }
         if parallelAttention {
             Parallel.forEach(spans.count) { si in attendSpan(si, slot: si) }

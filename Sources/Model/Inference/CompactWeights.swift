@@ -45,8 +45,9 @@ final class CompactWeights: @unchecked Sendable {
         for (j, job) in tensors.enumerated() {
             guard let (buffer, bits) = packed[j] else { continue }
             buffers.append(buffer)
-            let m = Matrix(pointer: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)), bits: bits,
-                           inFeatures: job.tensor.columns, outFeatures: job.tensor.rows)
+            let m = Matrix(
+                pointer: UnsafePointer(buffer.assumingMemoryBound(to: UInt8.self)), bits: bits,
+                inFeatures: job.tensor.columns, outFeatures: job.tensor.rows)
             bytes += ck_compact_bytes(Int32(m.inFeatures), Int32(m.outFeatures), Int32(bits))
             if let slot = job.slot { projections[slot] = m } else { output = m }
         }
@@ -62,8 +63,9 @@ final class CompactWeights: @unchecked Sendable {
             guard n > 0 else { return nil }
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
             let ok = w.data.withUnsafeBufferPointer { p in
-                ck_compact_pack_transposed(p.baseAddress!, Int32(w.rows), Int32(w.columns), Int32(w.columns), Int32(bits),
-                                           buffer.assumingMemoryBound(to: UInt8.self))
+                ck_compact_pack_transposed(
+                    p.baseAddress!, Int32(w.rows), Int32(w.columns), Int32(w.columns), Int32(bits),
+                    buffer.assumingMemoryBound(to: UInt8.self))
             }
             if ok == 1 { return (buffer, bits) }
             buffer.deallocate()

@@ -23,9 +23,11 @@ extension Decoder {
     /// over keys / values at positions `0 ..< past + n` (row `t` of `k`, `v` is position `t`).
     /// Query head `h` reads key/value head `h / (heads / kvHeads)` (grouped-query attention).
     /// `q`, `k`, `v`, `out` point at column 0 of their first row; strides are in floats.
-    static func attend(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                       kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
-                       out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>) {
+    static func attend(
+        q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
+        out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>
+    ) {
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let keys = past + n
@@ -33,8 +35,9 @@ extension Decoder {
             for h in 0..<heads {
                 let kvh = h / group
                 // S[n, keys] = scale * Q_h K_h^T
-                BLAS.gemmTransB(m: n, n: keys, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
-                                b: k + kvh * hd, ldb: kvStride, c: scores, ldc: keys)
+                BLAS.gemmTransB(
+                    m: n, n: keys, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
+                    b: k + kvh * hd, ldb: kvStride, c: scores, ldc: keys)
                 for i in 0..<n {
                     let row = scores + i * keys
                     let valid = past + i + 1
@@ -42,24 +45,29 @@ extension Decoder {
                     if valid < keys { (row + valid).update(repeating: 0, count: keys - valid) }
                 }
                 // O_h[n, hd] = S V_h
-                BLAS.gemm(m: n, n: hd, k: keys, a: scores, lda: keys, b: v + kvh * hd, ldb: kvStride,
-                          c: out + h * hd, ldc: outStride)
+                BLAS.gemm(
+                    m: n, n: hd, k: keys, a: scores, lda: keys, b: v + kvh * hd, ldb: kvStride,
+                    c: out + h * hd, ldc: outStride)
             }
             return
         }
         if Kernels.hasAVX2FMA {
-            ck_attend_rows(q, Int32(qStride), k, v, Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
-                           Int32(hd), scale, out, Int32(outStride), scores)
+            ck_attend_rows(
+                q, Int32(qStride), k, v, Int32(kvStride), Int32(n), Int32(past), Int32(heads), Int32(kvHeads),
+                Int32(hd), scale, out, Int32(outStride), scores)
         } else {
-            attendRowsPlain(q: q, qStride: qStride, k: k, v: v, kvStride: kvStride, n: n, past: past, heads: heads,
-                            kvHeads: kvHeads, headDim: hd, out: out, outStride: outStride, scores: scores)
+            attendRowsPlain(
+                q: q, qStride: qStride, k: k, v: v, kvStride: kvStride, n: n, past: past, heads: heads,
+                kvHeads: kvHeads, headDim: hd, out: out, outStride: outStride, scores: scores)
         }
     }
 
     /// The per-row path of `attend` in Swift: one dot product per key, softmax, weighted sum of values.
-    static func attendRowsPlain(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
-                                out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>) {
+    static func attendRowsPlain(
+        q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        kvStride: Int, n: Int, past: Int, heads: Int, kvHeads: Int, headDim hd: Int,
+        out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>
+    ) {
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
         for i in 0..<n {

@@ -11,7 +11,8 @@ extension Decoder {
     public func lastTokenFeatures(_ batch: [[Int]], layers k: Int, maxTokensPerPass: Int = 4096) throws -> [[Float]] {
         let c = config
         guard k >= 1 && k <= c.layerCount else {
-            throw ModelError.invalidInput("a layer proxy of \(k) layers: the model has \(c.layerCount) (give 1...\(c.layerCount))")
+            throw ModelError.invalidInput(
+                "a layer proxy of \(k) layers: the model has \(c.layerCount) (give 1...\(c.layerCount))")
         }
         if k == c.layerCount { return try lastTokenFeatures(batch, maxTokensPerPass: maxTokensPerPass) }
         try validate(batch)
@@ -36,7 +37,8 @@ extension Decoder {
             try rows.withUnsafeMutableBufferPointer { rb in
                 func take(_ slot: Int, _ x: UnsafePointer<Float>) {
                     for (si, s) in spans.enumerated() {
-                        (rb.baseAddress! + si * width + slot * d).update(from: x + (s.offset + s.count - 1) * d, count: d)
+                        (rb.baseAddress! + si * width + slot * d).update(
+                            from: x + (s.offset + s.count - 1) * d, count: d)
                     }
                 }
                 try WeightPointers.with(weights) { wp in

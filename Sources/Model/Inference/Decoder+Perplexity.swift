@@ -5,8 +5,10 @@ extension Decoder {
     /// reads `prompt + response` and the loss averages `-log p(response[j] | prefix)` over the
     /// response tokens only (prompt positions are masked out). NaN for an empty response.
     /// Samples run in groups of at most `maxTokensPerPass` tokens.
-    public func responseLoss(prompts: [[Int]], responses: [[Int]], adapter: LoRAAdapter? = nil,
-                             maxTokensPerPass: Int = 4096) throws -> [Double] {
+    public func responseLoss(
+        prompts: [[Int]], responses: [[Int]], adapter: LoRAAdapter? = nil,
+        maxTokensPerPass: Int = 4096
+    ) throws -> [Double] {
         guard prompts.count == responses.count else {
             throw ModelError.invalidInput("\(prompts.count) prompts but \(responses.count) responses")
         }

@@ -71,8 +71,10 @@ public struct Decoder: Sendable {
 
     /// One forward pass over `batch` (sequences of token ids, any lengths), returning what
     /// `outputs` asks for. Without logits the LM head is skipped.
-    public func forward(_ batch: [[Int]], adapter: LoRAAdapter? = nil,
-                        outputs: ForwardOutputs = ForwardOutputs()) throws -> ForwardResult {
+    public func forward(
+        _ batch: [[Int]], adapter: LoRAAdapter? = nil,
+        outputs: ForwardOutputs = ForwardOutputs()
+    ) throws -> ForwardResult {
         try validate(batch)
         if batch.isEmpty { return ForwardResult(logits: [], hiddenStates: []) }
         let c = config, d = c.hiddenSize, slots = c.hiddenStateSlots
@@ -83,7 +85,11 @@ public struct Decoder: Sendable {
             tokens += seq
         }
         func rowsOf(_ p: ForwardOutputs.Positions, _ s: Span) -> Int {
-            switch p { case .none: return 0; case .lastToken: return 1; case .allTokens: return s.count }
+            switch p {
+            case .none: return 0;
+            case .lastToken: return 1;
+            case .allTokens: return s.count
+            }
         }
         // Hidden states of every sequence, slot-major within a sequence.
         var hiddenOffsets: [Int] = []
@@ -121,7 +127,11 @@ public struct Decoder: Sendable {
                 guard needRows else { return }
                 var rowIndex: [Int] = []
                 for s in spans {
-                    if allRows { rowIndex += Array(s.offset..<(s.offset + s.count)) } else { rowIndex.append(s.offset + s.count - 1) }
+                    if allRows {
+                        rowIndex += Array(s.offset..<(s.offset + s.count))
+                    } else {
+                        rowIndex.append(s.offset + s.count - 1)
+                    }
                 }
                 let normed = finalNorm(rows: rowIndex, ws: ws)
                 if outputs.hiddenStates != .none {
@@ -168,8 +178,10 @@ public struct Decoder: Sendable {
     /// The FedHDS feature of each sequence: the last token's hidden state of all L+1 slots,
     /// concatenated in slot order ((L+1)*d values). Sequences are run in groups of at most
     /// `maxTokensPerPass` tokens (a single longer sequence runs alone).
-    public func lastTokenFeatures(_ batch: [[Int]], adapter: LoRAAdapter? = nil,
-                                  maxTokensPerPass: Int = 4096) throws -> [[Float]] {
+    public func lastTokenFeatures(
+        _ batch: [[Int]], adapter: LoRAAdapter? = nil,
+        maxTokensPerPass: Int = 4096
+    ) throws -> [[Float]] {
         try validate(batch)
         var features: [[Float]] = []
         features.reserveCapacity(batch.count)
@@ -197,10 +209,12 @@ public struct Decoder: Sendable {
         for (i, seq) in batch.enumerated() {
             guard !seq.isEmpty else { throw ModelError.invalidInput("sequence \(i) is empty") }
             guard seq.count <= c.contextLength else {
-                throw ModelError.invalidInput("sequence \(i) has \(seq.count) tokens, more than the context length \(c.contextLength)")
+                throw ModelError.invalidInput(
+                    "sequence \(i) has \(seq.count) tokens, more than the context length \(c.contextLength)")
             }
             for t in seq where t < 0 || t >= c.vocabSize {
-                throw ModelError.invalidInput("sequence \(i) holds token id \(t), outside the vocabulary 0..<\(c.vocabSize)")
+                throw ModelError.invalidInput(
+                    "sequence \(i) holds token id \(t), outside the vocabulary 0..<\(c.vocabSize)")
             }
         }
     }
@@ -211,31 +225,46 @@ public struct Decoder: Sendable {
             .invalidTensor(path: "model weights", tensor: tensor, reason: reason)
         }
         guard c.hiddenSize > 0, c.headCount > 0, c.kvHeadCount > 0, c.layerCount >= 0, c.vocabSize > 0,
-              c.hiddenSize % c.headCount == 0, c.headCount % c.kvHeadCount == 0 else {
+            c.hiddenSize % c.headCount == 0, c.headCount % c.kvHeadCount == 0
+        else {
             return .unsupported("shape d=\(c.hiddenSize) heads=\(c.headCount) kv heads=\(c.kvHeadCount)")
         }
         let arch = c.definition
-        if arch.positions == .rotary && c.headDim % 2 != 0 { return .unsupported("odd head size \(c.headDim) with rotary embeddings") }
+        if arch.positions == .rotary && c.headDim % 2 != 0 {
+            return .unsupported("odd head size \(c.headDim) with rotary embeddings")
+        }
         let d = c.hiddenSize
-        if w.tokenEmbedding.shape != [c.vocabSize, d] { return bad("token embedding", "shape \(w.tokenEmbedding.shape), expected [\(c.vocabSize), \(d)]") }
-        if w.outputMatrix.shape != [c.vocabSize, d] { return bad("lm head", "shape \(w.outputMatrix.shape), expected [\(c.vocabSize), \(d)]") }
+        if w.tokenEmbedding.shape != [c.vocabSize, d] {
+            return bad("token embedding", "shape \(w.tokenEmbedding.shape), expected [\(c.vocabSize), \(d)]")
+        }
+        if w.outputMatrix.shape != [c.vocabSize, d] {
+            return bad("lm head", "shape \(w.outputMatrix.shape), expected [\(c.vocabSize), \(d)]")
+        }
         if arch.positions == .learned {
             guard let p = w.positionEmbedding, p.shape == [c.contextLength, d] else {
                 return bad("position embedding", "missing or not [\(c.contextLength), \(d)]")
             }
         }
-        guard w.layers.count == c.layerCount else { return bad("layers", "\(w.layers.count) blocks, expected \(c.layerCount)") }
+        guard w.layers.count == c.layerCount else {
+            return bad("layers", "\(w.layers.count) blocks, expected \(c.layerCount)")
+        }
         let shapes = LoRAAdapter.projectionShapes(c)
         let needsBias = arch.biases
         func normOK(_ n: Norm) -> Bool { n.weight.count == d && (!needsBias || n.bias?.count == d) }
         guard normOK(w.finalNorm) else { return bad("final norm", "wrong size") }
         for (i, layer) in w.layers.enumerated() {
-            guard normOK(layer.attentionNorm), normOK(layer.mlpNorm) else { return bad("layer \(i) norm", "wrong size") }
+            guard normOK(layer.attentionNorm), normOK(layer.mlpNorm) else {
+                return bad("layer \(i) norm", "wrong size")
+            }
             for p in Projection.all(for: c.architecture) {
                 let (outF, inF) = shapes[p]!
                 guard let lin = layer.projections[p] else { return bad("layer \(i) \(p.rawValue)", "missing") }
-                guard lin.weight.shape == [outF, inF] else { return bad("layer \(i) \(p.rawValue)", "shape \(lin.weight.shape), expected [\(outF), \(inF)]") }
-                if needsBias && lin.bias?.count != outF { return bad("layer \(i) \(p.rawValue)", "bias missing or not \(outF) values") }
+                guard lin.weight.shape == [outF, inF] else {
+                    return bad("layer \(i) \(p.rawValue)", "shape \(lin.weight.shape), expected [\(outF), \(inF)]")
+                }
+                if needsBias && lin.bias?.count != outF {
+                    return bad("layer \(i) \(p.rawValue)", "bias missing or not \(outF) values")
+                }
             }
         }
         return nil

@@ -15,11 +15,14 @@ enum LinearKernel {
     static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// `y[m, n] = x[m, k] · w[n, k]^T`, or `y +=` with `accumulate`. Dense rows.
-    static func apply(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight w: UnsafePointer<Float>,
-                      outFeatures n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+    static func apply(
+        _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight w: UnsafePointer<Float>,
+        outFeatures n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
         guard m > 0, n > 0 else { return }
         if m <= smallRowLimit && Kernels.hasAVX2FMA {
-            small(x, rows: m, inFeatures: k, weight: w, outFeatures: n, into: y, accumulate: accumulate, workers: workers)
+            small(
+                x, rows: m, inFeatures: k, weight: w, outFeatures: n, into: y, accumulate: accumulate, workers: workers)
         } else {
             BLAS.linear(x, rows: m, inFeatures: k, weight: w, outFeatures: n, into: y, beta: accumulate ? 1 : 0)
         }
@@ -32,16 +35,19 @@ enum LinearKernel {
     /// The small kernel over `workers` threads; each item is a contiguous run of column tiles.
     /// Every output value is one dot product computed in the same order whatever `m` and
     /// `workers` are, so a row's result does not depend on the batch it was computed in.
-    static func small(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight w: UnsafePointer<Float>,
-                      outFeatures n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int) {
+    static func small(
+        _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight w: UnsafePointer<Float>,
+        outFeatures n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int
+    ) {
         let tiles = (n + columnTile - 1) / columnTile
         let parts = max(1, min(workers == 1 ? 1 : workers * itemsPerWorker, tiles))
         let tilesPerPart = (tiles + parts - 1) / parts
         func run(_ part: Int) {
             let n0 = part * tilesPerPart * columnTile, n1 = min(n, n0 + tilesPerPart * columnTile)
             guard n0 < n1 else { return }
-            ck_linear_small(x, Int32(m), Int32(k), Int32(k), w, Int32(k), Int32(n0), Int32(n1), y, Int32(n),
-                            accumulate ? 1 : 0)
+            ck_linear_small(
+                x, Int32(m), Int32(k), Int32(k), w, Int32(k), Int32(n0), Int32(n1), y, Int32(n),
+                accumulate ? 1 : 0)
         }
         Parallel.forEach(parts, run)
     }
@@ -60,9 +66,11 @@ enum LinearKernel {
     /// here about 1.5x faster than column ranges over thousands of rows: a block's activations stay
     /// in cache while all of the weight passes). Each output value is computed the same way
     /// whatever the split, so a row's result does not depend on the batch.
-    static func applyBF16(_ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight b: BF16Weights.Matrix,
-                          into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
-                          convert: Bool = true, kernel: BF16Kernel) {
+    static func applyBF16(
+        _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight b: BF16Weights.Matrix,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
+        convert: Bool = true, kernel: BF16Kernel
+    ) {
         let n = b.outFeatures
         let path = kernel.rawValue
         guard m > 0, n > 0 else { return }
@@ -87,16 +95,20 @@ enum LinearKernel {
             Parallel.forEach(parts) { part in
                 let r0 = part * tilesPerPart * 16, r1 = min(m, r0 + tilesPerPart * 16)
                 guard r0 < r1 else { return }
-                ck_bf16_gemm(path, a + r0 * k32, Int32(r1 - r0), Int32(k), b.pointer, Int32(n), 0, Int32(n), y + r0 * n, Int32(n), acc)
+                ck_bf16_gemm(
+                    path, a + r0 * k32, Int32(r1 - r0), Int32(k), b.pointer, Int32(n), 0, Int32(n), y + r0 * n,
+                    Int32(n), acc)
             }
         }
     }
 
     /// `applyBF16` for at most `bf16RowSplitAbove` rows with a compact copy of the weight
     /// (`ck_compact_gemm_path`: the same results, fewer bytes read), split by 16-aligned column ranges.
-    static func applyCompact(_ x: UnsafePointer<Float>, rows m: Int, weight c: CompactWeights.Matrix,
-                             into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
-                             convert: Bool = true, kernel: BF16Kernel) {
+    static func applyCompact(
+        _ x: UnsafePointer<Float>, rows m: Int, weight c: CompactWeights.Matrix,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: ScratchBuffer<UInt16>,
+        convert: Bool = true, kernel: BF16Kernel
+    ) {
         let n = c.outFeatures, k = c.inFeatures
         let path = kernel.rawValue
         guard m > 0, n > 0 else { return }
@@ -111,7 +123,8 @@ enum LinearKernel {
         Parallel.forEach(parts) { part in
             let n0 = part * pairsPerPart * 32, n1 = min(n, n0 + pairsPerPart * 32)
             guard n0 < n1 else { return }
-            ck_compact_gemm_path(path, a, Int32(m), Int32(k), c.pointer, Int32(c.bits), Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
+            ck_compact_gemm_path(
+                path, a, Int32(m), Int32(k), c.pointer, Int32(c.bits), Int32(n), Int32(n0), Int32(n1), y, Int32(n), acc)
         }
     }
 }

@@ -15,8 +15,10 @@ struct LoRAContext {
 
     /// Checks the layout of `adapter` against `config` and runs `body` with the pinned context
     /// (or nil without an adapter).
-    static func with<R>(_ adapter: LoRAAdapter?, config: ModelConfig,
-                        _ body: (LoRAContext?) throws -> R) throws -> R {
+    static func with<R>(
+        _ adapter: LoRAAdapter?, config: ModelConfig,
+        _ body: (LoRAContext?) throws -> R
+    ) throws -> R {
         guard let adapter else { return try body(nil) }
         let shapes = LoRAAdapter.projectionShapes(config)
         let r = adapter.config.rank
@@ -28,13 +30,17 @@ struct LoRAContext {
                 throw ModelError.adapterMismatch("layer \(view.layer) but the model has \(config.layerCount) layers")
             }
             guard let (outF, inF) = shapes[view.projection], outF == view.outFeatures, inF == view.inFeatures else {
-                throw ModelError.adapterMismatch("\(view.projection.rawValue) of layer \(view.layer) is "
-                    + "[\(view.outFeatures), \(view.inFeatures)], not a projection of this \(config.architecture.rawValue) model")
+                throw ModelError.adapterMismatch(
+                    "\(view.projection.rawValue) of layer \(view.layer) is "
+                        + "[\(view.outFeatures), \(view.inFeatures)], not a projection of this \(config.architecture.rawValue) model"
+                )
             }
             guard view.aOffset >= 0, view.aOffset + r * inF <= adapter.parameters.count,
-                  view.bOffset >= 0, view.bOffset + outF * r <= adapter.parameters.count else {
-                throw ModelError.adapterMismatch("\(view.projection.rawValue) of layer \(view.layer) lies outside "
-                    + "the \(adapter.parameters.count) parameters")
+                view.bOffset >= 0, view.bOffset + outF * r <= adapter.parameters.count
+            else {
+                throw ModelError.adapterMismatch(
+                    "\(view.projection.rawValue) of layer \(view.layer) lies outside "
+                        + "the \(adapter.parameters.count) parameters")
             }
             views[view.layer * stride + projectionIndex[view.projection]!] = view
         }

@@ -3,7 +3,12 @@
 /// Q8_0 `{f16 d; i8 qs[32]}` x = q d. In a 4-bit block, byte j holds element j in its low nibble
 /// and element j + 16 in its high nibble.
 enum GGMLType: UInt32, Sendable {
-    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, bf16 = 30
+    case f32 = 0
+    case f16 = 1
+    case q4_0 = 2
+    case q4_1 = 3
+    case q8_0 = 8
+    case bf16 = 30
 
     /// Elements per block.
     var blockSize: Int {
@@ -31,7 +36,7 @@ enum GGMLType: UInt32, Sendable {
             10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
             17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS",
             24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16",
-            34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
+            34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4"
         ]
         return names[raw] ?? "type \(raw)"
     }

@@ -41,7 +41,8 @@ public final class GGUFFile {
         }
         let magic = try r.u32("magic")
         guard magic == Self.magic else {
-            throw ModelError.invalidFile(path: path, reason: "not a GGUF file (bad magic 0x\(String(magic, radix: 16)))")
+            throw ModelError.invalidFile(
+                path: path, reason: "not a GGUF file (bad magic 0x\(String(magic, radix: 16)))")
         }
         let version = try r.u32("version")
         guard version == 2 || version == 3 else {
@@ -52,8 +53,9 @@ public final class GGUFFile {
         let kvCount = try r.u64("metadata count")
         // Every entry takes at least 8 bytes, so larger counts cannot be genuine.
         guard tensorCount <= UInt64(file.count / 8), kvCount <= UInt64(file.count / 8) else {
-            throw ModelError.invalidFile(path: path,
-                                         reason: "implausible counts (\(tensorCount) tensors, \(kvCount) metadata entries)")
+            throw ModelError.invalidFile(
+                path: path,
+                reason: "implausible counts (\(tensorCount) tensors, \(kvCount) metadata entries)")
         }
         var metadata: [String: GGUFValue] = [:]
         for _ in 0..<Int(kvCount) {
@@ -68,7 +70,8 @@ public final class GGUFFile {
             let name = try r.string("name of tensor \(i)")
             let nDims = try r.u32("dimension count of '\(name)'")
             guard nDims >= 1, nDims <= 4 else {
-                throw ModelError.invalidTensor(path: path, tensor: name, reason: "\(nDims) dimensions (ggml allows 1 to 4)")
+                throw ModelError.invalidTensor(
+                    path: path, tensor: name, reason: "\(nDims) dimensions (ggml allows 1 to 4)")
             }
             var dims: [Int] = []
             var total = 1
@@ -87,8 +90,9 @@ public final class GGUFFile {
             let type = try r.u32("type of '\(name)'")
             let offset = try r.u64("offset of '\(name)'")
             guard offset <= UInt64(file.count) else {
-                throw ModelError.invalidTensor(path: path, tensor: name,
-                                               reason: "data offset \(offset) beyond the end of the file (truncated?)")
+                throw ModelError.invalidTensor(
+                    path: path, tensor: name,
+                    reason: "data offset \(offset) beyond the end of the file (truncated?)")
             }
             guard index[name] == nil else {
                 throw ModelError.invalidTensor(path: path, tensor: name, reason: "listed twice")
@@ -122,7 +126,8 @@ public final class GGUFFile {
         func bad(_ reason: String) -> ModelError { .invalidTensor(path: path, tensor: name, reason: reason) }
         if let expectedShape {
             // A vector may be stored with trailing unit dimensions.
-            let shape = info.shape.count > 1 && expectedShape.count == 1 && info.elementCount == expectedShape[0]
+            let shape =
+                info.shape.count > 1 && expectedShape.count == 1 && info.elementCount == expectedShape[0]
                 ? expectedShape : info.shape
             guard shape == expectedShape else { throw bad("shape \(info.shape), expected \(expectedShape)") }
         }
@@ -135,9 +140,13 @@ public final class GGUFFile {
             throw bad("row length \(columns) is not a multiple of the \(info.typeName) block size \(type.blockSize)")
         }
         let rowBytes = columns / type.blockSize * type.typeSize
-        guard info.offset % alignment == 0 else { throw bad("data offset \(info.offset) is not aligned to \(alignment)") }
+        guard info.offset % alignment == 0 else {
+            throw bad("data offset \(info.offset) is not aligned to \(alignment)")
+        }
         guard let bytes = file.bytes(dataOffset + info.offset, rows * rowBytes) else {
-            throw bad("data [\(dataOffset + info.offset), +\(rows * rowBytes)) runs past the end of the file (\(file.count) bytes; truncated?)")
+            throw bad(
+                "data [\(dataOffset + info.offset), +\(rows * rowBytes)) runs past the end of the file (\(file.count) bytes; truncated?)"
+            )
         }
         if let rowOrder {
             guard rowOrder.count == rows, rowOrder.allSatisfy({ $0 >= 0 && $0 < rows }) else {
@@ -186,9 +195,15 @@ public final class GGUFFile {
         }
 
         mutating func u8(_ what: String) throws -> UInt8 { try take(1, what)[0] }
-        mutating func u16(_ what: String) throws -> UInt16 { try take(2, what).loadUnaligned(as: UInt16.self).littleEndian }
-        mutating func u32(_ what: String) throws -> UInt32 { try take(4, what).loadUnaligned(as: UInt32.self).littleEndian }
-        mutating func u64(_ what: String) throws -> UInt64 { try take(8, what).loadUnaligned(as: UInt64.self).littleEndian }
+        mutating func u16(_ what: String) throws -> UInt16 {
+            try take(2, what).loadUnaligned(as: UInt16.self).littleEndian
+        }
+        mutating func u32(_ what: String) throws -> UInt32 {
+            try take(4, what).loadUnaligned(as: UInt32.self).littleEndian
+        }
+        mutating func u64(_ what: String) throws -> UInt64 {
+            try take(8, what).loadUnaligned(as: UInt64.self).littleEndian
+        }
 
         mutating func string(_ what: String) throws -> String {
             let n = try u64("length of \(what)")

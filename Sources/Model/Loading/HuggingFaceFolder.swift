@@ -11,7 +11,8 @@ enum HuggingFaceFolder {
         let tensors = try readTensors(folder: folder)
         let weights = try ModelWeights(huggingFace: tensors, config: config, source: path)
         guard tokenizer.vocabSize <= config.vocabSize else {
-            throw ModelError.invalidFile(path: path, reason: "tokenizer has \(tokenizer.vocabSize) tokens, model \(config.vocabSize)")
+            throw ModelError.invalidFile(
+                path: path, reason: "tokenizer has \(tokenizer.vocabSize) tokens, model \(config.vocabSize)")
         }
         return LoadedModel(weights: weights, tokenizer: tokenizer)
     }
@@ -34,17 +35,20 @@ enum HuggingFaceFolder {
         let fm = FileManager.default
         if fm.fileExists(atPath: single) { return try SafetensorsFile.read(path: single) }
         guard fm.fileExists(atPath: indexPath) else {
-            throw ModelError.invalidFile(path: folder.path, reason: "neither model.safetensors nor model.safetensors.index.json")
+            throw ModelError.invalidFile(
+                path: folder.path, reason: "neither model.safetensors nor model.safetensors.index.json")
         }
         guard let data = fm.contents(atPath: indexPath),
-              let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let map = root["weight_map"] as? [String: String] else {
+            let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let map = root["weight_map"] as? [String: String]
+        else {
             throw ModelError.invalidFile(path: indexPath, reason: "not a safetensors index (no weight_map)")
         }
         var tensors: [String: Tensor] = [:]
         for shard in Set(map.values).sorted() {
             guard !shard.contains("/"), !shard.hasPrefix(".") else {
-                throw ModelError.invalidFile(path: indexPath, reason: "shard name '\(shard)' is not a file in the folder")
+                throw ModelError.invalidFile(
+                    path: indexPath, reason: "shard name '\(shard)' is not a file in the folder")
             }
             let shardPath = folder.appendingPathComponent(shard).path
             guard fm.fileExists(atPath: shardPath) else {
@@ -52,14 +56,16 @@ enum HuggingFaceFolder {
             }
             for (name, t) in try SafetensorsFile.read(path: shardPath) {
                 if let expected = map[name], expected != shard {
-                    throw ModelError.invalidTensor(path: shardPath, tensor: name, reason: "index says it is in \(expected)")
+                    throw ModelError.invalidTensor(
+                        path: shardPath, tensor: name, reason: "index says it is in \(expected)")
                 }
                 tensors[name] = t
             }
         }
         for (name, shard) in map where tensors[name] == nil {
-            throw ModelError.invalidTensor(path: folder.appendingPathComponent(shard).path, tensor: name,
-                                           reason: "listed in the index but missing from the shard")
+            throw ModelError.invalidTensor(
+                path: folder.appendingPathComponent(shard).path, tensor: name,
+                reason: "listed in the index but missing from the shard")
         }
         return tensors
     }

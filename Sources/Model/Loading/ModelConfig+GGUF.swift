@@ -14,7 +14,8 @@ extension ModelConfig {
                 throw ModelError.invalidFile(path: path, reason: "metadata \(archName).\(key) is missing")
             }
             guard let v = value.int, v > 0 else {
-                throw ModelError.invalidFile(path: path, reason: "metadata \(archName).\(key) is not a positive integer (\(value))")
+                throw ModelError.invalidFile(
+                    path: path, reason: "metadata \(archName).\(key) is not a positive integer (\(value))")
             }
             return v
         }
@@ -29,12 +30,14 @@ extension ModelConfig {
         let heads = try int("attention.head_count")
         let kvHeads = m["\(archName).attention.head_count_kv"] == nil ? heads : try int("attention.head_count_kv")
         guard d % heads == 0, heads % kvHeads == 0 else {
-            throw ModelError.invalidFile(path: path, reason: "\(heads) heads, \(kvHeads) KV heads do not divide width \(d)")
+            throw ModelError.invalidFile(
+                path: path, reason: "\(heads) heads, \(kvHeads) KV heads do not divide width \(d)")
         }
         if m["\(archName).rope.dimension_count"] != nil {
             let rotary = try int("rope.dimension_count")
             guard rotary == d / heads else {
-                throw ModelError.unsupported("\(path): partial rotary embeddings (\(rotary) of \(d / heads) dimensions)")
+                throw ModelError.unsupported(
+                    "\(path): partial rotary embeddings (\(rotary) of \(d / heads) dimensions)")
             }
         }
         if let scaling = m["\(archName).rope.scaling.type"]?.string, scaling != "none" {
@@ -52,13 +55,14 @@ extension ModelConfig {
             throw ModelError.invalidFile(path: path, reason: "cannot tell the vocabulary size")
         }
         let epsKey = architecture.definition.ggufNormEpsilonKey
-        self.init(architecture: architecture, vocabSize: vocab, hiddenSize: d,
-                  intermediateSize: try int("feed_forward_length"), layerCount: try int("block_count"),
-                  headCount: heads, kvHeadCount: kvHeads, contextLength: try int("context_length"),
-                  ropeTheta: try float("rope.freq_base") ?? 10000,
-                  normEpsilon: try float(epsKey) ?? 1e-5,
-                  tiedEmbeddings: gguf.tensorInfo("output.weight") == nil,
-                  bosTokenId: m["tokenizer.ggml.bos_token_id"]?.int,
-                  eosTokenId: m["tokenizer.ggml.eos_token_id"]?.int)
+        self.init(
+            architecture: architecture, vocabSize: vocab, hiddenSize: d,
+            intermediateSize: try int("feed_forward_length"), layerCount: try int("block_count"),
+            headCount: heads, kvHeadCount: kvHeads, contextLength: try int("context_length"),
+            ropeTheta: try float("rope.freq_base") ?? 10000,
+            normEpsilon: try float(epsKey) ?? 1e-5,
+            tiedEmbeddings: gguf.tensorInfo("output.weight") == nil,
+            bosTokenId: m["tokenizer.ggml.bos_token_id"]?.int,
+            eosTokenId: m["tokenizer.ggml.eos_token_id"]?.int)
     }
 }

@@ -34,7 +34,8 @@ extension ModelConfig {
             let d = try int("hidden_size"), heads = try int("num_attention_heads")
             let kvHeads = try int("num_key_value_heads", default: heads)
             guard d % heads == 0, heads % kvHeads == 0 else {
-                throw ModelError.invalidFile(path: path, reason: "\(heads) heads, \(kvHeads) KV heads do not divide hidden_size \(d)")
+                throw ModelError.invalidFile(
+                    path: path, reason: "\(heads) heads, \(kvHeads) KV heads do not divide hidden_size \(d)")
             }
             if let hd = c["head_dim"] as? Int, hd != d / heads {
                 throw ModelError.unsupported("\(path): head_dim \(hd) != hidden_size / heads")
@@ -56,13 +57,14 @@ extension ModelConfig {
                 }
                 theta = try double("rope_theta", in: params, default: theta)
             }
-            self.init(architecture: .llama, vocabSize: try int("vocab_size"), hiddenSize: d,
-                      intermediateSize: try int("intermediate_size"), layerCount: try int("num_hidden_layers"),
-                      headCount: heads, kvHeadCount: kvHeads,
-                      contextLength: try int("max_position_embeddings", default: 2048),
-                      ropeTheta: Float(theta), normEpsilon: Float(try double("rms_norm_eps", default: 1e-6)),
-                      tiedEmbeddings: c["tie_word_embeddings"] as? Bool ?? false,
-                      bosTokenId: tokenId("bos_token_id"), eosTokenId: tokenId("eos_token_id"))
+            self.init(
+                architecture: .llama, vocabSize: try int("vocab_size"), hiddenSize: d,
+                intermediateSize: try int("intermediate_size"), layerCount: try int("num_hidden_layers"),
+                headCount: heads, kvHeadCount: kvHeads,
+                contextLength: try int("max_position_embeddings", default: 2048),
+                ropeTheta: Float(theta), normEpsilon: Float(try double("rms_norm_eps", default: 1e-6)),
+                tiedEmbeddings: c["tie_word_embeddings"] as? Bool ?? false,
+                bosTokenId: tokenId("bos_token_id"), eosTokenId: tokenId("eos_token_id"))
         case "gpt2":
             let d = try int("n_embd"), heads = try int("n_head")
             guard d % heads == 0 else {
@@ -71,12 +73,13 @@ extension ModelConfig {
             if let act = c["activation_function"] as? String, act != "gelu_new", act != "gelu_pytorch_tanh" {
                 throw ModelError.unsupported("\(path): activation_function \(act) (supported: gelu_new)")
             }
-            self.init(architecture: .gpt2, vocabSize: try int("vocab_size"), hiddenSize: d,
-                      intermediateSize: try int("n_inner", default: 4 * d), layerCount: try int("n_layer"),
-                      headCount: heads, kvHeadCount: heads, contextLength: try int("n_positions"),
-                      normEpsilon: Float(try double("layer_norm_epsilon", default: 1e-5)),
-                      tiedEmbeddings: c["tie_word_embeddings"] as? Bool ?? true,
-                      bosTokenId: tokenId("bos_token_id"), eosTokenId: tokenId("eos_token_id"))
+            self.init(
+                architecture: .gpt2, vocabSize: try int("vocab_size"), hiddenSize: d,
+                intermediateSize: try int("n_inner", default: 4 * d), layerCount: try int("n_layer"),
+                headCount: heads, kvHeadCount: heads, contextLength: try int("n_positions"),
+                normEpsilon: Float(try double("layer_norm_epsilon", default: 1e-5)),
+                tiedEmbeddings: c["tie_word_embeddings"] as? Bool ?? true,
+                bosTokenId: tokenId("bos_token_id"), eosTokenId: tokenId("eos_token_id"))
         default:
             throw ModelError.unsupported("\(path): model_type '\(type)' (supported: llama, gpt2)")
         }

@@ -13,7 +13,8 @@ public enum ModelLoader {
         let tokenizer = try Tokenizer(gguf: gguf)
         let weights = try ModelWeights(gguf: gguf)
         guard tokenizer.vocabSize <= weights.config.vocabSize else {
-            throw ModelError.invalidFile(path: path, reason: "tokenizer has \(tokenizer.vocabSize) tokens, model \(weights.config.vocabSize)")
+            throw ModelError.invalidFile(
+                path: path, reason: "tokenizer has \(tokenizer.vocabSize) tokens, model \(weights.config.vocabSize)")
         }
         return LoadedModel(weights: weights, tokenizer: tokenizer)
     }

@@ -20,13 +20,17 @@ extension ModelWeights {
             var projections: [Projection: Linear] = [:]
             for p in arch.projections {
                 let (outF, inF) = shapes[p]!, name = block + names.projections[p]!
-                let order = arch.ggufInterleavedRows.contains(p)
+                let order =
+                    arch.ggufInterleavedRows.contains(p)
                     ? Self.ggufRotaryRowOrder(heads: outF / hd, headDim: hd) : nil
-                projections[p] = Linear(weight: try t(name + ".weight", [outF, inF], rowOrder: order),
-                                        bias: arch.biases ? try t(name + ".bias", [outF]) : nil)
+                projections[p] = Linear(
+                    weight: try t(name + ".weight", [outF, inF], rowOrder: order),
+                    bias: arch.biases ? try t(name + ".bias", [outF]) : nil)
             }
-            layers.append(LayerWeights(attentionNorm: try norm(block + names.attentionNorm),
-                                       mlpNorm: try norm(block + names.mlpNorm), projections: projections))
+            layers.append(
+                LayerWeights(
+                    attentionNorm: try norm(block + names.attentionNorm),
+                    mlpNorm: try norm(block + names.mlpNorm), projections: projections))
         }
         let embedding = try t(names.tokenEmbedding + ".weight", [vocab, d])
         var head = c.tiedEmbeddings ? nil : try t(names.lmHead + ".weight", [vocab, d])
@@ -35,8 +39,9 @@ extension ModelWeights {
             c.tiedEmbeddings = true
         }
         let positions = try names.positionEmbedding.map { try t($0 + ".weight", [c.contextLength, d]) }
-        self.init(config: c, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
-                  finalNorm: try norm(names.finalNorm), lmHead: head)
+        self.init(
+            config: c, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
+            finalNorm: try norm(names.finalNorm), lmHead: head)
     }
 
     /// For each Hugging Face row of a Q or K matrix, the GGUF row it is stored in. Within a head

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads and writes the safetensors format (Hugging Face checkpoints, PEFT adapters):
@@ -34,7 +34,8 @@ public enum SafetensorsFile {
     }
 
     /// All tensors and the `__metadata__` strings.
-    public static func readWithMetadata(path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func readWithMetadata(path: String) throws -> (tensors: [String: Tensor], metadata: [String: String])
+    {
         let file = try MappedFile(path: path)
         let (header, dataStart) = try parseHeader(file)
         var tensors: [String: Tensor] = [:]
@@ -53,8 +54,10 @@ public enum SafetensorsFile {
     /// Writes `tensors` as F32 in the given order, with `metadata` as `__metadata__`. The file
     /// is written under a temporary name in the same folder and renamed into place, so a reader
     /// never sees a half-written file.
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                             to path: String) throws {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+        to path: String
+    ) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -76,7 +79,8 @@ public enum SafetensorsFile {
 
         let temp = path + ".tmp-\(getpid())"
         guard let f = fopen(temp, "wb") else {
-            throw ModelError.invalidFile(path: path, reason: "cannot create \(temp) (\(String(cString: strerror(errno))))")
+            throw ModelError.invalidFile(
+                path: path, reason: "cannot create \(temp) (\(String(cString: strerror(errno))))")
         }
         var ok = true
         var length = UInt64(json.count).littleEndian
@@ -102,8 +106,9 @@ public enum SafetensorsFile {
         }
         let length = lengthBytes.loadUnaligned(as: UInt64.self).littleEndian
         guard length >= 2, length <= UInt64(maxHeaderBytes), let json = file.bytes(8, Int(length)) else {
-            throw ModelError.invalidFile(path: path,
-                                         reason: "header length \(length) does not fit the file (\(file.count) bytes)")
+            throw ModelError.invalidFile(
+                path: path,
+                reason: "header length \(length) does not fit the file (\(file.count) bytes)")
         }
         let object: Any
         do {
@@ -148,11 +153,13 @@ public enum SafetensorsFile {
                 count = c
             }
             guard let offs = info["data_offsets"] as? [Any], offs.count == 2,
-                  let begin = exactInt(offs[0]), let end = exactInt(offs[1]) else {
+                let begin = exactInt(offs[0]), let end = exactInt(offs[1])
+            else {
                 throw bad("missing or invalid data_offsets")
             }
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw bad("data_offsets [\(begin), \(end)] outside the data section (\(dataSize) bytes; file truncated?)")
+                throw bad(
+                    "data_offsets [\(begin), \(end)] outside the data section (\(dataSize) bytes; file truncated?)")
             }
             let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, end - begin == bytes else {

@@ -6,8 +6,10 @@ import Foundation
 /// KV-cache runner, which keeps nothing for a backward) the fast kernel behind it runs.
 enum SwiGLUOp {
     /// gate, up `[count]` -> act `[count]`, split over the cores in large ranges.
-    static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
-                        count: Int) {
+    static func forward(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
         Parallel.run(count) { start, end in
             for i in start..<end {
                 let g = gate[i]
@@ -28,9 +30,11 @@ enum SwiGLUOp {
 
     /// Adds into dGate and dUp `[count]` given dAct (or, with `accumulate` false, writes them).
     /// d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g). Split over the cores in large ranges.
-    static func backward(dAct: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
-                         dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int,
-                         accumulate: Bool = true) {
+    static func backward(
+        dAct: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+        dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int,
+        accumulate: Bool = true
+    ) {
         Parallel.run(count) { start, end in
             if accumulate {
                 for i in start..<end {
@@ -63,8 +67,10 @@ enum GELUOp {
     }
 
     /// Adds dL/dx into dx `[count]` (or, with `accumulate` false, writes it).
-    static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                         count: Int, accumulate: Bool = true) {
+    static func backward(
+        dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        count: Int, accumulate: Bool = true
+    ) {
         for i in 0..<count {
             let v = x[i]
             let t = tanhf(c * (v + 0.044715 * v * v * v))

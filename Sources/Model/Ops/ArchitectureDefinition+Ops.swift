@@ -3,12 +3,15 @@
 extension ArchitectureDefinition.Norm {
     /// x `[rows, d]` -> y `[rows, d]` with this norm's weights; keeps the statistics the backward
     /// needs where `statistics` points (mean: LayerNorm only).
-    func forward(x: UnsafePointer<Float>, weights w: WeightPointers.NormPointers, eps: Float, rows: Int, d: Int,
-                 into y: UnsafeMutablePointer<Float>, statistics s: NormStatistics = NormStatistics()) {
+    func forward(
+        x: UnsafePointer<Float>, weights w: WeightPointers.NormPointers, eps: Float, rows: Int, d: Int,
+        into y: UnsafeMutablePointer<Float>, statistics s: NormStatistics = NormStatistics()
+    ) {
         switch self {
         case .layer:
-            LayerNormOp.forward(x: x, weight: w.weight, bias: w.bias!, eps: eps, n: rows, d: d, y: y, mean: s.mean,
-                                rstd: s.rstd)
+            LayerNormOp.forward(
+                x: x, weight: w.weight, bias: w.bias!, eps: eps, n: rows, d: d, y: y, mean: s.mean,
+                rstd: s.rstd)
         case .rms:
             RMSNormOp.forward(x: x, weight: w.weight, eps: eps, n: rows, d: d, y: y, rstd: s.rstd)
         }
@@ -16,8 +19,10 @@ extension ArchitectureDefinition.Norm {
 
     /// Adds dL/dx into dx `[rows, d]` given dy and the forward's input and statistics (the weights
     /// are frozen).
-    func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weights w: WeightPointers.NormPointers,
-                  statistics s: NormStatistics, rows: Int, d: Int, dx: UnsafeMutablePointer<Float>) {
+    func backward(
+        dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weights w: WeightPointers.NormPointers,
+        statistics s: NormStatistics, rows: Int, d: Int, dx: UnsafeMutablePointer<Float>
+    ) {
         switch self {
         case .layer:
             LayerNormOp.backward(dy: dy, x: x, weight: w.weight, mean: s.mean!, rstd: s.rstd!, n: rows, d: d, dx: dx)
@@ -39,12 +44,15 @@ extension ArchitectureDefinition.Activation {
     }
 
     /// Writes dL/d(input) of every input into `dInputs` given dy and the forward's inputs.
-    func backward(dy: UnsafePointer<Float>, inputs: [UnsafeMutablePointer<Float>],
-                  into dInputs: [UnsafeMutablePointer<Float>], count: Int) {
+    func backward(
+        dy: UnsafePointer<Float>, inputs: [UnsafeMutablePointer<Float>],
+        into dInputs: [UnsafeMutablePointer<Float>], count: Int
+    ) {
         switch self {
         case .swiGLU:
-            SwiGLUOp.backward(dAct: dy, gate: inputs[0], up: inputs[1], dGate: dInputs[0], dUp: dInputs[1],
-                              count: count, accumulate: false)
+            SwiGLUOp.backward(
+                dAct: dy, gate: inputs[0], up: inputs[1], dGate: dInputs[0], dUp: dInputs[1],
+                count: count, accumulate: false)
         case .geluTanh:
             GELUOp.backward(dy: dy, x: inputs[0], dx: dInputs[0], count: count, accumulate: false)
         }

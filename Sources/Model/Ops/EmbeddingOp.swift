@@ -3,8 +3,10 @@
 enum EmbeddingOp {
     /// tokens `[n]`, table `[V, d]` -> y `[n, d]` (overwritten). With `positions` (`[n]`) and a
     /// position table `[P, d]`, adds the position rows.
-    static func forward(tokens: [Int], table: UnsafePointer<Float>, d: Int, y: UnsafeMutablePointer<Float>,
-                        positions: [Int]? = nil, positionTable: UnsafePointer<Float>? = nil) {
+    static func forward(
+        tokens: [Int], table: UnsafePointer<Float>, d: Int, y: UnsafeMutablePointer<Float>,
+        positions: [Int]? = nil, positionTable: UnsafePointer<Float>? = nil
+    ) {
         for (i, t) in tokens.enumerated() {
             (y + i * d).update(from: table + t * d, count: d)
             if let positions, let positionTable {

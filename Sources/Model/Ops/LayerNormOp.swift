@@ -3,9 +3,11 @@
 /// cores (`Parallel.run`; a few rows run inline).
 enum LayerNormOp {
     /// x `[n, d]` -> y `[n, d]`; saves mean `[n]` and rstd `[n]` when given (the backward needs them).
-    static func forward(x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
-                        eps: Float, n: Int, d: Int, y: UnsafeMutablePointer<Float>,
-                        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil) {
+    static func forward(
+        x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
+        eps: Float, n: Int, d: Int, y: UnsafeMutablePointer<Float>,
+        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
+    ) {
         Parallel.run(n, minimum: Parallel.minimumRows) { i0, i1 in
             for i in i0..<i1 {
                 let xr = x + i * d, yr = y + i * d
@@ -24,9 +26,11 @@ enum LayerNormOp {
 
     /// Adds `dL/dx` into dx `[n, d]` (weight and bias frozen).
     /// With g = dy*w and xhat = (x-mean)*rstd: dx = rstd * (g - mean(g) - xhat * mean(g*xhat)).
-    static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, n: Int, d: Int,
-                         dx: UnsafeMutablePointer<Float>) {
+    static func backward(
+        dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, n: Int, d: Int,
+        dx: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<n {
             let xr = x + i * d, dyr = dy + i * d, dxr = dx + i * d
             let mu = mean[i], r = rstd[i]

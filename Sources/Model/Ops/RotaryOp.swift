@@ -48,8 +48,9 @@ struct RotaryOp {
         let half = headDim / 2
         cosTable.withUnsafeBufferPointer { cp in
             sinTable.withUnsafeBufferPointer { sp in
-                RotaryOp.rotate(row, heads: heads, headDim: headDim, cos: cp.baseAddress! + tableRow * half,
-                                sin: sp.baseAddress! + tableRow * half, sign: inverse ? -1 : 1)
+                RotaryOp.rotate(
+                    row, heads: heads, headDim: headDim, cos: cp.baseAddress! + tableRow * half,
+                    sin: sp.baseAddress! + tableRow * half, sign: inverse ? -1 : 1)
             }
         }
     }
@@ -57,8 +58,10 @@ struct RotaryOp {
     /// The kernel: pairs `(i, i + hd/2)` of each of `heads` heads of size `hd` turn by the angle whose
     /// cos / sin are `cos[i]`, `sign * sin[i]`.
     @inline(__always)
-    static func rotate(_ row: UnsafeMutablePointer<Float>, heads: Int, headDim hd: Int,
-                       cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, sign: Float = 1) {
+    static func rotate(
+        _ row: UnsafeMutablePointer<Float>, heads: Int, headDim hd: Int,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, sign: Float = 1
+    ) {
         let half = hd / 2
         let vsign = Kernels.V8(repeating: sign)
         for h in 0..<heads {

@@ -27,7 +27,8 @@ struct PreTokenizer: Sendable, Equatable {
     var addPrefixSpace = false
 
     static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-    static let llama3Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let llama3Regex =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     /// Character classes of the regexes.
     enum Class: UInt8 { case letter, number, space, other }
@@ -52,8 +53,10 @@ struct PreTokenizer: Sendable, Equatable {
 
     /// Calls `emit` with each piece of `text[range]`, in order, as a range of the scalar array
     /// passed along (the input itself, or a copy with the prefix space put in front).
-    func split(_ text: [Unicode.Scalar], _ classes: [Class], in range: Range<Int>,
-               emit: ([Unicode.Scalar], Range<Int>) -> Void) {
+    func split(
+        _ text: [Unicode.Scalar], _ classes: [Class], in range: Range<Int>,
+        emit: ([Unicode.Scalar], Range<Int>) -> Void
+    ) {
         switch digits {
         case .none:
             splitRegex(text, classes, range, emit)
@@ -77,8 +80,10 @@ struct PreTokenizer: Sendable, Equatable {
     }
 
     /// ByteLevel's step on one piece of the previous step: the prefix space, then the regex.
-    private func splitRegex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>,
-                            _ emit: ([Unicode.Scalar], Range<Int>) -> Void) {
+    private func splitRegex(
+        _ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>,
+        _ emit: ([Unicode.Scalar], Range<Int>) -> Void
+    ) {
         if addPrefixSpace && text[range.lowerBound] != " " {
             let t = [" "] + Array(text[range])
             let c = [Class.space] + Array(classes[range])
@@ -88,7 +93,8 @@ struct PreTokenizer: Sendable, Equatable {
         }
     }
 
-    private func regex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+    private func regex(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void)
+    {
         switch pattern {
         case .none: emit(range)
         case .gpt2: Self.gpt2(text, classes, range, emit)
@@ -155,7 +161,8 @@ struct PreTokenizer: Sendable, Equatable {
         }
     }
 
-    static func llama3(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+    static func llama3(_ text: [Unicode.Scalar], _ classes: [Class], _ range: Range<Int>, _ emit: (Range<Int>) -> Void)
+    {
         var i = range.lowerBound
         let end = range.upperBound
         func isNewline(_ k: Int) -> Bool { text[k] == "\n" || text[k] == "\r" }

@@ -35,8 +35,10 @@ struct SentencePiece: Sendable {
     ///   - tokens: token spellings by id.
     ///   - pairs: merge priorities of pairs of ids (see `pairs(scores:)` and `pairs(merges:)`).
     ///   - byteTokens: ids that stand for one byte (spelled "<0xNN>").
-    init(tokens: [String], ids: [String: Int], pairs: [UInt64: (priority: Double, id: Int32)],
-         byteTokens: [Int], unknownId: Int?, prefix: Prefix, stripsLeadingSpace: Bool, source: String) throws {
+    init(
+        tokens: [String], ids: [String: Int], pairs: [UInt64: (priority: Double, id: Int32)],
+        byteTokens: [Int], unknownId: Int?, prefix: Prefix, stripsLeadingSpace: Bool, source: String
+    ) throws {
         var charIds: [Unicode.Scalar: Int32] = [:]
         for (i, t) in tokens.enumerated() {
             var it = t.unicodeScalars.makeIterator()
@@ -50,7 +52,8 @@ struct SentencePiece: Sendable {
             if byteIds[Int(b)] < 0 { byteIds[Int(b)] = Int32(id) }
         }
         if let unknownId, unknownId < 0 || unknownId >= tokens.count {
-            throw ModelError.invalidFile(path: source, reason: "unknown-token id \(unknownId) outside the vocabulary of \(tokens.count)")
+            throw ModelError.invalidFile(
+                path: source, reason: "unknown-token id \(unknownId) outside the vocabulary of \(tokens.count)")
         }
         self.pairs = pairs
         self.charIds = charIds
@@ -62,7 +65,8 @@ struct SentencePiece: Sendable {
 
     /// Pairs of llama.cpp's SPM: every token of two or more characters that is the
     /// concatenation of two tokens, with the token's score as priority.
-    static func pairs(tokens: [String], ids: [String: Int], scores: [Float]) -> [UInt64: (priority: Double, id: Int32)] {
+    static func pairs(tokens: [String], ids: [String: Int], scores: [Float]) -> [UInt64: (priority: Double, id: Int32)]
+    {
         var out: [UInt64: (priority: Double, id: Int32)] = [:]
         out.reserveCapacity(tokens.count * 2)
         for (i, t) in tokens.enumerated() where ids[t] == i {
@@ -80,12 +84,15 @@ struct SentencePiece: Sendable {
     }
 
     /// Pairs of a tokenizer.json BPE: merge rules in rank order, the first rank best.
-    static func pairs(merges: [(String, String)], ids: [String: Int], source: String) throws -> [UInt64: (priority: Double, id: Int32)] {
+    static func pairs(merges: [(String, String)], ids: [String: Int], source: String) throws -> [UInt64: (
+        priority: Double, id: Int32
+    )] {
         var out: [UInt64: (priority: Double, id: Int32)] = [:]
         out.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let ia = ids[a], let ib = ids[b], let merged = ids[a + b] else {
-                throw ModelError.invalidFile(path: source, reason: "merge \(rank) '\(a) \(b)' uses a token not in the vocabulary")
+                throw ModelError.invalidFile(
+                    path: source, reason: "merge \(rank) '\(a) \(b)' uses a token not in the vocabulary")
             }
             let key = UInt64(ia) << 32 | UInt64(ib)
             if out[key] == nil { out[key] = (-Double(rank), Int32(merged)) }
@@ -97,7 +104,8 @@ struct SentencePiece: Sendable {
     static func byteValue(_ token: String) -> UInt8? {
         let u = Array(token.utf8)
         guard u.count == 6, u[0] == UInt8(ascii: "<"), u[1] == UInt8(ascii: "0"), u[2] == UInt8(ascii: "x"),
-              u[5] == UInt8(ascii: ">") else { return nil }
+            u[5] == UInt8(ascii: ">")
+        else { return nil }
         func hex(_ c: UInt8) -> UInt8? {
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
@@ -151,7 +159,8 @@ struct SentencePiece: Sendable {
         while let top = heap.pop() {
             let l = top.left, r = top.right
             guard alive[l], alive[r], next[l] == r, ids[l] == top.leftId, ids[r] == top.rightId,
-                  let m = pairs[UInt64(UInt32(ids[l])) << 32 | UInt64(UInt32(ids[r]))] else { continue }
+                let m = pairs[UInt64(UInt32(ids[l])) << 32 | UInt64(UInt32(ids[r]))]
+            else { continue }
             ids[l] = m.id
             alive[r] = false
             next[l] = next[r]

@@ -11,7 +11,8 @@ extension Tokenizer {
             return
         }
         guard model == "gpt2" else {
-            throw ModelError.unsupported("\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE, llama SentencePiece)")
+            throw ModelError.unsupported(
+                "\(path): tokenizer model '\(model ?? "none")' (supported: gpt2 byte-level BPE, llama SentencePiece)")
         }
         let tokens = try Tokenizer.ggufTokens(gguf)
         var merges: [(String, String)] = []
@@ -27,8 +28,9 @@ extension Tokenizer {
         var added: [Int] = []
         if let types = m["tokenizer.ggml.token_type"]?.array {
             guard types.count == tokens.count else {
-                throw ModelError.invalidFile(path: path,
-                                             reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
+                throw ModelError.invalidFile(
+                    path: path,
+                    reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
             }
             for (i, t) in types.enumerated() where t.int == 3 || t.int == 4 { added.append(i) }
         }
@@ -48,11 +50,12 @@ extension Tokenizer {
         // llama.cpp's defaults when the key is absent: BOS for the LLaMA-3 pre-types only
         let addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? (preTokenizer.pattern == .llama3)
         let addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
-        try self.init(tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
-                      bosTokenId: bos, eosTokenId: eos,
-                      prefixTokenIds: addBOS ? bos.map { [$0] } ?? [] : [],
-                      suffixTokenIds: addEOS ? eos.map { [$0] } ?? [] : [],
-                      ignoreMerges: preTokenizer.pattern == .llama3, source: path)
+        try self.init(
+            tokens: tokens, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
+            bosTokenId: bos, eosTokenId: eos,
+            prefixTokenIds: addBOS ? bos.map { [$0] } ?? [] : [],
+            suffixTokenIds: addEOS ? eos.map { [$0] } ?? [] : [],
+            ignoreMerges: preTokenizer.pattern == .llama3, source: path)
     }
 
     /// "a b" -> ("a", "b"); byte-level tokens never contain a plain space.

@@ -17,7 +17,8 @@ extension Tokenizer {
         }
         func bad(_ reason: String) -> ModelError { .invalidFile(path: path, reason: reason) }
         guard let model = root["model"] as? [String: Any], (model["type"] as? String ?? "BPE") == "BPE" else {
-            throw ModelError.unsupported("\(path): tokenizer model '\((root["model"] as? [String: Any])?["type"] ?? "none")' (supported: BPE)")
+            throw ModelError.unsupported(
+                "\(path): tokenizer model '\((root["model"] as? [String: Any])?["type"] ?? "none")' (supported: BPE)")
         }
         let sentencePieceStyle = SentencePiece.isSentencePieceJSON(root)
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -29,13 +30,16 @@ extension Tokenizer {
         guard let vocab = model["vocab"] as? [String: Any] else { throw bad("model.vocab is missing") }
         var byId: [Int: String] = [:]
         for (token, value) in vocab {
-            guard let id = value as? Int, id >= 0, id < 10_000_000 else { throw bad("vocab id of '\(token)' is invalid") }
+            guard let id = value as? Int, id >= 0, id < 10_000_000 else {
+                throw bad("vocab id of '\(token)' is invalid")
+            }
             byId[id] = token
         }
         var added: [Int] = []
         var lstrip: Set<Int> = [], rstrip: Set<Int> = []
         for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = entry["id"] as? Int, id >= 0, id < 10_000_000, let content = entry["content"] as? String else {
+            guard let id = entry["id"] as? Int, id >= 0, id < 10_000_000, let content = entry["content"] as? String
+            else {
                 throw bad("invalid added_tokens entry")
             }
             if entry["single_word"] as? Bool == true {
@@ -60,14 +64,17 @@ extension Tokenizer {
                 throw bad("model.merges[\(i)] is neither 'a b' nor [a, b]")
             }
         }
-        let sentencePiece = sentencePieceStyle ? try SentencePiece(json: root, tokens: tokens, merges: merges, path: path) : nil
-        let preTokenizer = sentencePieceStyle ? PreTokenizer() : try Self.preTokenizer(root["pre_tokenizer"], path: path)
+        let sentencePiece =
+            sentencePieceStyle ? try SentencePiece(json: root, tokens: tokens, merges: merges, path: path) : nil
+        let preTokenizer =
+            sentencePieceStyle ? PreTokenizer() : try Self.preTokenizer(root["pre_tokenizer"], path: path)
         var prefix: [Int] = [], suffix: [Int] = []
         try Self.postProcessor(root["post_processor"], path: path, prefix: &prefix, suffix: &suffix)
-        try self.init(tokens: tokens, merges: sentencePieceStyle ? [] : merges, addedTokens: added, preTokenizer: preTokenizer,
-                      bosTokenId: bosTokenId, eosTokenId: eosTokenId, prefixTokenIds: prefix, suffixTokenIds: suffix,
-                      ignoreMerges: model["ignore_merges"] as? Bool ?? false, lstripIds: lstrip, rstripIds: rstrip,
-                      sentencePiece: sentencePiece, source: path)
+        try self.init(
+            tokens: tokens, merges: sentencePieceStyle ? [] : merges, addedTokens: added, preTokenizer: preTokenizer,
+            bosTokenId: bosTokenId, eosTokenId: eosTokenId, prefixTokenIds: prefix, suffixTokenIds: suffix,
+            ignoreMerges: model["ignore_merges"] as? Bool ?? false, lstripIds: lstrip, rstripIds: rstrip,
+            sentencePiece: sentencePiece, source: path)
     }
 
     /// ByteLevel, or a Sequence of Digits / Split(GPT-2 or LLaMA-3 regex) / ByteLevel.
@@ -85,12 +92,15 @@ extension Tokenizer {
         for step in steps {
             switch step["type"] as? String {
             case "Digits":
-                guard !sawByteLevel && !regexSet else { throw ModelError.unsupported("\(path): Digits after the regex split") }
+                guard !sawByteLevel && !regexSet else {
+                    throw ModelError.unsupported("\(path): Digits after the regex split")
+                }
                 p.digits = step["individual_digits"] as? Bool == true ? .individual : .runs
             case "Split":
                 let pattern = (step["pattern"] as? [String: Any])?["Regex"] as? String
                 guard step["behavior"] as? String == "Isolated", step["invert"] as? Bool != true,
-                      let pattern, !regexSet else {
+                    let pattern, !regexSet
+                else {
                     throw ModelError.unsupported("\(path): Split pre-tokenizer \(step)")
                 }
                 switch pattern {
@@ -125,7 +135,9 @@ extension Tokenizer {
         case "ByteLevel":
             return
         case "Sequence":
-            for p in node["processors"] as? [Any] ?? [] { try postProcessor(p, path: path, prefix: &prefix, suffix: &suffix) }
+            for p in node["processors"] as? [Any] ?? [] {
+                try postProcessor(p, path: path, prefix: &prefix, suffix: &suffix)
+            }
         case "TemplateProcessing":
             guard let single = node["single"] as? [[String: Any]] else {
                 throw ModelError.invalidFile(path: path, reason: "TemplateProcessing without 'single'")
@@ -137,7 +149,8 @@ extension Tokenizer {
                     seenSequence = true
                 } else if let s = piece["SpecialToken"] as? [String: Any], let name = s["id"] as? String {
                     guard let ids = specials[name]?["ids"] as? [Int] else {
-                        throw ModelError.invalidFile(path: path, reason: "post_processor special token '\(name)' has no ids")
+                        throw ModelError.invalidFile(
+                            path: path, reason: "post_processor special token '\(name)' has no ids")
                     }
                     if seenSequence { suffix += ids } else { prefix += ids }
                 }

@@ -9,11 +9,14 @@ extension Tokenizer {
         let path = gguf.path
         let tokens = try Tokenizer.ggufTokens(gguf)
         guard let scoreValues = m["tokenizer.ggml.scores"]?.array else {
-            throw ModelError.invalidFile(path: path, reason: "metadata tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs scores)")
+            throw ModelError.invalidFile(
+                path: path,
+                reason: "metadata tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs scores)")
         }
         guard scoreValues.count == tokens.count else {
-            throw ModelError.invalidFile(path: path,
-                                         reason: "tokenizer.ggml.scores has \(scoreValues.count) entries for \(tokens.count) tokens")
+            throw ModelError.invalidFile(
+                path: path,
+                reason: "tokenizer.ggml.scores has \(scoreValues.count) entries for \(tokens.count) tokens")
         }
         var scores: [Float] = []
         scores.reserveCapacity(tokens.count)
@@ -27,8 +30,9 @@ extension Tokenizer {
         var byteTokens: [Int] = []
         if let types = m["tokenizer.ggml.token_type"]?.array {
             guard types.count == tokens.count else {
-                throw ModelError.invalidFile(path: path,
-                                             reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
+                throw ModelError.invalidFile(
+                    path: path,
+                    reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
             }
             for (i, t) in types.enumerated() {
                 switch t.int {
@@ -52,10 +56,11 @@ extension Tokenizer {
         let eos = m["tokenizer.ggml.eos_token_id"]?.int ?? 2
         let addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? true
         let addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
-        try self.init(tokens: tokens, merges: [], addedTokens: added, preTokenizer: PreTokenizer(),
-                      bosTokenId: bos, eosTokenId: eos,
-                      prefixTokenIds: addBOS ? [bos] : [], suffixTokenIds: addEOS ? [eos] : [],
-                      sentencePiece: sentencePiece, source: path)
+        try self.init(
+            tokens: tokens, merges: [], addedTokens: added, preTokenizer: PreTokenizer(),
+            bosTokenId: bos, eosTokenId: eos,
+            prefixTokenIds: addBOS ? [bos] : [], suffixTokenIds: addEOS ? [eos] : [],
+            sentencePiece: sentencePiece, source: path)
     }
 }
 
@@ -79,22 +84,29 @@ extension SentencePiece {
         var replacesSpaces = false
         if let normalizer = root["normalizer"] as? [String: Any] {
             var steps = [normalizer]
-            if normalizer["type"] as? String == "Sequence" { steps = normalizer["normalizers"] as? [[String: Any]] ?? [] }
+            if normalizer["type"] as? String == "Sequence" {
+                steps = normalizer["normalizers"] as? [[String: Any]] ?? []
+            }
             for (k, step) in steps.enumerated() {
                 switch step["type"] as? String {
                 case "Prepend" where step["prepend"] as? String == "\u{2581}" && k == 0:
                     prefix = .always
-                case "Replace" where (step["pattern"] as? [String: Any])?["String"] as? String == " "
+                case "Replace"
+                where (step["pattern"] as? [String: Any])?["String"] as? String == " "
                     && step["content"] as? String == "\u{2581}":
                     replacesSpaces = true
                 default:
-                    throw ModelError.unsupported("\(path): normalizer step \(step["type"] ?? "?") in a SentencePiece tokenizer (supported: Prepend(▁), Replace(' ', ▁))")
+                    throw ModelError.unsupported(
+                        "\(path): normalizer step \(step["type"] ?? "?") in a SentencePiece tokenizer (supported: Prepend(▁), Replace(' ', ▁))"
+                    )
                 }
             }
         }
         if let pre = root["pre_tokenizer"] as? [String: Any] {
             guard pre["type"] as? String == "Metaspace", !replacesSpaces else {
-                throw ModelError.unsupported("\(path): pre_tokenizer \(pre["type"] ?? "?") in a SentencePiece tokenizer (supported: none or Metaspace)")
+                throw ModelError.unsupported(
+                    "\(path): pre_tokenizer \(pre["type"] ?? "?") in a SentencePiece tokenizer (supported: none or Metaspace)"
+                )
             }
             guard pre["replacement"] as? String ?? "\u{2581}" == "\u{2581}" else {
                 throw ModelError.unsupported("\(path): Metaspace replacement other than ▁")
@@ -102,7 +114,8 @@ extension SentencePiece {
             guard pre["split"] as? Bool != true else {
                 throw ModelError.unsupported("\(path): Metaspace with split true")
             }
-            switch pre["prepend_scheme"] as? String ?? ((pre["add_prefix_space"] as? Bool ?? true) ? "always" : "never") {
+            switch pre["prepend_scheme"] as? String ?? ((pre["add_prefix_space"] as? Bool ?? true) ? "always" : "never")
+            {
             case "always": prefix = .metaspace(firstOnly: false)
             case "first": prefix = .metaspace(firstOnly: true)
             case "never": prefix = .none
@@ -115,9 +128,13 @@ extension SentencePiece {
         }
         var stripsLeadingSpace = false
         if let decoder = root["decoder"] as? [String: Any] {
-            let steps = decoder["type"] as? String == "Sequence" ? decoder["decoders"] as? [[String: Any]] ?? [] : [decoder]
-            stripsLeadingSpace = steps.contains { $0["type"] as? String == "Strip" && $0["content"] as? String == " "
-                && ($0["start"] as? Int ?? 0) >= 1 }
+            let steps =
+                decoder["type"] as? String == "Sequence" ? decoder["decoders"] as? [[String: Any]] ?? [] : [decoder]
+            stripsLeadingSpace =
+                steps.contains {
+                    $0["type"] as? String == "Strip" && $0["content"] as? String == " "
+                        && ($0["start"] as? Int ?? 0) >= 1
+                }
                 || steps.contains { $0["type"] as? String == "Metaspace" && $0["prepend_scheme"] as? String != "never" }
         }
         var ids: [String: Int] = [:]
@@ -132,8 +149,9 @@ extension SentencePiece {
             }
             unknownId = id
         }
-        try self.init(tokens: tokens, ids: ids, pairs: SentencePiece.pairs(merges: merges, ids: ids, source: path),
-                      byteTokens: byteTokens, unknownId: unknownId, prefix: prefix,
-                      stripsLeadingSpace: stripsLeadingSpace, source: path)
+        try self.init(
+            tokens: tokens, ids: ids, pairs: SentencePiece.pairs(merges: merges, ids: ids, source: path),
+            byteTokens: byteTokens, unknownId: unknownId, prefix: prefix,
+            stripsLeadingSpace: stripsLeadingSpace, source: path)
     }
 }

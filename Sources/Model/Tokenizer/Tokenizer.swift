@@ -47,10 +47,12 @@ public struct Tokenizer: Sendable {
     ///   - tokens: token spellings by id (byte-level characters; added tokens verbatim).
     ///   - merges: merge rules in rank order, as pairs of spellings.
     ///   - addedTokens: ids matched verbatim in text before pre-tokenization.
-    init(tokens: [String], merges: [(String, String)], addedTokens: [Int], preTokenizer: PreTokenizer,
-         bosTokenId: Int?, eosTokenId: Int?, prefixTokenIds: [Int], suffixTokenIds: [Int],
-         ignoreMerges: Bool = false, lstripIds: Set<Int> = [], rstripIds: Set<Int> = [],
-         sentencePiece: SentencePiece? = nil, source: String) throws {
+    init(
+        tokens: [String], merges: [(String, String)], addedTokens: [Int], preTokenizer: PreTokenizer,
+        bosTokenId: Int?, eosTokenId: Int?, prefixTokenIds: [Int], suffixTokenIds: [Int],
+        ignoreMerges: Bool = false, lstripIds: Set<Int> = [], rstripIds: Set<Int> = [],
+        sentencePiece: SentencePiece? = nil, source: String
+    ) throws {
         var ids: [String: Int] = [:]
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -58,7 +60,8 @@ public struct Tokenizer: Sendable {
         mergeTable.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let ia = ids[a], let ib = ids[b], let merged = ids[a + b] else {
-                throw ModelError.invalidFile(path: source, reason: "merge \(rank) '\(a) \(b)' uses a token not in the vocabulary")
+                throw ModelError.invalidFile(
+                    path: source, reason: "merge \(rank) '\(a) \(b)' uses a token not in the vocabulary")
             }
             let key = UInt64(ia) << 32 | UInt64(ib)
             if mergeTable[key] == nil { mergeTable[key] = (Int32(rank), Int32(merged)) }
@@ -79,7 +82,8 @@ public struct Tokenizer: Sendable {
         for key in added.keys { added[key]!.sort { $0.scalars.count > $1.scalars.count } }
         for (name, id) in [("BOS", bosTokenId), ("EOS", eosTokenId)] {
             if let id, id < 0 || id >= tokens.count {
-                throw ModelError.invalidFile(path: source, reason: "\(name) id \(id) outside the vocabulary of \(tokens.count)")
+                throw ModelError.invalidFile(
+                    path: source, reason: "\(name) id \(id) outside the vocabulary of \(tokens.count)")
             }
         }
         for id in prefixTokenIds + suffixTokenIds where id < 0 || id >= tokens.count {
@@ -154,7 +158,8 @@ public struct Tokenizer: Sendable {
         } else {
             while i < scalars.count {
                 if let candidates = addedByFirstScalar[scalars[i]],
-                   let match = candidates.first(where: { matches($0.scalars, scalars, at: i) }) {
+                    let match = candidates.first(where: { matches($0.scalars, scalars, at: i) })
+                {
                     var end = i
                     if lstripIds.contains(match.id) {
                         while end > segmentStart && classes[end - 1] == .space { end -= 1 }

@@ -31,8 +31,10 @@ struct BF16Operand {
     /// bfloat16 once (split over the cores) into `scratch` (`scratchCount(rows:k:)` elements), then the product runs on
     /// `kernel` (AMX or AVX512-BF16), split over the cores by 32-aligned column ranges. `y` has row stride `ldy`; with
     /// `accumulate` it is added to, else overwritten.
-    func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-                  accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>) {
+    func multiply(
+        _ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+        accumulate: Bool, scratch: UnsafeMutablePointer<UInt16>
+    ) {
         guard rows > 0, n > 0 else { return }
         Self.convert(x, rows: rows, k: k, ldx: ldx, into: scratch)
         let strips = (n + Self.columnStrip - 1) / Self.columnStrip
@@ -44,7 +46,8 @@ struct BF16Operand {
         Parallel.forEach(parts) { part in
             let n0 = part * stripsPerPart * Self.columnStrip, n1 = min(n, n0 + stripsPerPart * Self.columnStrip)
             guard n0 < n1 else { return }
-            ck_bf16_gemm(path, a, Int32(rows), Int32(k), b, Int32(n), Int32(n0), Int32(n1), y, Int32(ldy), accumulate ? 1 : 0)
+            ck_bf16_gemm(
+                path, a, Int32(rows), Int32(k), b, Int32(n), Int32(n0), Int32(n1), y, Int32(ldy), accumulate ? 1 : 0)
         }
     }
 }
@@ -52,7 +55,9 @@ struct BF16Operand {
 extension BF16Operand {
     /// `ck_bf16_rows` split over the cores by ranges of 16 rows (the layout's row tiles; the last
     /// range pads the rows to a multiple of 16, as one call would).
-    static func convert(_ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int, into scratch: UnsafeMutablePointer<UInt16>) {
+    static func convert(
+        _ x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int, into scratch: UnsafeMutablePointer<UInt16>
+    ) {
         let k32 = (k + 31) / 32 * 32
         Parallel.run(rows, unit: 16, minimum: 32) { r0, r1 in
             ck_bf16_rows(x + r0 * ldx, Int32(r1 - r0), Int32(k), Int32(ldx), scratch + r0 * k32)

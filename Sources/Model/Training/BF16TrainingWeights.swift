@@ -16,7 +16,9 @@ public final class BF16TrainingWeights: @unchecked Sendable {
         let backward: BF16Operand
 
         /// Both orientations multiplied on `kernel`.
-        func on(_ kernel: BF16Kernel) -> PackedLinear { PackedLinear(forward: forward.on(kernel), backward: backward.on(kernel)) }
+        func on(_ kernel: BF16Kernel) -> PackedLinear {
+            PackedLinear(forward: forward.on(kernel), backward: backward.on(kernel))
+        }
     }
 
     /// Packed projections per layer.
@@ -48,13 +50,15 @@ public final class BF16TrainingWeights: @unchecked Sendable {
         let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: max(total, 1))
         BF16Weights.pack(jobs, transposed: false, into: storage)
         func linear(_ w: Tensor, forward m: BF16Weights.Matrix, offset: Int) -> PackedLinear {
-            PackedLinear(forward: BF16Operand(pointer: m.pointer, k: m.inFeatures, n: m.outFeatures),
-                         backward: BF16Operand(pointer: UnsafePointer(storage + offset), k: w.rows, n: w.columns))
+            PackedLinear(
+                forward: BF16Operand(pointer: m.pointer, k: m.inFeatures, n: m.outFeatures),
+                backward: BF16Operand(pointer: UnsafePointer(storage + offset), k: w.rows, n: w.columns))
         }
         layers = weights.layers.enumerated().map { l, layer in
-            Dictionary(uniqueKeysWithValues: layer.projections.map { p, lin in
-                (p, linear(lin.weight, forward: forward.projection(layer: l, p)!, offset: layerOffsets[l][p]!))
-            })
+            Dictionary(
+                uniqueKeysWithValues: layer.projections.map { p, lin in
+                    (p, linear(lin.weight, forward: forward.projection(layer: l, p)!, offset: layerOffsets[l][p]!))
+                })
         }
         output = linear(weights.outputMatrix, forward: forward.output, offset: outputOffset)
         self.storage = storage

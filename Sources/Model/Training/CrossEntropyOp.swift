@@ -12,17 +12,23 @@ enum CrossEntropyOp {
     /// Returns the summed loss over the m rows of h `[m, d]` (targets `[m]`, W `[V, d]`).
     /// With `dh`, also adds `gradScale * dL/dh` into dh `[m, d]`: dlogits = softmax - onehot, then
     /// dh = dlogits W. (Backward reuses the forward's probabilities, chunk by chunk.)
-    static func forwardBackward(h: UnsafePointer<Float>, weight: UnsafePointer<Float>, vocab: Int, d: Int,
-                                targets: [Int], gradScale: Float, dh: UnsafeMutablePointer<Float>?,
-                                packed: BF16TrainingWeights.PackedLinear? = nil) -> Double {
+    static func forwardBackward(
+        h: UnsafePointer<Float>, weight: UnsafePointer<Float>, vocab: Int, d: Int,
+        targets: [Int], gradScale: Float, dh: UnsafeMutablePointer<Float>?,
+        packed: BF16TrainingWeights.PackedLinear? = nil
+    ) -> Double {
         let m = targets.count
         guard m > 0 else { return 0 }
         let rowsPerChunk = min(chunkRows, m)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerChunk * vocab)
         defer { logits.deallocate() }
         // bfloat16: h and dlogits are converted here, once per chunk and product.
-        let bf16Count = packed == nil ? 0 : max(BF16Operand.scratchCount(rows: rowsPerChunk, k: d),
-                                                BF16Operand.scratchCount(rows: rowsPerChunk, k: vocab))
+        let bf16Count =
+            packed == nil
+            ? 0
+            : max(
+                BF16Operand.scratchCount(rows: rowsPerChunk, k: d),
+                BF16Operand.scratchCount(rows: rowsPerChunk, k: vocab))
         let bf16 = UnsafeMutablePointer<UInt16>.allocate(capacity: max(bf16Count, 1))
         defer { bf16.deallocate() }
         var total: Double = 0
@@ -30,11 +36,13 @@ enum CrossEntropyOp {
         while start < m {
             let rows = min(rowsPerChunk, m - start)
             if let packed {
-                packed.forward.multiply(h + start * d, rows: rows, ldx: d, into: logits, ldy: vocab, accumulate: false,
-                                        scratch: bf16)
+                packed.forward.multiply(
+                    h + start * d, rows: rows, ldx: d, into: logits, ldy: vocab, accumulate: false,
+                    scratch: bf16)
             } else {
-                BLAS.gemm(transB: true, m: rows, n: vocab, k: d, a: h + start * d, lda: d, b: weight, ldb: d,
-                          beta: 0, c: logits, ldc: vocab)
+                BLAS.gemm(
+                    transB: true, m: rows, n: vocab, k: d, a: h + start * d, lda: d, b: weight, ldb: d,
+                    beta: 0, c: logits, ldc: vocab)
             }
             for i in 0..<rows {
                 let row = logits + i * vocab
@@ -49,11 +57,13 @@ enum CrossEntropyOp {
                 }
             }
             if let dh, let packed {
-                packed.backward.multiply(logits, rows: rows, ldx: vocab, into: dh + start * d, ldy: d, accumulate: true,
-                                         scratch: bf16)
+                packed.backward.multiply(
+                    logits, rows: rows, ldx: vocab, into: dh + start * d, ldy: d, accumulate: true,
+                    scratch: bf16)
             } else if let dh {
-                BLAS.gemm(m: rows, n: d, k: vocab, a: logits, lda: vocab, b: weight, ldb: d,
-                          beta: 1, c: dh + start * d, ldc: d)
+                BLAS.gemm(
+                    m: rows, n: d, k: vocab, a: logits, lda: vocab, b: weight, ldb: d,
+                    beta: 1, c: dh + start * d, ldc: d)
             }
             start += rows
         }

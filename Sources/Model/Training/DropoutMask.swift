@@ -16,8 +16,10 @@ enum DropoutMask {
     /// `cols` values (mask ~ Bernoulli(keep)), reading `x` with leading dimension `ldx` and
     /// writing `out` with leading dimension `ldOut` (default dense); `out` may be `x` itself when
     /// the leading dimensions are equal.
-    static func apply(seed: UInt64, probability p: Float, x: UnsafePointer<Float>, rows: Int, cols: Int, ldx: Int,
-                      out: UnsafeMutablePointer<Float>, ldOut: Int? = nil, accumulate: Bool = false) {
+    static func apply(
+        seed: UInt64, probability p: Float, x: UnsafePointer<Float>, rows: Int, cols: Int, ldx: Int,
+        out: UnsafeMutablePointer<Float>, ldOut: Int? = nil, accumulate: Bool = false
+    ) {
         var state = seed
         let keepScale = Self.keepScale(p)
         let threshold = UInt64(Self.threshold(p))

@@ -14,8 +14,10 @@ extension LoRAAdapter {
     }
 
     /// A freshly laid out adapter for `model`, initialised as PEFT does.
-    public static func peftInitialized<G: RandomNumberGenerator>(config: LoRAConfig, model: ModelConfig,
-                                                                  using rng: inout G) -> LoRAAdapter {
+    public static func peftInitialized<G: RandomNumberGenerator>(
+        config: LoRAConfig, model: ModelConfig,
+        using rng: inout G
+    ) -> LoRAAdapter {
         var a = LoRAAdapter(config: config, model: model)
         a.initializeAsPEFT(using: &rng)
         return a
@@ -27,8 +29,8 @@ extension LoRAAdapter {
         guard expected.views == views, expected.parameters.count == parameters.count else {
             throw ModelError.adapterMismatch(
                 "adapter has \(views.count) views and \(parameters.count) parameters; the model (\(model.architecture), "
-                + "\(model.layerCount) layers, d \(model.hiddenSize)) needs \(expected.views.count) views and "
-                + "\(expected.parameters.count) parameters")
+                    + "\(model.layerCount) layers, d \(model.hiddenSize)) needs \(expected.views.count) views and "
+                    + "\(expected.parameters.count) parameters")
         }
     }
 }

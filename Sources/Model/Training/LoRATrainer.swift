@@ -27,10 +27,13 @@ public struct LoRATrainer: Sendable {
 
     /// A trainer with its own runtime. With `precision: .bfloat16` (and AMX or AVX512-BF16) the weights'
     /// packed bfloat16 copy is made here (about 4 bytes per matrix weight, a second or two for SmolLM2).
-    public init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
-                precision: Precision = .float32) {
-        self.init(runtime: ModelRuntime(weights: weights, precision: precision), lora: lora, optimizer: optimizer,
-                  maxLength: maxLength)
+    public init(
+        weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
+        precision: Precision = .float32
+    ) {
+        self.init(
+            runtime: ModelRuntime(weights: weights, precision: precision), lora: lora, optimizer: optimizer,
+            maxLength: maxLength)
     }
 
     /// A trainer over `runtime` (its precision and packed weights, made once for every trainer over it).
@@ -45,10 +48,13 @@ public struct LoRATrainer: Sendable {
 
     /// `bf16Kernel` forces a bfloat16 path (tests run every path this CPU has; it must be available
     /// here). Nil picks the fastest.
-    init(weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
-         precision: Precision = .float32, bf16Kernel: BF16Kernel?) {
-        self.init(runtime: ModelRuntime(weights: weights, precision: precision, bf16Kernel: bf16Kernel), lora: lora,
-                  optimizer: optimizer, maxLength: maxLength)
+    init(
+        weights: ModelWeights, lora: LoRAConfig, optimizer: OptimizerConfig, maxLength: Int = 1024,
+        precision: Precision = .float32, bf16Kernel: BF16Kernel?
+    ) {
+        self.init(
+            runtime: ModelRuntime(weights: weights, precision: precision, bf16Kernel: bf16Kernel), lora: lora,
+            optimizer: optimizer, maxLength: maxLength)
     }
 
     /// A new adapter for this model, initialised as PEFT does (A uniform, B zero).
@@ -65,36 +71,46 @@ public struct LoRATrainer: Sendable {
         try adapter.validate(for: weights.config)
         let arch = weights.config.definition
         guard weights.layers.count == weights.config.layerCount,
-              weights.layers.allSatisfy({ layer in arch.projections.allSatisfy { layer.projections[$0] != nil } }),
-              arch.positions != .learned || weights.positionEmbedding != nil,
-              arch.norm != .layer || (weights.layers.allSatisfy { $0.attentionNorm.bias != nil && $0.mlpNorm.bias != nil }
-                  && weights.finalNorm.bias != nil) else {
+            weights.layers.allSatisfy({ layer in arch.projections.allSatisfy { layer.projections[$0] != nil } }),
+            arch.positions != .learned || weights.positionEmbedding != nil,
+            arch.norm != .layer
+                || (weights.layers.allSatisfy { $0.attentionNorm.bias != nil && $0.mlpNorm.bias != nil }
+                    && weights.finalNorm.bias != nil)
+        else {
             throw ModelError.invalidInput("the weights lack layers, projections or norms their config declares")
         }
     }
 
     private func prepared(_ examples: [TrainingExample]) throws -> TrainingBatch {
         let cut = examples.map { $0.truncated(to: maxLength) }
-        if weights.config.definition.positions == .learned, let long = cut.first(where: { $0.tokens.count > weights.config.contextLength }) {
-            throw ModelError.invalidInput("sequence of \(long.tokens.count) tokens exceeds the context of \(weights.config.contextLength)")
+        if weights.config.definition.positions == .learned,
+            let long = cut.first(where: { $0.tokens.count > weights.config.contextLength })
+        {
+            throw ModelError.invalidInput(
+                "sequence of \(long.tokens.count) tokens exceeds the context of \(weights.config.contextLength)")
         }
         return try TrainingBatch(examples: cut, vocabSize: weights.config.vocabSize, padToken: padToken)
     }
 
-    private func run<R>(_ batch: TrainingBatch, adapter: LoRAAdapter, gradient: UnsafeMutablePointer<Float>?,
-                        seeds: [[Projection: UInt64]], dropout: Float, _ body: (TransformerPass) -> R) -> R {
+    private func run<R>(
+        _ batch: TrainingBatch, adapter: LoRAAdapter, gradient: UnsafeMutablePointer<Float>?,
+        seeds: [[Projection: UInt64]], dropout: Float, _ body: (TransformerPass) -> R
+    ) -> R {
         var views = [[Projection: LoRAView]](repeating: [:], count: weights.config.layerCount)
         for v in adapter.views { views[v.layer][v.projection] = v }
         let scratch = packed.map { _ in
-            BF16Operand.Scratch(count: TransformerPass.bf16ScratchCount(config: weights.config, rows: batch.batch * batch.seqLen))
+            BF16Operand.Scratch(
+                count: TransformerPass.bf16ScratchCount(config: weights.config, rows: batch.batch * batch.seqLen))
         }
         return WeightPointers.with(weights) { wp in
             adapter.parameters.withUnsafeBufferPointer { params in
                 withExtendedLifetime(scratch) {
-                    body(TransformerPass(config: weights.config, weights: wp, lora: adapter.config, views: views,
-                                         parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
-                                         seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer,
-                                         bf16Kernel: bf16Kernel, parallelHeads: runtime.parallelHeads))
+                    body(
+                        TransformerPass(
+                            config: weights.config, weights: wp, lora: adapter.config, views: views,
+                            parameters: params.baseAddress!, gradient: gradient, dropout: dropout,
+                            seeds: seeds, batch: batch, packed: packed, bf16Scratch: scratch?.pointer,
+                            bf16Kernel: bf16Kernel, parallelHeads: runtime.parallelHeads))
                 }
             }
         }
@@ -115,9 +131,11 @@ public struct LoRATrainer: Sendable {
     /// Loss and its gradient with respect to every adapter parameter (same layout as
     /// `adapter.parameters`) for one padded batch. LoRA dropout is on when `training` is true;
     /// its masks are drawn from `rng`.
-    public func lossAndGradient<G: RandomNumberGenerator>(examples: [TrainingExample], adapter: LoRAAdapter,
-                                                          training: Bool = true,
-                                                          using rng: inout G) throws -> (loss: Float, gradient: [Float]) {
+    public func lossAndGradient<G: RandomNumberGenerator>(
+        examples: [TrainingExample], adapter: LoRAAdapter,
+        training: Bool = true,
+        using rng: inout G
+    ) throws -> (loss: Float, gradient: [Float]) {
         try check(adapter)
         let batch = try prepared(examples)
         guard !batch.targets.isEmpty else {
@@ -134,7 +152,9 @@ public struct LoRATrainer: Sendable {
         }
         var gradient = [Float](repeating: 0, count: adapter.parameters.count)
         let sum = gradient.withUnsafeMutableBufferPointer { g in
-            run(batch, adapter: adapter, gradient: g.baseAddress!, seeds: seeds, dropout: dropout) { $0.lossAndGradient() }
+            run(batch, adapter: adapter, gradient: g.baseAddress!, seeds: seeds, dropout: dropout) {
+                $0.lossAndGradient()
+            }
         }
         return (Float(sum / Double(batch.targets.count)), gradient)
     }
@@ -152,14 +172,17 @@ public struct LoRATrainer: Sendable {
 
     /// One optimizer step on one batch: skipped (and reported) when the loss or the gradient is
     /// not finite, in which case `adapter` is left untouched.
-    public func step<G: RandomNumberGenerator>(examples: [TrainingExample], adapter: inout LoRAAdapter,
-                                               state: inout OptimizerState, index: Int = 0,
-                                               using rng: inout G) throws -> StepReport {
+    public func step<G: RandomNumberGenerator>(
+        examples: [TrainingExample], adapter: inout LoRAAdapter,
+        state: inout OptimizerState, index: Int = 0,
+        using rng: inout G
+    ) throws -> StepReport {
         let batch = try prepared(examples)
         var (loss, gradient) = try lossAndGradient(examples: examples, adapter: adapter, using: &rng)
-        var report = StepReport(step: index, loss: loss, targetTokens: batch.targets.count,
-                                tokens: examples.map { min($0.tokens.count, maxLength) }.reduce(0, +),
-                                gradientNorm: nil, skipped: false)
+        var report = StepReport(
+            step: index, loss: loss, targetTokens: batch.targets.count,
+            tokens: examples.map { min($0.tokens.count, maxLength) }.reduce(0, +),
+            gradientNorm: nil, skipped: false)
         guard loss.isFinite, gradient.allSatisfy({ $0.isFinite }) else {
             report.skipped = true
             return report
@@ -173,10 +196,12 @@ public struct LoRATrainer: Sendable {
     /// with no target token after truncation are left out and reported; steps with a non-finite
     /// loss are skipped and reported. `shuffle` draws the order of each epoch from `rng`.
     /// `onStep` sees every step as it finishes (e.g. to print the loss).
-    public func train<G: RandomNumberGenerator>(examples: [TrainingExample], epochs: Int = 1,
-                                                adapter: inout LoRAAdapter, batchSize: Int = 1,
-                                                shuffle: Bool = false, using rng: inout G,
-                                                onStep: ((StepReport) -> Void)? = nil) throws -> EpochReport {
+    public func train<G: RandomNumberGenerator>(
+        examples: [TrainingExample], epochs: Int = 1,
+        adapter: inout LoRAAdapter, batchSize: Int = 1,
+        shuffle: Bool = false, using rng: inout G,
+        onStep: ((StepReport) -> Void)? = nil
+    ) throws -> EpochReport {
         guard batchSize > 0 else { throw ModelError.invalidInput("batch size must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw ModelError.invalidInput("epochs must be >= 0, got \(epochs)") }
         try check(adapter)
@@ -184,9 +209,11 @@ public struct LoRATrainer: Sendable {
         var usable: [Int] = []
         for (i, e) in examples.enumerated() {
             if e.tokens.count != e.lossMask.count {
-                report.skippedExamples.append(SkippedExample(index: i, reason: "loss mask length differs from token count"))
+                report.skippedExamples.append(
+                    SkippedExample(index: i, reason: "loss mask length differs from token count"))
             } else if e.truncated(to: maxLength).targetCount == 0 {
-                report.skippedExamples.append(SkippedExample(index: i, reason: "no response tokens after truncation to \(maxLength) tokens"))
+                report.skippedExamples.append(
+                    SkippedExample(index: i, reason: "no response tokens after truncation to \(maxLength) tokens"))
             } else {
                 usable.append(i)
             }
@@ -209,8 +236,10 @@ public struct LoRATrainer: Sendable {
     }
 
     /// One epoch (see `train`).
-    public func trainEpoch<G: RandomNumberGenerator>(examples: [TrainingExample], adapter: inout LoRAAdapter,
-                                                     batchSize: Int = 1, using rng: inout G) throws -> EpochReport {
+    public func trainEpoch<G: RandomNumberGenerator>(
+        examples: [TrainingExample], adapter: inout LoRAAdapter,
+        batchSize: Int = 1, using rng: inout G
+    ) throws -> EpochReport {
         try train(examples: examples, epochs: 1, adapter: &adapter, batchSize: batchSize, using: &rng)
     }
 }

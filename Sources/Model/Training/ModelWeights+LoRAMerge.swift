@@ -18,9 +18,10 @@ extension ModelWeights {
             for v in adapter.views {
                 guard var linear = out.layers[v.layer].projections[v.projection] else { continue }
                 linear.weight.data.withUnsafeMutableBufferPointer { w in
-                    BLAS.gemm(m: v.outFeatures, n: v.inFeatures, k: r, alpha: scale,
-                                      a: p.baseAddress! + v.bOffset, lda: r, b: p.baseAddress! + v.aOffset,
-                                      ldb: v.inFeatures, beta: 1, c: w.baseAddress!, ldc: v.inFeatures)
+                    BLAS.gemm(
+                        m: v.outFeatures, n: v.inFeatures, k: r, alpha: scale,
+                        a: p.baseAddress! + v.bOffset, lda: r, b: p.baseAddress! + v.aOffset,
+                        ldb: v.inFeatures, beta: 1, c: w.baseAddress!, ldc: v.inFeatures)
                 }
                 out.layers[v.layer].projections[v.projection] = linear
             }

@@ -17,8 +17,10 @@ public struct OptimizerConfig: Sendable {
     /// Learning rate of optimizer step s (0-based); overrides `learningRate` when set.
     public var schedule: (@Sendable (Int) -> Float)?
 
-    public init(kind: Kind = .adam, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, maxGradNorm: Float? = nil, schedule: (@Sendable (Int) -> Float)? = nil) {
+    public init(
+        kind: Kind = .adam, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, maxGradNorm: Float? = nil, schedule: (@Sendable (Int) -> Float)? = nil
+    ) {
         self.kind = kind
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -28,8 +30,12 @@ public struct OptimizerConfig: Sendable {
         self.schedule = schedule
     }
 
-    public static func adam(learningRate: Float) -> OptimizerConfig { OptimizerConfig(kind: .adam, learningRate: learningRate) }
-    public static func sgd(learningRate: Float) -> OptimizerConfig { OptimizerConfig(kind: .sgd, learningRate: learningRate) }
+    public static func adam(learningRate: Float) -> OptimizerConfig {
+        OptimizerConfig(kind: .adam, learningRate: learningRate)
+    }
+    public static func sgd(learningRate: Float) -> OptimizerConfig {
+        OptimizerConfig(kind: .sgd, learningRate: learningRate)
+    }
 
     func learningRate(at step: Int) -> Float { schedule?(step) ?? learningRate }
 }

@@ -57,9 +57,10 @@ struct TransformerPass {
     private var positions: [Int] { (0..<n).map { $0 % batch.seqLen } }
     private var attention: CausalAttentionOp {
         let attnWidth = config.headCount * config.headDim
-        return CausalAttentionOp(batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
-                                 kvHeads: config.kvHeadCount, headDim: config.headDim, ld: qkvWidth, qOffset: 0,
-                                 kOffset: attnWidth, vOffset: attnWidth + config.kvHeadCount * config.headDim)
+        return CausalAttentionOp(
+            batch: batch.batch, seqLen: batch.seqLen, heads: config.headCount,
+            kvHeads: config.kvHeadCount, headDim: config.headDim, ld: qkvWidth, qOffset: 0,
+            kOffset: attnWidth, vOffset: attnWidth + config.kvHeadCount * config.headDim)
     }
 
     /// Projection `p` of block `layer` with its adapter factors (and their gradients, if wanted).
@@ -67,13 +68,15 @@ struct TransformerPass {
         let lp = weights.layers[layer].projections[p]!
         var factors: LoRAFactors?
         if let v = views[layer][p] {
-            factors = LoRAFactors(a: parameters + v.aOffset, b: parameters + v.bOffset,
-                                  gradA: gradient.map { $0 + v.aOffset }, gradB: gradient.map { $0 + v.bOffset },
-                                  rank: lora.rank, scale: lora.scale, dropout: dropout)
+            factors = LoRAFactors(
+                a: parameters + v.aOffset, b: parameters + v.bOffset,
+                gradA: gradient.map { $0 + v.aOffset }, gradB: gradient.map { $0 + v.bOffset },
+                rank: lora.rank, scale: lora.scale, dropout: dropout)
         }
-        return LoRALinearOp(weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
-                            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch,
-                            weightGradient: weightGradients.isEmpty ? nil : weightGradients[layer][p])
+        return LoRALinearOp(
+            weight: lp.weight, bias: lp.bias, inFeatures: lp.inF, outFeatures: lp.outF, lora: factors,
+            packed: packed?.layers[layer][p]?.on(bf16Kernel), bf16Scratch: bf16Scratch,
+            weightGradient: weightGradients.isEmpty ? nil : weightGradients[layer][p])
     }
 
     /// The dropout mask seed of projection `p` in block `layer`.
@@ -83,8 +86,9 @@ struct TransformerPass {
 
     /// The block runner of this pass over `tapes`, with scratch for the forward (or also the backward).
     private func runner(tapes: [LayerTape], scratch: TrainingBuffer) -> TapeRunner {
-        TapeRunner(pass: self, tapes: tapes, rotary: TransformerBlock.rotary(positions: positions, config: config),
-                   attention: attention, scratch: scratch.p)
+        TapeRunner(
+            pass: self, tapes: tapes, rotary: TransformerBlock.rotary(positions: positions, config: config),
+            attention: attention, scratch: scratch.p)
     }
 
     // MARK: forward
@@ -106,8 +110,9 @@ struct TransformerPass {
         let scratch = TrainingBuffer(uninitialized: max(linearScratchCount, T * T))
         let runner = runner(tapes: tapes, scratch: scratch)
         for l in 0..<L {
-            TransformerBlock.forward(layer: l, config: config, weights: weights.layers[l], x: x.p, rows: n,
-                                     activations: runner.tape(l).activations, runner: runner)
+            TransformerBlock.forward(
+                layer: l, config: config, weights: weights.layers[l], x: x.p, rows: n,
+                activations: runner.tape(l).activations, runner: runner)
         }
         return (x, tapes)
     }
@@ -116,17 +121,20 @@ struct TransformerPass {
     func logits() -> [Float] {
         let (x, _) = forwardBlocks()
         let h = TrainingBuffer(n * d), mean = TrainingBuffer(n), rstd = TrainingBuffer(n)
-        config.definition.norm.forward(x: x.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: n, d: d,
-                                       into: h.p, statistics: NormStatistics(mean: mean.p, rstd: rstd.p))
+        config.definition.norm.forward(
+            x: x.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: n, d: d,
+            into: h.p, statistics: NormStatistics(mean: mean.p, rstd: rstd.p))
         let V = config.vocabSize
         var out = [Float](repeating: 0, count: n * V)
         out.withUnsafeMutableBufferPointer { o in
             if let packed, let bf16Scratch {  // the scratch holds n rows of d (d <= the widest input)
-                packed.output.forward.on(bf16Kernel).multiply(h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
-                                               scratch: bf16Scratch)
+                packed.output.forward.on(bf16Kernel).multiply(
+                    h.p, rows: n, ldx: d, into: o.baseAddress!, ldy: V, accumulate: false,
+                    scratch: bf16Scratch)
             } else {
-                BLAS.gemm(transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
-                          beta: 0, c: o.baseAddress!, ldc: V)
+                BLAS.gemm(
+                    transB: true, m: n, n: V, k: d, a: h.p, lda: d, b: weights.output, ldb: d,
+                    beta: 0, c: o.baseAddress!, ldc: V)
             }
         }
         return out
@@ -143,16 +151,19 @@ struct TransformerPass {
         let mean = TrainingBuffer(m), rstd = TrainingBuffer(m)
         for (i, r) in batch.targetRows.enumerated() { (xg.p + i * d).update(from: x.p + r * d, count: d) }
         let statistics = NormStatistics(mean: mean.p, rstd: rstd.p)
-        config.definition.norm.forward(x: xg.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: m, d: d,
-                                       into: hg.p, statistics: statistics)
+        config.definition.norm.forward(
+            x: xg.p, weights: weights.finalNorm, eps: config.normEpsilon, rows: m, d: d,
+            into: hg.p, statistics: statistics)
         let dhg = backward ? TrainingBuffer(m * d) : nil
-        let lossSum = CrossEntropyOp.forwardBackward(h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
-                                                     targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
-                                                     packed: packed?.output.on(bf16Kernel))
+        let lossSum = CrossEntropyOp.forwardBackward(
+            h: hg.p, weight: weights.output, vocab: config.vocabSize, d: d,
+            targets: batch.targets, gradScale: 1 / Float(m), dh: dhg?.p,
+            packed: packed?.output.on(bf16Kernel))
         guard let dhg, lossSum.isFinite else { return lossSum }
         let dxg = TrainingBuffer(m * d)
-        config.definition.norm.backward(dy: dhg.p, x: xg.p, weights: weights.finalNorm, statistics: statistics,
-                                        rows: m, d: d, dx: dxg.p)
+        config.definition.norm.backward(
+            dy: dhg.p, x: xg.p, weights: weights.finalNorm, statistics: statistics,
+            rows: m, d: d, dx: dxg.p)
         let dx = x  // reuse: the residual gradient buffer
         dx.zero()
         for (i, r) in batch.targetRows.enumerated() {
@@ -185,9 +196,10 @@ struct TransformerPass {
         for l in stride(from: config.layerCount - 1, through: 0, by: -1) {
             // Below the first block only the frozen embedding is left: no input gradient there,
             // unless the input embeddings are trained.
-            TransformerBlock.backward(layer: l, config: config, weights: weights.layers[l], dx: dx.p, rows: n,
-                                      saved: tapes[l].activations, gradients: gradients,
-                                      inputGradient: l > 0 || inputGradient != nil, runner: runner)
+            TransformerBlock.backward(
+                layer: l, config: config, weights: weights.layers[l], dx: dx.p, rows: n,
+                saved: tapes[l].activations, gradients: gradients,
+                inputGradient: l > 0 || inputGradient != nil, runner: runner)
         }
         if let inputGradient { for i in 0..<(n * d) { inputGradient[i] += dx.p[i] } }
     }

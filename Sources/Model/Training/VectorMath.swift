@@ -65,7 +65,8 @@ enum VectorMath {
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= count {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            acc +=
+                UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
                 * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
             i += 8
         }

@@ -77,7 +77,9 @@ struct BoruvkaMST {
         // _compute_bounds: core distances from the (k+1)-nearest query, as distances then squared.
         let knn = KDTree(Matrix(unchecked: n, dims, data), leafSize: BoruvkaMST.coreLeafSize)
             .dualTreeKNearest(data, k: k + 1)
-        core = knn.map { let d = $0[k].0.squareRoot(); return d * d }
+        core = knn.map {
+            let d = $0[k].0.squareRoot(); return d * d
+        }
         for p in 0..<n {
             for (_, m) in knn[p] where m != p {
                 if core[m] <= core[p] {

@@ -15,7 +15,8 @@ public enum ClusterScores {
         try x.checkFinite(name: "cluster-score input")
         let g = groups(labels)
         guard g.ids.count >= 2, g.ids.count < x.rows else {
-            throw SelectionError.invalidParameter("cluster scores need 2 <= labels (\(g.ids.count)) < samples (\(x.rows))")
+            throw SelectionError.invalidParameter(
+                "cluster scores need 2 <= labels (\(g.ids.count)) < samples (\(x.rows))")
         }
         return (g.ids.count, g.index)
     }

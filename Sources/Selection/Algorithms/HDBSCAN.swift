@@ -40,8 +40,10 @@ public struct HDBSCAN: Sendable {
     /// runs on AVX-512 machines.
     public var tieOrder: TieOrder
 
-    public init(minClusterSize: Int, minSamples: Int? = nil, allowSingleCluster: Bool = false,
-                algorithm: Algorithm = .best, tieOrder: TieOrder = .numpyAVX512) {
+    public init(
+        minClusterSize: Int, minSamples: Int? = nil, allowSingleCluster: Bool = false,
+        algorithm: Algorithm = .best, tieOrder: TieOrder = .numpyAVX512
+    ) {
         self.minClusterSize = minClusterSize
         self.minSamples = minSamples
         self.allowSingleCluster = allowSingleCluster
@@ -60,9 +62,10 @@ public struct HDBSCAN: Sendable {
         try points.checkFinite(name: "HDBSCAN input")
         let n = points.rows
         guard n >= 2 else {
-            return HDBSCANResult(labels: [Int](repeating: -1, count: n),
-                                 probabilities: [Double](repeating: 0, count: n),
-                                 centroids: [], dimension: points.cols)
+            return HDBSCANResult(
+                labels: [Int](repeating: -1, count: n),
+                probabilities: [Double](repeating: 0, count: n),
+                centroids: [], dimension: points.cols)
         }
         var k = min(n - 1, minSamples ?? minClusterSize)
         if k == 0 { k = 1 }
@@ -71,10 +74,12 @@ public struct HDBSCAN: Sendable {
         let condensed = CondensedTree(linkage: linkage, minClusterSize: minClusterSize)
         let (labels, probabilities) = condensed.selectClusters(allowSingleCluster: allowSingleCluster)
         let clusterCount = (labels.max() ?? -1) + 1
-        let centroids = HDBSCANResult.weightedCentroids(points, labels: labels, probabilities: probabilities,
-                                                        clusterCount: clusterCount)
-        return HDBSCANResult(labels: labels, probabilities: probabilities, centroids: centroids,
-                             dimension: points.cols)
+        let centroids = HDBSCANResult.weightedCentroids(
+            points, labels: labels, probabilities: probabilities,
+            clusterCount: clusterCount)
+        return HDBSCANResult(
+            labels: labels, probabilities: probabilities, centroids: centroids,
+            dimension: points.cols)
     }
 
     /// The spanning tree's edges sorted by weight, as the library feeds them to `label`. The
@@ -82,8 +87,10 @@ public struct HDBSCAN: Sendable {
     /// x86-simd-sort's AVX-512 or AVX2 kernels where the CPU has them and numpy's introsort
     /// otherwise, and these leave equal weights in different orders; `tieOrder` picks one.
     /// Where no two edges weigh the same, every choice gives the library's order.
-    static func sortedSpanningTree(_ points: Matrix, minSamples k: Int, algorithm: Algorithm,
-                                   tieOrder: TieOrder = .numpyAVX512) throws -> [HDBSCANGraph.Edge] {
+    static func sortedSpanningTree(
+        _ points: Matrix, minSamples k: Int, algorithm: Algorithm,
+        tieOrder: TieOrder = .numpyAVX512
+    ) throws -> [HDBSCANGraph.Edge] {
         let useBoruvka: Bool
         switch algorithm {
         case .best: useBoruvka = points.cols <= 60
@@ -125,8 +132,10 @@ public struct HDBSCANResult: Sendable, Equatable {
 
     /// The library's `weighted_cluster_centroid`: the probability-weighted mean of the members.
     /// If every member has probability 0 (possible only with duplicate points), the plain mean.
-    static func weightedCentroids(_ points: Matrix, labels: [Int], probabilities: [Double],
-                                  clusterCount: Int) -> [[Double]] {
+    static func weightedCentroids(
+        _ points: Matrix, labels: [Int], probabilities: [Double],
+        clusterCount: Int
+    ) -> [[Double]] {
         let d = points.cols
         var sums = [[Double]](repeating: [Double](repeating: 0, count: d), count: clusterCount)
         var plain = sums

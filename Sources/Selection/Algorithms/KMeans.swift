@@ -32,7 +32,8 @@ public struct KMeans: Sendable {
     public func fit(_ x: Matrix, initialCentres: Matrix) throws -> KMeansResult {
         try validate(x)
         guard initialCentres.rows == clusters, initialCentres.cols == x.cols else {
-            throw SelectionError.invalidInput("initial centres are \(initialCentres.rows) x \(initialCentres.cols), expected \(clusters) x \(x.cols)")
+            throw SelectionError.invalidInput(
+                "initial centres are \(initialCentres.rows) x \(initialCentres.cols), expected \(clusters) x \(x.cols)")
         }
         return lloyd(x, centres: initialCentres.values)
     }
@@ -44,7 +45,9 @@ public struct KMeans: Sendable {
         }
     }
 
-    static func squaredDistance(_ a: UnsafeBufferPointer<Double>, _ ai: Int, _ b: UnsafeBufferPointer<Double>, _ bi: Int, _ d: Int) -> Double {
+    static func squaredDistance(
+        _ a: UnsafeBufferPointer<Double>, _ ai: Int, _ b: UnsafeBufferPointer<Double>, _ bi: Int, _ d: Int
+    ) -> Double {
         var s = 0.0
         for j in 0..<d { let t = a[ai * d + j] - b[bi * d + j]; s += t * t }
         return s
@@ -135,8 +138,9 @@ public struct KMeans: Sendable {
             if settled || shift <= tol { break }
         }
         let final = assign()
-        return KMeansResult(labels: final.labels, centres: Matrix(unchecked: k, d, centres), inertia: final.inertia,
-                            iterations: iterations)
+        return KMeansResult(
+            labels: final.labels, centres: Matrix(unchecked: k, d, centres), inertia: final.inertia,
+            iterations: iterations)
     }
 }
 

@@ -41,15 +41,25 @@ enum NthElement {
         }
     }
 
-    private static func moveMedianToFirst(_ a: inout [Int], _ result: Int, _ x: Int, _ y: Int, _ z: Int,
-                                          _ less: (Int, Int) -> Bool) {
+    private static func moveMedianToFirst(
+        _ a: inout [Int], _ result: Int, _ x: Int, _ y: Int, _ z: Int,
+        _ less: (Int, Int) -> Bool
+    ) {
         if less(a[x], a[y]) {
-            if less(a[y], a[z]) { a.swapAt(result, y) }
-            else if less(a[x], a[z]) { a.swapAt(result, z) }
-            else { a.swapAt(result, x) }
-        } else if less(a[x], a[z]) { a.swapAt(result, x) }
-        else if less(a[y], a[z]) { a.swapAt(result, z) }
-        else { a.swapAt(result, y) }
+            if less(a[y], a[z]) {
+                a.swapAt(result, y)
+            } else if less(a[x], a[z]) {
+                a.swapAt(result, z)
+            } else {
+                a.swapAt(result, x)
+            }
+        } else if less(a[x], a[z]) {
+            a.swapAt(result, x)
+        } else if less(a[y], a[z]) {
+            a.swapAt(result, z)
+        } else {
+            a.swapAt(result, y)
+        }
     }
 
     private static func insertionSort(_ a: inout [Int], _ first: Int, _ last: Int, _ less: (Int, Int) -> Bool) {
@@ -74,8 +84,10 @@ enum NthElement {
         }
     }
 
-    private static func heapSelect(_ a: inout [Int], _ first: Int, _ middle: Int, _ last: Int,
-                                   _ less: (Int, Int) -> Bool) {
+    private static func heapSelect(
+        _ a: inout [Int], _ first: Int, _ middle: Int, _ last: Int,
+        _ less: (Int, Int) -> Bool
+    ) {
         let len = middle - first
         if len >= 2 {
             var parent = (len - 2) / 2
@@ -97,8 +109,10 @@ enum NthElement {
         }
     }
 
-    private static func adjustHeap(_ a: inout [Int], _ first: Int, _ holeStart: Int, _ len: Int, _ value: Int,
-                                   _ less: (Int, Int) -> Bool) {
+    private static func adjustHeap(
+        _ a: inout [Int], _ first: Int, _ holeStart: Int, _ len: Int, _ value: Int,
+        _ less: (Int, Int) -> Bool
+    ) {
         let top = holeStart
         var hole = holeStart
         var second = holeStart

@@ -61,8 +61,10 @@ enum NumpyArgsort {
 
         /// One 8-key block: keys below the pivot go to `left...` and the others to `...right`,
         /// each in lane order; returns how many went right.
-        private func partitionBlock(_ arg: inout [Int], _ left: Int, _ right: Int, _ block: ArraySlice<Int>,
-                                    _ pivot: Double, _ smallest: inout Double, _ biggest: inout Double) -> Int {
+        private func partitionBlock(
+            _ arg: inout [Int], _ left: Int, _ right: Int, _ block: ArraySlice<Int>,
+            _ pivot: Double, _ smallest: inout Double, _ biggest: inout Double
+        ) -> Int {
             var lo: [Int] = [], hi: [Int] = []
             for i in block {
                 let v = keys[i]
@@ -74,8 +76,10 @@ enum NumpyArgsort {
             return hi.count
         }
 
-        private func scalarPrefix(_ arg: inout [Int], _ left: inout Int, _ right: inout Int, count: Int,
-                                  _ pivot: Double, _ smallest: inout Double, _ biggest: inout Double) {
+        private func scalarPrefix(
+            _ arg: inout [Int], _ left: inout Int, _ right: inout Int, count: Int,
+            _ pivot: Double, _ smallest: inout Double, _ biggest: inout Double
+        ) {
             for _ in 0..<count {
                 let v = keys[arg[left]]
                 smallest = Swift.min(smallest, v); biggest = Swift.max(biggest, v)
@@ -88,8 +92,10 @@ enum NumpyArgsort {
             }
         }
 
-        private func partition(_ arg: inout [Int], _ left0: Int, _ right0: Int, _ pivot: Double,
-                               _ smallest: inout Double, _ biggest: inout Double) -> Int {
+        private func partition(
+            _ arg: inout [Int], _ left0: Int, _ right0: Int, _ pivot: Double,
+            _ smallest: inout Double, _ biggest: inout Double
+        ) -> Int {
             var left = left0, right = right0
             scalarPrefix(&arg, &left, &right, count: (right - left) % 8, pivot, &smallest, &biggest)
             if left == right { return left }
@@ -120,8 +126,10 @@ enum NumpyArgsort {
             return lStore
         }
 
-        private func partitionUnrolled(_ arg: inout [Int], _ left0: Int, _ right0: Int, _ pivot: Double,
-                                       _ smallest: inout Double, _ biggest: inout Double) -> Int {
+        private func partitionUnrolled(
+            _ arg: inout [Int], _ left0: Int, _ right0: Int, _ pivot: Double,
+            _ smallest: inout Double, _ biggest: inout Double
+        ) -> Int {
             let unroll = 4, width = 32
             if right0 - left0 <= 8 * width {
                 return partition(&arg, left0, right0, pivot, &smallest, &biggest)
@@ -164,7 +172,8 @@ enum NumpyArgsort {
 
         /// Lane i takes max(k_i, k_partner) where `mask` has bit i, else the min, and keeps its own
         /// index when its key is unchanged.
-        private static func laneMerge(_ k: inout [Double], _ ix: inout [Int], base: Int, _ partner: [Int], _ mask: Int) {
+        private static func laneMerge(_ k: inout [Double], _ ix: inout [Int], base: Int, _ partner: [Int], _ mask: Int)
+        {
             var nk = [Double](repeating: 0, count: 8), ni = [Int](repeating: 0, count: 8)
             for i in 0..<8 {
                 let a = k[base + i], b = k[base + partner[i]]

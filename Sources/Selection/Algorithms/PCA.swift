@@ -40,15 +40,17 @@ public struct PCA: Sendable {
                 if lambda > 0 {
                     let u = eig.vectors[t]
                     let s = 1.0 / lambda.squareRoot()
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(d), s, xc.values, Int32(d),
-                                u, 1, 0.0, &v, 1)
+                    cblas_dgemv(
+                        CblasRowMajor, CblasTrans, Int32(n), Int32(d), s, xc.values, Int32(d),
+                        u, 1, 0.0, &v, 1)
                 }
                 comps.append(v)
             }
         } else {
             var cov = [Double](repeating: 0, count: d * d)
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1.0,
-                        xc.values, Int32(d), 0.0, &cov, Int32(d))
+            cblas_dsyrk(
+                CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1.0,
+                xc.values, Int32(d), 0.0, &cov, Int32(d))
             for i in 0..<d { for j in 0..<i { cov[i * d + j] = cov[j * d + i] } }
             let eig = try SymmetricEigen.top(cov, n: d, k: k, maxIterations: maxIterations)
             for t in 0..<k {
@@ -63,10 +65,12 @@ public struct PCA: Sendable {
         }
         let compMatrix = try Matrix(rowArrays: comps)
         var scores = [Double](repeating: 0, count: n * k)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1.0,
-                    xc.values, Int32(d), compMatrix.values, Int32(d), 0.0, &scores, Int32(k))
-        return PCAResult(scores: Matrix(unchecked: n, k, scores), components: compMatrix,
-                         explainedVariance: variances, mean: mean)
+        cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1.0,
+            xc.values, Int32(d), compMatrix.values, Int32(d), 0.0, &scores, Int32(k))
+        return PCAResult(
+            scores: Matrix(unchecked: n, k, scores), components: compMatrix,
+            explainedVariance: variances, mean: mean)
     }
 }
 

@@ -40,8 +40,9 @@ enum PairwiseDistances {
         guard n > 0, d > 0 else { return g }
         x.values.withUnsafeBufferPointer { a in
             g.withUnsafeMutableBufferPointer { c in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1.0,
-                            a.baseAddress, Int32(d), 0.0, c.baseAddress, Int32(n))
+                cblas_dsyrk(
+                    CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(d), 1.0,
+                    a.baseAddress, Int32(d), 0.0, c.baseAddress, Int32(n))
                 for i in 0..<n { for j in 0..<i { c[i * n + j] = c[j * n + i] } }
             }
         }

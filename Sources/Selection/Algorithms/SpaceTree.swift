@@ -7,14 +7,14 @@ struct SpaceTree {
     private(set) var count = 0
     private(set) var maxDepth = 0
     var depth: [Int] = []
-    var bary: [Double] = []       // cell * 3 + axis
+    var bary: [Double] = []  // cell * 3 + axis
     var minB: [Double] = []
     var maxB: [Double] = []
     var center: [Double] = []
     var width2: [Double] = []
     var size: [Double] = []
     var leaf: [Bool] = []
-    var children: [Int32] = []    // cell * 8 + child, -1 = none
+    var children: [Int32] = []  // cell * 8 + child, -1 = none
     /// Per cell, for the force traversal: barycentre (3), max width^2, size, leaf flag (1 or 0).
     var packed: [Double] = []
     static let stride = 6
@@ -30,7 +30,9 @@ struct SpaceTree {
         width2.reserveCapacity(capacity); size.reserveCapacity(capacity)
         leaf.reserveCapacity(capacity); children.reserveCapacity(capacity * 8)
         var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
-        for i in 0..<n { for a in 0..<dims { lo[a] = min(lo[a], y[i * dims + a]); hi[a] = max(hi[a], y[i * dims + a]) } }
+        for i in 0..<n {
+            for a in 0..<dims { lo[a] = min(lo[a], y[i * dims + a]); hi[a] = max(hi[a], y[i * dims + a]) }
+        }
         for a in 0..<dims {
             let s: Double = hi[a] > 0 ? 1 : (hi[a] < 0 ? -1 : 0)
             hi[a] = max(hi[a] * (1 + 1e-3 * s), hi[a] + 1e-3)
@@ -138,56 +140,59 @@ struct SpaceTree {
     /// Repulsive forces (unnormalised) on the points `range` of `y`, written into `force`, and
     /// their sum of Q. Cells with max width^2 / distance^2 < theta^2 are summarised; a point's
     /// own leaf (and duplicates of it) are skipped.
-    func negativeForces(_ y: UnsafePointer<Double>, range: Range<Int>, theta2: Double,
-                        force: UnsafeMutablePointer<Double>) -> Double {
+    func negativeForces(
+        _ y: UnsafePointer<Double>, range: Range<Int>, theta2: Double,
+        force: UnsafeMutablePointer<Double>
+    ) -> Double {
         packed.withUnsafeBufferPointer { node in
-        children.withUnsafeBufferPointer { children in
-            let dims = self.dims, fanout = self.fanout
-            let eps = SpaceTree.epsilon
-            // A depth-first stack never holds more than (fanout - 1) per level plus one.
-            var stack = [Int32](repeating: 0, count: (maxDepth + 2) * fanout)
-            var sumQ = 0.0
-            stack.withUnsafeMutableBufferPointer { stack in
-                for i in range {
-                    let p0 = y[i * dims], p1 = dims > 1 ? y[i * dims + 1] : 0, p2 = dims > 2 ? y[i * dims + 2] : 0
-                    var f0 = 0.0, f1 = 0.0, f2 = 0.0
-                    var top = 1
-                    stack[0] = 0
-                    while top > 0 {
-                        top -= 1
-                        let c = Int(stack[top])
-                        let o = c * SpaceTree.stride
-                        // Unused axes hold 0 in both the point and the barycentre.
-                        let d0 = p0 - node[o], d1 = p1 - node[o + 1], d2 = p2 - node[o + 2]
-                        let dist2 = d0 * d0 + d1 * d1 + d2 * d2
-                        let isLeaf = node[o + 5] != 0
-                        if isLeaf && abs(d0) <= eps && abs(d1) <= eps && abs(d2) <= eps { continue }
-                        // scikit-learn's test is width^2 / dist^2 < theta^2 (false when dist^2 = 0).
-                        if isLeaf || node[o + 3] < theta2 * dist2 {
-                            let q = 1.0 / (1.0 + dist2)
-                            let s = node[o + 4]
-                            sumQ += s * q
-                            let mult = s * q * q
-                            f0 += mult * d0; f1 += mult * d1; f2 += mult * d2
-                        } else {
-                            // Pushed in reverse so that children are visited in scikit-learn's order.
-                            var s = fanout - 1
-                            while s >= 0 {
-                                let ch = children[c * 8 + s]
-                                if ch >= 0 {
-                                    stack[top] = ch
-                                    top += 1
+            children.withUnsafeBufferPointer { children in
+                let dims = self.dims, fanout = self.fanout
+                let eps = SpaceTree.epsilon
+                // A depth-first stack never holds more than (fanout - 1) per level plus one.
+                var stack = [Int32](repeating: 0, count: (maxDepth + 2) * fanout)
+                var sumQ = 0.0
+                stack.withUnsafeMutableBufferPointer { stack in
+                    for i in range {
+                        let p0 = y[i * dims], p1 = dims > 1 ? y[i * dims + 1] : 0, p2 = dims > 2 ? y[i * dims + 2] : 0
+                        var f0 = 0.0, f1 = 0.0, f2 = 0.0
+                        var top = 1
+                        stack[0] = 0
+                        while top > 0 {
+                            top -= 1
+                            let c = Int(stack[top])
+                            let o = c * SpaceTree.stride
+                            // Unused axes hold 0 in both the point and the barycentre.
+                            let d0 = p0 - node[o], d1 = p1 - node[o + 1], d2 = p2 - node[o + 2]
+                            let dist2 = d0 * d0 + d1 * d1 + d2 * d2
+                            let isLeaf = node[o + 5] != 0
+                            if isLeaf && abs(d0) <= eps && abs(d1) <= eps && abs(d2) <= eps { continue }
+                            // scikit-learn's test is width^2 / dist^2 < theta^2 (false when dist^2 = 0).
+                            if isLeaf || node[o + 3] < theta2 * dist2 {
+                                let q = 1.0 / (1.0 + dist2)
+                                let s = node[o + 4]
+                                sumQ += s * q
+                                let mult = s * q * q
+                                f0 += mult * d0; f1 += mult * d1; f2 += mult * d2
+                            } else {
+                                // Pushed in reverse so that children are visited in scikit-learn's order.
+                                var s = fanout - 1
+                                while s >= 0 {
+                                    let ch = children[c * 8 + s]
+                                    if ch >= 0 {
+                                        stack[top] = ch
+                                        top += 1
+                                    }
+                                    s -= 1
                                 }
-                                s -= 1
                             }
                         }
+                        force[i * dims] = f0
+                        if dims > 1 { force[i * dims + 1] = f1 }
+                        if dims > 2 { force[i * dims + 2] = f2 }
                     }
-                    force[i * dims] = f0
-                    if dims > 1 { force[i * dims + 1] = f1 }
-                    if dims > 2 { force[i * dims + 2] = f2 }
                 }
+                return sumQ
             }
-            return sumQ
-        }}
+        }
     }
 }

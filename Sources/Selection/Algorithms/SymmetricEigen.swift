@@ -30,7 +30,8 @@ enum SymmetricEigen {
 
     /// The `k` largest eigenpairs (descending).
     static func top(_ a: [Double], n: Int, k: Int, denseLimit: Int = 600, maxIterations: Int = 1000) throws
-        -> (values: [Double], vectors: [[Double]]) {
+        -> (values: [Double], vectors: [[Double]])
+    {
         let k = min(k, n)
         if n <= denseLimit {
             let all = try full(a, n: n)
@@ -67,17 +68,22 @@ enum SymmetricEigen {
     }
 
     private static func multiply(_ a: [Double], n: Int, _ q: [Double], b: Int, into z: inout [Double]) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(b), Int32(n), 1.0,
-                    a, Int32(n), q, Int32(b), 0.0, &z, Int32(b))
+        cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(b), Int32(n), 1.0,
+            a, Int32(n), q, Int32(b), 0.0, &z, Int32(b))
     }
 
     private static func rayleighRitz(_ a: [Double], n: Int, q: [Double], b: Int, z: inout [Double]) throws
-        -> (values: [Double], vectors: [[Double]]) {
+        -> (values: [Double], vectors: [[Double]])
+    {
         multiply(a, n: n, q, b: b, into: &z)
         var t = [Double](repeating: 0, count: b * b)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(b), Int32(b), Int32(n), 1.0,
-                    q, Int32(b), z, Int32(b), 0.0, &t, Int32(b))
-        for i in 0..<b { for j in 0..<i { let s = 0.5 * (t[i * b + j] + t[j * b + i]); t[i * b + j] = s; t[j * b + i] = s } }
+        cblas_dgemm(
+            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(b), Int32(b), Int32(n), 1.0,
+            q, Int32(b), z, Int32(b), 0.0, &t, Int32(b))
+        for i in 0..<b {
+            for j in 0..<i { let s = 0.5 * (t[i * b + j] + t[j * b + i]); t[i * b + j] = s; t[j * b + i] = s }
+        }
         let small = try full(t, n: b)
         let vectors = small.vectors.map { y -> [Double] in
             var v = [Double](repeating: 0, count: n)

@@ -24,10 +24,12 @@ public struct TSNE: Sendable {
     /// Worker threads for the Barnes-Hut repulsive forces.
     public var threads: Int
 
-    public init(components: Int = 2, perplexity: Double? = nil, earlyExaggeration: Double = 12,
-                learningRate: Double? = nil, maxIterations: Int = 1000, iterationsWithoutProgress: Int = 300,
-                minGradientNorm: Double = 1e-7, method: Method = .barnesHut, angle: Double = 0.5,
-                initialization: Initialization = .pca, threads: Int = 2) {
+    public init(
+        components: Int = 2, perplexity: Double? = nil, earlyExaggeration: Double = 12,
+        learningRate: Double? = nil, maxIterations: Int = 1000, iterationsWithoutProgress: Int = 300,
+        minGradientNorm: Double = 1e-7, method: Method = .barnesHut, angle: Double = 0.5,
+        initialization: Initialization = .pca, threads: Int = 2
+    ) {
         self.components = components
         self.perplexity = perplexity
         self.earlyExaggeration = earlyExaggeration
@@ -81,8 +83,10 @@ public struct TSNE: Sendable {
             objective = .exact(TSNEAffinities.exact(squaredDistances: sq, n: n, perplexity: perp))
         case .barnesHut:
             let k = min(n - 1, Int(3 * perp + 1))
-            objective = .barnesHut(TSNEAffinities.nearestNeighbours(squaredDistances: sq, n: n, k: k,
-                                                                     perplexity: perp))
+            objective = .barnesHut(
+                TSNEAffinities.nearestNeighbours(
+                    squaredDistances: sq, n: n, k: k,
+                    perplexity: perp))
         }
 
         trace.mark("affinities")
@@ -97,17 +101,20 @@ public struct TSNE: Sendable {
         trace.mark("initialisation")
         objective.scale(by: earlyExaggeration)
         var state = Descent(y: y, iteration: 0)
-        var kl = descend(&state, objective: objective, maxIterations: TSNE.explorationIterations,
-                         momentum: 0.5, rate: rate, withoutProgress: TSNE.explorationIterations, dims: dims, n: n)
+        var kl = descend(
+            &state, objective: objective, maxIterations: TSNE.explorationIterations,
+            momentum: 0.5, rate: rate, withoutProgress: TSNE.explorationIterations, dims: dims, n: n)
         objective.scale(by: 1 / earlyExaggeration)
         if state.iteration < TSNE.explorationIterations || maxIterations - TSNE.explorationIterations > 0 {
             state.iteration += 1
-            kl = descend(&state, objective: objective, maxIterations: maxIterations, momentum: 0.8, rate: rate,
-                         withoutProgress: iterationsWithoutProgress, dims: dims, n: n)
+            kl = descend(
+                &state, objective: objective, maxIterations: maxIterations, momentum: 0.8, rate: rate,
+                withoutProgress: iterationsWithoutProgress, dims: dims, n: n)
         }
         trace.mark("optimisation")
-        return TSNEResult(embedding: Matrix(unchecked: n, dims, state.y), klDivergence: kl,
-                          iterations: state.iteration + 1)
+        return TSNEResult(
+            embedding: Matrix(unchecked: n, dims, state.y), klDivergence: kl,
+            iterations: state.iteration + 1)
     }
 
     enum Objective {
@@ -132,8 +139,10 @@ public struct TSNE: Sendable {
     }
 
     /// scikit-learn's `_gradient_descent` from `state.iteration` up to `maxIterations`.
-    private func descend(_ state: inout Descent, objective: Objective, maxIterations: Int, momentum: Double,
-                         rate: Double, withoutProgress: Int, dims: Int, n: Int) -> Double {
+    private func descend(
+        _ state: inout Descent, objective: Objective, maxIterations: Int, momentum: Double,
+        rate: Double, withoutProgress: Int, dims: Int, n: Int
+    ) -> Double {
         var update = [Double](repeating: 0, count: n * dims)
         var gains = [Double](repeating: 1, count: n * dims)
         var error = Double.greatestFiniteMagnitude
@@ -148,8 +157,9 @@ public struct TSNE: Sendable {
             case let .exact(p):
                 (error, grad) = TSNEGradient.exact(state.y, n: n, dims: dims, p: p, computeError: computeError)
             case let .barnesHut(p):
-                (error, grad) = TSNEGradient.barnesHut(state.y, n: n, dims: dims, p: p, theta: angle,
-                                                        computeError: computeError, threads: threads)
+                (error, grad) = TSNEGradient.barnesHut(
+                    state.y, n: n, dims: dims, p: p, theta: angle,
+                    computeError: computeError, threads: threads)
             }
             for t in grad.indices {
                 if update[t] * grad[t] < 0 { gains[t] += 0.2 } else { gains[t] *= 0.8 }

@@ -8,8 +8,10 @@ enum TSNEAffinities {
 
     /// Conditional probabilities for rows of `k` squared distances each (row-major n x k).
     /// `excludeDiagonal` is the exact method's full matrix, where entry (i, i) is skipped.
-    static func binarySearchPerplexity(_ sq: [Double], n: Int, k: Int, perplexity: Double,
-                                       excludeDiagonal: Bool) -> [Double] {
+    static func binarySearchPerplexity(
+        _ sq: [Double], n: Int, k: Int, perplexity: Double,
+        excludeDiagonal: Bool
+    ) -> [Double] {
         var p = [Double](repeating: 0, count: n * k)
         let desiredEntropy = log(Double(Float(perplexity)))
         let dist = sq.map { Double(Float($0)) }
@@ -51,11 +53,13 @@ enum TSNEAffinities {
         let cond = binarySearchPerplexity(sq, n: n, k: n, perplexity: perplexity, excludeDiagonal: true)
         var p = [Double](repeating: 0, count: n * n)
         var sum = 0.0
-        for i in 0..<n { for j in 0..<n where j != i {
-            let v = cond[i * n + j] + cond[j * n + i]
-            p[i * n + j] = v
-            sum += v
-        } }
+        for i in 0..<n {
+            for j in 0..<n where j != i {
+                let v = cond[i * n + j] + cond[j * n + i]
+                p[i * n + j] = v
+                sum += v
+            }
+        }
         sum = max(sum, machineEpsilon)
         for i in 0..<n { for j in 0..<n where j != i { p[i * n + j] = max(p[i * n + j] / sum, machineEpsilon) } }
         return p
@@ -103,11 +107,13 @@ enum TSNEAffinities {
         let cond = binarySearchPerplexity(nd, n: n, k: k, perplexity: perplexity, excludeDiagonal: false)
         // P + P^T on the union of the patterns.
         var rows = [[(Int, Double)]](repeating: [], count: n)
-        for i in 0..<n { for t in 0..<k {
-            let j = nbr[i * k + t], v = cond[i * k + t]
-            rows[i].append((j, v))
-            rows[j].append((i, v))
-        } }
+        for i in 0..<n {
+            for t in 0..<k {
+                let j = nbr[i * k + t], v = cond[i * k + t]
+                rows[i].append((j, v))
+                rows[j].append((i, v))
+            }
+        }
         var indptr = [0], indices = [Int](), values = [Double]()
         var sum = 0.0
         for i in 0..<n {

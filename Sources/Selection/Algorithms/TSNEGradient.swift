@@ -36,8 +36,10 @@ enum TSNEGradient {
     }
 
     /// Barnes-Hut gradient with opening angle `theta` over sparse P. Returns (KL, gradient).
-    static func barnesHut(_ y: [Double], n: Int, dims: Int, p: SparseP, theta: Double,
-                          computeError: Bool, threads: Int = 2) -> (Double, [Double]) {
+    static func barnesHut(
+        _ y: [Double], n: Int, dims: Int, p: SparseP, theta: Double,
+        computeError: Bool, threads: Int = 2
+    ) -> (Double, [Double]) {
         var neg = [Double](repeating: 0, count: n * dims)
         var sumQ = 0.0
         let tree = y.withUnsafeBufferPointer { SpaceTree(points: $0, n: n, dims: dims) }
@@ -63,28 +65,33 @@ enum TSNEGradient {
         var error = 0.0
         let tiny = Double(Float.leastNormalMagnitude)
         y.withUnsafeBufferPointer { y in
-        p.indptr.withUnsafeBufferPointer { indptr in
-        p.indices.withUnsafeBufferPointer { indices in
-        p.values.withUnsafeBufferPointer { values in
-        neg.withUnsafeBufferPointer { neg in
-        grad.withUnsafeMutableBufferPointer { grad in
-            for i in 0..<n {
-                var pos = SIMD3<Double>(repeating: 0)
-                var yi = SIMD3<Double>(repeating: 0)
-                for a in 0..<dims { yi[a] = y[i * dims + a] }
-                for t in indptr[i]..<indptr[i + 1] {
-                    let j = indices[t]
-                    var buff = SIMD3<Double>(repeating: 0)
-                    for a in 0..<dims { buff[a] = yi[a] - y[j * dims + a] }
-                    let d2 = (buff * buff).sum()
-                    let q = 1.0 / (1.0 + d2)
-                    let pij = values[t]
-                    if computeError { error += pij * log(max(pij, tiny) / max(q / sumQ, tiny)) }
-                    pos += (pij * q) * buff
+            p.indptr.withUnsafeBufferPointer { indptr in
+                p.indices.withUnsafeBufferPointer { indices in
+                    p.values.withUnsafeBufferPointer { values in
+                        neg.withUnsafeBufferPointer { neg in
+                            grad.withUnsafeMutableBufferPointer { grad in
+                                for i in 0..<n {
+                                    var pos = SIMD3<Double>(repeating: 0)
+                                    var yi = SIMD3<Double>(repeating: 0)
+                                    for a in 0..<dims { yi[a] = y[i * dims + a] }
+                                    for t in indptr[i]..<indptr[i + 1] {
+                                        let j = indices[t]
+                                        var buff = SIMD3<Double>(repeating: 0)
+                                        for a in 0..<dims { buff[a] = yi[a] - y[j * dims + a] }
+                                        let d2 = (buff * buff).sum()
+                                        let q = 1.0 / (1.0 + d2)
+                                        let pij = values[t]
+                                        if computeError { error += pij * log(max(pij, tiny) / max(q / sumQ, tiny)) }
+                                        pos += (pij * q) * buff
+                                    }
+                                    for a in 0..<dims { grad[i * dims + a] = 4 * (pos[a] - neg[i * dims + a] / sumQ) }
+                                }
+                            }
+                        }
+                    }
                 }
-                for a in 0..<dims { grad[i * dims + a] = 4 * (pos[a] - neg[i * dims + a] / sumQ) }
             }
-        }}}}}}
+        }
         return (computeError ? error : .nan, grad)
     }
 }

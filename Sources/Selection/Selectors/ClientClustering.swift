@@ -71,8 +71,10 @@ public struct ClientClustering: Sendable, Equatable {
     /// (a sample labelled with it, never a noise point) nearest to the cluster's centroid, without
     /// repeats, then shuffled with `rng`. `withinCluster: false` searches every local sample
     /// instead, noise included (not the paper's rule; kept for comparison only).
-    public func coreset(selectedIDs: [Int], withinCluster: Bool = true,
-                        using rng: inout some RandomNumberGenerator) -> [Int] {
+    public func coreset(
+        selectedIDs: [Int], withinCluster: Bool = true,
+        using rng: inout some RandomNumberGenerator
+    ) -> [Int] {
         var chosen: [Int] = []
         var seen = Set<Int>()
         for id in selectedIDs {
@@ -86,8 +88,10 @@ public struct ClientClustering: Sendable, Equatable {
     }
 
     /// The "w/o inter" ablation: for every local cluster its member nearest to its centroid, shuffled.
-    public func coresetOfAllClusters(withinCluster: Bool = true,
-                                     using rng: inout some RandomNumberGenerator) -> [Int] {
+    public func coresetOfAllClusters(
+        withinCluster: Bool = true,
+        using rng: inout some RandomNumberGenerator
+    ) -> [Int] {
         coreset(selectedIDs: Array(0..<clusterCount), withinCluster: withinCluster, using: &rng)
     }
 }

@@ -28,8 +28,10 @@ public struct CoresetCentSelector: Sendable {
     /// each client's samples in its own order), one k-means over all of them (k = min(clusters,
     /// N)) and the rule above over all N rows. Returns the chosen sample indices of each client
     /// that has any, ascending. Running `select(features:)` per client is not this.
-    public func selectAcrossClients(_ clients: [(client: Int, features: Matrix)],
-                                    using rng: inout some RandomNumberGenerator) throws -> [Int: [Int]] {
+    public func selectAcrossClients(
+        _ clients: [(client: Int, features: Matrix)],
+        using rng: inout some RandomNumberGenerator
+    ) throws -> [Int: [Int]] {
         let ordered = clients.sorted { $0.client < $1.client }
         for i in ordered.indices.dropFirst() where ordered[i].client == ordered[i - 1].client {
             throw SelectionError.invalidInput("client \(ordered[i].client) appears twice")
@@ -40,14 +42,17 @@ public struct CoresetCentSelector: Sendable {
         var values: [Double] = []
         for (c, f) in nonEmpty {
             guard f.cols == width else {
-                throw SelectionError.invalidInput("client \(c) has \(f.cols) feature columns, client \(nonEmpty[0].client) has \(width)")
+                throw SelectionError.invalidInput(
+                    "client \(c) has \(f.cols) feature columns, client \(nonEmpty[0].client) has \(width)")
             }
             values.append(contentsOf: f.values)
             for i in 0..<f.rows { owner.append((c, i)) }
         }
         let all = try Matrix(rows: owner.count, cols: width, values: values)
         var out: [Int: [Int]] = [:]
-        for row in try select(features: all, using: &rng) { out[owner[row].client, default: []].append(owner[row].sample) }
+        for row in try select(features: all, using: &rng) {
+            out[owner[row].client, default: []].append(owner[row].sample)
+        }
         return out.mapValues { $0.sorted() }
     }
 

@@ -30,7 +30,8 @@ public struct FedHDSInterClient: Sendable {
         }.map(\.element)
         let dim = sorted.first?.point.count ?? 2
         for (i, c) in sorted.enumerated() where c.point.count != dim {
-            throw SelectionError.invalidInput("centroid \(i) of client \(c.client) has \(c.point.count) values, expected \(dim)")
+            throw SelectionError.invalidInput(
+                "centroid \(i) of client \(c.client) has \(c.point.count) values, expected \(dim)")
         }
         let points = try Matrix(rowArrays: sorted.map(\.point))
         try points.checkFinite(name: "received centroids")

@@ -19,9 +19,10 @@ public struct FedHDSIntraClient: Sendable {
     public func run(features: Matrix, using rng: inout some RandomNumberGenerator) throws -> ClientClustering {
         guard features.rows >= 2 else {
             try features.checkFinite(name: "client features")
-            return ClientClustering(fused: Matrix(zeros: features.rows, 2), labels: [Int](repeating: -1, count: features.rows),
-                                    probabilities: [Double](repeating: 0, count: features.rows), centroids: [],
-                                    klDivergence: nil)
+            return ClientClustering(
+                fused: Matrix(zeros: features.rows, 2), labels: [Int](repeating: -1, count: features.rows),
+                probabilities: [Double](repeating: 0, count: features.rows), centroids: [],
+                klDivergence: nil)
         }
         let (points, kl) = try fuse(features, using: &rng)
         return try cluster(points, klDivergence: kl)
@@ -29,7 +30,8 @@ public struct FedHDSIntraClient: Sendable {
 
     /// Step 3: the fused points of at least 2 samples' features and, for t-SNE, its KL divergence.
     public func fuse(_ features: Matrix, using rng: inout some RandomNumberGenerator) throws
-        -> (points: Matrix, klDivergence: Double?) {
+        -> (points: Matrix, klDivergence: Double?)
+    {
         try features.checkFinite(name: "client features")
         return try fusion.apply(features, using: &rng)
     }
@@ -37,7 +39,8 @@ public struct FedHDSIntraClient: Sendable {
     /// Step 4: HDBSCAN over the fused points, and the weighted centroids of its clusters.
     public func cluster(_ points: Matrix, klDivergence: Double?) throws -> ClientClustering {
         let h = try HDBSCAN(minClusterSize: minClusterSize, minSamples: minSamples).fit(points)
-        return ClientClustering(fused: points, labels: h.labels, probabilities: h.probabilities,
-                                centroids: h.centroids, klDivergence: klDivergence)
+        return ClientClustering(
+            fused: points, labels: h.labels, probabilities: h.probabilities,
+            centroids: h.centroids, klDivergence: klDivergence)
     }
 }

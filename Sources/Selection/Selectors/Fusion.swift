@@ -10,7 +10,8 @@ public enum Fusion: Sendable {
 
     /// The fused rows and, for t-SNE, the final KL divergence.
     public func apply(_ features: Matrix, using rng: inout some RandomNumberGenerator) throws
-        -> (points: Matrix, klDivergence: Double?) {
+        -> (points: Matrix, klDivergence: Double?)
+    {
         switch self {
         case let .tsne(t):
             let r = try t.fit(features, using: &rng)

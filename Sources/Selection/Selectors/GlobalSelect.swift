@@ -28,7 +28,8 @@ public struct GlobalSelect: Sendable {
         let sorted = samples.sorted { ($0.client, $0.sample) < ($1.client, $1.sample) }
         let dim = sorted.first?.point.count ?? 2
         for s in sorted where s.point.count != dim {
-            throw SelectionError.invalidInput("sample \(s.sample) of client \(s.client) has \(s.point.count) values, expected \(dim)")
+            throw SelectionError.invalidInput(
+                "sample \(s.sample) of client \(s.client) has \(s.point.count) values, expected \(dim)")
         }
         let points = try Matrix(rowArrays: sorted.map(\.point))
         try points.checkFinite(name: "global fused samples")

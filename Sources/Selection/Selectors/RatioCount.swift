@@ -23,13 +23,17 @@ public enum RatioCount {
     }
 
     /// `stochasticCount` with its uniform draw taken from `rng`.
-    public static func stochasticCount(of n: Int, ratio: Double, using rng: inout some RandomNumberGenerator) throws -> Int {
+    public static func stochasticCount(of n: Int, ratio: Double, using rng: inout some RandomNumberGenerator) throws
+        -> Int
+    {
         try stochasticCount(of: n, ratio: ratio, uniform: Double.random(in: 0..<1, using: &rng))
     }
 
     /// The count under `rounding` (`rng` is used only by `.stochastic`).
-    public static func count(of n: Int, ratio: Double, rounding: RatioRounding,
-                             using rng: inout some RandomNumberGenerator) throws -> Int {
+    public static func count(
+        of n: Int, ratio: Double, rounding: RatioRounding,
+        using rng: inout some RandomNumberGenerator
+    ) throws -> Int {
         switch rounding {
         case .stochastic: return try stochasticCount(of: n, ratio: ratio, using: &rng)
         case .floorMin1: return try count(of: n, ratio: ratio)

@@ -11,7 +11,8 @@ final class SelectionTrace: @unchecked Sendable {
     func mark(_ phase: String) {
         guard enabled else { return }
         let now = Date()
-        FileHandle.standardError.write(Data(String(format: "[%@] %@: %.3f s\n", label, phase, now.timeIntervalSince(last)).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "[%@] %@: %.3f s\n", label, phase, now.timeIntervalSince(last)).utf8))
         last = now
     }
 }

@@ -11,7 +11,7 @@ enum FloatFrame {
                 if n > 0 { memcpy(out.baseAddress!, src.baseAddress!, n) }
             }
             #if _endian(big)
-            out.withMemoryRebound(to: UInt32.self) { w in for i in w.indices { w[i] = w[i].byteSwapped } }
+                out.withMemoryRebound(to: UInt32.self) { w in for i in w.indices { w[i] = w[i].byteSwapped } }
             #endif
             count = n
         }
@@ -35,22 +35,22 @@ enum FloatFrame {
             throw TransportError.lengthMismatch(field: field, expected: count * 4, got: frame.count)
         }
         #if _endian(little)
-        var finite = true
-        let values = frame.withUnsafeBytes { src in
-            [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                if count > 0 { finite = copyFinite(src.baseAddress!, into: out.baseAddress!, count: count) }
+            var finite = true
+            let values = frame.withUnsafeBytes { src in
+                [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                    if count > 0 { finite = copyFinite(src.baseAddress!, into: out.baseAddress!, count: count) }
+                    initialized = count
+                }
+            }
+            if finite { return values }
+        #else
+            let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                frame.withUnsafeBytes { src in
+                    if count > 0 { memcpy(out.baseAddress!, src.baseAddress!, count * 4) }
+                }
+                out.withMemoryRebound(to: UInt32.self) { w in for i in w.indices { w[i] = w[i].byteSwapped } }
                 initialized = count
             }
-        }
-        if finite { return values }
-        #else
-        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            frame.withUnsafeBytes { src in
-                if count > 0 { memcpy(out.baseAddress!, src.baseAddress!, count * 4) }
-            }
-            out.withMemoryRebound(to: UInt32.self) { w in for i in w.indices { w[i] = w[i].byteSwapped } }
-            initialized = count
-        }
         #endif
         if let bad = firstNonFinite(values) { throw TransportError.nonFinite(field: field, index: bad) }
         return values
@@ -59,7 +59,9 @@ enum FloatFrame {
     /// Copies `count` float32 values from `source` (any alignment) to `destination` and tells
     /// whether all of them are finite: the copy and the check in one pass over the data (AVX-512
     /// when the CPU has it), with the branch-free test of `firstNonFinite`.
-    static func copyFinite(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int) -> Bool {
+    static func copyFinite(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>, count: Int)
+        -> Bool
+    {
         cw_copy_finite_f32(source, destination, count) != 0
     }
 

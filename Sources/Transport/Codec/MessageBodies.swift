@@ -16,8 +16,9 @@ extension Register: WireBody {
     }
 
     init(from r: inout ByteReader) throws {
-        self.init(workerID: try r.string("register.workerID"), clientIDs: try r.ints("register.clientIDs"),
-                  capabilities: try r.strings("register.capabilities"))
+        self.init(
+            workerID: try r.string("register.workerID"), clientIDs: try r.ints("register.clientIDs"),
+            capabilities: try r.strings("register.capabilities"))
     }
 }
 
@@ -44,8 +45,9 @@ extension Centroids: WireBody {
         try w.nonNegative(featureTokens, "centroids.featureTokens")
         if let p = privacy { w.u8(1); w.f64(p.epsilon); w.f64(p.delta); w.f64(p.sigma) } else { w.u8(0) }
         guard coordinates.count == clusterIDs.count * dims else {
-            throw TransportError.lengthMismatch(field: "centroids.coordinates",
-                                                expected: clusterIDs.count * dims, got: coordinates.count)
+            throw TransportError.lengthMismatch(
+                field: "centroids.coordinates",
+                expected: clusterIDs.count * dims, got: coordinates.count)
         }
         try w.floats(coordinates, "centroids.coordinates")
     }
@@ -64,24 +66,28 @@ extension Centroids: WireBody {
             let delta = try r.finiteDouble("centroids.delta")
             let sigma = try r.finiteDouble("centroids.sigma")
             guard eps > 0, delta > 0, delta < 1, sigma >= 0 else {
-                throw TransportError.invalidValue(field: "centroids.privacy",
-                                                  reason: "epsilon \(eps), delta \(delta), sigma \(sigma)")
+                throw TransportError.invalidValue(
+                    field: "centroids.privacy",
+                    reason: "epsilon \(eps), delta \(delta), sigma \(sigma)")
             }
             privacy = PrivacyRecord(epsilon: eps, delta: delta, sigma: sigma)
         case let b:
             throw TransportError.invalidValue(field: "centroids.hasPrivacy", reason: "flag \(b) is not 0 or 1")
         }
         if !ids.isEmpty && dims < 1 {
-            throw TransportError.invalidValue(field: "centroids.dims",
-                                              reason: "must be at least 1 when clusters are present")
+            throw TransportError.invalidValue(
+                field: "centroids.dims",
+                reason: "must be at least 1 when clusters are present")
         }
         let coords = try r.floats("centroids.coordinates")
         guard coords.count == ids.count * dims else {
-            throw TransportError.lengthMismatch(field: "centroids.coordinates", expected: ids.count * dims,
-                                                got: coords.count)
+            throw TransportError.lengthMismatch(
+                field: "centroids.coordinates", expected: ids.count * dims,
+                got: coords.count)
         }
-        self.init(round: round, clientID: client, clusterIDs: ids, dims: dims, coordinates: coords, privacy: privacy,
-                  featureTokens: tokens)
+        self.init(
+            round: round, clientID: client, clusterIDs: ids, dims: dims, coordinates: coords, privacy: privacy,
+            featureTokens: tokens)
     }
 }
 
@@ -116,11 +122,12 @@ extension ClientTimes: WireBody {
     }
 
     init(from r: inout ByteReader) throws {
-        self.init(features: try r.finiteDouble("update.times.features"),
-                  fusion: try r.finiteDouble("update.times.fusion"),
-                  intraClustering: try r.finiteDouble("update.times.intraClustering"),
-                  selection: try r.finiteDouble("update.times.selection"),
-                  training: try r.finiteDouble("update.times.training"))
+        self.init(
+            features: try r.finiteDouble("update.times.features"),
+            fusion: try r.finiteDouble("update.times.fusion"),
+            intraClustering: try r.finiteDouble("update.times.intraClustering"),
+            selection: try r.finiteDouble("update.times.selection"),
+            training: try r.finiteDouble("update.times.training"))
     }
 }
 
@@ -144,9 +151,10 @@ extension ClientUpdate: WireBody {
         let forward = try r.nonNegative("update.featureTokens")
         let trained = try r.nonNegative("update.trainTokens")
         let times = try ClientTimes(from: &r)
-        self.init(round: round, clientID: client, adapter: try r.floats("update.adapter"), trainSamples: samples,
-                  trainBatches: batches, trainLoss: loss, localSamples: local, times: times, featureTokens: forward,
-                  trainTokens: trained)
+        self.init(
+            round: round, clientID: client, adapter: try r.floats("update.adapter"), trainSamples: samples,
+            trainBatches: batches, trainLoss: loss, localSamples: local, times: times, featureTokens: forward,
+            trainTokens: trained)
     }
 }
 
@@ -162,8 +170,9 @@ extension ErrorReport: WireBody {
     }
 
     init(from r: inout ByteReader) throws {
-        self.init(code: try r.i32("error.code"), text: try r.string("error.text"),
-                  clientID: try r.optionalInt("error.clientID"), round: try r.optionalInt("error.round"))
+        self.init(
+            code: try r.i32("error.code"), text: try r.string("error.text"),
+            clientID: try r.optionalInt("error.clientID"), round: try r.optionalInt("error.round"))
     }
 }
 
@@ -181,8 +190,9 @@ extension Features: WireBody {
         w.int(round); w.int(clientID); w.ints(sampleIDs); w.u32(UInt32(dims))
         try w.nonNegative(featureTokens, "features.featureTokens")
         guard values.count == sampleIDs.count * dims else {
-            throw TransportError.lengthMismatch(field: "features.values", expected: sampleIDs.count * dims,
-                                                got: values.count)
+            throw TransportError.lengthMismatch(
+                field: "features.values", expected: sampleIDs.count * dims,
+                got: values.count)
         }
         try w.floats(values, "features.values")
     }
@@ -194,8 +204,9 @@ extension Features: WireBody {
         let dims = Int(try r.u32("features.dims"))
         let tokens = try r.nonNegative("features.featureTokens")
         if !ids.isEmpty && dims < 1 {
-            throw TransportError.invalidValue(field: "features.dims",
-                                              reason: "must be at least 1 when samples are present")
+            throw TransportError.invalidValue(
+                field: "features.dims",
+                reason: "must be at least 1 when samples are present")
         }
         let values = try r.floats("features.values")
         guard values.count == ids.count * dims else {

@@ -40,9 +40,9 @@ public enum MessageCodec {
         head.u32(0)
         head.bytes.append(contentsOf: w.bytes)
         #if _endian(little)
-        if let p = w.payload { return [.bytes(head.bytes), .floats(p)] }
+            if let p = w.payload { return [.bytes(head.bytes), .floats(p)] }
         #else
-        if let p = w.payload { return [.bytes(head.bytes), .bytes(FloatFrame.bytes(of: p))] }
+            if let p = w.payload { return [.bytes(head.bytes), .bytes(FloatFrame.bytes(of: p))] }
         #endif
         return [.bytes(head.bytes)]
     }
@@ -65,8 +65,9 @@ public enum MessageCodec {
         guard env[0] == magic[0], env[1] == magic[1], env[2] == magic[2], env[3] == magic[3] else {
             throw TransportError.badMagic
         }
-        var r = ByteReader(env, offset: 4, maxStringBytes: limits.maxStringBytes,
-                           payload: frames.count > 1 ? frames[1] : nil, maxFloats: limits.maxFloats)
+        var r = ByteReader(
+            env, offset: 4, maxStringBytes: limits.maxStringBytes,
+            payload: frames.count > 1 ? frames[1] : nil, maxFloats: limits.maxFloats)
         let v = try r.u16("header.version")
         guard v == version else { throw TransportError.unsupportedVersion(v) }
         let rawType = try r.u8("header.type")
@@ -76,7 +77,8 @@ public enum MessageCodec {
         let reserved = try r.u32("header.reserved")
         guard reserved == 0 else { throw TransportError.invalidValue(field: "header.reserved", reason: "must be 0") }
         guard bodyLength == env.count - headerBytes else {
-            throw TransportError.lengthMismatch(field: "header.bodyLength", expected: env.count - headerBytes, got: bodyLength)
+            throw TransportError.lengthMismatch(
+                field: "header.bodyLength", expected: env.count - headerBytes, got: bodyLength)
         }
         let expectedFrames = type.hasFloatFrame ? 2 : 1
         guard frameCount == expectedFrames else {

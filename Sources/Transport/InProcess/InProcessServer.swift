@@ -127,7 +127,8 @@ public final class InProcessServer: ServerEndpoint {
             let taken = try state.withLock { s -> Bool in
                 if s.closed { throw TransportError.peerLost(peer: "server", reason: "server endpoint closed") }
                 guard s.workers[name]?.worker === worker else {
-                    throw TransportError.peerLost(peer: "server", reason: "this worker was dropped while its message waited")
+                    throw TransportError.peerLost(
+                        peer: "server", reason: "this worker was dropped while its message waited")
                 }
                 retryStalled(&s)
                 guard s.stalled.isEmpty else { return false }

@@ -14,8 +14,10 @@ public struct Centroids: Sendable, Equatable {
     /// (a frozen proxy's cached features count as computed; the simulated clock charges them).
     public let featureTokens: Int
 
-    init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float], privacy: PrivacyRecord?,
-         featureTokens: Int = 0) {
+    init(
+        round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float], privacy: PrivacyRecord?,
+        featureTokens: Int = 0
+    ) {
         self.round = round
         self.clientID = clientID
         self.clusterIDs = clusterIDs

@@ -48,8 +48,10 @@ public struct ClientTimes: Sendable, Codable, Equatable {
     public var selection = 0.0
     public var training = 0.0
 
-    public init(features: Double = 0, fusion: Double = 0, intraClustering: Double = 0, selection: Double = 0,
-                training: Double = 0) {
+    public init(
+        features: Double = 0, fusion: Double = 0, intraClustering: Double = 0, selection: Double = 0,
+        training: Double = 0
+    ) {
         self.features = features
         self.fusion = fusion
         self.intraClustering = intraClustering
@@ -78,9 +80,11 @@ public struct ClientUpdate: Sendable, Equatable {
     public var featureTokens: Int
     public var trainTokens: Int
 
-    public init(round: Int, clientID: Int, adapter: [Float], trainSamples: Int, trainBatches: Int,
-                trainLoss: Double?, localSamples: Int = 0, times: ClientTimes = ClientTimes(),
-                featureTokens: Int = 0, trainTokens: Int = 0) {
+    public init(
+        round: Int, clientID: Int, adapter: [Float], trainSamples: Int, trainBatches: Int,
+        trainLoss: Double?, localSamples: Int = 0, times: ClientTimes = ClientTimes(),
+        featureTokens: Int = 0, trainTokens: Int = 0
+    ) {
         self.round = round
         self.clientID = clientID
         self.adapter = adapter

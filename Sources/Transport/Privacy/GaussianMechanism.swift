@@ -19,7 +19,8 @@ public struct GaussianMechanism: Sendable, Equatable {
         self.delta = delta
         let sigma = 2 * (2 * log(1.25 / delta)).squareRoot() / epsilon
         guard sigma.isFinite, sigma < 1e30 else {
-            throw TransportError.invalidPrivacy("epsilon \(epsilon) gives a noise scale \(sigma) that float32 cannot carry")
+            throw TransportError.invalidPrivacy(
+                "epsilon \(epsilon) gives a noise scale \(sigma) that float32 cannot carry")
         }
         self.sigma = sigma
     }
@@ -42,7 +43,7 @@ public struct GaussianMechanism: Sendable, Equatable {
     static func standardNormalPair(using rng: inout some RandomNumberGenerator) -> (Double, Double) {
         let scale = 1.0 / 9007199254740992.0  // 2^-53
         let u1 = (Double(rng.next() >> 11) + 1) * scale  // (0, 1]
-        let u2 = Double(rng.next() >> 11) * scale         // [0, 1)
+        let u2 = Double(rng.next() >> 11) * scale  // [0, 1)
         let r = (-2 * log(u1)).squareRoot()
         let t = 2 * Double.pi * u2
         return (r * cos(t), r * sin(t))

@@ -19,13 +19,15 @@ public struct PrivacyBoundary: Sendable, Equatable {
     /// Releases `raw` as a sendable message, drawing the noise from `rng`.
     public func release(_ raw: RawCentroids, using rng: inout some RandomNumberGenerator) -> Centroids {
         guard let m = mechanism else {
-            return Centroids(round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
-                             dims: raw.dims, coordinates: raw.coordinates, privacy: nil,
-                             featureTokens: raw.featureTokens)
+            return Centroids(
+                round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
+                dims: raw.dims, coordinates: raw.coordinates, privacy: nil,
+                featureTokens: raw.featureTokens)
         }
-        return Centroids(round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
-                         dims: raw.dims, coordinates: m.apply(raw.coordinates, using: &rng),
-                         privacy: PrivacyRecord(epsilon: m.epsilon, delta: m.delta, sigma: m.sigma),
-                         featureTokens: raw.featureTokens)
+        return Centroids(
+            round: raw.round, clientID: raw.clientID, clusterIDs: raw.clusterIDs,
+            dims: raw.dims, coordinates: m.apply(raw.coordinates, using: &rng),
+            privacy: PrivacyRecord(epsilon: m.epsilon, delta: m.delta, sigma: m.sigma),
+            featureTokens: raw.featureTokens)
     }
 }

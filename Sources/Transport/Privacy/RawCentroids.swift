@@ -12,17 +12,21 @@ public struct RawCentroids: Sendable, Equatable {
 
     /// Throws when `coordinates.count != clusterIDs.count * dims`, `dims < 1` with clusters present,
     /// or a coordinate is not finite.
-    public init(round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float],
-                featureTokens: Int = 0) throws {
+    public init(
+        round: Int, clientID: Int, clusterIDs: [Int], dims: Int, coordinates: [Float],
+        featureTokens: Int = 0
+    ) throws {
         guard dims >= 0, dims <= Int(UInt32.max) else {
             throw TransportError.invalidValue(field: "centroids.dims", reason: "\(dims) is out of range")
         }
         if !clusterIDs.isEmpty && dims < 1 {
-            throw TransportError.invalidValue(field: "centroids.dims", reason: "must be at least 1 when clusters are present")
+            throw TransportError.invalidValue(
+                field: "centroids.dims", reason: "must be at least 1 when clusters are present")
         }
         guard coordinates.count == clusterIDs.count * dims else {
-            throw TransportError.lengthMismatch(field: "centroids.coordinates",
-                                                expected: clusterIDs.count * dims, got: coordinates.count)
+            throw TransportError.lengthMismatch(
+                field: "centroids.coordinates",
+                expected: clusterIDs.count * dims, got: coordinates.count)
         }
         if let bad = FloatFrame.firstNonFinite(coordinates) {
             throw TransportError.nonFinite(field: "centroids.coordinates", index: bad)

@@ -23,7 +23,9 @@ public struct CurveKeyPair: Sendable, Equatable {
 
     /// The 32 bytes of a Z85 key.
     static func decode(_ z85: String, what: String) throws -> [UInt8] {
-        guard z85.utf8.count == 40 else { throw TransportError.invalidKey("\(what) must be 40 Z85 characters, got \(z85.utf8.count)") }
+        guard z85.utf8.count == 40 else {
+            throw TransportError.invalidKey("\(what) must be 40 Z85 characters, got \(z85.utf8.count)")
+        }
         var out = [UInt8](repeating: 0, count: 32)
         guard zmq_z85_decode(&out, z85) != nil else { throw TransportError.invalidKey("\(what) is not valid Z85") }
         return out

@@ -61,7 +61,8 @@ final class ZAPAuthenticator: Sendable {
         guard let name = domains.withLock({ $0[domain]?[key] }) else {
             let address = f.count > 3 ? String(decoding: f[3], as: UTF8.self) : "?"
             let from = address.isEmpty ? "an unknown address" : address
-            refusalHandlers.withLock { $0[domain] }?("CURVE key \(key) from \(from) is not on the allow-list; connection refused")
+            refusalHandlers.withLock { $0[domain] }?(
+                "CURVE key \(key) from \(from) is not on the allow-list; connection refused")
             return reply("400", "key not allowed", "")
         }
         return reply("200", "OK", name)

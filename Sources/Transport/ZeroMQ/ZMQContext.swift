@@ -16,8 +16,12 @@ public final class ZMQContext: @unchecked Sendable {  // libzmq contexts are thr
     public init(ioThreads: Int32 = 1, maxSockets: Int32 = 8192) throws {
         guard let h = zmq_ctx_new() else { throw ZMQContext.lastError("zmq_ctx_new") }
         handle = h
-        guard zmq_ctx_set(h, ZMQ_IO_THREADS, ioThreads) == 0 else { throw ZMQContext.lastError("zmq_ctx_set(ZMQ_IO_THREADS)") }
-        guard zmq_ctx_set(h, ZMQ_MAX_SOCKETS, maxSockets) == 0 else { throw ZMQContext.lastError("zmq_ctx_set(ZMQ_MAX_SOCKETS)") }
+        guard zmq_ctx_set(h, ZMQ_IO_THREADS, ioThreads) == 0 else {
+            throw ZMQContext.lastError("zmq_ctx_set(ZMQ_IO_THREADS)")
+        }
+        guard zmq_ctx_set(h, ZMQ_MAX_SOCKETS, maxSockets) == 0 else {
+            throw ZMQContext.lastError("zmq_ctx_set(ZMQ_MAX_SOCKETS)")
+        }
     }
 
     private init(failed: Void) {

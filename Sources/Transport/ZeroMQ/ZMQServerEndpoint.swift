@@ -22,18 +22,22 @@ public final class ZMQServerEndpoint: ServerEndpoint {
 
     public init(context: ZMQContext = .shared, options: ZMQServerOptions) throws {
         try options.liveness.validate()
-        guard options.eventCapacity > 0 else { throw TransportError.invalidConfiguration("event capacity must be positive") }
+        guard options.eventCapacity > 0 else {
+            throw TransportError.invalidConfiguration("event capacity must be positive")
+        }
         let socket = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         try socket.set(ZMQ_ROUTER_MANDATORY, 1)
-        try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
-                                    liveness: options.liveness, connecting: false)
+        try ZMQWorkerLoop.configure(
+            socket, highWaterMark: options.highWaterMark, limits: options.limits,
+            liveness: options.liveness, connecting: false)
         let mailbox = Mailbox<ServerEvent>(capacity: options.eventCapacity)
         if let curve = options.curve {
             let zap = try context.authenticator()
             let domain = "fedhds-" + UUID().uuidString
             // A refused key is reported like a rejected message (no peer: it never connected).
-            zap.register(domain: domain, allowList: curve.allowList,
-                         onRefused: { text in _ = mailbox.push(.rejected(nil, .invalidKey(text))) })
+            zap.register(
+                domain: domain, allowList: curve.allowList,
+                onRefused: { text in _ = mailbox.push(.rejected(nil, .invalidKey(text))) })
             self.zap = (zap, domain)
             try socket.set(ZMQ_ZAP_DOMAIN, text: domain)
             try socket.set(ZMQ_CURVE_SERVER, 1)
@@ -50,8 +54,9 @@ public final class ZMQServerEndpoint: ServerEndpoint {
         boundEndpoint = try socket.getString(ZMQ_LAST_ENDPOINT)
         events = ServerEvents(mailbox)
         sendTimeout = options.sendTimeout
-        loop = try ZMQServerLoop(socket: socket, authenticated: options.curve != nil, options: options,
-                                 mailbox: mailbox, traffic: traffic)
+        loop = try ZMQServerLoop(
+            socket: socket, authenticated: options.curve != nil, options: options,
+            mailbox: mailbox, traffic: traffic)
         loop.start()
     }
 

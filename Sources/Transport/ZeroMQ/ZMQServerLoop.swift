@@ -61,8 +61,10 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private static let batchMessages = 256
     private static let batchBytes = 8 << 20
 
-    init(socket: ZMQSocket, authenticated: Bool, options: ZMQServerOptions,
-         mailbox: Mailbox<ServerEvent>, traffic: TrafficCounters) throws {
+    init(
+        socket: ZMQSocket, authenticated: Bool, options: ZMQServerOptions,
+        mailbox: Mailbox<ServerEvent>, traffic: TrafficCounters
+    ) throws {
         self.socket = socket
         self.room = options.eventCapacity
         self.socketFD = try socket.fileDescriptor()
@@ -97,7 +99,9 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
             if let e = queue.closedWith { throw e }
             guard let socket else { throw TransportError.closed }
             guard let rid = routes[item.peer] else {
-                if lost.contains(item.peer) { throw TransportError.peerLost(peer: item.peer, reason: "disconnected or lease expired") }
+                if lost.contains(item.peer) {
+                    throw TransportError.peerLost(peer: item.peer, reason: "disconnected or lease expired")
+                }
                 throw TransportError.unknownPeer(item.peer)
             }
             // Our send may have eaten a ZMQ_FD edge; the thread itself looks again after its jobs ran.
@@ -238,7 +242,9 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private func receiveBatch(_ socket: ZMQSocket) throws -> Bool {
         var bytes = 0
         for _ in 0..<(consumerHere ? 1 : max(1, min(room, ZMQServerLoop.batchMessages))) {
-            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2, userID: authenticated) else { return false }
+            guard let incoming = try socket.receive(maxFrames: 8, floatFramesFrom: 2, userID: authenticated) else {
+                return false
+            }
             bytes += incoming.frames.reduce(0) { $0 + $1.byteCount }
             handle(incoming, socket)
             if bytes >= ZMQServerLoop.batchBytes { return true }
@@ -278,7 +284,8 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
             if case .heartbeat = message {
                 heartbeatSequence &+= 1
                 if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
-                   (try? socket.send(frames, prefix: rid)) == true {
+                    (try? socket.send(frames, prefix: rid)) == true
+                {
                     traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                 }
                 return
@@ -310,7 +317,8 @@ final class ZMQServerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     /// A routing id as a name: its text when it is printable UTF-8, else "0x" and hex.
     static func peerName(_ rid: [UInt8]) -> String {
         if let first = rid.first, first != 0, rid.allSatisfy({ $0 >= 0x20 && $0 != 0x7f }),
-           let s = String(validating: rid, as: UTF8.self) {
+            let s = String(validating: rid, as: UTF8.self)
+        {
             return s
         }
         return "0x" + rid.map { String(format: "%02x", $0) }.joined()

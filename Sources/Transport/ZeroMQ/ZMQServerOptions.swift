@@ -18,9 +18,11 @@ public struct ZMQServerOptions: Sendable {
     /// by this times the largest message `limits` allow.
     public var eventCapacity: Int
 
-    public init(endpoint: String, curve: CurveServerOptions? = nil, liveness: Liveness = .standard,
-                highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard, sendTimeout: Duration = .seconds(30),
-                eventCapacity: Int = 1024) {
+    public init(
+        endpoint: String, curve: CurveServerOptions? = nil, liveness: Liveness = .standard,
+        highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard, sendTimeout: Duration = .seconds(30),
+        eventCapacity: Int = 1024
+    ) {
         self.endpoint = endpoint
         self.curve = curve
         self.liveness = liveness

@@ -56,7 +56,9 @@ final class FloatStorageOwner {
     }
 
     func set(_ option: Int32, bytes: [UInt8]) throws {
-        try check(bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }, "zmq_setsockopt(\(option))")
+        try check(
+            bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) },
+            "zmq_setsockopt(\(option))")
     }
 
     /// A string option, without a terminating NUL (libzmq takes the length as given; a 40-byte
@@ -72,8 +74,12 @@ final class FloatStorageOwner {
         return ZMQContext.text(buffer)
     }
 
-    @_spi(Bench) public func bind(_ endpoint: String) throws { try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))") }
-    @_spi(Bench) public func connect(_ endpoint: String) throws { try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))") }
+    @_spi(Bench) public func bind(_ endpoint: String) throws {
+        try check(zmq_bind(handle, endpoint), "zmq_bind(\(endpoint))")
+    }
+    @_spi(Bench) public func connect(_ endpoint: String) throws {
+        try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))")
+    }
 
     @_spi(Bench) public func send(_ frames: [[UInt8]], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
         try send(frames.map { WireFrame.bytes($0) }, prefix: prefix, blocking: blocking)
@@ -84,11 +90,14 @@ final class FloatStorageOwner {
 
     /// Sends `prefix` (if any) then `frames` as one multipart message without blocking.
     /// Returns false when nothing could be sent (EAGAIN: high-water mark or no peer yet).
-    @_spi(Bench) public func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool {
+    @_spi(Bench) public func send(_ frames: [WireFrame], prefix: [UInt8]? = nil, blocking: Bool = false) throws -> Bool
+    {
         let base = blocking ? 0 : ZMQ_DONTWAIT
         var index = 0
         if let prefix {
-            guard try sendPart(.bytes(prefix), flags: base | (frames.isEmpty ? 0 : ZMQ_SNDMORE), first: true) else { return false }
+            guard try sendPart(.bytes(prefix), flags: base | (frames.isEmpty ? 0 : ZMQ_SNDMORE), first: true) else {
+                return false
+            }
             index = 1
         }
         for (i, part) in frames.enumerated() {
@@ -143,8 +152,10 @@ final class FloatStorageOwner {
     /// handler sets it per connection, so every frame that carries it carries the same). Debian's libzmq 4.3.4
     /// now and then hands out a ROUTER's routing-id frame without the connection's metadata (seen in about 1 of
     /// 3 Coreset-Cent cluster runs, on a small message right after large ones); the data frames still have it.
-    @_spi(Bench) public func receive(maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
-                                     userID: Bool = false) throws -> ZMQIncoming? {
+    @_spi(Bench) public func receive(
+        maxFrames: Int = 16, blocking: Bool = false, floatFramesFrom: Int? = nil,
+        userID: Bool = false
+    ) throws -> ZMQIncoming? {
         var incoming = ZMQIncoming(frames: [], totalFrames: 0, userID: nil)
         var more = true
         while more {
@@ -162,17 +173,19 @@ final class FloatStorageOwner {
             if incoming.frames.count < maxFrames {
                 let size = zmq_msg_size(msg)
                 #if _endian(little)
-                let asFloats = floatFramesFrom.map { index >= $0 } ?? false
+                    let asFloats = floatFramesFrom.map { index >= $0 } ?? false
                 #else
-                let asFloats = false
+                    let asFloats = false
                 #endif
                 if asFloats, size > 0, size % 4 == 0, let values = finiteFloats(of: msg, bytes: size) {
                     incoming.frames.append(.floats(values))
                 } else {  // not a float frame, or one the decoder will reject naming its first non-finite value
-                    incoming.frames.append(.bytes([UInt8](unsafeUninitializedCapacity: size) { out, n in
-                        if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
-                        n = size
-                    }))
+                    incoming.frames.append(
+                        .bytes(
+                            [UInt8](unsafeUninitializedCapacity: size) { out, n in
+                                if size > 0 { memcpy(out.baseAddress!, zmq_msg_data(msg), size) }
+                                n = size
+                            }))
                 }
             }
             if userID, incoming.userID == nil, let uid = zmq_msg_gets(msg, "User-Id") {

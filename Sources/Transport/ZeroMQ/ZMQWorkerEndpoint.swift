@@ -18,12 +18,14 @@ public final class ZMQWorkerEndpoint: WorkerEndpoint {
     public init(context: ZMQContext = .shared, options: ZMQWorkerOptions) throws {
         try options.liveness.validate()
         let socket = try ZMQSocket(context: context, type: ZMQ_DEALER)
-        try ZMQWorkerLoop.configure(socket, highWaterMark: options.highWaterMark, limits: options.limits,
-                                    liveness: options.liveness, connecting: true)
+        try ZMQWorkerLoop.configure(
+            socket, highWaterMark: options.highWaterMark, limits: options.limits,
+            liveness: options.liveness, connecting: true)
         let routingID = options.routingID ?? (options.curve == nil ? options.name : nil)
         if let rid = routingID {
             guard !rid.isEmpty, rid.utf8.count <= 255, rid.utf8.first != 0 else {
-                throw TransportError.invalidConfiguration("routing id must be 1 to 255 bytes and not start with a zero byte")
+                throw TransportError.invalidConfiguration(
+                    "routing id must be 1 to 255 bytes and not start with a zero byte")
             }
             try socket.set(ZMQ_ROUTING_ID, bytes: Array(rid.utf8))
         }

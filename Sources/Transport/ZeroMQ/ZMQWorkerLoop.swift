@@ -49,8 +49,10 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
     private static let batchMessages = 256
     private static let batchBytes = 8 << 20
 
-    init(socket: ZMQSocket, options: ZMQWorkerOptions,
-         mailbox: Mailbox<Message>, traffic: TrafficCounters) throws {
+    init(
+        socket: ZMQSocket, options: ZMQWorkerOptions,
+        mailbox: Mailbox<Message>, traffic: TrafficCounters
+    ) throws {
         self.socket = socket
         self.socketFD = try socket.fileDescriptor()
         self.limits = options.limits
@@ -65,8 +67,10 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
 
     /// Options every fedhds socket gets: linger 0 (set at creation), high-water marks, maximum
     /// message size, ZMTP heartbeats.
-    static func configure(_ socket: ZMQSocket, highWaterMark: Int32, limits: CodecLimits, liveness: Liveness,
-                          connecting: Bool) throws {
+    static func configure(
+        _ socket: ZMQSocket, highWaterMark: Int32, limits: CodecLimits, liveness: Liveness,
+        connecting: Bool
+    ) throws {
         guard highWaterMark > 0 else { throw TransportError.invalidConfiguration("high-water mark must be positive") }
         try socket.set(ZMQ_SNDHWM, highWaterMark)
         try socket.set(ZMQ_RCVHWM, highWaterMark)
@@ -151,7 +155,8 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
                 if now - lastHeartbeat >= heartbeatInterval {
                     heartbeatSequence &+= 1
                     if let frames = try? MessageCodec.encodeFrames(.heartbeat(Heartbeat(sequence: heartbeatSequence))),
-                       (try? socket.send(frames)) == true {
+                        (try? socket.send(frames)) == true
+                    {
                         traffic.record(.heartbeat, .sent, bytes: frames.reduce(0) { $0 + $1.byteCount })
                     }
                     lastHeartbeat = now
@@ -204,7 +209,8 @@ final class ZMQWorkerLoop: HeldBackSending, @unchecked Sendable {  // mutable st
             lastHeard = .now
             let size = incoming.frames.reduce(0) { $0 + $1.byteCount }
             bytes += size
-            if incoming.totalFrames <= 2, let message = try? MessageCodec.decodeFrames(incoming.frames, limits: limits) {
+            if incoming.totalFrames <= 2, let message = try? MessageCodec.decodeFrames(incoming.frames, limits: limits)
+            {
                 traffic.record(message.type, .received, bytes: size)
                 if case .heartbeat = message { continue }
                 inbox.append(message)

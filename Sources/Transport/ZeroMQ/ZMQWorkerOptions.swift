@@ -15,9 +15,11 @@ public struct ZMQWorkerOptions: Sendable {
     /// Records type and size (and optionally bytes) of everything this worker sends.
     public var audit: WireAuditLog?
 
-    public init(endpoint: String, name: String, routingID: String? = nil, curve: CurveClientOptions? = nil,
-                liveness: Liveness = .standard, highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard,
-                sendTimeout: Duration = .seconds(30), audit: WireAuditLog? = nil) {
+    public init(
+        endpoint: String, name: String, routingID: String? = nil, curve: CurveClientOptions? = nil,
+        liveness: Liveness = .standard, highWaterMark: Int32 = 10_000, limits: CodecLimits = .standard,
+        sendTimeout: Duration = .seconds(30), audit: WireAuditLog? = nil
+    ) {
         self.endpoint = endpoint
         self.name = name
         self.routingID = routingID
