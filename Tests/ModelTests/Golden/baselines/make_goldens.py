@@ -48,6 +48,17 @@ def meta(arch, kind, loss, **extra):
             "lr": LR, "loss": loss, "note": NOTE, **extra}
 
 
+def adam_step(model, params):
+    """Loss on the padded batch, then each parameter's gradient and its value after one Adam step."""
+    ids, att, labels = lora_goldens.batch()
+    out = model(input_ids=ids, attention_mask=att, labels=labels)
+    out.loss.backward()
+    grads = {"grad." + n: p.grad.detach().clone() for n, p in params.items()}
+    torch.optim.Adam(list(params.values()), lr=LR).step()
+    updated = {"updated." + n: p.detach().clone() for n, p in params.items()}
+    return out.loss.item(), grads, updated
+
+
 def prompt(arch):
     from peft import PromptTuningConfig, get_peft_model
     model = lora_goldens.tiny(arch)
@@ -56,15 +67,10 @@ def prompt(arch):
     with torch.no_grad():
         emb.copy_(seeded(emb.shape, 11, 0.5))
     initial = emb.detach().clone()
-    ids, att, labels = lora_goldens.batch()
-    out = pm(input_ids=ids, attention_mask=att, labels=labels)
-    out.loss.backward()
-    grad = emb.grad.detach().clone()
-    torch.optim.Adam([emb], lr=LR).step()
-    write(f"tiny-{arch}-prompt", {"prompt_embeddings": initial, "grad.prompt_embeddings": grad,
-                                  "updated.prompt_embeddings": emb},
-          meta(arch, "prompt-tuning", out.loss.item(), virtualTokens=VIRTUAL))
-    print(arch, "prompt tuning loss", out.loss.item(), "grad norm", grad.norm().item())
+    loss, grads, updated = adam_step(pm, {"prompt_embeddings": emb})
+    write(f"tiny-{arch}-prompt", {"prompt_embeddings": initial, **grads, **updated},
+          meta(arch, "prompt-tuning", loss, virtualTokens=VIRTUAL))
+    print(arch, "prompt tuning loss", loss, "grad norm", grads["grad.prompt_embeddings"].norm().item())
 
 
 def ptuning(arch):
@@ -81,16 +87,10 @@ def ptuning(arch):
     initial = {n: p.detach().clone() for n, p in params.items()}
     with torch.no_grad():
         virtual = enc(torch.arange(VIRTUAL).unsqueeze(0))[0].clone()
-    ids, att, labels = lora_goldens.batch()
-    out = pm(input_ids=ids, attention_mask=att, labels=labels)
-    out.loss.backward()
-    grads = {"grad." + n: p.grad.detach().clone() for n, p in params.items()}
-    torch.optim.Adam(list(params.values()), lr=LR).step()
-    updated = {"updated." + n: p.detach().clone() for n, p in params.items()}
+    loss, grads, updated = adam_step(pm, params)
     write(f"tiny-{arch}-ptuning", {**initial, **grads, **updated, "virtual_tokens": virtual},
-          meta(arch, "p-tuning", out.loss.item(), virtualTokens=VIRTUAL, encoder="MLP",
-               encoderHidden=ENCODER_HIDDEN))
-    print(arch, "p-tuning loss", out.loss.item(), "params", sorted(params))
+          meta(arch, "p-tuning", loss, virtualTokens=VIRTUAL, encoder="MLP", encoderHidden=ENCODER_HIDDEN))
+    print(arch, "p-tuning loss", loss, "params", sorted(params))
 
 
 def full(arch):
@@ -98,19 +98,14 @@ def full(arch):
     model.train(False)
     params = dict(model.named_parameters())  # tied GPT-2 output matrix appears once (wte)
     initial = {n: p.detach().clone() for n, p in params.items()}
-    ids, att, labels = lora_goldens.batch()
-    out = model(input_ids=ids, attention_mask=att, labels=labels)
-    out.loss.backward()
-    grads = {"grad." + n: p.grad.detach().clone() for n, p in params.items()}
-    torch.optim.Adam(list(params.values()), lr=LR).step()
-    updated = {"updated." + n: p.detach().clone() for n, p in params.items()}
+    loss, grads, updated = adam_step(model, params)
     # The initial weights are ../training/tiny-{arch}-base.safetensors (checked equal here).
     from safetensors.torch import load_file
     base = load_file(os.path.join(HERE, "..", "training", f"tiny-{arch}-base.safetensors"))
     assert all(torch.equal(base[n], p) for n, p in initial.items() if n in base), "base weights differ"
     write(f"tiny-{arch}-full", {**grads, **updated},
-          meta(arch, "full-parameter", out.loss.item(), parameters=sum(p.numel() for p in params.values())))
-    print(arch, "full-parameter loss", out.loss.item(), "parameters", sum(p.numel() for p in params.values()))
+          meta(arch, "full-parameter", loss, parameters=sum(p.numel() for p in params.values())))
+    print(arch, "full-parameter loss", loss, "parameters", sum(p.numel() for p in params.values()))
 
 
 def smollm2():
